@@ -1,0 +1,54 @@
+"""Build SQLAlchemy expressions for radius, nearest-first and distance on geography.
+
+Columns are ``Geography("POINT", srid=4326)``. Only the constant side of each
+expression is ever cast: wrapping the column in a cast or ST_Transform would make
+PostgreSQL ignore its GiST index and scan every row.
+"""
+
+from __future__ import annotations
+
+from geoalchemy2 import Geography
+from sqlalchemy import Float, cast, func
+from sqlalchemy.sql.elements import ColumnElement
+
+_POINT = Geography(geometry_type="POINT", srid=4326)
+_POLYGON = Geography(geometry_type="POLYGON", srid=4326)
+
+
+def geog_point(lon: float, lat: float) -> ColumnElement:
+    """Return a geography point built from bound parameters (never from string SQL)."""
+    return cast(func.ST_SetSRID(func.ST_MakePoint(float(lon), float(lat)), 4326), _POINT)
+
+
+def within_m(column: ColumnElement, point: ColumnElement, metres: float) -> ColumnElement:
+    """Return a WHERE condition true when ``column`` is within ``metres`` of ``point``.
+
+    ST_DWithin on geography uses the index and measures on the WGS84 spheroid.
+    """
+    return func.ST_DWithin(column, point, float(metres))
+
+
+def nearest(column: ColumnElement, point: ColumnElement) -> ColumnElement:
+    """Return the ORDER BY key for nearest-first with the KNN operator ``<->``.
+
+    On geography ``<->`` is index-assisted and measures on the sphere; pair it with a
+    LIMIT, and with ``within_m`` when a maximum radius applies.
+    """
+    return column.op("<->", return_type=Float)(point)
+
+
+def distance_m(column: ColumnElement, point: ColumnElement) -> ColumnElement:
+    """Return the distance in metres (WGS84 spheroid) to show or return, never to filter."""
+    return func.ST_Distance(column, point)
+
+
+def in_bbox(column: ColumnElement, bbox: tuple[float, float, float, float]) -> ColumnElement:
+    """Return a WHERE condition true when ``column`` lies in a (minlon, minlat, maxlon, maxlat) box.
+
+    Geography edges are great circles, so the box's northern and southern edges bulge
+    poleward a little (about 30 m for half a degree of longitude at Le Havre): good
+    enough for "what is on my map".
+    """
+    min_lon, min_lat, max_lon, max_lat = (float(v) for v in bbox)
+    envelope = cast(func.ST_MakeEnvelope(min_lon, min_lat, max_lon, max_lat, 4326), _POLYGON)
+    return func.ST_Intersects(column, envelope)
