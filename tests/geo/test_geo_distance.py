@@ -3,7 +3,7 @@
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from geo.distance import EARTH_MEAN_RADIUS_M, haversine_m
@@ -106,9 +106,11 @@ lon = st.floats(min_value=-180, max_value=180)
 
 @given(lon1=lon, lat1=lat, lon2=lon, lat2=lat)
 def test_sphere_stays_within_0_57_percent_of_the_ellipsoid(lon1, lat1, lon2, lat2):
+    # Nearly antipodal pairs are where Vincenty itself fails to converge; leave them out
+    # before calling it (the service works at the scale of a city or a country).
+    assume(haversine_m(lon1, lat1, lon2, lat2) < 0.9 * math.pi * EARTH_MEAN_RADIUS_M)
     reference = vincenty_m(lon1, lat1, lon2, lat2)
-    # Nearly antipodal pairs are where Vincenty itself fails to converge; skip them.
-    if reference < 1.0 or abs(lon2 - lon1) > 170:
+    if reference < 1.0:
         return
     assert abs(haversine_m(lon1, lat1, lon2, lat2) - reference) <= 0.0057 * reference
 

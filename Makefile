@@ -1,0 +1,17 @@
+# The two commands a newcomer needs: `make run` and `make test` (see README.md).
+.PHONY: run test setup db bench clean-db
+
+run:
+	@scripts/dev.sh run
+
+test:
+	@scripts/dev.sh test $(PYTEST_ARGS)
+
+setup:
+	@scripts/dev.sh system test && scripts/dev.sh venv
+
+db:
+	@scripts/dev.sh db
+
+bench:
+	@scripts/dev.sh venv && DATABASE_URL=$$(scripts/dev.sh db) .venv/bin/python bench/match.py

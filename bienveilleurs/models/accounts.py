@@ -1,0 +1,114 @@
+"""Accounts, roles, API tokens and login throttling."""
+
+import enum
+import uuid
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (Boolean, CheckConstraint, Column, DateTime, ForeignKey, Index, Integer,
+                        LargeBinary, String, Table, func)
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import created_at, uuid_pk
+
+
+class Role(str, enum.Enum):
+    ADMIN = "admin"
+    COORDINATOR = "coordinator"
+    RELAY = "relay"
+    SOCIAL_WORKER = "social_worker"
+
+    @property
+    def label(self):
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.ADMIN: "Administration",
+    Role.COORDINATOR: "Coordination",
+    Role.RELAY: "Bienveilleur",
+    Role.SOCIAL_WORKER: "Travailleur social",
+}
+ROLE_VALUES = tuple(r.value for r in Role)
+
+coordinator_territories = Table(
+    "coordinator_territories",
+    db.metadata,
+    Column("user_id", UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("territory_id", UUID(as_uuid=True), ForeignKey("territories.id", ondelete="CASCADE"),
+           primary_key=True),
+)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(f"role IN {ROLE_VALUES!r}", name="role_known"),
+        CheckConstraint("email = lower(email)", name="email_lowercase"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    display_name: Mapped[str] = mapped_column(String(120), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Bumped on logout-everywhere, password change and deactivation: every older
+    # session cookie stops matching and is refused.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = created_at()
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    territories = relationship("Territory", secondary=coordinator_territories, lazy="selectin",
+                               order_by="Territory.name")
+    tokens = relationship("ApiToken", back_populates="user", cascade="all, delete-orphan",
+                          passive_deletes=True)
+
+    @property
+    def is_active(self):
+        return self.active
+
+    def get_id(self):
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def role_enum(self):
+        return Role(self.role)
+
+    @property
+    def name(self):
+        return self.display_name or self.email
+
+    def has_role(self, *roles):
+        return self.role in {Role(r).value for r in roles}
+
+
+class ApiToken(db.Model):
+    """A bearer token, stored only as its SHA-256 digest so a leaked table reveals nothing usable."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    label: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = created_at()
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user = relationship("User", back_populates="tokens")
+
+
+class LoginThrottle(db.Model):
+    """Failed login counts per account and per address, shared by every worker and server."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+Index("ix_login_throttle_last_failure_at", LoginThrottle.last_failure_at)

@@ -1,0 +1,25 @@
+"""Territories: polygons that coordinators are attached to."""
+
+import uuid
+from datetime import datetime
+
+from geoalchemy2 import Geometry
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .accounts import coordinator_territories
+from .base import created_at, uuid_pk
+
+
+class Territory(db.Model):
+    __tablename__ = "territories"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    name: Mapped[str] = mapped_column(String(120))
+    code: Mapped[str | None] = mapped_column(String(40), unique=True)
+    # Polygons are compared with points by containment only, so plain lon/lat geometry is right here.
+    area = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=False)
+    created_at: Mapped[datetime] = created_at()
+
+    coordinators = relationship("User", secondary=coordinator_territories, viewonly=True)

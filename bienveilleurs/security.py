@@ -1,0 +1,69 @@
+"""Password hashing (argon2id), password policy and API token digests."""
+
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024
+# The most common passwords of 12 characters or more seen in public breach corpora.
+COMMON_PASSWORDS = frozenset("""
+123456789012 1234567890123 12345678901234 123456123456 azertyuiopqsd azertyuiop123
+motdepasse123 motdepasse1234 password1234 password12345 passwordpassword qwertyuiop123
+qwertyuiopasdf 000000000000 111111111111 aaaaaaaaaaaa abcdefghijkl abc123abc123
+iloveyou1234 jetaime123456 bienvenue1234 soleil123456 marseille1234 doudou123456
+azertyazerty motdepassemotdepasse administrateur 1q2w3e4r5t6y 1qaz2wsx3edc4rfv
+""".split())
+
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+def hash_password(password):
+    return _hasher.hash(password)
+
+
+def verify_password(stored_hash, password):
+    """Check a password; with no stored hash, spend the same time so timing reveals nothing."""
+    if not stored_hash:
+        try:
+            _hasher.verify(_DUMMY_HASH, password)
+        except VerificationError:
+            pass
+        return False
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(stored_hash):
+    return _hasher.check_needs_rehash(stored_hash)
+
+
+def password_problem(password, *, email=""):
+    """Return a French explanation of why a password is refused, or None when it is acceptable."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"Le mot de passe doit contenir au moins {MIN_PASSWORD_LENGTH} caractères (une phrase de passe convient très bien)."
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"Le mot de passe ne doit pas dépasser {MAX_PASSWORD_LENGTH} caractères."
+    lowered = password.lower()
+    if lowered in COMMON_PASSWORDS or len(set(lowered)) < 4:
+        return "Ce mot de passe est trop courant ou trop simple ; choisissez-en un autre."
+    if email and lowered == email.lower():
+        return "Le mot de passe ne doit pas être votre adresse e-mail."
+    return None
+
+
+def new_token():
+    """Return a fresh bearer token (shown once) and the digest to store."""
+    token = "bvt_" + secrets.token_urlsafe(32)
+    return token, token_digest(token)
+
+
+def token_digest(token):
+    # A fast hash is right here: tokens are 256-bit random values, not guessable passwords.
+    return hashlib.sha256(token.encode("utf-8")).digest()

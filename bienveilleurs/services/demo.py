@@ -1,0 +1,72 @@
+"""Demonstration data for Le Havre. Everything here is fictitious; shapes are approximate."""
+
+from geoalchemy2.shape import from_shape
+from shapely.geometry import MultiPolygon, Polygon
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Role, Territory, User
+from ..security import hash_password
+
+DEMO_DOMAIN = "demo.bienveilleurs.fr"
+
+# (email, role, display name, password, territory codes)
+ACCOUNTS = [
+    (f"admin@{DEMO_DOMAIN}", Role.ADMIN, "Alice Admin (démo)", "demo-admin-le-havre", ()),
+    (f"coordination@{DEMO_DOMAIN}", Role.COORDINATOR, "Claire Coordination (démo)",
+     "demo-coordination-le-havre", ()),
+    (f"coordination.nord@{DEMO_DOMAIN}", Role.COORDINATOR, "Nadia Nord (démo)",
+     "demo-coordination-nord", ("DEMO-CAUC", "DEMO-MTG", "DEMO-APL")),
+    (f"relais@{DEMO_DOMAIN}", Role.RELAY, "Rémi Relais (démo)", "demo-relais-le-havre", ()),
+    (f"social@{DEMO_DOMAIN}", Role.SOCIAL_WORKER, "Sophie Social (démo)", "demo-social-le-havre", ()),
+]
+
+# Rough outlines (lon, lat) of a few neighbourhoods; for demonstration, not for any real use.
+NEIGHBOURHOODS = [
+    ("DEMO-CENTRE", "Centre reconstruit", [(0.0985, 49.4885), (0.1190, 49.4870), (0.1215, 49.4960),
+                                            (0.1130, 49.4990), (0.0990, 49.4975)]),
+    ("DEMO-SUD", "Quartiers Sud", [(0.1190, 49.4780), (0.1600, 49.4760), (0.1620, 49.4890),
+                                   (0.1215, 49.4905)]),
+    ("DEMO-APL", "Aplemont", [(0.1330, 49.5040), (0.1560, 49.5030), (0.1580, 49.5140),
+                              (0.1350, 49.5150)]),
+    ("DEMO-CAUC", "Caucriauville", [(0.1580, 49.5040), (0.1880, 49.5050), (0.1900, 49.5200),
+                                    (0.1600, 49.5190)]),
+    ("DEMO-MTG", "Mont-Gaillard", [(0.1300, 49.5150), (0.1560, 49.5145), (0.1570, 49.5280),
+                                   (0.1310, 49.5285)]),
+    ("DEMO-BDB", "Bois de Bléville", [(0.1080, 49.5190), (0.1300, 49.5180), (0.1310, 49.5320),
+                                      (0.1090, 49.5330)]),
+    ("DEMO-MR", "Mare Rouge", [(0.0900, 49.5120), (0.1080, 49.5115), (0.1085, 49.5250),
+                               (0.0905, 49.5260)]),
+]
+
+def present_accounts():
+    return [(email, role.value, password) for email, role, _, password, _ in ACCOUNTS]
+
+
+def load(*, if_empty=False):
+    """Load or complete the demo data in one transaction; None when skipped because not empty."""
+    if if_empty and db.session.scalar(select(User.id).limit(1)) is not None:
+        return None
+    summary = {"territoires": 0, "comptes": 0}
+    territories = {}
+    for code, name, ring in NEIGHBOURHOODS:
+        territory = db.session.scalar(select(Territory).where(Territory.code == code))
+        if territory is None:
+            territory = Territory(code=code, name=name,
+                                  area=from_shape(MultiPolygon([Polygon(ring)]), srid=4326))
+            db.session.add(territory)
+            summary["territoires"] += 1
+        territories[code] = territory
+    users = {}
+    for email, role, display_name, password, codes in ACCOUNTS:
+        user = db.session.scalar(select(User).where(User.email == email))
+        if user is None:
+            user = User(email=email, role=role.value, display_name=display_name,
+                        password_hash=hash_password(password))
+            user.territories = [territories[c] for c in codes]
+            db.session.add(user)
+            summary["comptes"] += 1
+        users[email] = user
+    db.session.flush()
+    db.session.commit()
+    return summary

@@ -1,0 +1,56 @@
+"""The JSON API under /api/v1: authentication rules shared by every API blueprint."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, g, request
+from flask_login import current_user
+
+from ...errors import BadRequest, Forbidden, Unauthorized
+
+PUBLIC_ENDPOINTS = {"api.openapi"}
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def make_api_blueprint(name):
+    """Create a blueprint under /api/v1 that requires a token or a protected session call."""
+    bp = Blueprint(name, __name__, url_prefix="/api/v1")
+    bp.before_request(_authenticate)
+    return bp
+
+
+def _same_origin(value):
+    parts = urlsplit(value)
+    here = urlsplit(request.host_url)
+    return (parts.scheme, parts.netloc) == (here.scheme, here.netloc)
+
+
+def _authenticate():
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return
+    if not current_user.is_authenticated:
+        if g.get("auth_error"):
+            raise Unauthorized(g.auth_error)
+        raise Unauthorized("Authentification requise : jeton d'API (Bearer) ou session.")
+    if g.get("auth_method") == "token":
+        return
+    # A session cookie: only the app's own pages may use it, never another site (CSRF).
+    if request.headers.get("X-Requested-With") != "bienveilleurs":
+        raise Forbidden("Appel refusé : l'en-tête X-Requested-With: bienveilleurs est requis "
+                        "avec une session.")
+    origin = request.headers.get("Origin")
+    if origin is not None and not _same_origin(origin):
+        raise Forbidden("Appel refusé : origine différente du site.")
+    if request.method in UNSAFE_METHODS and origin is None:
+        site = request.headers.get("Sec-Fetch-Site")
+        if site != "same-origin":
+            raise Forbidden("Appel refusé : l'en-tête Origin est requis avec une session.")
+
+
+def json_body():
+    """Return the request's JSON object, or raise 400 with a French message."""
+    data = request.get_json(silent=True, force=True)
+    if data is None:
+        raise BadRequest("Le corps de la requête doit être du JSON valide.")
+    if not isinstance(data, dict):
+        raise BadRequest("Le corps de la requête doit être un objet JSON.")
+    return data

@@ -1,0 +1,24 @@
+"""GET /api/v1/me and the OpenAPI document."""
+
+from flask import jsonify
+from flask_login import current_user
+
+from . import make_api_blueprint
+from .openapi import openapi_document
+
+bp = make_api_blueprint("api")
+
+
+@bp.get("/me")
+def me():
+    user = current_user
+    body = {"id": str(user.id), "email": user.email, "role": user.role,
+            "display_name": user.display_name}
+    if user.role == "coordinator":
+        body["territory_ids"] = [str(t.id) for t in user.territories]
+    return jsonify(body)
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document())

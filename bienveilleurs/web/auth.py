@@ -1,0 +1,74 @@
+"""Login and logout pages."""
+
+import time
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from ..errors import Throttled, Unauthorized
+from ..services import accounts
+from .forms import EmptyForm, LoginForm
+
+bp = Blueprint("auth", __name__)
+
+
+def safe_next(target):
+    """Return `target` only when it is a local path on this site, else None."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm()
+    status = 200
+    error = None
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(
+                form.email.data, form.password.data, address=request.remote_addr,
+                free_attempts=current_app.config["LOGIN_FREE_ATTEMPTS"],
+                max_delay=current_app.config["LOGIN_MAX_DELAY_S"])
+        except Throttled as exc:
+            error, status = exc.message, 429
+        except Unauthorized as exc:
+            error, status = exc.message, 401
+        else:
+            # A fresh session on login: nothing from before survives (session fixation).
+            session.clear()
+            login_user(user)
+            session.permanent = True
+            session["started"] = session["seen"] = time.time()
+            flash(f"Bienvenue, {user.name}.", "success")
+            return redirect(safe_next(request.args.get("next")) or url_for("main.home"), code=303)
+    elif request.method == "POST":
+        status = 422
+    response = current_app.make_response(
+        (render_template("auth/login.html", form=form, error=error), status))
+    if status == 429:
+        response.headers["Retry-After"] = "60"
+    return response
+
+
+@bp.route("/deconnexion", methods=["POST"])
+def logout():
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        flash("La déconnexion a échoué : rechargez la page et réessayez.", "error")
+        return redirect(url_for("main.home"), code=303)
+    if current_user.is_authenticated:
+        accounts.end_all_sessions(current_user)
+    logout_user()
+    session.clear()
+    flash("Vous êtes déconnecté·e.", "success")
+    response = redirect(url_for("auth.login"), code=303)
+    # The phone keeps an offline copy and an outbox: nothing may survive a logout.
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response

@@ -1,0 +1,42 @@
+"""Navigation per role; entries whose page does not exist yet are left out."""
+
+from flask import current_app
+from flask_login import current_user
+
+# (endpoint, label) in display order, by role.
+NAVIGATION = {
+    "relay": [
+        ("relay.my_people", "Mes personnes"),
+        ("relay.report", "Signaler une personne"),
+        ("directory.search", "Ressources"),
+        ("relay.profile", "Mes disponibilités"),
+    ],
+    "coordinator": [
+        ("coordination.inbox", "À attribuer"),
+        ("coordination.stale", "En attente"),
+        ("coordination.map", "Carte"),
+        ("coordination.relays", "Bienveilleurs"),
+        ("directory.search", "Ressources"),
+        ("directory.manage", "Gérer l'annuaire"),
+    ],
+    "social_worker": [
+        ("structure.referrals", "Orientations reçues"),
+        ("directory.search", "Ressources"),
+    ],
+    "admin": [
+        ("admin.accounts", "Comptes"),
+        ("admin.territories", "Territoires"),
+        ("directory.manage", "Annuaire"),
+        ("admin.imports", "Imports"),
+    ],
+}
+
+
+def navigation():
+    if not getattr(current_user, "is_authenticated", False):
+        return []
+    views = current_app.view_functions
+    return [("main.home", "Accueil")] + [
+        (endpoint, label) for endpoint, label in NAVIGATION.get(current_user.role, [])
+        if endpoint in views
+    ]

@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Set up everything a fresh Debian machine lacks, then run or test the app.
+#   scripts/dev.sh system   Debian packages (PostgreSQL, PostGIS, Chromium for the browser tests)
+#   scripts/dev.sh venv     the virtualenv with the project and its test tools
+#   scripts/dev.sh db       start the local PostGIS cluster (unless DATABASE_URL is set)
+#   scripts/dev.sh run      all of the above, migrate, load demo data if empty, serve
+#   scripts/dev.sh test     all of the above, then the whole test suite
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+VENV=${VENV:-$ROOT/.venv}
+STATE=$ROOT/.dev
+mkdir -p "$STATE"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# --- Debian packages --------------------------------------------------------
+system() {
+    local missing=()
+    ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
+    ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || missing+=(postgresql-postgis)
+    python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+    if [ "${1:-}" = test ]; then
+        command -v chromium >/dev/null || missing+=(chromium)
+        command -v pdftoppm >/dev/null || missing+=(poppler-utils)
+    fi
+    if [ ${#missing[@]} -gt 0 ]; then
+        say "Installation des paquets Debian : ${missing[*]}"
+        as_root apt-get update -qq
+        # postgresql-postgis pulls the extension built for Debian's default server version.
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+}
+
+pg_version() {
+    ls -d /usr/lib/postgresql/*/bin/pg_ctl | sed -E 's#.*/postgresql/([0-9]+)/bin/pg_ctl#\1#' | sort -n | tail -1
+}
+
+# --- virtualenv -------------------------------------------------------------
+venv() {
+    local stamp=$VENV/.installed
+    if [ ! -x "$VENV/bin/python" ]; then
+        say "Création de l'environnement Python ($VENV)"
+        python3 -m venv "$VENV"
+    fi
+    if [ ! -f "$stamp" ] || [ setup.cfg -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+        say "Installation des dépendances Python"
+        "$VENV/bin/pip" install -q --upgrade pip >/dev/null 2>&1 || true
+        "$VENV/bin/pip" install -q -e ".[test]" 2>&1 | grep -v -e '^WARNING: Location' >&2 || true
+        "$VENV/bin/python" -c 'import bienveilleurs, flask_migrate, geoalchemy2, playwright' \
+            || { echo "L'installation des dépendances a échoué." >&2; exit 1; }
+        touch "$stamp"
+    fi
+}
+
+# --- local PostGIS cluster --------------------------------------------------
+# PostgreSQL refuses to run as root, so as root the cluster belongs to the
+# `postgres` system user; its data directory must be reachable by that user,
+# which a checkout under /root is not.
+db() {
+    if [ -n "${DATABASE_URL:-}" ]; then
+        echo "$DATABASE_URL"
+        return
+    fi
+    local bin runner=() owner pgdata port sock
+    bin=/usr/lib/postgresql/$(pg_version)/bin
+    port=${BV_PGPORT:-$(( 55000 + $(printf '%s' "$ROOT" | cksum | cut -d' ' -f1) % 1000 ))}
+    if [ "$(id -u)" -eq 0 ]; then
+        owner=postgres
+        runner=(runuser -u postgres --)
+        if runuser -u postgres -- test -x "$ROOT" 2>/dev/null; then
+            pgdata=$ROOT/.pgdata
+        else
+            pgdata=/var/lib/postgresql/bienveilleurs/$(printf '%s' "$ROOT" | cksum | cut -d' ' -f1)
+        fi
+    else
+        owner=$(id -un)
+        pgdata=$ROOT/.pgdata
+    fi
+    sock=$pgdata/run
+    if [ ! -f "$pgdata/PG_VERSION" ]; then
+        say "Création du cluster PostGIS local ($pgdata, port $port)"
+        mkdir -p "$pgdata"
+        [ "$owner" = postgres ] && chown postgres: "$pgdata"
+        chmod 700 "$pgdata"
+        # A random password, kept with the local settings (mode 600), so that a dev
+        # cluster on a shared machine is not open to every local user.
+        local pw
+        pw=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')
+        printf '%s\n' "$pw" > "$STATE/pgpass.tmp"
+        chmod 644 "$STATE/pgpass.tmp"
+        local pwfile
+        pwfile=$(mktemp /tmp/bv-pw.XXXXXX); printf '%s\n' "$pw" > "$pwfile"; chmod 644 "$pwfile"
+        "${runner[@]}" "$bin/initdb" -D "$pgdata" -U bienveilleurs --pwfile="$pwfile" \
+            --auth-local=scram-sha-256 --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null
+        rm -f "$pwfile" "$STATE/pgpass.tmp"
+        printf '%s' "$pw" > "$STATE/pg_password"
+        chmod 600 "$STATE/pg_password"
+        "${runner[@]}" mkdir -p "$sock"
+    fi
+    if ! "${runner[@]}" "$bin/pg_ctl" -D "$pgdata" status >/dev/null 2>&1; then
+        say "Démarrage de PostgreSQL (port $port)"
+        "${runner[@]}" "$bin/pg_ctl" -D "$pgdata" -l "$pgdata/server.log" -w -t 60 \
+            -o "-p $port -k $sock -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+            start >/dev/null
+    fi
+    local pw url
+    pw=$(cat "$STATE/pg_password")
+    url="postgresql+psycopg://bienveilleurs:$pw@127.0.0.1:$port"
+    if ! PGPASSWORD=$pw psql -h 127.0.0.1 -p "$port" -U bienveilleurs -d postgres -Atqc \
+            "select 1 from pg_database where datname='bienveilleurs'" | grep -q 1; then
+        PGPASSWORD=$pw psql -h 127.0.0.1 -p "$port" -U bienveilleurs -d postgres -qc \
+            "create database bienveilleurs" >/dev/null
+    fi
+    echo "$url/bienveilleurs"
+}
+
+dev_secret() {
+    if [ ! -f "$STATE/secret_key" ]; then
+        python3 -c 'import secrets; print(secrets.token_hex(32))' > "$STATE/secret_key"
+        chmod 600 "$STATE/secret_key"
+    fi
+    cat "$STATE/secret_key"
+}
+
+flask_() { "$VENV/bin/flask" --app wsgi "$@"; }
+
+run() {
+    system
+    venv
+    export DATABASE_URL=${DATABASE_URL:-$(db)}
+    export SECRET_KEY=${SECRET_KEY:-$(dev_secret)}
+    export BIENVEILLEURS_ENV=${BIENVEILLEURS_ENV:-development}
+    say "Migration du schéma"
+    flask_ db upgrade
+    flask_ demo load --if-empty
+    flask_ demo accounts
+    say "Bienveilleurs sur http://127.0.0.1:5000 (Ctrl-C pour arrêter)"
+    exec "$VENV/bin/gunicorn" --bind 127.0.0.1:5000 --workers 2 --threads 4 \
+        --access-logformat '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms' \
+        --access-logfile - wsgi:app
+}
+
+test_() {
+    system test
+    venv
+    export DATABASE_URL=${DATABASE_URL:-$(db)}
+    export BIENVEILLEURS_ENV=test
+    unset SECRET_KEY
+    "$VENV/bin/python" -m pytest "$@"
+}
+
+case "${1:-}" in
+    system) system "${2:-}" ;;
+    venv) venv ;;
+    db) system; db ;;
+    run) run ;;
+    test) shift; test_ "$@" ;;
+    *) echo "usage: $0 system|venv|db|run|test [pytest args]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,205 @@
+"""Test infrastructure: a real PostGIS database built by the migrations, once per run.
+
+Each test runs inside an outer transaction that is rolled back (services' commits become
+savepoint releases). Concurrency tests use `committed`, which really commits and truncates
+afterwards. Browser tests share one headless Chromium and a live server.
+"""
+
+import contextvars
+import os
+import shutil
+import threading
+import time
+import uuid
+
+import pytest
+from flask.testing import FlaskClient
+from flask_sqlalchemy.session import _app_ctx_id
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from bienveilleurs import create_app
+from bienveilleurs.extensions import db as _db
+
+from .factories import TEST_PASSWORD, make_user
+
+KEEP_TABLES = {"alembic_version", "spatial_ref_sys"}
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    """Create a database of its own for this run, so parallel runs never collide."""
+    base = os.environ.get("DATABASE_URL")
+    if not base:
+        pytest.exit("DATABASE_URL n'est pas défini : lancez les tests avec `make test`.", returncode=2)
+    url = make_url(base)
+    name = f"bv_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+TEST_CONFIG = {
+    "SECRET_KEY": "test-secret-key",
+    "SERVER_NAME": None,
+    "TILE_URL": "",
+    "GEOCODER_URL": "",
+}
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose every request gets its own application context, as in production.
+
+    Tests hold an app context open; Flask would reuse it for the requests, sharing `g` (and
+    the signed-in user) between requests. Running each request in an empty contextvars
+    context makes it push its own.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    """The application, with the schema built by running every migration."""
+    os.environ.setdefault("BIENVEILLEURS_ENV", "test")
+    application = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url})
+    application.test_client_class = IsolatedClient
+    with application.app_context():
+        from flask_migrate import upgrade
+        upgrade()
+        _db.engine.dispose()
+    return application
+
+
+@pytest.fixture
+def db(app):
+    """A session joined to an outer transaction that is rolled back after the test."""
+    with app.app_context():
+        connection = _db.engine.connect()
+        outer = connection.begin()
+        session = scoped_session(
+            sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
+                         expire_on_commit=False),
+            scopefunc=_app_ctx_id)
+        original, _db.session = _db.session, session
+        try:
+            yield session
+        finally:
+            session.remove()
+            _db.session = original
+            outer.rollback()
+            connection.close()
+
+
+def truncate_all(app):
+    with app.app_context():
+        with _db.engine.begin() as conn:
+            tables = [row[0] for row in conn.execute(text(
+                "select tablename from pg_tables where schemaname = 'public'"))
+                if row[0] not in KEEP_TABLES]
+            if tables:
+                conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
+
+
+@pytest.fixture
+def committed(app):
+    """Real commits, seen by several connections; every table is emptied afterwards."""
+    truncate_all(app)
+    with app.app_context():
+        yield _db.session
+        _db.session.remove()
+    truncate_all(app)
+
+
+@pytest.fixture
+def client(app, db):
+    return app.test_client()
+
+
+def sign_in(client, user):
+    """Give a test client a signed-in session for `user` (as the login page would)."""
+    now = time.time()
+    with client.session_transaction() as sess:
+        sess["_user_id"] = user.get_id()
+        sess["_fresh"] = True
+        sess["started"] = sess["seen"] = now
+    return client
+
+
+@pytest.fixture
+def client_as(app, db):
+    """Return a factory: `client_as("coordinator")` or `client_as(user)` → a signed-in client."""
+    def factory(who, **user_kwargs):
+        user = who if not isinstance(who, str) else make_user(role=who, **user_kwargs)
+        client = app.test_client()
+        sign_in(client, user)
+        client.user = user
+        return client
+    return factory
+
+
+def api_headers(token=None):
+    """Headers of a session call made by the app's own pages (see API.md)."""
+    if token:
+        return {"Authorization": f"Bearer {token}"}
+    return {"X-Requested-With": "bienveilleurs", "Origin": "http://localhost"}
+
+
+# --- browser tests ------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """Serve the app on a free local port in a thread, for the browser tests."""
+    from werkzeug.serving import make_server
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.url = f"http://127.0.0.1:{server.server_port}"
+    yield server
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium (Debian's) for the whole run."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("Chromium est absent : `make test` l'installe (paquet Debian chromium).")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=executable, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield instance
+        instance.close()
+
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
+         "has_touch": True, "locale": "fr-FR", "timezone_id": "Europe/Paris"}
+
+
+@pytest.fixture
+def phone(browser, live_server, committed):
+    """A fresh phone-sized browser context on the live server, recording console errors."""
+    context = browser.new_context(base_url=live_server.url, **PHONE)
+    page = context.new_page()
+    page.console_errors = []
+    page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
+    page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
+    yield page
+    context.close()
+
+
+def browser_login(page, email, password=TEST_PASSWORD):
+    page.goto("/connexion")
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_load_state()
