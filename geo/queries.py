@@ -23,9 +23,11 @@ def geog_point(lon: float, lat: float) -> ColumnElement:
 def within_m(column: ColumnElement, point: ColumnElement, metres: float) -> ColumnElement:
     """Return a WHERE condition true when ``column`` is within ``metres`` of ``point``.
 
-    ST_DWithin on geography uses the index and measures on the WGS84 spheroid.
+    ST_DWithin on geography uses the index. It measures on the sphere here, the same
+    sphere as ``<->`` and ``distance_m``, so that filters, order and shown distances agree
+    (at Le Havre the sphere is within 0.3% of the WGS84 spheroid).
     """
-    return func.ST_DWithin(column, point, float(metres))
+    return func.ST_DWithin(column, point, float(metres), False)
 
 
 def nearest(column: ColumnElement, point: ColumnElement) -> ColumnElement:
@@ -38,8 +40,8 @@ def nearest(column: ColumnElement, point: ColumnElement) -> ColumnElement:
 
 
 def distance_m(column: ColumnElement, point: ColumnElement) -> ColumnElement:
-    """Return the distance in metres (WGS84 spheroid) to show or return, never to filter."""
-    return func.ST_Distance(column, point)
+    """Return the distance in metres (on the sphere, like ``<->``) to show, never to filter."""
+    return func.ST_Distance(column, point, False)
 
 
 def in_bbox(column: ColumnElement, bbox: tuple[float, float, float, float]) -> ColumnElement:

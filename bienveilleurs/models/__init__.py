@@ -1,7 +1,12 @@
 """SQLAlchemy models. They never commit: services own the transactions."""
 
 from .accounts import ROLE_LABELS, ApiToken, LoginThrottle, Role, User, coordinator_territories
+from .directory import Relay, Resource, Structure, structure_members
+from .referrals import (CHANNEL_LABELS, CHANNELS, OUTCOME_LABELS, OUTCOMES, STATUS_LABELS,
+                        STATUSES, Contact, ErasedId, Referral, ReferralEvent, Resident)
 from .territories import Territory
 
-__all__ = ["ApiToken", "LoginThrottle", "ROLE_LABELS", "Role", "Territory", "User",
-           "coordinator_territories"]
+__all__ = ["ApiToken", "CHANNELS", "CHANNEL_LABELS", "Contact", "ErasedId", "LoginThrottle",
+           "OUTCOMES", "OUTCOME_LABELS", "ROLE_LABELS", "Referral", "ReferralEvent", "Relay",
+           "Resident", "Resource", "Role", "STATUSES", "STATUS_LABELS", "Structure", "Territory",
+           "User", "coordinator_territories", "structure_members"]

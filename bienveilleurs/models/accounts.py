@@ -63,6 +63,9 @@ class User(UserMixin, db.Model):
 
     territories = relationship("Territory", secondary=coordinator_territories, lazy="selectin",
                                order_by="Territory.name")
+    structures = relationship("Structure", secondary="structure_members", lazy="selectin",
+                              viewonly=True)
+    relay = relationship("Relay", uselist=False, viewonly=True, lazy="select")
     tokens = relationship("ApiToken", back_populates="user", cascade="all, delete-orphan",
                           passive_deletes=True)
 

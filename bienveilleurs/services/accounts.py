@@ -4,13 +4,13 @@ import logging
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock
 from ..errors import Conflict, NotFound, Throttled, Unauthorized, ValidationFailed
 from ..extensions import db
-from ..models import ApiToken, LoginThrottle, Role, Territory, User
+from ..models import ApiToken, LoginThrottle, Role, Structure, Territory, User, structure_members
 from ..security import (hash_password, needs_rehash, new_token, password_problem, token_digest,
                         verify_password)
 
@@ -57,6 +57,9 @@ def create_user(email, *, role, password, display_name="", territory_ids=(), str
         db.session.flush()
         _attach_structures(user, structure_ids)
         db.session.commit()
+    except ValidationFailed:
+        db.session.rollback()
+        raise
     except IntegrityError:
         db.session.rollback()
         raise Conflict(f"Un compte existe déjà pour {email}.") from None
@@ -64,11 +67,19 @@ def create_user(email, *, role, password, display_name="", territory_ids=(), str
 
 
 def _attach_structures(user, structure_ids):
-    """Link a social worker to structures (the directory adds the membership table)."""
+    """Make a social worker a member of these structures."""
     if not structure_ids:
         return
-    from .directory_links import attach_member  # noqa: PLC0415 - optional until the directory exists
-    attach_member(user, structure_ids)
+    if user.role != Role.SOCIAL_WORKER.value:
+        raise ValidationFailed.field("structure", "Seuls les travailleurs sociaux sont rattachés à une structure.")
+    try:
+        ids = [uuid.UUID(str(s)) for s in structure_ids]
+    except ValueError:
+        raise ValidationFailed.field("structure", "Identifiant de structure invalide.") from None
+    found = db.session.scalars(select(Structure.id).where(Structure.id.in_(ids))).all()
+    if len(found) != len(set(ids)):
+        raise ValidationFailed.field("structure", "Structure inconnue.")
+    db.session.execute(insert(structure_members), [{"user_id": user.id, "structure_id": s} for s in set(ids)])
 
 
 def _throttle_keys(email, address):

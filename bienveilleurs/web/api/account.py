@@ -14,6 +14,10 @@ def me():
     user = current_user
     body = {"id": str(user.id), "email": user.email, "role": user.role,
             "display_name": user.display_name}
+    if user.role == "relay" and user.relay is not None:
+        body["relay_id"] = str(user.relay.id)
+    if user.role == "social_worker":
+        body["structure_ids"] = [str(s.id) for s in user.structures]
     if user.role == "coordinator":
         body["territory_ids"] = [str(t.id) for t in user.territories]
     return jsonify(body)
