@@ -35,3 +35,44 @@ def make_territory(*, name=None, code=None, polygon=None):
     db.session.add(territory)
     db.session.flush()
     return territory
+
+
+def _geog(lon, lat):
+    from geoalchemy2.shape import from_shape
+    from shapely.geometry import Point
+    return from_shape(Point(lon, lat), srid=4326)
+
+
+def make_structure(*, name=None, lat=None, lon=None, **fields):
+    from bienveilleurs.models import Structure
+    n = next(_counter)
+    structure = Structure(name=name or f"Structure {n}",
+                          point=_geog(lon, lat) if lat is not None else None, **fields)
+    db.session.add(structure)
+    db.session.flush()
+    return structure
+
+
+def make_resource(*, lat=49.4944, lon=0.1079, categories=("sante--sante-mentale",), structure=None,
+                  name=None, active=True, **fields):
+    """Create a resource at (lat, lon); lat=None makes one without a point ("non localisée")."""
+    from bienveilleurs.models import Resource
+    n = next(_counter)
+    resource = Resource(structure=structure or make_structure(), name=name or f"Ressource {n}",
+                        categories=list(categories), active=active,
+                        point=_geog(lon, lat) if lat is not None else None, **fields)
+    db.session.add(resource)
+    db.session.flush()
+    return resource
+
+
+def make_relay(*, lat=49.4944, lon=0.1079, radius_m=1000, capacity=3, active_referrals=0,
+               status="active", user=None, display_name=None, **fields):
+    from bienveilleurs.models import Relay
+    n = next(_counter)
+    relay = Relay(display_name=display_name or f"Bienveilleur {n}", point=_geog(lon, lat),
+                  radius_m=radius_m, capacity=capacity, active_referrals=active_referrals,
+                  status=status, user_id=user.id if user is not None else None, **fields)
+    db.session.add(relay)
+    db.session.flush()
+    return relay
