@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import scoped_session, sessionmaker
 
-from bienveilleurs import create_app
+from bienveilleurs import clock, create_app
 from bienveilleurs.extensions import db as _db
 
 from .factories import TEST_PASSWORD, make_user
@@ -124,7 +124,7 @@ def client(app, db):
 
 def sign_in(client, user):
     """Give a test client a signed-in session for `user` (as the login page would)."""
-    now = time.time()
+    now = clock.now().timestamp()  # the frozen clock in timeout tests
     with client.session_transaction() as sess:
         sess["_user_id"] = user.get_id()
         sess["_fresh"] = True

@@ -185,3 +185,42 @@ def user_for_token(token):
         .where(ApiToken.digest == token_digest(token), User.active.is_(True))
     ).scalar_one_or_none()
     return row
+
+
+def change_password(user, current_password, new_password, *, address=None, free_attempts=5,
+                    max_delay=900):
+    """Replace the account's password and end every session it has (including other devices).
+
+    A wrong current password counts as a failed login for the account, so a stolen session
+    cannot be used to guess it; the caller signs the current browser in again afterwards.
+    """
+    keys = _throttle_keys(user.email, address)[:1]
+    _check_throttle(keys)
+    stored = db.session.scalar(select(User.password_hash).where(User.id == user.id))
+    if not verify_password(stored, current_password or ""):
+        _record_failure(keys, free_attempts, max_delay)
+        db.session.commit()
+        log.warning("password change refused (wrong current password) for account=%s", user.email)
+        raise ValidationFailed.field("current_password", "Le mot de passe actuel est incorrect.")
+    problem = password_problem(new_password or "", email=user.email)
+    if problem:
+        raise ValidationFailed.field("new_password", problem)
+    if new_password == current_password:
+        raise ValidationFailed.field("new_password", "Choisissez un mot de passe différent de l'actuel.")
+    db.session.execute(update(User).where(User.id == user.id).values(
+        password_hash=hash_password(new_password), session_version=User.session_version + 1))
+    db.session.commit()
+    log.info("password changed for account=%s; every session ended", user.email)
+    return db.session.get(User, user.id, populate_existing=True)
+
+
+def set_active(user_id, active):
+    """Activate or deactivate an account; deactivation ends every session at once."""
+    values = {"active": bool(active)}
+    if not active:
+        values["session_version"] = User.session_version + 1
+    result = db.session.execute(update(User).where(User.id == user_id).values(**values))
+    if result.rowcount == 0:
+        db.session.rollback()
+        raise NotFound("Compte introuvable.")
+    db.session.commit()

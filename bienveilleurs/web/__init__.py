@@ -1,7 +1,6 @@
 """Blueprints, request hooks, security headers and the one error handler."""
 
 import logging
-import time
 
 from flask import current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
@@ -67,9 +66,10 @@ def register_web(app):
 
 
 def page_blueprints():
+    from .account import bp as account
     from .auth import bp as auth
     from .main import bp as main
-    return [auth, main]
+    return [account, auth, main]
 
 
 def api_blueprints():
@@ -98,7 +98,7 @@ def _session_timeouts():
     """End a session idle too long, or older than its absolute lifetime."""
     if request.endpoint == "static" or "_user_id" not in session:
         return None
-    now = time.time()
+    now = clock.now().timestamp()
     idle = current_app.config["SESSION_IDLE_MINUTES"] * 60
     lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
     seen = session.get("seen", now)

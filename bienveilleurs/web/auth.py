@@ -1,11 +1,11 @@
 """Login and logout pages."""
 
-import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
+from .. import clock
 from ..errors import Throttled, Unauthorized
 from ..services import accounts
 from .forms import EmptyForm, LoginForm
@@ -29,7 +29,7 @@ def login():
         return redirect(url_for("main.home"))
     form = LoginForm()
     status = 200
-    error = None
+    error = retry_after = None
     if form.validate_on_submit():
         try:
             user = accounts.authenticate(
@@ -37,7 +37,7 @@ def login():
                 free_attempts=current_app.config["LOGIN_FREE_ATTEMPTS"],
                 max_delay=current_app.config["LOGIN_MAX_DELAY_S"])
         except Throttled as exc:
-            error, status = exc.message, 429
+            error, status, retry_after = exc.message, 429, exc.retry_after
         except Unauthorized as exc:
             error, status = exc.message, 401
         else:
@@ -45,15 +45,15 @@ def login():
             session.clear()
             login_user(user)
             session.permanent = True
-            session["started"] = session["seen"] = time.time()
+            session["started"] = session["seen"] = clock.now().timestamp()
             flash(f"Bienvenue, {user.name}.", "success")
             return redirect(safe_next(request.args.get("next")) or url_for("main.home"), code=303)
     elif request.method == "POST":
         status = 422
     response = current_app.make_response(
         (render_template("auth/login.html", form=form, error=error), status))
-    if status == 429:
-        response.headers["Retry-After"] = "60"
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
     return response
 
 
