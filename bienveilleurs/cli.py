@@ -101,3 +101,5 @@ def territories_import(path):
 def register_cli(app):
     for group in (users_cli, demo_cli, territories_cli):
         app.cli.add_command(group)
+    from .cli_notifications import notifications_cli
+    app.cli.add_command(notifications_cli)

@@ -65,6 +65,11 @@ def load_config(env=None):
         "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0),
         "SMTP_URL": env.get("SMTP_URL", "").strip(),
         "MAIL_FROM": env.get("MAIL_FROM", "").strip() or "bienveilleurs@localhost",
+        # Absolute links in e-mails; notification delivery retries (exponential backoff).
+        "BASE_URL": (env.get("BASE_URL", "").strip() or "http://127.0.0.1:5000").rstrip("/"),
+        "NOTIFY_MAX_ATTEMPTS": _int(env, "NOTIFY_MAX_ATTEMPTS", 8),
+        "NOTIFY_BACKOFF_S": _int(env, "NOTIFY_BACKOFF_S", 60),
+        "SMTP_TIMEOUT_S": _int(env, "SMTP_TIMEOUT_S", 15),
         # Sessions: cookie hardening; __Host- requires Secure and no Domain, so production only.
         "SESSION_COOKIE_NAME": "__Host-session" if production else "bv_session",
         "SESSION_COOKIE_SECURE": production,
@@ -80,4 +85,10 @@ def load_config(env=None):
         # Login throttling: failures allowed before delays start, and the longest delay.
         "LOGIN_FREE_ATTEMPTS": _int(env, "LOGIN_FREE_ATTEMPTS", 5),
         "LOGIN_MAX_DELAY_S": _int(env, "LOGIN_MAX_DELAY_S", 900),
+        # Referrals: when a referral nobody moved is shown as waiting, and when a referral
+        # with no answer from the resource is sent back by `flask referrals expire`.
+        "STALE_UNASSIGNED_HOURS": _int(env, "STALE_UNASSIGNED_HOURS", 48),
+        "STALE_NO_CONTACT_DAYS": _int(env, "STALE_NO_CONTACT_DAYS", 7),
+        "STALE_NO_ANSWER_DAYS": _int(env, "STALE_NO_ANSWER_DAYS", 10),
+        "REFERRAL_EXPIRY_DAYS": _int(env, "REFERRAL_EXPIRY_DAYS", 14),
     }

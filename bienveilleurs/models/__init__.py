@@ -4,7 +4,10 @@ from .accounts import ROLE_LABELS, ApiToken, LoginThrottle, Role, User, coordina
 from .directory import Relay, Resource, Structure, structure_members
 from .referrals import (CHANNEL_LABELS, CHANNELS, OUTCOME_LABELS, OUTCOMES, STATUS_LABELS,
                         STATUSES, Contact, ErasedId, Referral, ReferralEvent, Resident)
+from .privacy import ACCESS_ACTIONS, AccessLog
 from .territories import Territory
+from .notifications import (NOTIFICATION_KINDS, Notification, NotificationAttempt,
+                            NotificationPreference)
 
 __all__ = ["ApiToken", "CHANNELS", "CHANNEL_LABELS", "Contact", "ErasedId", "LoginThrottle",
            "OUTCOMES", "OUTCOME_LABELS", "ROLE_LABELS", "Referral", "ReferralEvent", "Relay",

@@ -1,7 +1,7 @@
 """Territories: import from GeoJSON, and which territories cover a point."""
 
 from geoalchemy2.shape import from_shape
-from sqlalchemy import select
+from sqlalchemy import exists, func, select
 
 from geo.errors import GeoError
 from geo.territories import parse_territories_geojson
@@ -32,3 +32,28 @@ def import_territories(data):
             updated += 1
     db.session.commit()
     return {"created": created, "updated": updated}
+
+
+def coordinators_for_point(lon, lat):
+    """Active coordinators who must hear about a point: never nobody.
+
+    Those attached to a territory covering the point; when no such territory has one (or the
+    point is unknown, e.g. erased), the city-wide coordinators (attached to no territory);
+    failing those, every active coordinator.
+    """
+    from ..models import Role, User, coordinator_territories
+    coordinator = (User.role == Role.COORDINATOR.value) & User.active.is_(True)
+    if lon is not None and lat is not None:
+        point = func.ST_SetSRID(func.ST_MakePoint(float(lon), float(lat)), 4326)
+        covering = db.session.scalars(
+            select(User).join(coordinator_territories, coordinator_territories.c.user_id == User.id)
+            .join(Territory, Territory.id == coordinator_territories.c.territory_id)
+            .where(coordinator, func.ST_Intersects(Territory.area, point))
+            .distinct().order_by(User.email)).all()
+        if covering:
+            return covering
+    attached = select(coordinator_territories.c.user_id).where(
+        coordinator_territories.c.user_id == User.id)
+    city_wide = db.session.scalars(
+        select(User).where(coordinator, ~exists(attached)).order_by(User.email)).all()
+    return city_wide or db.session.scalars(select(User).where(coordinator).order_by(User.email)).all()
