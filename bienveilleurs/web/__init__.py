@@ -74,7 +74,8 @@ def page_blueprints():
 
 def api_blueprints():
     from .api.account import bp as account
-    return [account]
+    from .api.directory import bp as api_directory
+    return [account, api_directory]
 
 
 def _load_bearer_user(req):

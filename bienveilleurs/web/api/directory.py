@@ -1,0 +1,170 @@
+"""Structures, resources, relays and matching under /api/v1 (shared API.md)."""
+
+from flask import current_app, jsonify, request
+from flask_login import current_user
+
+from geo.errors import GeoError
+from geo.geocoding import make_geocoder
+from geo.points import parse_bbox
+
+from ...errors import BadRequest, Forbidden, NotFound, ValidationFailed
+from ...models import Role
+from ...services import directory, matching
+from ...services.codes import expand_categories
+from . import json_body, make_api_blueprint
+
+bp = make_api_blueprint("api_directory")
+
+MANAGERS = (Role.ADMIN.value, Role.COORDINATOR.value)
+# Widest map view served at once, in degrees (about 55 km north-south).
+MAX_BBOX_SPAN_DEG = 0.5
+MAX_FEATURES = 1000
+
+
+def _require(*roles):
+    if current_user.role not in roles:
+        raise Forbidden()
+
+
+def _area():
+    return current_app.config["SERVICE_AREA"]
+
+
+def _geocoder():
+    return make_geocoder(current_app.config.get("GEOCODER_URL", ""))
+
+
+def _iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def structure_json(structure):
+    point = directory.lon_lat(structure)
+    return {
+        "id": str(structure.id), "name": structure.name, "siret": structure.siret,
+        "address": structure.address, "lat": point[1] if point else None,
+        "lon": point[0] if point else None, "phone": structure.phone, "email": structure.email,
+        "website": structure.website, "active": structure.active,
+        "source": structure.source, "source_id": structure.source_id,
+        "created_at": _iso(structure.created_at), "updated_at": _iso(structure.updated_at),
+    }
+
+
+def resource_json(resource):
+    point = directory.lon_lat(resource)
+    return {
+        "id": str(resource.id), "structure_id": str(resource.structure_id),
+        "structure_name": resource.structure.name if resource.structure else None,
+        "name": resource.name, "description": resource.description or "",
+        "categories": list(resource.categories or []), "audiences": list(resource.audiences or []),
+        "lat": point[1] if point else None, "lon": point[0] if point else None,
+        "located": point is not None,
+        "address": resource.address, "postal_code": resource.postal_code, "city": resource.city,
+        "phone": resource.phone, "email": resource.email, "website": resource.website,
+        "opening_hours": resource.opening_hours, "languages": list(resource.languages or []),
+        "accessible": resource.accessible, "capacity": resource.capacity,
+        "saturation": resource.saturation, "active": resource.active,
+        "source": resource.source, "source_id": resource.source_id,
+        "created_at": _iso(resource.created_at), "updated_at": _iso(resource.updated_at),
+    }
+
+
+def relay_json(relay):
+    lon, lat = directory.lon_lat(relay)
+    return {
+        "id": str(relay.id), "display_name": relay.display_name, "lat": lat, "lon": lon,
+        "radius_m": relay.radius_m, "capacity": relay.capacity,
+        "active_referrals": relay.active_referrals, "free_capacity": relay.free_capacity,
+        "languages": list(relay.languages or []), "skills": list(relay.skills or []),
+        "availability": relay.availability, "status": relay.status,
+        "user_id": str(relay.user_id) if relay.user_id else None,
+        "email": relay.user.email if relay.user is not None else None,
+        "created_at": _iso(relay.created_at), "updated_at": _iso(relay.updated_at),
+    }
+
+
+@bp.post("/structures")
+def create_structure():
+    _require(*MANAGERS)
+    body = json_body()
+    structure = directory.create_structure(body, area=_area(), strict=True)
+    return jsonify(structure_json(structure)), 201
+
+
+@bp.post("/resources")
+def create_resource():
+    """Create a resource (201), or update the one with the same source and source_id (200)."""
+    _require(*MANAGERS)
+    body = json_body()
+    saved = directory.create_resource(body, area=_area(), geocoder=_geocoder(), strict=True)
+    payload = resource_json(saved.item)
+    if saved.note:
+        payload["warning"] = saved.note
+    return jsonify(payload), 201 if saved.created else 200
+
+
+@bp.get("/resources/<resource_id>")
+def get_resource(resource_id):
+    resource = directory.get_resource(resource_id, include_inactive=current_user.role in MANAGERS)
+    return jsonify(resource_json(resource))
+
+
+@bp.get("/resources")
+def resources_geojson():
+    """Active resources in a box, as an RFC 7946 FeatureCollection (lon, lat)."""
+    raw = request.args.get("bbox")
+    if raw is None or not raw.strip():
+        raise BadRequest("Le paramètre bbox est obligatoire (minlon,minlat,maxlon,maxlat).",
+                         details=[{"field": "bbox", "message": "Obligatoire."}])
+    try:
+        bbox = parse_bbox(raw, max_span_deg=MAX_BBOX_SPAN_DEG)
+    except GeoError as exc:
+        raise ValidationFailed.field("bbox", exc.message) from None
+    categories = expand_categories(matching.split_list(request.args.get("categories")))
+    rows, truncated = directory.resources_in_bbox(bbox, categories=categories, limit=MAX_FEATURES)
+    features = []
+    for resource, structure_name, lon, lat in rows:
+        features.append({
+            "type": "Feature",
+            "id": str(resource.id),
+            "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": {
+                "id": str(resource.id), "name": resource.name,
+                "structure_id": str(resource.structure_id), "structure_name": structure_name,
+                "categories": list(resource.categories or []),
+                "audiences": list(resource.audiences or []),
+                "address": resource.address, "phone": resource.phone,
+                "opening_hours": resource.opening_hours, "accessible": resource.accessible,
+                "languages": list(resource.languages or []), "saturation": resource.saturation,
+            },
+        })
+    response = jsonify({"type": "FeatureCollection", "features": features, "truncated": truncated})
+    response.mimetype = "application/geo+json"
+    return response
+
+
+@bp.post("/relays")
+def register_relay():
+    _require(*MANAGERS)
+    body = json_body()
+    relay = directory.register_relay(body, area=_area(),
+                                     max_radius_m=current_app.config["RELAY_MAX_RADIUS_M"],
+                                     geocoder=_geocoder(), strict=True)
+    return jsonify(relay_json(relay)), 201
+
+
+@bp.get("/relays/<relay_id>")
+def get_relay(relay_id):
+    """A relay's record: to admins, coordinators and the relay themself; a 404 to anyone else."""
+    relay = directory.get_relay(relay_id)
+    if current_user.role not in MANAGERS and relay.user_id != current_user.id:
+        raise NotFound("Bienveilleur introuvable.")
+    return jsonify(relay_json(relay))
+
+
+@bp.get("/match")
+def match():
+    query = matching.parse_match_query(request.args, area=_area())
+    result = matching.match(query, include_relays=current_user.role in MANAGERS,
+                            max_radius_m=current_app.config["RELAY_MAX_RADIUS_M"])
+    return jsonify(result)
