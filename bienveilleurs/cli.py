@@ -103,3 +103,5 @@ def register_cli(app):
         app.cli.add_command(group)
     from .cli_notifications import notifications_cli
     app.cli.add_command(notifications_cli)
+    from .cli_resources import resources_cli
+    app.cli.add_command(resources_cli)

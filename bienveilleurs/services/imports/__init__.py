@@ -1,0 +1,251 @@
+"""Import resources (and their structures) from the sector's file formats.
+
+Formats: data·inclusion `structures`/`services` (JSON or CSV, checked with the
+`data-inclusion-schema` models), an Open Referral HSDS 3.0 CSV datapackage, GeoJSON, and a
+simple CSV. Each reader turns its files into rows in the directory's record shape; every
+row is then checked with `directory.clean_resource` / `clean_structure` (the same rules as
+the API and the pages), and the valid ones are upserted in bulk on (source, source_id).
+
+One call is one transaction. Without ``skip_invalid`` a single rejected record stops the
+run and nothing is written; with it, the valid records are written and the report lists
+the others. ``dry_run`` does all the work, reports it, and rolls back: the upload page's
+preview.
+"""
+
+from dataclasses import dataclass, field
+
+from geo.geocoding import NullGeocoder
+
+from ... import clock
+from ...errors import BadRequest, ValidationFailed
+from ...extensions import db
+from ..directory import clean_resource, clean_structure, locate_address
+from . import data_inclusion, geojson, hsds, simple_csv
+from .files import FileProblem, FileSet
+from .records import LOCAL_SOURCE, Problem, automatic_source_id, local_id, name_key
+from .writer import write
+
+FORMATS = {
+    "data-inclusion": ("data·inclusion (JSON ou CSV)", data_inclusion.read),
+    "hsds": ("Open Referral HSDS 3.0 (datapackage)", hsds.read),
+    "geojson": ("GeoJSON", geojson.read),
+    "csv": ("CSV simple", simple_csv.read),
+}
+DEFAULT_SOURCES = {"data-inclusion": "data-inclusion", "hsds": "hsds", "geojson": "import-geojson",
+                   "csv": "import-csv"}
+
+__all__ = ["FORMATS", "FileProblem", "FileSet", "ImportReport", "LOCAL_SOURCE", "Problem",
+           "import_files", "import_path"]
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, for a preview or a stopped run, would have done)."""
+
+    format: str
+    label: str
+    total: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    structures_created: int = 0
+    structures_updated: int = 0
+    rejected: list = field(default_factory=list)   # Problem, one per reason
+    unlocated: list = field(default_factory=list)  # {file, position, name, note}
+    warnings: list = field(default_factory=list)   # French sentences
+    dry_run: bool = False
+    skip_invalid: bool = False
+    applied: bool = False  # committed (never for a dry run)
+
+    @property
+    def rejected_count(self):
+        """Number of records refused (a record may have several reasons)."""
+        return len({(p.file, p.position) for p in self.rejected})
+
+    @property
+    def stopped(self):
+        """True when errors stopped the run: nothing was (or would be) written."""
+        return bool(self.rejected) and (not self.skip_invalid or any(p.position is None
+                                                                     for p in self.rejected))
+
+    def summary_lines(self):
+        verb = "seraient" if self.dry_run else "ont été"
+        lines = []
+        if self.stopped:
+            lines.append("Import interrompu : rien n'a été enregistré. Corrigez les erreurs ci-dessous, "
+                         "ou relancez avec l'option d'ignorer les enregistrements invalides.")
+        else:
+            lines.append(f"{self.created} ressource(s) {verb} créée(s), {self.updated} mise(s) à jour, "
+                         f"{self.unchanged} inchangée(s).")
+            if self.structures_created or self.structures_updated:
+                lines.append(f"Structures : {self.structures_created} créée(s), "
+                             f"{self.structures_updated} mise(s) à jour.")
+        if self.rejected:
+            lines.append(f"{self.rejected_count} enregistrement(s) rejeté(s).")
+        if self.unlocated:
+            lines.append(f"{len(self.unlocated)} ressource(s) non localisée(s) (sans position, "
+                         "absentes des recherches de proximité).")
+        return lines
+
+    def as_dict(self):
+        return {
+            "format": self.format, "total": self.total, "created": self.created,
+            "updated": self.updated, "unchanged": self.unchanged,
+            "structures_created": self.structures_created,
+            "structures_updated": self.structures_updated,
+            "rejected": [p.as_dict() for p in self.rejected], "unlocated": list(self.unlocated),
+            "warnings": list(self.warnings), "applied": self.applied, "dry_run": self.dry_run,
+        }
+
+
+class _NoProgress:
+    def start(self, total):
+        pass
+
+    def advance(self, count):
+        pass
+
+
+def import_path(path, fmt, **options):
+    """Import a file, a folder or a zip archive (see `import_files`)."""
+    try:
+        files = FileSet.from_path(path)
+    except FileProblem as problem:
+        report = ImportReport(fmt, str(path), skip_invalid=options.get("skip_invalid", False),
+                              dry_run=options.get("dry_run", False))
+        report.rejected.append(Problem(problem.file, None, problem.field, problem.message))
+        return report
+    return import_files(files, fmt, **options)
+
+
+def import_files(files, fmt, *, area, skip_invalid=False, dry_run=False, geocoder=None, source=None,
+                 progress=None):
+    """Read, check and upsert the records of ``files`` in one transaction; return an ImportReport."""
+    if fmt not in FORMATS:
+        raise ValidationFailed.field("format", "Format inconnu : " + ", ".join(FORMATS) + " attendus.")
+    progress = progress or _NoProgress()
+    report = ImportReport(fmt, files.label, skip_invalid=skip_invalid, dry_run=dry_run)
+    try:
+        structure_rows, resource_rows, warnings = FORMATS[fmt][1](files, source=source)
+    except FileProblem as problem:
+        report.rejected.append(Problem(problem.file, None, problem.field, problem.message))
+        return report
+    report.warnings.extend(f"{name} : {message}" for name, message in warnings)
+    report.total = len(resource_rows)
+    progress.start(len(structure_rows) + len(resource_rows))
+
+    default_source = source or DEFAULT_SOURCES[fmt]
+    structures = _check_structures(structure_rows, report, area=area, progress=progress)
+    resources = _check_resources(resource_rows, report, area=area, default_source=default_source,
+                                 geocoder=geocoder or NullGeocoder(), progress=progress)
+    if report.stopped or (not structures and not resources):
+        return report
+    counts = write(structures, resources, now=clock.now())
+    for key, value in counts.items():
+        setattr(report, key, value)
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+        report.applied = True
+    return report
+
+
+def _reject(report, row, details):
+    for field_name, message in details:
+        shown = row.fields.get(field_name, field_name) if field_name else None
+        report.rejected.append(Problem(row.file, row.position, shown, message, row.name))
+
+
+def _clean(cleaner, row, values, area):
+    try:
+        return cleaner(values, area=area, strict=False), []
+    except (BadRequest, ValidationFailed) as exc:
+        details = exc.details or [{"field": None, "message": exc.message}]
+        return None, [(d.get("field"), d.get("message")) for d in details]
+
+
+def _check_structures(rows, report, *, area, progress):
+    """Return {(source, source_id): clean values} of the valid structure rows."""
+    valid, seen = {}, {}
+    for row in rows:
+        progress.advance(1)
+        if row.problems:
+            _reject(report, row, row.problems)
+            continue
+        clean, problems = _clean(clean_structure, row, row.values, area)
+        if problems:
+            _reject(report, row, problems)
+            continue
+        key = (clean["source"], clean["source_id"])
+        if key in seen:
+            _reject(report, row, [("source_id", f"identifiant « {key[1]} » en double dans le fichier "
+                                   f"(déjà vu : {seen[key]})")])
+            continue
+        seen[key] = row.position
+        clean["local_id"] = local_id(*key)
+        valid[key] = clean
+    return valid
+
+
+def _check_resources(rows, report, *, area, default_source, geocoder, progress):
+    """Return the clean values of the valid resource rows, each with its structure reference."""
+    valid, seen, geocoded = [], {}, {}
+    for row in rows:
+        progress.advance(1)
+        if row.problems:
+            _reject(report, row, row.problems)
+            continue
+        values = dict(row.values)
+        structure_id = values.pop("structure_id", None)
+        values["source"] = values.get("source") or default_source
+        if not values.get("source_id"):
+            values["source_id"] = automatic_source_id(values)
+        clean, problems = _clean(clean_resource, row, values, area)
+        if problems:
+            _reject(report, row, problems)
+            continue
+        key = (clean["source"], clean["source_id"])
+        if key in seen:
+            _reject(report, row, [("source_id", f"identifiant « {key[1]} » en double dans le fichier "
+                                   f"(déjà vu : {seen[key]})")])
+            continue
+        seen[key] = row.position
+        clean["local_id"] = local_id(*key)
+        clean["structure_ref"] = _structure_ref(row, clean, structure_id)
+        if clean["point"] is None:
+            _locate(clean, row, report, area=area, geocoder=geocoder, cache=geocoded)
+        valid.append(clean)
+    return valid
+
+
+def _structure_ref(row, clean, structure_id):
+    """("id", uuid, name) | ("key", (source, source_id), name) | ("name", key, name)."""
+    name = clean.get("structure_name")
+    key = row.structure_key or ((clean["source"], str(structure_id)) if structure_id else None)
+    if key and key[1]:
+        own = local_id(*key)
+        if own is not None:
+            return ("id", own, name)
+        return ("key", key, name)
+    name = name or clean["name"]
+    return ("name", name_key(name), name)
+
+
+def _locate(clean, row, report, *, area, geocoder, cache):
+    address = ", ".join(p for p in (clean.get("address"), " ".join(
+        p for p in (clean.get("postal_code"), clean.get("city")) if p)) if p)
+    if not address:
+        note = "ni coordonnées ni adresse"
+    elif isinstance(geocoder, NullGeocoder):
+        note = "pas de coordonnées, et aucun service de géocodage n'est configuré"
+    else:
+        if address not in cache:
+            cache[address] = locate_address(address, geocoder=geocoder, area=area)
+        location = cache[address]
+        if location.point is not None:
+            clean["point"] = location.point
+            return
+        note = location.note
+    report.unlocated.append({"file": row.file, "position": row.position, "name": clean["name"],
+                             "note": note})
