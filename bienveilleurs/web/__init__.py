@@ -75,7 +75,8 @@ def page_blueprints():
 def api_blueprints():
     from .api.account import bp as account
     from .api.directory import bp as api_directory
-    return [account, api_directory]
+    from .api.referrals import bp as api_referrals
+    return [account, api_directory, api_referrals]
 
 
 def _load_bearer_user(req):

@@ -258,6 +258,207 @@ SCHEMAS.update({
 })
 
 
+# --- referrals (issue 4) ---
+
+_REFERRAL_ID = {"name": "id", "in": "path", "required": True,
+                "schema": {"type": "string", "format": "uuid"}}
+_UUID = {"type": "string", "format": "uuid"}
+_NULL_UUID = {"type": ["string", "null"], "format": "uuid"}
+_NULL_TEXT = {"type": ["string", "null"]}
+_STATUS = {"type": "string",
+           "enum": ["reported", "assigned", "contacted", "referred", "accepted", "closed"]}
+_OUTCOME = {"type": ["string", "null"],
+            "enum": ["helped", "not_helped", "redirected", "unreachable", "declined_help",
+                     "no_longer_needed", "duplicate", "opposed", None]}
+
+
+def _json_body(ref):
+    return {"required": True, "content": {"application/json": {"schema": {"$ref": ref}}}}
+
+
+def _referral_matches_parameter(name, description, schema=None):
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": schema or {"type": "string"}}
+
+
+_REFERRAL = {"$ref": "#/components/schemas/Referral"}
+
+PATHS.update({
+    "/api/v1/referrals": {
+        "post": {
+            "summary": "Signaler une personne et son besoin (bienveilleur, coordination)",
+            "description": "consent: true est obligatoire (la personne a été informée et ne s'est "
+                           "pas opposée). Un id client (UUID) rend l'appel idempotent : le même id "
+                           "avec le même contenu (comparé champ par champ après normalisation) "
+                           "renvoie 200 et l'orientation telle qu'elle est ; un contenu différent "
+                           "ou un autre compte, 422 idempotency_mismatch ; un id effacé, 410.",
+            "requestBody": _json_body("#/components/schemas/ReferralInput"),
+            "responses": {**_ok("Orientation créée", _REFERRAL, "201"),
+                          **_ok("Même id, même contenu : l'orientation existante", _REFERRAL),
+                          **_errors(400, 401, 403, 410, 422)},
+        }
+    },
+    "/api/v1/referrals/{id}": {
+        "get": {
+            "summary": "Une orientation, avec son historique et ses contacts",
+            "description": "Hors de votre périmètre : 404. Les notes que vous ne pouvez pas lire "
+                           "(notes réservées aux professionnels, pour les bienveilleurs) valent "
+                           "null. Le bienveilleur qui a signalé une personne attribuée à un autre "
+                           "ne voit que l'état (visibility: status_only).",
+            "parameters": [_REFERRAL_ID],
+            "responses": {**_ok("L'orientation", _REFERRAL), **_errors(401, 404, 410)},
+        }
+    },
+    "/api/v1/referrals/{id}/transitions": {
+        "post": {
+            "summary": "Faire avancer une orientation dans son cycle de vie",
+            "description": "Voir la table « The lifecycle » d'API.md. Changement absent de la "
+                           "table : 409 invalid_transition ; rôle non autorisé : 403 ; version "
+                           "périmée : 409 stale_version ; bienveilleur au complet : 409 "
+                           "capacity_full. Rien n'est modifié en cas d'erreur.",
+            "parameters": [_REFERRAL_ID],
+            "requestBody": _json_body("#/components/schemas/TransitionInput"),
+            "responses": {**_ok("L'orientation après le changement", _REFERRAL),
+                          **_errors(400, 401, 403, 404, 409, 410, 422)},
+        }
+    },
+    "/api/v1/referrals/{id}/contacts": {
+        "post": {
+            "summary": "Noter un contact avec la personne (bienveilleur attribué, coordination)",
+            "description": "Idempotent sur id (UUID client) : même id et même contenu, 200 ; "
+                           "contenu différent, 422. Un contact daté d'un moment où son auteur "
+                           "était le bienveilleur attribué est accepté même après une "
+                           "réattribution. Le premier contact abouti fait passer une orientation "
+                           "attribuée à « contact établi ».",
+            "parameters": [_REFERRAL_ID],
+            "requestBody": _json_body("#/components/schemas/ContactInput"),
+            "responses": {**_ok("Contact noté", {"$ref": "#/components/schemas/Contact"}, "201"),
+                          **_ok("Même id, même contenu : le contact existant",
+                                {"$ref": "#/components/schemas/Contact"}),
+                          **_errors(400, 401, 403, 404, 410, 422)},
+        }
+    },
+    "/api/v1/referrals/{id}/matches": {
+        "get": {
+            "summary": "Bienveilleurs et ressources pour la personne et le besoin de l'orientation",
+            "description": "Même réponse que /api/v1/match, sans mettre la position de la personne "
+                           "dans l'URL. Bienveilleurs pour la coordination seulement.",
+            "parameters": [
+                _REFERRAL_ID,
+                _referral_matches_parameter("audiences", "codes publics, séparés par des virgules"),
+                _referral_matches_parameter("languages", "codes ISO 639-1, séparés par des virgules"),
+                _referral_matches_parameter("open_now", "ressources ouvertes maintenant",
+                                            {"type": "boolean"}),
+                _referral_matches_parameter("accessible", "ressources accessibles",
+                                            {"type": "boolean"}),
+                _referral_matches_parameter("available_now", "bienveilleurs disponibles maintenant",
+                                            {"type": "boolean"}),
+                _referral_matches_parameter("limit", "par liste, 5 par défaut",
+                                            {"type": "integer", "minimum": 1, "maximum": 50}),
+            ],
+            "responses": {**_ok("Résultats", {"$ref": "#/components/schemas/Match"}
+                                if "Match" in SCHEMAS else {"type": "object"}),
+                          **_errors(400, 401, 403, 404, 410, 422)},
+        }
+    },
+})
+
+SCHEMAS.update({
+    "ReferralInput": {
+        "type": "object", "required": ["category", "consent"],
+        "properties": {
+            "id": _UUID,
+            "resident_id": _UUID,
+            "resident": {
+                "type": "object", "required": ["lat", "lon"],
+                "properties": {
+                    "first_name": {"type": "string", "maxLength": 80},
+                    "pseudonym": {"type": "string", "maxLength": 80},
+                    "lat": {"type": "number"}, "lon": {"type": "number"},
+                    "languages": {"type": "array", "items": {"type": "string"}},
+                    "phone": {"type": "string"},
+                    "audiences": {"type": "array", "items": {"type": "string"}},
+                    "newcomer": {"type": "boolean"},
+                },
+            },
+            "category": {"type": "string", "description": "un code thematiques data·inclusion"},
+            "note": {"type": "string", "maxLength": 2000},
+            "note_professional": {"type": "boolean"},
+            "consent": {"const": True},
+        },
+    },
+    "TransitionInput": {
+        "type": "object", "required": ["to"],
+        "properties": {
+            "to": _STATUS,
+            "version": {"type": "integer"},
+            "relay_id": _UUID,
+            "resource_id": _UUID,
+            "reason": {"type": "string", "maxLength": 200,
+                       "description": "declined, no_answer, expired, ou un texte court"},
+            "outcome": _OUTCOME,
+            "note": {"type": "string", "maxLength": 2000},
+            "note_professional": {"type": "boolean"},
+        },
+    },
+    "ContactInput": {
+        "type": "object", "required": ["id", "at", "channel", "reached"],
+        "properties": {
+            "id": _UUID,
+            "at": {"type": "string", "format": "date-time"},
+            "channel": {"type": "string", "enum": ["visit", "phone", "meeting", "message"]},
+            "reached": {"type": "boolean"},
+            "note": {"type": "string", "maxLength": 2000},
+        },
+    },
+    "Contact": {
+        "type": "object", "required": ["id", "at", "channel", "reached"],
+        "properties": {
+            "id": _UUID, "at": {"type": "string", "format": "date-time"},
+            "channel": {"type": "string"}, "reached": {"type": "boolean"}, "note": _NULL_TEXT,
+            "referral": {"type": "object", "properties": {
+                "id": _UUID, "status": _STATUS, "version": {"type": "integer"}}},
+        },
+    },
+    "ReferralEvent": {
+        "type": "object", "required": ["at", "actor", "from", "to"],
+        "properties": {
+            "at": {"type": "string", "format": "date-time"},
+            "actor": {"type": "object", "properties": {
+                "id": _NULL_UUID, "role": {"type": "string"}, "display_name": {"type": "string"}}},
+            "from": {"type": ["string", "null"]},
+            "to": _STATUS,
+            "reason": _NULL_TEXT,
+            "note": _NULL_TEXT,
+            "outcome": _OUTCOME,
+            "relay_id": _NULL_UUID,
+            "resource_id": _NULL_UUID,
+        },
+    },
+    "Referral": {
+        "type": "object",
+        "required": ["id", "status", "outcome", "resident_id", "relay_id", "resource_id", "version",
+                     "events", "contacts"],
+        "properties": {
+            "id": _UUID,
+            "status": _STATUS,
+            "outcome": _OUTCOME,
+            "category": {"type": "string"},
+            "resident_id": _NULL_UUID,
+            "relay_id": _NULL_UUID,
+            "resource_id": _NULL_UUID,
+            "version": {"type": "integer"},
+            "created_at": {"type": "string", "format": "date-time"},
+            "status_changed_at": {"type": "string", "format": "date-time"},
+            "visibility": {"type": ["string", "null"],
+                           "enum": ["full", "structure", "status_only", None]},
+            "events": {"type": "array", "items": {"$ref": "#/components/schemas/ReferralEvent"}},
+            "contacts": {"type": "array", "items": {"$ref": "#/components/schemas/Contact"}},
+        },
+    },
+})
+
+
 def openapi_document():
     return {
         "openapi": "3.1.0",
