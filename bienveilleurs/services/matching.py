@@ -9,6 +9,7 @@ OpenStreetMap syntax) are applied in Python on successive nearest-first batches.
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, func, select
+from sqlalchemy.orm import lazyload
 
 from geo.errors import GeoError
 from geo.hours import is_open
@@ -114,18 +115,24 @@ def _round_m(value):
 
 
 def _nearest_batches(statement, order_key, id_column, limit, keep):
-    """Yield rows nearest first, fetching more only while Python-side filters reject rows."""
+    """Return up to ``limit`` rows kept by ``keep``, nearest first, equal distances by id.
+
+    The SQL orders by the KNN key alone: PostgreSQL cannot add a second sort key (`id`) on
+    top of a KNN index scan, so `ORDER BY point <-> p, id` would scan and sort every row.
+    Ties are settled here instead; the batch grows (from the start, never by OFFSET, whose
+    pages are not stable under ties) while Python-side filters reject rows or while the
+    last row fetched is still tied with the last row kept.
+    """
     batch = max(limit * 4, 20)
-    offset = 0
-    kept = []
-    while len(kept) < limit:
-        rows = db.session.execute(statement.order_by(order_key, id_column)
-                                  .limit(batch).offset(offset)).all()
-        kept.extend(row for row in rows if keep(row))
+    while True:
+        rows = db.session.execute(statement.order_by(order_key).limit(batch)).all()
+        kept = [row for row in rows if keep(row)]
         if len(rows) < batch:
             break
-        offset += batch
+        if len(kept) >= limit and rows[-1].distance_m > kept[limit - 1].distance_m:
+            break
         batch *= 2
+    kept.sort(key=lambda row: (row.distance_m, row[0].id))
     return kept[:limit]
 
 
@@ -147,7 +154,9 @@ def match_resources(query, *, at=None):
                         func.ST_Y(func.geometry(Resource.point)).label("lat"),
                         func.ST_X(func.geometry(Resource.point)).label("lon"))
                  .join(Structure, Structure.id == Resource.structure_id)
-                 .where(and_(*conditions)))
+                 .where(and_(*conditions))
+                 # The structure's name is selected above: no second (eager) join.
+                 .options(lazyload(Resource.structure)))
 
     def keep(row):
         return not query.open_now or is_open_safely(row.Resource.opening_hours, at) is True
@@ -204,7 +213,8 @@ def match_relays(query, *, max_radius_m, at=None):
     statement = (select(Relay, distance_m(Relay.point, point).label("distance_m"),
                         func.ST_Y(func.geometry(Relay.point)).label("lat"),
                         func.ST_X(func.geometry(Relay.point)).label("lon"))
-                 .where(and_(*conditions)))
+                 .where(and_(*conditions))
+                 .options(lazyload(Relay.user)))
 
     def keep(row):
         return not query.available_now or is_open_safely(row.Relay.availability, at) is True
