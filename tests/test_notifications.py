@@ -515,3 +515,86 @@ def test_no_template_leaks_needs_notes_addresses_positions_or_phones(app, db):
         for sentinel in forbidden:
             assert sentinel.lower() not in text.lower(), (row.kind, sentinel)
         assert len(row.body_text) < 1200, "short messages"
+
+
+# --- through the referral service -------------------------------------------------------------
+
+
+def _report(coordinator, *, lon=0.11, lat=49.495):
+    from bienveilleurs.services import referrals
+    referral, _created = referrals.report(coordinator, {
+        "resident": {"first_name": "Josette", "lat": lat, "lon": lon},
+        "category": "sante--sante-mentale", "consent": True})
+    return referral
+
+
+def test_the_referral_service_notifies_each_move_once_and_a_failed_move_notifies_nobody(db, smtp):
+    from bienveilleurs.errors import InvalidTransition
+    from bienveilleurs.services import referrals
+    territory = make_territory()
+    coordinator = make_user(role="coordinator", territories=[territory])
+    relay_user = make_user(role="relay")
+    relay = make_relay(relay_user)
+    worker = make_user(role="social_worker")
+    structure = make_structure(name="CCAS", members=[worker])
+    resource = make_resource(structure)
+    db.commit()
+
+    referral = _report(coordinator)
+    referrals.transition(coordinator, referral.id, "assigned", relay_id=relay.id)
+    referrals.transition(coordinator, referral.id, "contacted")
+    with pytest.raises(InvalidTransition):
+        referrals.transition(coordinator, referral.id, "accepted")
+    referrals.transition(coordinator, referral.id, "referred", resource_id=resource.id)
+
+    notifications.send_pending()
+    assert smtp.inbox.recipients == sorted([relay_user.email, worker.email])
+    kinds = [row.kind for row in notification_rows()]
+    assert kinds == ["referral_assigned", "referral_referred"]
+
+    # The structure does not answer: the expiry job sends it back to the coordinators.
+    with clock.frozen(clock.now() + timedelta(days=60)):
+        assert referrals.expire_referrals() == 1
+        assert referrals.expire_referrals() == 0
+        notifications.send_pending()
+    assert smtp.inbox.recipients == sorted([relay_user.email, worker.email, coordinator.email])
+    returned = notification_rows()[-1]
+    assert returned.kind == "referral_returned" and "délai" in returned.body_text
+
+
+def test_the_digest_counts_the_coordinators_scope_skips_empty_ones_and_respects_opt_out(db):
+    inside = make_territory(polygon=[(0.10, 49.49), (0.12, 49.49), (0.12, 49.50), (0.10, 49.50)])
+    elsewhere = make_territory(polygon=[(0.13, 49.49), (0.15, 49.49), (0.15, 49.50), (0.13, 49.50)])
+    local = make_user(role="coordinator", territories=[inside], display_name="Claire")
+    quiet = make_user(role="coordinator", territories=[elsewhere])
+    city = make_user(role="coordinator")
+    opted_out = make_user(role="coordinator")
+    notifications.save_preferences(opted_out, digest=False)
+    make_referral(lonlat=(0.11, 49.495))
+    make_referral(lonlat=(0.11, 49.495)).status_changed_at = clock.now() - timedelta(days=3)
+    make_referral(lonlat=(0.20, 49.52))
+    db.commit()
+
+    assert digest.counts_for(local) == {"waiting": 2, "stale": 1}
+    assert digest.counts_for(quiet) == {"waiting": 0, "stale": 0}
+    assert digest.counts_for(city) == {"waiting": 3, "stale": 1}
+    assert digest.enqueue_daily_digests() == {"queued": 2, "empty": 1, "already": 0}
+    # Idempotent for the day.
+    assert digest.enqueue_daily_digests() == {"queued": 0, "empty": 1, "already": 2}
+    rows = {row.recipient_user_id: row for row in notification_rows()}
+    assert set(rows) == {local.id, city.id}
+    assert "2 orientations à attribuer" in rows[local.id].body_text
+    assert "1 orientation en attente" in rows[local.id].body_text
+    assert "zone" not in rows[local.id].body_text or "sans bienveilleur" in rows[local.id].body_text
+    # Tomorrow is another digest.
+    with clock.frozen(clock.now() + timedelta(days=1)):
+        assert digest.enqueue_daily_digests()["queued"] == 2
+
+
+def test_digest_cli(app, db):
+    make_user(role="coordinator")
+    make_referral()
+    db.commit()
+    result = app.test_cli_runner().invoke(args=["notifications", "digest"])
+    assert result.exit_code == 0, result.output
+    assert "1 ajouté(s)" in result.output

@@ -69,7 +69,9 @@ def page_blueprints():
     from .account import bp as account
     from .auth import bp as auth
     from .main import bp as main
-    return [account, auth, main]
+    from .notifications_admin import bp as notifications_admin
+    from .preferences import bp as preferences
+    return [account, auth, main, preferences, notifications_admin]
 
 
 def api_blueprints():

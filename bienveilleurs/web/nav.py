@@ -28,6 +28,7 @@ NAVIGATION = {
         ("admin.territories", "Territoires"),
         ("directory.manage", "Annuaire"),
         ("admin.imports", "Imports"),
+        ("notifications_admin.index", "Notifications"),
     ],
 }
 
