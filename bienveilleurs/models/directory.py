@@ -127,6 +127,8 @@ class Relay(db.Model):
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
     ended_at: Mapped[datetime | None] = mapped_column(db.DateTime(timezone=True))
+    # Set by the retention job once a relay who left is anonymised (name, exact point).
+    anonymised_at: Mapped[datetime | None] = mapped_column(db.DateTime(timezone=True))
 
     user = relationship("User", lazy="joined")
 

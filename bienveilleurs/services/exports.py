@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from .. import clock
 from ..extensions import db
 from ..models import Resource, Structure
+from .access_log import record_access
 from .csv_safe import csv_text
 from .imports.records import LOCAL_SOURCE
 
@@ -199,6 +200,7 @@ def csv_export(*, separator=","):
 
 def export(fmt, *, separator=",", kind="services"):
     """Return (text, media type, file name) of the whole export in ``fmt``."""
+    record_access(None, "export", "resources", None)  # privacy: every export is logged
     stamp = clock.local(clock.now()).strftime("%Y-%m-%d")
     if fmt == "data-inclusion":
         records = data_inclusion_structures() if kind == "structures" else data_inclusion_services()

@@ -50,6 +50,7 @@ from ..models import (CHANNELS, OUTCOMES, STATUS_LABELS, STATUSES, Contact, Eras
                       ReferralEvent, Relay, Resident, Resource, Role, Territory, User,
                       coordinator_territories, structure_members)
 from . import matching
+from .access_log import record_access
 from .codes import SEPARATOR, check_audiences, check_categories, expand_categories
 
 # --- the lifecycle ------------------------------------------------------------------------
@@ -436,6 +437,7 @@ def get_referral(user, referral_id):
     referral = db.session.scalar(scoped_referrals(user).where(Referral.id == rid))
     if referral is None:
         _not_found(rid)
+    record_access(user, "referral.read", "referral", referral.id)  # privacy: reads are logged
     return referral
 
 

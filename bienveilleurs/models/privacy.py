@@ -1,0 +1,42 @@
+"""The access log: who read which resident's file or referral, and every export.
+
+It holds identifiers only (no names, no notes, no positions). A database trigger (migration
+priv_01) refuses every UPDATE, and every DELETE of a row younger than ACCESS_LOG_DAYS: only
+the retention job, which tells the trigger the setting, purges older rows.
+"""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .base import created_at
+
+ACCESS_ACTIONS = {
+    "resident.read": "Consultation du dossier de la personne",
+    "referral.read": "Consultation d'une orientation",
+    "export": "Export",
+    "resident.export": "Export des données de la personne (droit d'accès)",
+    "resident.erase": "Effacement sur opposition",
+}
+
+
+class AccessLog(db.Model):
+    __tablename__ = "access_log"
+    __table_args__ = (
+        Index("ix_access_log_object", "object_type", "object_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = created_at()
+    # No cascade: an account that read personal data cannot be deleted while its traces last.
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str | None] = mapped_column(String(40))
+    object_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+
+
+Index("ix_access_log_at", AccessLog.at)
