@@ -12,6 +12,7 @@ the others. ``dry_run`` does all the work, reports it, and rolls back: the uploa
 preview.
 """
 
+import os
 from dataclasses import dataclass, field
 
 from geo.geocoding import NullGeocoder
@@ -108,6 +109,8 @@ class _NoProgress:
 
 def import_path(path, fmt, **options):
     """Import a file, a folder or a zip archive (see `import_files`)."""
+    if fmt == "hsds" and os.path.isfile(path) and os.path.basename(path).lower() == "datapackage.json":
+        path = os.path.dirname(os.path.abspath(path))  # the datapackage is the folder around it
     try:
         files = FileSet.from_path(path)
     except FileProblem as problem:

@@ -126,25 +126,23 @@ def split_list(value):
     return [text]
 
 
-def cell(value):
-    """Clean one text cell: spreadsheet escapes undone, blank → None."""
+def cell(value, *, spreadsheet=False):
+    """Clean one value: blank → None; for CSV, the spreadsheet escape (see csv_safe) undone."""
     if value is None:
         return None
     if not isinstance(value, str):
         return value
-    value = unescape_cell(value)
+    if spreadsheet:
+        value = unescape_cell(value)
     return value if value.strip() else None
 
 
-def values_from(record, mapping):
+def values_from(record, mapping, *, spreadsheet=False):
     """Build the directory record from a flat record using a column mapping."""
     values = {}
     for name, column in mapping.items():
-        raw = record.get(column)
-        if name in LIST_FIELDS:
-            values[name] = split_list(cell(raw) if isinstance(raw, str) else raw)
-        else:
-            values[name] = cell(raw)
+        raw = cell(record.get(column), spreadsheet=spreadsheet)
+        values[name] = split_list(raw) if name in LIST_FIELDS else raw
     return values
 
 

@@ -30,5 +30,5 @@ def read(files, *, source=None):
                             "(séparateur ou guillemets mal placés ?)")
                 rows.append(row)
                 continue
-            rows.append(Row(name, position, values_from(record, mapping), fields=fields))
+            rows.append(Row(name, position, values_from(record, mapping, spreadsheet=True), fields=fields))
     return [], rows, warnings
