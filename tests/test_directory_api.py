@@ -269,11 +269,11 @@ def test_address_is_geocoded_when_coordinates_are_absent(client_as, db, monkeypa
 
 
 def test_get_resource_and_inactive_visibility(client_as, db):
-    active = make_resource(name="Active (test)", audiences=["familles-enfants"])
+    active = make_resource(name="Active (test)", audiences=["familles"])
     inactive = make_resource(name="Fermée (test)", active=False)
     social = client_as("social_worker")
     body = get(social, f"/api/v1/resources/{active.id}").get_json()
-    assert body["name"] == "Active (test)" and body["audiences"] == ["familles-enfants"]
+    assert body["name"] == "Active (test)" and body["audiences"] == ["familles"]
     assert body["lat"] == pytest.approx(49.4944)
     assert_error(get(social, f"/api/v1/resources/{inactive.id}"), 404, "not_found")
     assert get(client_as("coordinator"), f"/api/v1/resources/{inactive.id}").status_code == 200
@@ -285,7 +285,7 @@ def test_get_resource_and_inactive_visibility(client_as, db):
 
 def test_resources_geojson_in_bbox(client_as, db):
     inside = make_resource(lat=49.50, lon=0.11, categories=["sante--sante-mentale"])
-    other_category = make_resource(lat=49.501, lon=0.111, categories=["mobilite--comprendre-et-utiliser-les-transports-en-commun"])
+    other_category = make_resource(lat=49.501, lon=0.111, categories=["mobilite--mobilite-douce-partagee-collective"])
     make_resource(lat=49.50, lon=0.112, active=False)
     make_resource(lat=49.58, lon=0.30)  # outside the box
     make_resource(lat=None)             # not located

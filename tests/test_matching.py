@@ -139,7 +139,7 @@ def test_paused_relays_are_not_proposed(db):
 def test_categories_change_the_answer_and_top_level_covers_sub_codes(db):
     health = make_resource(lon=CENTRE[0] + 0.01, lat=CENTRE[1], categories=["sante--sante-mentale"])
     near_other = make_resource(lon=CENTRE[0], lat=CENTRE[1] + 0.001,
-                               categories=["mobilite--comprendre-et-utiliser-les-transports-en-commun"])
+                               categories=["mobilite--mobilite-douce-partagee-collective"])
     assert ids(match_resources(query_at())) == [str(near_other.id), str(health.id)]
     assert ids(match_resources(query_at(categories=expand_categories(["sante--sante-mentale"])))) == \
         [str(health.id)]

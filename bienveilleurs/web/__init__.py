@@ -69,9 +69,12 @@ def page_blueprints():
     from .account import bp as account
     from .auth import bp as auth
     from .main import bp as main
+    from .manage import bp as manage
+    from .network import bp as network
     from .notifications_admin import bp as notifications_admin
     from .preferences import bp as preferences
-    return [account, auth, main, preferences, notifications_admin]
+    from .profile import bp as profile
+    return [account, auth, main, preferences, notifications_admin, manage, network, profile]
 
 
 def api_blueprints():

@@ -9,15 +9,15 @@ NAVIGATION = {
         ("relay.my_people", "Mes personnes"),
         ("relay.report", "Signaler une personne"),
         ("directory.search", "Ressources"),
-        ("relay.profile", "Mes disponibilités"),
+        ("profile.edit", "Mes disponibilités"),
     ],
     "coordinator": [
         ("coordination.inbox", "À attribuer"),
         ("coordination.stale", "En attente"),
         ("coordination.map", "Carte"),
-        ("coordination.relays", "Bienveilleurs"),
+        ("network.relays", "Bienveilleurs"),
         ("directory.search", "Ressources"),
-        ("directory.manage", "Gérer l'annuaire"),
+        ("manage.index", "Gérer l'annuaire"),
     ],
     "social_worker": [
         ("structure.referrals", "Orientations reçues"),
@@ -26,7 +26,7 @@ NAVIGATION = {
     "admin": [
         ("admin.accounts", "Comptes"),
         ("admin.territories", "Territoires"),
-        ("directory.manage", "Annuaire"),
+        ("manage.index", "Annuaire"),
         ("admin.imports", "Imports"),
         ("notifications_admin.index", "Notifications"),
     ],
