@@ -81,7 +81,8 @@ def api_blueprints():
     from .api.account import bp as account
     from .api.directory import bp as api_directory
     from .api.referrals import bp as api_referrals
-    return [account, api_directory, api_referrals]
+    from .hsds import bp as hsds
+    return [account, api_directory, api_referrals, hsds]
 
 
 def _load_bearer_user(req):
