@@ -101,6 +101,8 @@ def territories_import(path):
 def register_cli(app):
     for group in (users_cli, demo_cli, territories_cli):
         app.cli.add_command(group)
+    from .cli_privacy import retention_cli
+    app.cli.add_command(retention_cli)
     from .cli_notifications import notifications_cli
     app.cli.add_command(notifications_cli)
     from .cli_resources import resources_cli

@@ -972,7 +972,7 @@ def log_contact(actor, referral_id, payload):
         raise Forbidden("Seuls les bienveilleurs et les coordinateurs notent un contact.")
     contact_id, data, at = _parse_contact(payload)
     rid = _id_or_404(referral_id)
-    if db.session.get(ErasedId, contact_id) is not None:
+    if any(db.session.get(ErasedId, i) is not None for i in (contact_id, rid)):  # erased: 410
         raise ResidentErased()
     referral = db.session.scalar(select(Referral).where(Referral.id == rid).with_for_update()
                                  .execution_options(populate_existing=True))

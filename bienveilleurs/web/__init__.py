@@ -69,20 +69,22 @@ def page_blueprints():
     from .account import bp as account
     from .auth import bp as auth
     from .main import bp as main
+    from .privacy import bp as privacy
     from .manage import bp as manage
     from .network import bp as network
     from .notifications_admin import bp as notifications_admin
     from .preferences import bp as preferences
     from .profile import bp as profile
-    return [account, auth, main, preferences, notifications_admin, manage, network, profile]
+    return [account, auth, privacy, main, preferences, notifications_admin, manage, network, profile]
 
 
 def api_blueprints():
     from .api.account import bp as account
+    from .api.privacy import bp as api_privacy
     from .api.directory import bp as api_directory
     from .api.referrals import bp as api_referrals
     from .hsds import bp as hsds
-    return [account, api_directory, api_referrals, hsds]
+    return [account, api_privacy, api_directory, api_referrals, hsds]
 
 
 def _load_bearer_user(req):

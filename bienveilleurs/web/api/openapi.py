@@ -14,6 +14,26 @@ def _ok(description, schema=None, status="200"):
 
 
 PATHS = {
+    "/api/v1/residents/{id}/opposition": {
+        "post": {
+            "summary": "Opposition de la personne : effacement immédiat (coordination, "
+                       "bienveilleur attribué)",
+            "description": "Efface maintenant les données personnelles de la personne, clôture ses "
+                           "orientations en cours avec l'issue « opposed » et garde des "
+                           "identifiants anonymes : toute écriture ultérieure à son sujet "
+                           "reçoit 410 resident_erased. Aucun corps n'est attendu.",
+            "parameters": [{"name": "id", "in": "path", "required": True,
+                            "schema": {"type": "string", "format": "uuid"}}],
+            "responses": {**_ok("Données effacées", {
+                "type": "object", "required": ["resident_id", "erased_at", "closed_referral_ids"],
+                "properties": {
+                    "resident_id": {"type": "string", "format": "uuid"},
+                    "erased_at": {"type": "string", "format": "date-time"},
+                    "closed_referral_ids": {"type": "array",
+                                            "items": {"type": "string", "format": "uuid"}}}}),
+                **_errors(401, 403, 404, 410)},
+        }
+    },
     "/api/v1/me": {
         "get": {
             "summary": "Le compte authentifié",
