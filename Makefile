@@ -13,5 +13,7 @@ setup:
 db:
 	@scripts/dev.sh db
 
+# `make bench BENCH_ARGS="--sizes small,middle,large"`; wrk (Debian package) is installed if missing.
 bench:
-	@scripts/dev.sh venv && DATABASE_URL=$$(scripts/dev.sh db) .venv/bin/python bench/match.py
+	@command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq wrk || sudo apt-get install -y -qq wrk; }
+	@scripts/dev.sh venv && DATABASE_URL=$$(scripts/dev.sh db) .venv/bin/python bench/match.py $(BENCH_ARGS)

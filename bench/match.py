@@ -1,0 +1,572 @@
+"""Benchmark GET /api/v1/match against its ceilings and against the naive approach.
+
+Prints figures; it is not a test and `make test` never runs it. `make bench` runs it on the
+local cluster (DATABASE_URL names any database of it; the benchmark creates its own
+databases bv_bench_<size> beside it, builds them with the migrations, and reuses them
+while their rows match).
+
+Arms, on the same seeded query points:
+  (a) pgbench runs the two SQL statements services/matching.py builds (captured from a real
+      call, one pgbench script per query point): the database ceiling;
+  (b) bench/bare_app.py under gunicorn: bearer-token check + the same SQL with plain
+      psycopg, rows as JSON: the web ceiling;
+  (c) GET /api/v1/match of the real app under gunicorn, same workers and threads;
+  (d) the naive approach (load every row, Python haversine), small and middle sizes only,
+      timed in-process (no HTTP, which flatters it).
+HTTP arms run under wrk at 1 and 8 connections, only on 127.0.0.1.
+
+    .venv/bin/python bench/match.py --sizes small,middle [--duration 10] [--rounds 1]
+"""
+
+import argparse
+import glob
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+import numpy as np  # noqa: E402
+import psycopg  # noqa: E402
+
+import synthetic  # noqa: E402
+
+BENCH_EMAIL = "banc-essai@bench.invalid"
+CONCURRENCIES = (1, 8)
+TARGET_P95_MS = 20.0
+TARGET_WEB_RATIO = 0.70
+TARGET_NAIVE_SPEEDUP = 100.0
+NAIVE_SIZES = ("small", "middle")
+
+
+def say(*parts):
+    print(*parts, flush=True)
+
+
+# --- database ----------------------------------------------------------------
+
+def libpq_url(url):
+    """Turn a SQLAlchemy URL (postgresql+psycopg://) into a libpq one."""
+    return re.sub(r"^postgres(ql)?(\+\w+)?://", "postgresql://", url)
+
+
+def with_dbname(url, dbname):
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit(parts._replace(path="/" + dbname))
+
+
+def ensure_database(base_url, dbname):
+    admin = libpq_url(with_dbname(base_url, "postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone()
+        if not exists:
+            say(f"  creating database {dbname}")
+            conn.execute(f'CREATE DATABASE "{dbname}"')
+
+
+def app_env(db_url):
+    env = dict(os.environ)
+    env.update({
+        "DATABASE_URL": db_url,
+        "SERVICE_AREA": synthetic.SERVICE_AREA,
+        "BIENVEILLEURS_ENV": "production",
+        "SECRET_KEY": env.get("BENCH_SECRET_KEY") or secrets.token_hex(32),
+        "RELAY_MAX_RADIUS_M": "5000",
+        "PYTHONUNBUFFERED": "1",
+    })
+    return env
+
+
+def migrate(db_url):
+    flask = str(Path(sys.executable).parent / "flask")
+    done = subprocess.run([flask, "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=app_env(db_url),
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit("flask db upgrade failed:\n" + done.stdout + done.stderr)
+
+
+def prepare_data(db_url, size, *, seed, reload):
+    from bienveilleurs.services import codes
+    want = synthetic.SIZES[size]
+    with psycopg.connect(libpq_url(db_url), autocommit=True) as conn:
+        have = synthetic.counts(conn)
+        version = synthetic.loaded_version(conn)
+        if not reload and have == want and version == synthetic.expected_version(size, seed):
+            say(f"  reusing {have[0]} resources and {have[1]} relays already loaded")
+            return
+        say(f"  loading {want[0]} resources and {want[1]} relays (COPY)")
+        sub_codes = [c for c in codes.thematiques() if codes.SEPARATOR in c]
+        synthetic.load(conn, size, seed=seed, categories=sub_codes,
+                       audiences=list(codes.publics()), log=say)
+
+
+# --- query points --------------------------------------------------------------
+
+def query_points(n, seed):
+    """Return n query strings: 80 % in cities, 20 % anywhere; 40 % filter by a category."""
+    from bienveilleurs.services import codes
+    rng = np.random.default_rng(seed + 1)
+    lon, lat = synthetic.sample_points(rng, n)
+    tops = list(codes.top_categories())
+    subs = [c for c in codes.thematiques() if codes.SEPARATOR in c]
+    queries = []
+    for i in range(n):
+        args = {"lat": f"{lat[i]:.6f}", "lon": f"{lon[i]:.6f}"}
+        draw = rng.random()
+        if draw < 0.2:
+            args["categories"] = tops[rng.integers(len(tops))]
+        elif draw < 0.4:
+            args["categories"] = subs[rng.integers(len(subs))]
+        queries.append(args)
+    return queries
+
+
+# --- the app, in-process: token, captured SQL, reference answers ---------------------
+
+def in_app(db_url, queries):
+    """Issue the bench token, capture the SQL of every query, and keep the app's answers."""
+    from psycopg import ClientCursor
+    from sqlalchemy import event
+
+    from bienveilleurs import create_app
+    from bienveilleurs.extensions import db
+    from bienveilleurs.models import User
+    from bienveilleurs.services import accounts, matching
+    from geo.points import ServiceArea
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": db_url,
+                      "SERVICE_AREA": ServiceArea.parse(synthetic.SERVICE_AREA),
+                      "RELAY_MAX_RADIUS_M": 5000})
+    with app.app_context():
+        if db.session.scalar(db.select(User.id).where(User.email == BENCH_EMAIL)) is None:
+            accounts.create_user(BENCH_EMAIL, role="coordinator", password=secrets.token_urlsafe(24),
+                                 display_name="Banc d'essai")
+        accounts.revoke_tokens(BENCH_EMAIL)
+        token = accounts.issue_token(BENCH_EMAIL, label="bench/match.py")
+
+        captured = []
+
+        def capture(conn, cursor, statement, parameters, context, executemany):
+            captured.append((statement, parameters))
+
+        event.listen(db.engine, "before_cursor_execute", capture)
+        raw = db.engine.raw_connection()
+        mogrifier = ClientCursor(raw.driver_connection)
+        scripts, answers, templates = [], [], {}
+        try:
+            for args in queries:
+                query = matching.parse_match_query(args, area=app.config["SERVICE_AREA"])
+                captured.clear()
+                answer = matching.match(query, include_relays=True, max_radius_m=5000)
+                db.session.rollback()
+                if len(captured) != 2:
+                    raise SystemExit(f"expected 2 statements per match, got {len(captured)}: "
+                                     "Python-side filters fetched more batches")
+                by_table = {}
+                for statement, params in captured:
+                    kind = "relays" if re.search(r"\bFROM relays\b", statement) else "resources"
+                    by_table[kind] = (statement, params)
+                if set(by_table) != {"relays", "resources"}:
+                    raise SystemExit("could not tell the relays statement from the resources one")
+                scripts.append([mogrifier.mogrify(s, p) for s, p in (by_table["relays"],
+                                                                     by_table["resources"])])
+                answers.append(answer)
+                for kind, (statement, params) in by_table.items():
+                    key = kind + ("_categories" if kind == "resources" and query.categories else "")
+                    if key not in templates:
+                        templates[key] = template(statement, params, query)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", capture)
+            raw.close()
+        db.session.remove()
+        db.engine.dispose()
+    return token, scripts, answers, templates
+
+
+def template(statement, params, query):
+    """Describe a captured statement so the bare app can run it for any point."""
+    out = {"sql": statement, "params": {}, "lon_keys": [], "lat_keys": [], "categories_key": None}
+    for key, value in params.items():
+        if isinstance(value, float) and value == query.lon:
+            out["lon_keys"].append(key)
+        elif isinstance(value, float) and value == query.lat:
+            out["lat_keys"].append(key)
+        elif isinstance(value, list) and query.categories and value == query.categories:
+            out["categories_key"] = key
+        out["params"][key] = value
+    if not out["lon_keys"] or not out["lat_keys"]:
+        raise SystemExit("could not find the point parameters in the captured statement")
+    return out
+
+
+# --- arms ----------------------------------------------------------------------------
+
+def pgbench_binary():
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pgbench"),
+                   key=lambda p: int(p.split("/")[4]))
+    if found:
+        return found[-1]
+    return shutil.which("pgbench") or sys.exit("pgbench not found (Debian package postgresql-contrib)")
+
+
+def percentiles_ms(latencies_us):
+    arr = np.asarray(latencies_us, dtype=float) / 1000.0
+    return {"p50": float(np.percentile(arr, 50)), "p95": float(np.percentile(arr, 95)),
+            "p99": float(np.percentile(arr, 99)), "mean": float(arr.mean())}
+
+
+def run_pgbench(db_url, scripts, workdir, conns, duration, warmup):
+    parts = urllib.parse.urlsplit(libpq_url(db_url))
+    env = dict(os.environ, PGHOST=parts.hostname, PGPORT=str(parts.port or 5432),
+               PGUSER=urllib.parse.unquote(parts.username or ""),
+               PGPASSWORD=urllib.parse.unquote(parts.password or ""),
+               PGDATABASE=parts.path.lstrip("/"))
+    files = []
+    for i, (relays_sql, resources_sql) in enumerate(scripts):
+        path = workdir / f"match_{i:03d}.sql"
+        path.write_text(relays_sql.strip() + ";\n" + resources_sql.strip() + ";\n", encoding="utf-8")
+        files += ["-f", f"{path}@1"]
+    base = [pgbench_binary(), "-n", "-M", "prepared", "-c", str(conns), "-j", str(min(conns, 2))]
+    if warmup:
+        subprocess.run(base + ["-T", str(warmup)] + files, env=env, capture_output=True, check=True)
+    logdir = workdir / f"pglog_c{conns}_{time.monotonic_ns()}"
+    logdir.mkdir()
+    done = subprocess.run(base + ["-T", str(duration), "-l", "--log-prefix", str(logdir / "log")] + files,
+                          env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit("pgbench failed:\n" + done.stdout[-2000:] + done.stderr[-2000:])
+    tps = float(re.search(r"tps = ([\d.]+) \(without initial connection time\)", done.stdout).group(1))
+    failed = re.search(r"number of failed transactions: (\d+)", done.stdout)
+    latencies = []
+    for log in logdir.iterdir():
+        for line in log.read_text().splitlines():
+            latencies.append(int(line.split()[2]))
+    shutil.rmtree(logdir)
+    return {"rps": tps, "errors": int(failed.group(1)) if failed else 0, **percentiles_ms(latencies)}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A gunicorn process on 127.0.0.1, stopped with its process group."""
+
+    def __init__(self, name, app_spec, env, workdir, *, workers, threads, extra=()):
+        self.name = name
+        self.port = free_port()
+        self.log = open(workdir / f"{name}.log", "w")
+        gunicorn = str(Path(sys.executable).parent / "gunicorn")
+        self.proc = subprocess.Popen(
+            [gunicorn, "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
+             "--threads", str(threads), "--worker-class", "gthread", *extra, app_spec],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self, path, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"{self.name} exited; see {self.log.name}")
+            try:
+                urllib.request.urlopen(self.url + path, timeout=2)
+                return
+            except urllib.error.HTTPError:
+                return  # answering (401 without a token)
+            except OSError:
+                time.sleep(0.2)
+        raise SystemExit(f"{self.name} did not start; see {self.log.name}")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.log.close()
+
+
+def get_json(url, token):
+    req = urllib.request.Request(url, headers={"Authorization": "Bearer " + token})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.load(resp)
+
+
+def run_wrk(base_url, paths_file, token, conns, duration, warmup):
+    wrk = shutil.which("wrk") or sys.exit("wrk not found: apt-get install wrk")
+    cmd = [wrk, "-t1", f"-c{conns}", "--latency", "--timeout", "10s", "-s", str(HERE / "rotate.lua"),
+           base_url, "--", str(paths_file), token]
+    if warmup:
+        subprocess.run(cmd[:3] + [f"-d{warmup}s"] + cmd[3:], capture_output=True, check=True)
+    done = subprocess.run(cmd[:3] + [f"-d{duration}s"] + cmd[3:], capture_output=True, text=True)
+    line = re.search(r"^BENCH (.*)$", done.stdout, re.M)
+    if done.returncode != 0 or not line:
+        raise SystemExit("wrk failed:\n" + done.stdout + done.stderr)
+    f = {k: float(v) for k, v in (kv.split("=") for kv in line.group(1).split())}
+    return {"rps": f["requests"] / (f["duration_us"] / 1e6), "p50": f["p50_us"] / 1000,
+            "p95": f["p95_us"] / 1000, "p99": f["p99_us"] / 1000, "mean": f["mean_us"] / 1000,
+            "errors": int(f["bad_status"] + f["socket_errors"]), "requests": int(f["requests"])}
+
+
+def naive_match(conn, lon, lat, categories, limit):
+    """The approach the index replaces: fetch every row, measure each, sort in Python."""
+    from geo.distance import haversine_m
+    wanted = set(categories)
+    resources = []
+    for rid, name, cats, rlon, rlat in conn.execute(
+            "SELECT r.id::text, r.name, r.categories, ST_X(r.point::geometry), ST_Y(r.point::geometry) "
+            "FROM resources r WHERE r.active AND r.point IS NOT NULL"):
+        if wanted and not wanted.intersection(cats):
+            continue
+        resources.append((haversine_m(lon, lat, rlon, rlat), rid))
+    relays = []
+    for rid, rlon, rlat, radius, capacity, load, status in conn.execute(
+            "SELECT id::text, ST_X(point::geometry), ST_Y(point::geometry), radius_m, capacity, "
+            "active_referrals, status FROM relays"):
+        if status != "active" or load >= capacity:
+            continue
+        d = haversine_m(lon, lat, rlon, rlat)
+        if d <= radius:
+            relays.append((d, rid))
+    return ([rid for _, rid in sorted(relays)[:limit]], [rid for _, rid in sorted(resources)[:limit]])
+
+
+def run_naive(db_url, queries, answers, n_points):
+    from bienveilleurs.services.codes import expand_categories
+    times, mismatches = [], 0
+    with psycopg.connect(libpq_url(db_url), autocommit=True) as conn:
+        for args, answer in list(zip(queries, answers))[:n_points]:
+            cats = expand_categories([args["categories"]]) if "categories" in args else []
+            started = time.perf_counter()
+            relays, resources = naive_match(conn, float(args["lon"]), float(args["lat"]), cats, 5)
+            times.append(time.perf_counter() - started)
+            if (relays != [r["id"] for r in answer["relays"]]
+                    or resources != [r["id"] for r in answer["resources"]]):
+                mismatches += 1
+    ms = [t * 1000 for t in times]
+    return {"rps": 1000 / statistics.mean(ms), "mean": statistics.mean(ms),
+            "p50": float(np.percentile(ms, 50)), "p95": float(np.percentile(ms, 95)),
+            "p99": float(np.percentile(ms, 99)), "errors": 0, "points": len(ms),
+            "mismatches": mismatches}
+
+
+def check_answers(bare, app, paths, token, answers):
+    """Every query point, once, on both servers: 200s, and the same ids in the same order."""
+    differ = 0
+    for path, answer in zip(paths, answers):
+        got_app = get_json(app.url + "/api/v1/match?" + path, token)
+        got_bare = get_json(bare.url + "/match?" + path, token)
+        want = ([r["id"] for r in answer["relays"]], [r["id"] for r in answer["resources"]])
+        for got in (got_app, got_bare):
+            if ([r["id"] for r in got["relays"]], [r["id"] for r in got["resources"]]) != want:
+                differ += 1
+    return differ
+
+
+def median_run(runs):
+    return sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]
+
+
+def bench_size(size, base_url, args, workdir):
+    dbname = f"bv_bench_{size}"
+    db_url = with_dbname(base_url, dbname)
+    say(f"\n=== {size}: {synthetic.SIZES[size][0]} resources, {synthetic.SIZES[size][1]} relays "
+        f"(database {dbname})")
+    ensure_database(base_url, dbname)
+    migrate(db_url)
+    prepare_data(db_url, size, seed=args.seed, reload=args.reload)
+
+    queries = query_points(args.points, args.seed)
+    paths = [urllib.parse.urlencode(q) for q in queries]
+    token, scripts, answers, templates = in_app(db_url, queries)
+    found = sum(1 for a in answers if a["relays"]), sum(1 for a in answers if a["resources"])
+    say(f"  {len(queries)} query points ({sum('categories' in q for q in queries)} with categories); "
+        f"points with relays found: {found[0]}, with resources: {found[1]}")
+
+    sizedir = workdir / size
+    sizedir.mkdir()
+    (sizedir / "statements.json").write_text(json.dumps(templates), encoding="utf-8")
+    (sizedir / "app_paths.txt").write_text("".join(f"/api/v1/match?{p}\n" for p in paths))
+    (sizedir / "bare_paths.txt").write_text("".join(f"/match?{p}\n" for p in paths))
+
+    results = {"a": {}, "b": {}, "c": {}, "d": None}
+    env = app_env(db_url)
+    env.update({"BENCH_DSN": libpq_url(db_url), "BENCH_SQL": str(sizedir / "statements.json")})
+    sizing = {"workers": args.workers, "threads": args.threads}
+    bare = Server(f"bare_{size}", "bare_app:app", env, sizedir, extra=("--pythonpath", str(HERE)), **sizing)
+    app = Server(f"app_{size}", "wsgi:app", env, sizedir, **sizing)
+    try:
+        bare.wait_ready("/match")
+        app.wait_ready("/api/v1/match")
+        differ = check_answers(bare, app, paths, token, answers)
+        say(f"  answers checked on both servers: {len(paths)} points, {differ} differing")
+        for conns in CONCURRENCIES:
+            runs = {"a": [], "b": [], "c": []}
+            for _ in range(args.rounds):
+                runs["a"].append(run_pgbench(db_url, scripts, sizedir, conns, args.duration, args.warmup))
+                runs["b"].append(run_wrk(bare.url, sizedir / "bare_paths.txt", token, conns,
+                                         args.duration, args.warmup))
+                runs["c"].append(run_wrk(app.url, sizedir / "app_paths.txt", token, conns,
+                                         args.duration, args.warmup))
+            for arm in runs:
+                results[arm][conns] = median_run(runs[arm])
+                say(f"  ({arm}) {conns} conn: {fmt_run(results[arm][conns])}")
+    finally:
+        bare.stop()
+        app.stop()
+    if size in NAIVE_SIZES and not args.no_naive:
+        results["d"] = run_naive(db_url, queries, answers, args.naive_points)
+        say(f"  (d) naive: {results['d']['points']} points, mean {results['d']['mean']:.0f} ms per query, "
+            f"{results['d']['mismatches']} answers differing from the app's")
+    results["check_differ"] = differ
+    return results
+
+
+def fmt_run(r):
+    return (f"{r['rps']:.0f} req/s, p50 {r['p50']:.2f} ms, p95 {r['p95']:.2f} ms, "
+            f"p99 {r['p99']:.2f} ms, errors {r['errors']}")
+
+
+# --- report ---------------------------------------------------------------------------
+
+ARM_LABELS = {
+    "a": "(a) pgbench, the 2 SQL statements",
+    "b": "(b) bare Flask + psycopg (web ceiling)",
+    "c": "(c) GET /api/v1/match (the app)",
+    "d": "(d) naive: every row, Python haversine",
+}
+
+
+def machine_note():
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{datetime.now(timezone.utc):%Y-%m-%d}, {os.cpu_count()} cores ({cpu}), "
+            f"Python {platform.python_version()}")
+
+
+def report(all_results, args, versions):
+    say("\n" + "=" * 100)
+    say(f"Matching benchmark — {machine_note()}; {versions}")
+    say(f"gunicorn --workers {args.workers} --threads {args.threads} (gthread) for (b) and (c); "
+        f"wrk -t1, {args.duration} s per run after {args.warmup} s warm-up, median of {args.rounds} "
+        f"round(s); {args.points} query points, limit 5; client, servers and PostgreSQL share the cores.")
+    lines = ["| size | arm | conns | req/s | p50 ms | p95 ms | p99 ms |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    verdicts = []
+    for size, res in all_results.items():
+        n_res, n_rel = synthetic.SIZES[size]
+        label = f"{size} ({n_res // 1000}k / {n_rel // 1000 if n_rel >= 1000 else n_rel}{'k' if n_rel >= 1000 else ''})"
+        for arm in "abc":
+            for conns in CONCURRENCIES:
+                r = res[arm][conns]
+                lines.append(f"| {label} | {ARM_LABELS[arm]} | {conns} | {r['rps']:.0f} | "
+                             f"{r['p50']:.2f} | {r['p95']:.2f} | {r['p99']:.2f} |")
+        if res["d"]:
+            d = res["d"]
+            lines.append(f"| {label} | {ARM_LABELS['d']} | 1 | {d['rps']:.2f} | {d['p50']:.0f} | "
+                         f"{d['p95']:.0f} | {d['p99']:.0f} |")
+        ratio = {c: res["c"][c]["rps"] / res["b"][c]["rps"] for c in CONCURRENCIES}
+        ceiling = {c: res["c"][c]["rps"] / res["a"][c]["rps"] for c in CONCURRENCIES}
+        text = (f"{size}: (c)/(b) throughput {ratio[1]:.0%} at 1 conn, {ratio[8]:.0%} at 8 conns; "
+                f"(c)/(a) {ceiling[1]:.0%} / {ceiling[8]:.0%}")
+        speedup = None
+        if res["d"]:
+            speedup = res["d"]["mean"] / res["c"][1]["mean"]
+            text += (f"; (c)/(d) speed {speedup:.0f}x (naive mean {res['d']['mean']:.0f} ms in-process "
+                     f"vs app mean {res['c'][1]['mean']:.2f} ms over HTTP at 1 conn)")
+        verdicts.append(text)
+        if size in ("middle", "large"):
+            p95 = res["c"][8]["p95"]
+            verdicts.append(f"  target p95 < {TARGET_P95_MS:.0f} ms at 8 conns: {p95:.2f} ms — "
+                            f"{'met' if p95 < TARGET_P95_MS else 'NOT met'}")
+            verdicts.append(f"  target (c) >= {TARGET_WEB_RATIO:.0%} of (b) at 8 conns: {ratio[8]:.0%} — "
+                            f"{'met' if ratio[8] >= TARGET_WEB_RATIO else 'NOT met'}")
+            if size == "middle" and speedup is not None:
+                verdicts.append(f"  target (c) >= {TARGET_NAIVE_SPEEDUP:.0f}x faster than (d): "
+                                f"{speedup:.0f}x — {'met' if speedup >= TARGET_NAIVE_SPEEDUP else 'NOT met'}")
+        errors = sum(res[arm][c]["errors"] for arm in "abc" for c in CONCURRENCIES)
+        verdicts.append(f"  errors during runs: {errors}; answers differing between app, bare app "
+                        f"and in-process service: {res['check_differ']}"
+                        + (f"; naive answers differing: {res['d']['mismatches']}" if res["d"] else ""))
+    say("\n".join(lines))
+    say("")
+    say("\n".join(verdicts))
+
+
+def versions(base_url):
+    with psycopg.connect(libpq_url(base_url), autocommit=True) as conn:
+        pg = conn.execute("SHOW server_version").fetchone()[0].split()[0]
+    return f"PostgreSQL {pg}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="small,middle",
+                        help="comma-separated: small (5k/300), middle (140k/10k), large (1M/100k)")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measured run")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up before each run")
+    parser.add_argument("--rounds", type=int, default=1, help="runs per arm and concurrency (median kept)")
+    parser.add_argument("--points", type=int, default=100, help="query points (at most 128: pgbench scripts)")
+    parser.add_argument("--naive-points", type=int, default=10)
+    parser.add_argument("--no-naive", action="store_true")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--reload", action="store_true", help="reload the data even if it looks loaded")
+    parser.add_argument("--load-only", action="store_true", help="build and load the databases, measure nothing")
+    args = parser.parse_args()
+    sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    unknown = [s for s in sizes if s not in synthetic.SIZES]
+    if unknown:
+        parser.error(f"unknown size(s): {', '.join(unknown)}")
+    if not 1 <= args.points <= 128:
+        parser.error("--points must be between 1 and 128")
+    base_url = os.environ.get("DATABASE_URL") or sys.exit("DATABASE_URL is not set (make bench sets it)")
+    # The app insists on DATABASE_URL at import of its config; keep the environment consistent.
+    os.environ.setdefault("BIENVEILLEURS_ENV", "development")
+
+    if args.load_only:
+        for size in sizes:
+            dbname = f"bv_bench_{size}"
+            say(f"=== {size} (database {dbname})")
+            ensure_database(base_url, dbname)
+            migrate(with_dbname(base_url, dbname))
+            prepare_data(with_dbname(base_url, dbname), size, seed=args.seed, reload=args.reload)
+        return
+    all_results = {}
+    with tempfile.TemporaryDirectory(prefix="bv-bench-") as tmp:
+        for size in sizes:
+            all_results[size] = bench_size(size, base_url, args, Path(tmp))
+    report(all_results, args, versions(base_url))
+
+
+if __name__ == "__main__":
+    main()
