@@ -8,6 +8,7 @@ from .privacy import ACCESS_ACTIONS, AccessLog
 from .territories import Territory
 from .notifications import (NOTIFICATION_KINDS, Notification, NotificationAttempt,
                             NotificationPreference)
+from .administration import ACCOUNT_TOKEN_PURPOSES, AccountToken, AuditEntry
 
 __all__ = ["ApiToken", "CHANNELS", "CHANNEL_LABELS", "Contact", "ErasedId", "LoginThrottle",
            "OUTCOMES", "OUTCOME_LABELS", "ROLE_LABELS", "Referral", "ReferralEvent", "Relay",

@@ -11,8 +11,11 @@ from ..extensions import db
 from ..models import Territory
 
 
-def import_territories(data):
-    """Create or update territories from a GeoJSON FeatureCollection (by code, else by name)."""
+def import_territories(data, *, actor=None):
+    """Create or update territories from a GeoJSON FeatureCollection (by code, else by name).
+
+    With an `actor` (the web page), the import is recorded in the audit log.
+    """
     try:
         features = parse_territories_geojson(data)
     except GeoError as exc:
@@ -30,6 +33,11 @@ def import_territories(data):
         else:
             territory.name, territory.area = feature.name, geometry
             updated += 1
+    if actor is not None:
+        from . import audit
+        audit.record(actor, "territory.imported", target_type="territory",
+                     summary=f"Import GeoJSON : {created} créé(s), {updated} mis à jour",
+                     created=created, updated=updated, names=[f.name for f in features][:50])
     db.session.commit()
     return {"created": created, "updated": updated}
 
@@ -57,3 +65,67 @@ def coordinators_for_point(lon, lat):
     city_wide = db.session.scalars(
         select(User).where(coordinator, ~exists(attached)).order_by(User.email)).all()
     return city_wide or db.session.scalars(select(User).where(coordinator).order_by(User.email)).all()
+
+
+def list_territories():
+    return db.session.scalars(select(Territory).order_by(Territory.name)).all()
+
+
+def get_territory(territory_id):
+    import uuid
+
+    from ..errors import NotFound
+    try:
+        territory = db.session.get(Territory, uuid.UUID(str(territory_id)))
+    except ValueError:
+        territory = None
+    if territory is None:
+        raise NotFound("Territoire introuvable.")
+    return territory
+
+
+def update_territory(actor, territory_id, *, name, code, coordinator_ids):
+    """Rename a territory, change its code and set its coordinators; audited, one transaction."""
+    import uuid
+
+    from sqlalchemy import delete, insert
+
+    from ..errors import Conflict
+    from ..models import Role, User, coordinator_territories
+    from . import audit
+    territory = get_territory(territory_id)
+    name = (name or "").strip()
+    code = (code or "").strip() or None
+    if not name:
+        raise ValidationFailed.field("name", "Indiquez le nom du territoire.")
+    if len(name) > 120:
+        raise ValidationFailed.field("name", "120 caractères au plus.")
+    if code and len(code) > 40:
+        raise ValidationFailed.field("code", "40 caractères au plus.")
+    if code and db.session.scalar(select(Territory.id).where(Territory.code == code,
+                                                             Territory.id != territory.id)):
+        raise Conflict(f"Le code {code} est déjà pris par un autre territoire.",
+                       details=[{"field": "code", "message": f"Le code {code} est déjà pris."}])
+    try:
+        ids = {uuid.UUID(str(c)) for c in coordinator_ids}
+    except ValueError:
+        raise ValidationFailed.field("coordinators", "Coordinateur inconnu.") from None
+    found = db.session.scalars(select(User).where(User.id.in_(ids), User.role == Role.COORDINATOR.value)
+                               ).all() if ids else []
+    if len(found) != len(ids):
+        raise ValidationFailed.field("coordinators", "Seuls des comptes de coordination peuvent être rattachés.")
+    before = {"name": territory.name, "code": territory.code,
+              "coordinators": sorted(u.email for u in territory.coordinators)}
+    territory.name, territory.code = name, code
+    db.session.execute(delete(coordinator_territories).where(
+        coordinator_territories.c.territory_id == territory.id))
+    if ids:
+        db.session.execute(insert(coordinator_territories),
+                           [{"user_id": i, "territory_id": territory.id} for i in ids])
+    after = {"name": name, "code": code, "coordinators": sorted(u.email for u in found)}
+    audit.record(actor, "territory.updated", target_type="territory", target_id=territory.id,
+                 summary=f"Territoire « {name} » : " + (", ".join(after["coordinators"]) or "aucun coordinateur"),
+                 before=before, after=after)
+    db.session.commit()
+    db.session.expire(territory)
+    return territory

@@ -75,7 +75,12 @@ def page_blueprints():
     from .notifications_admin import bp as notifications_admin
     from .preferences import bp as preferences
     from .profile import bp as profile
-    return [account, auth, privacy, main, preferences, notifications_admin, manage, network, profile]
+    from .admin import bp as admin
+    from .coverage import bp as coverage
+    from .invitations import bp as invitations
+    from .tokens import bp as tokens
+    return [account, auth, privacy, main, preferences, notifications_admin, manage, network, profile,
+            admin, coverage, invitations, tokens]
 
 
 def api_blueprints():

@@ -16,6 +16,7 @@ NAVIGATION = {
         ("coordination.stale", "En attente"),
         ("coordination.map", "Carte"),
         ("network.relays", "Bienveilleurs"),
+        ("coverage.index", "Couverture"),
         ("directory.search", "Ressources"),
         ("manage.index", "Gérer l'annuaire"),
     ],
@@ -27,8 +28,9 @@ NAVIGATION = {
         ("admin.accounts", "Comptes"),
         ("admin.territories", "Territoires"),
         ("manage.index", "Annuaire"),
-        ("admin.imports", "Imports"),
+        ("imports.index", "Imports"),
         ("notifications_admin.index", "Notifications"),
+        ("admin.audit_log", "Journal"),
     ],
 }
 
