@@ -68,5 +68,8 @@ def load(*, if_empty=False):
             summary["comptes"] += 1
         users[email] = user
     db.session.flush()
+    # The directory: structures, resources and relays (before referrals, which use them).
+    from . import demo_directory
+    demo_directory.load(users, summary)
     db.session.commit()
     return summary
