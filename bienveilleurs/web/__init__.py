@@ -79,7 +79,8 @@ def page_blueprints():
     from .coverage import bp as coverage
     from .invitations import bp as invitations
     from .tokens import bp as tokens
-    return [account, auth, privacy, main, preferences, notifications_admin, manage, network, profile,
+    from .imports import bp as imports
+    return [imports, account, auth, privacy, main, preferences, notifications_admin, manage, network, profile,
             admin, coverage, invitations, tokens]
 
 

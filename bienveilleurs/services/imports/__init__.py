@@ -111,8 +111,9 @@ def import_path(path, fmt, **options):
     """Import a file, a folder or a zip archive (see `import_files`)."""
     if fmt == "hsds" and os.path.isfile(path) and os.path.basename(path).lower() == "datapackage.json":
         path = os.path.dirname(os.path.abspath(path))  # the datapackage is the folder around it
+    max_expanded = options.pop("max_expanded", None)
     try:
-        files = FileSet.from_path(path)
+        files = FileSet.from_path(path, **({"max_expanded": max_expanded} if max_expanded else {}))
     except FileProblem as problem:
         report = ImportReport(fmt, str(path), skip_invalid=options.get("skip_invalid", False),
                               dry_run=options.get("dry_run", False))
