@@ -25,6 +25,10 @@ system() {
     ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
     ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || missing+=(postgresql-postgis)
     python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+    # WeasyPrint (booklets in PDF) needs Pango and HarfBuzz's subsetter, and a font.
+    ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
+    ldconfig -p 2>/dev/null | grep -q 'libharfbuzz-subset.so.0' || missing+=(libharfbuzz-subset0)
+    ls /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf >/dev/null 2>&1 || missing+=(fonts-dejavu-core)
     if [ "${1:-}" = test ]; then
         command -v chromium >/dev/null || missing+=(chromium)
         command -v pdftoppm >/dev/null || missing+=(poppler-utils)
