@@ -271,8 +271,10 @@ def test_relay_form_errors(app, client_as, db):
     assert response.status_code == 422
     page = text_of(response)
     assert f"ne peut pas dépasser {maximum} mètres" in page and "au moins 0" in page
-    response = submit(client, "/reseau/bienveilleurs/nouveau", relay_form(email="inconnu@exemple.fr"))
-    assert response.status_code == 422 and "Aucun compte n'existe" in text_of(response)
+    # (An unknown e-mail now gets an invitation: see tests/test_relays_admin.py.)
+    other = make_user(role="coordinator")
+    response = submit(client, "/reseau/bienveilleurs/nouveau", relay_form(email=other.email))
+    assert response.status_code == 422 and "pas un compte de bienveilleur" in text_of(response)
     response = submit(client, "/reseau/bienveilleurs/nouveau",
                       relay_form(day_We="y", from1_We="20:00", to1_We="18:00"))
     assert response.status_code == 422 and "Mercredi : indiquez une heure de début" in text_of(response)

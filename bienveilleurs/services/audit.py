@@ -18,6 +18,7 @@ ACTION_LABELS = {
     "account.token_revoked": "Jeton d'API révoqué",
     "account.token_created": "Jeton d'API créé",
     "relay.registered": "Bienveilleur inscrit",
+    "relay.updated": "Profil d'un bienveilleur modifié",
     "relay.paused": "Bienveilleur en pause",
     "relay.resumed": "Bienveilleur de nouveau actif",
     "relay.ended": "Fin d'engagement d'un bienveilleur",

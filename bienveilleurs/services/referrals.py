@@ -1183,3 +1183,33 @@ __all__ = [
     "stale_thresholds", "transition", "visibility", "visible_contacts", "visible_events",
     "was_assigned",
 ]
+
+
+def release_relay(actor, relay, *, reason="relay_ended", now=None):
+    """Send every active referral of a relay who stops back to the coordinators' inbox.
+
+    For a relay ended by a coordinator (see services/relays_admin.end_relay): whatever the
+    state (assigned, contacted, referred, accepted), the referral returns to `reported`
+    with no relay and no resource, one event each (the events keep the relay and the
+    resource), so that a coordinator assigns someone else; nobody is left with a relay who
+    has gone. `relay` must be locked by the caller. Does not commit; returns how many.
+    """
+    now = now or clock.now()
+    referrals = db.session.scalars(
+        select(Referral).where(Referral.relay_id == relay.id, Referral.status.in_(ACTIVE_STATUSES))
+        .order_by(Referral.id).with_for_update(of=Referral)
+        .execution_options(populate_existing=True)).all()
+    for referral in referrals:
+        source, resource_id = referral.status, referral.resource_id
+        _release(relay)
+        referral.relay = None
+        referral.resource = None
+        referral.status = "reported"
+        referral.status_changed_at = now
+        event = ReferralEvent(referral_id=referral.id, at=now, actor_id=actor.id,
+                              actor_role=actor.role, from_status=source, to_status="reported",
+                              reason=reason, relay_id=relay.id, resource_id=resource_id)
+        db.session.add(event)
+        db.session.flush()
+        _after_transition(referral, event)
+    return len(referrals)

@@ -79,9 +79,10 @@ def page_blueprints():
     from .coverage import bp as coverage
     from .invitations import bp as invitations
     from .tokens import bp as tokens
+    from .relays_admin import bp as relays_admin
     from .imports import bp as imports
     return [imports, account, auth, privacy, main, preferences, notifications_admin, manage, network, profile,
-            admin, coverage, invitations, tokens]
+            admin, coverage, invitations, tokens, relays_admin]
 
 
 def api_blueprints():

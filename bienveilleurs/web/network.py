@@ -1,9 +1,10 @@
 """The relays network for coordinators and admins: list, register, edit, pause and resume."""
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from ..errors import BadRequest, ValidationFailed
-from ..services import directory
+from ..services import directory, relays_admin
 from ..services.matching import is_open_safely
 from ..services.weekly_hours import french_lines
 from .. import clock
@@ -63,12 +64,17 @@ def _save(form, relay=None):
         return _page(form, relay=relay, status=422)
     record = {**form.record(), "availability": expression}
     try:
+        # Through relays_admin: an e-mail without an account gets an invitation, and each
+        # change is audited (issue 8).
         if relay is None:
-            relay = directory.register_relay(record, area=area(), max_radius_m=max_radius(),
-                                             geocoder=geocoder())
+            relay, invited = relays_admin.register_relay(current_user, record, area=area(),
+                                                         max_radius_m=max_radius(), geocoder=geocoder())
+            if invited:
+                flash(f"Une invitation a été envoyée à {record['email'].strip()} pour créer son compte.",
+                      "success")
         else:
-            relay = directory.update_relay(relay.id, record, area=area(), max_radius_m=max_radius(),
-                                           geocoder=geocoder())
+            relay = relays_admin.update_relay(current_user, relay.id, record, area=area(),
+                                              max_radius_m=max_radius(), geocoder=geocoder())
     except (BadRequest, ValidationFailed) as error:
         summary = show_errors(form, error)
         return _page(form, relay=relay, status=422, summary=summary)
@@ -113,7 +119,7 @@ def resume(relay_id):
 def _set_status(relay_id, status):
     if not EmptyForm().validate_on_submit():
         raise BadRequest("Le formulaire a expiré. Rechargez la page et réessayez.")
-    relay = directory.set_relay_status(relay_id, status)
+    relay = relays_admin.set_status(current_user, relay_id, status)
     flash(f"« {relay.display_name} » est " + ("en pause : aucune nouvelle personne ne lui sera "
                                               "proposée." if status == "paused" else
                                               "de nouveau actif."), "success")
