@@ -80,9 +80,10 @@ def page_blueprints():
     from .invitations import bp as invitations
     from .tokens import bp as tokens
     from .relays_admin import bp as relays_admin
+    from .structure_members import bp as structure_members
     from .imports import bp as imports
     return [imports, account, auth, privacy, main, preferences, notifications_admin, manage, network, profile,
-            admin, coverage, invitations, tokens, relays_admin]
+            admin, coverage, invitations, tokens, relays_admin, structure_members]
 
 
 def api_blueprints():
