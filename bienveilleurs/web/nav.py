@@ -29,7 +29,7 @@ NAVIGATION = {
         ("admin.territories", "Territoires"),
         ("manage.index", "Annuaire"),
         ("imports.index", "Imports"),
-        ("notifications_admin.index", "Notifications"),
+        ("notifications_admin.index", "E-mails envoyés"),
         ("admin.audit_log", "Journal"),
     ],
 }
