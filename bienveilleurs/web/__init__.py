@@ -82,8 +82,12 @@ def page_blueprints():
     from .relays_admin import bp as relays_admin
     from .structure_members import bp as structure_members
     from .imports import bp as imports
+    from .relay import bp as relay
+    from .coordination import bp as coordination
+    from .structure import bp as structure
     return [imports, account, auth, privacy, main, preferences, notifications_admin, manage, network, profile,
-            admin, coverage, invitations, tokens, relays_admin, structure_members]
+            admin, coverage, invitations, tokens, relays_admin, structure_members,
+            relay, coordination, structure]
 
 
 def api_blueprints():
