@@ -85,7 +85,8 @@ def page_blueprints():
     from .relay import bp as relay
     from .coordination import bp as coordination
     from .structure import bp as structure
-    return [imports, account, auth, privacy, main, preferences, notifications_admin, manage, network, profile,
+    from .booklets import bp as booklets
+    return [booklets, imports, account, auth, privacy, main, preferences, notifications_admin, manage, network, profile,
             admin, coverage, invitations, tokens, relays_admin, structure_members,
             relay, coordination, structure]
 

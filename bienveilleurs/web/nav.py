@@ -10,6 +10,7 @@ NAVIGATION = {
         ("relay.report", "Signaler une personne"),
         ("directory.search", "Ressources"),
         ("profile.edit", "Mes disponibilités"),
+        ("booklets.index", "Livrets"),
     ],
     "coordinator": [
         ("coordination.inbox", "À attribuer"),
@@ -19,10 +20,12 @@ NAVIGATION = {
         ("coverage.index", "Couverture"),
         ("directory.search", "Ressources"),
         ("manage.index", "Gérer l'annuaire"),
+        ("booklets.index", "Livrets"),
     ],
     "social_worker": [
         ("structure.referrals", "Orientations reçues"),
         ("directory.search", "Ressources"),
+        ("booklets.index", "Livrets"),
     ],
     "admin": [
         ("admin.accounts", "Comptes"),

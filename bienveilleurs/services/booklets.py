@@ -1,0 +1,239 @@
+"""Printable booklets of nearby resources (a neighbourhood, or a point and a radius) and the
+one-page "Près de chez vous" sheet for one person's needs.
+
+Resources come nearest first (KNN on geography, bounded by ST_DWithin), with true metres,
+a direction ("à 350 m au nord-est") and a small SVG map drawn here, so that the page and
+the PDF need no tile server and no script. PDFs are rendered by WeasyPrint.
+"""
+
+import json
+import math
+import os
+import uuid
+from dataclasses import dataclass, field
+
+from markupsafe import Markup, escape
+from sqlalchemy import and_, func, select
+
+from geo.queries import distance_m, geog_point, nearest
+
+from ..errors import NotFound, ValidationFailed
+from ..extensions import db
+from ..models import Resource, Structure, Territory
+from .codes import category_label, expand_categories, top_categories
+from .weekly_hours import french_lines
+
+MARGIN_M = 300          # resources just outside a neighbourhood's edge still serve it
+MAX_RADIUS_M = 10_000
+BOOKLET_LIMIT = 40
+SHEET_LIMIT = 5
+SHEET_RADIUS_M = 3000
+DIRECTIONS = ("au nord", "au nord-est", "à l'est", "au sud-est", "au sud", "au sud-ouest", "à l'ouest",
+              "au nord-ouest")
+
+
+@dataclass
+class Entry:
+    number: int
+    name: str
+    structure: str
+    description: str
+    categories: list
+    address: str | None
+    phone: str | None
+    email: str | None
+    website: str | None
+    hours: list
+    distance_m: float
+    direction: str
+    lon: float
+    lat: float
+
+
+@dataclass
+class Booklet:
+    title: str
+    subtitle: str
+    centre: tuple          # (lon, lat)
+    centre_label: str
+    entries: list
+    categories: list = field(default_factory=list)  # labels of the chosen categories
+    outline: list | None = None  # [(lon, lat), …] of the neighbourhood
+
+    @property
+    def map_svg(self):
+        return map_svg(self)
+
+
+def category_choices():
+    """[(code, label)] of the top-level data·inclusion categories, for the forms."""
+    return list(top_categories().items())
+
+
+def _categories(codes):
+    return expand_categories(list(codes)) if codes else []
+
+
+def distance_text(metres):
+    if metres < 1000:
+        return f"{int(round(metres / 10.0) * 10)} m"
+    return f"{metres / 1000:.1f} km".replace(".", ",")
+
+
+def direction(from_point, to_point):
+    """French compass direction from one (lon, lat) to another."""
+    lon1, lat1 = map(math.radians, from_point)
+    lon2, lat2 = map(math.radians, to_point)
+    y = math.sin(lon2 - lon1) * math.cos(lat2)
+    x = math.cos(lat1) * math.sin(lat2) - math.sin(lat1) * math.cos(lat2) * math.cos(lon2 - lon1)
+    bearing = (math.degrees(math.atan2(y, x)) + 360) % 360
+    return DIRECTIONS[int((bearing + 22.5) // 45) % 8]
+
+
+def _nearby(centre, *, within, categories, limit):
+    """Active located resources matching ``categories``, nearest to ``centre`` first."""
+    point = geog_point(*centre)
+    conditions = [Resource.active.is_(True), Resource.point.isnot(None), within]
+    if categories:
+        conditions.append(Resource.categories.overlap(categories))
+    rows = db.session.execute(
+        select(Resource, Structure.name, distance_m(Resource.point, point),
+               func.ST_X(func.geometry(Resource.point)), func.ST_Y(func.geometry(Resource.point)))
+        .join(Structure, Structure.id == Resource.structure_id)
+        .where(and_(*conditions))
+        .order_by(nearest(Resource.point, point), Resource.id)
+        .limit(limit)).all()
+    entries = []
+    for number, (resource, structure_name, metres, lon, lat) in enumerate(rows, start=1):
+        distance = float(metres)
+        entries.append(Entry(
+            number=number, name=resource.name, structure=structure_name,
+            description=(resource.description or "").strip(),
+            categories=[category_label(c) for c in resource.categories or []],
+            address=", ".join(p for p in (resource.address, " ".join(
+                p for p in (resource.postal_code, resource.city) if p)) if p) or None,
+            phone=resource.phone, email=resource.email, website=resource.website,
+            hours=french_lines(resource.opening_hours) if resource.opening_hours else [],
+            distance_m=round(distance, 1),
+            direction="sur place" if distance < 15 else direction(centre, (lon, lat)),
+            lon=lon, lat=lat))
+    return entries
+
+
+def neighbourhood_booklet(territory_id, categories=(), *, limit=BOOKLET_LIMIT):
+    """The booklet of a neighbourhood: resources inside it (or just outside), from its centre."""
+    try:
+        key = uuid.UUID(str(territory_id))
+    except ValueError:
+        raise NotFound("Quartier introuvable.") from None
+    row = db.session.execute(
+        select(Territory.name, func.ST_X(func.ST_PointOnSurface(Territory.area)),
+               func.ST_Y(func.ST_PointOnSurface(Territory.area)),
+               func.ST_AsGeoJSON(Territory.area)).where(Territory.id == key)).first()
+    if row is None:
+        raise NotFound("Quartier introuvable.")
+    name, lon, lat, geojson = row
+    codes = _categories(categories)
+    area = select(func.geography(Territory.area)).where(Territory.id == key).scalar_subquery()
+    entries = _nearby((lon, lat), within=func.ST_DWithin(Resource.point, area, MARGIN_M),
+                      categories=codes, limit=limit)
+    polygons = json.loads(geojson)["coordinates"]
+    outline = [tuple(p) for p in polygons[0][0]] if polygons else None
+    return Booklet(title=f"Livret ressources — {name}",
+                   subtitle="Les services proches, du plus près au plus loin du centre du quartier.",
+                   centre=(lon, lat), centre_label="Centre du quartier", entries=entries,
+                   categories=[category_label(c) for c in categories], outline=outline)
+
+
+def _check_radius(radius_m):
+    if radius_m is None or radius_m < 100 or radius_m > MAX_RADIUS_M:
+        raise ValidationFailed.field("radius_m", f"Le rayon doit être compris entre 100 et {MAX_RADIUS_M} mètres.")
+    return radius_m
+
+
+def point_booklet(lon, lat, radius_m, categories=(), *, limit=BOOKLET_LIMIT):
+    """The booklet of the resources within ``radius_m`` of a point."""
+    radius_m = _check_radius(radius_m)
+    point = geog_point(lon, lat)
+    entries = _nearby((lon, lat), within=func.ST_DWithin(Resource.point, point, radius_m),
+                      categories=_categories(categories), limit=limit)
+    return Booklet(title="Livret ressources",
+                   subtitle=f"Les services à moins de {distance_text(radius_m)} du point choisi, "
+                            "du plus près au plus loin.",
+                   centre=(lon, lat), centre_label="Point de départ", entries=entries,
+                   categories=[category_label(c) for c in categories])
+
+
+def near_you_sheet(lon, lat, categories, *, radius_m=SHEET_RADIUS_M, limit=SHEET_LIMIT):
+    """One page for one person: the few nearest resources for their needs."""
+    if not categories:
+        raise ValidationFailed.field("categories", "Choisissez au moins un besoin.")
+    point = geog_point(lon, lat)
+    entries = _nearby((lon, lat), within=func.ST_DWithin(Resource.point, point, radius_m),
+                      categories=_categories(categories), limit=limit)
+    return Booklet(title="Près de chez vous",
+                   subtitle="Des services proches pour vous aider. N'hésitez pas à appeler avant de vous déplacer.",
+                   centre=(lon, lat), centre_label="Vous êtes ici", entries=entries,
+                   categories=[category_label(c) for c in categories])
+
+
+# --- the small map ---------------------------------------------------------------------------
+
+def map_svg(booklet, *, width=640, height=420, pad=28):
+    """An accessible SVG map: the neighbourhood outline, the start point, numbered resources."""
+    points = [booklet.centre] + [(e.lon, e.lat) for e in booklet.entries] + list(booklet.outline or [])
+    lons, lats = [p[0] for p in points], [p[1] for p in points]
+    mid_lat = math.radians((min(lats) + max(lats)) / 2)
+    kx = math.cos(mid_lat) * 111_320.0  # metres per degree of longitude here
+    ky = 110_574.0
+    span_x = max((max(lons) - min(lons)) * kx, 200.0)
+    span_y = max((max(lats) - min(lats)) * ky, 200.0)
+    scale = min((width - 2 * pad) / span_x, (height - 2 * pad) / span_y)  # pixels per metre
+    cx, cy = (min(lons) + max(lons)) / 2, (min(lats) + max(lats)) / 2
+
+    def xy(lon, lat):
+        return (width / 2 + (lon - cx) * kx * scale, height / 2 - (lat - cy) * ky * scale)
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="booklet-map" viewBox="0 0 {width} {height}" '
+             f'role="img" aria-labelledby="map-title">',
+             f'<title id="map-title">Plan : {escape(booklet.centre_label)} et les {len(booklet.entries)} '
+             'lieux numérotés comme dans la liste</title>',
+             f'<rect x="0" y="0" width="{width}" height="{height}" fill="#f4f6f8" stroke="#9aa3ad"/>']
+    if booklet.outline:
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(*p) for p in booklet.outline))
+        parts.append(f'<polygon points="{path}" fill="#dfe9f5" stroke="#1d4f91" stroke-width="2"/>')
+    x0, y0 = xy(*booklet.centre)
+    parts.append(f'<rect x="{x0 - 9:.1f}" y="{y0 - 9:.1f}" width="18" height="18" fill="#b3261e" '
+                 'stroke="#fff" stroke-width="2"/>')
+    parts.append(f'<text x="{x0 + 13:.1f}" y="{y0 + 5:.1f}" font-size="15" font-family="DejaVu Sans, sans-serif" '
+                 f'fill="#b3261e" font-weight="bold">{escape(booklet.centre_label)}</text>')
+    for entry in reversed(booklet.entries):  # the nearest drawn last, on top
+        x, y = xy(entry.lon, entry.lat)
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="12" fill="#1d4f91" stroke="#fff" stroke-width="2"/>')
+        parts.append(f'<text x="{x:.1f}" y="{y + 5:.1f}" text-anchor="middle" font-size="13" '
+                     f'font-family="DejaVu Sans, sans-serif" fill="#fff" font-weight="bold">{entry.number}</text>')
+    # Scale bar: a round length near a fifth of the width.
+    target = (width / 5) / scale
+    length = next(v for v in (50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000) if v >= target * 0.6)
+    bar = length * scale
+    parts.append(f'<line x1="{pad}" y1="{height - 14}" x2="{pad + bar:.1f}" y2="{height - 14}" stroke="#222" '
+                 'stroke-width="3"/>')
+    parts.append(f'<text x="{pad}" y="{height - 20}" font-size="13" font-family="DejaVu Sans, sans-serif" '
+                 f'fill="#222">{distance_text(length)}</text>')
+    parts.append(f'<text x="{width - pad}" y="{pad}" text-anchor="end" font-size="15" '
+                 'font-family="DejaVu Sans, sans-serif" fill="#222" font-weight="bold">N ↑</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+# --- PDF -------------------------------------------------------------------------------------
+
+def render_pdf(html, *, stylesheet):
+    """Render the booklet HTML to PDF with WeasyPrint (no network: no external resources)."""
+    from weasyprint import CSS, HTML
+
+    def no_fetch(url, *args, **kwargs):
+        raise ValueError(f"external resource refused: {url}")
+
+    return HTML(string=html, url_fetcher=no_fetch, base_url=os.path.dirname(stylesheet)).write_pdf(
+        stylesheets=[CSS(filename=stylesheet)])
