@@ -479,6 +479,37 @@ SCHEMAS.update({
 })
 
 
+# Open Referral HSDS 3.0 read API: public (no authentication), shapes of the HSDS schemas.
+_HSDS_SCHEMA = "https://raw.githubusercontent.com/openreferral/specification/3.0/schema/compiled/"
+PATHS.update({
+    "/hsds/services": {
+        "get": {
+            "summary": "Services actifs au format Open Referral HSDS 3.0 (page)",
+            "security": [],
+            "parameters": [
+                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+                {"name": "per_page", "in": "query",
+                 "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
+            ],
+            "responses": {**_ok("Une page HSDS (total_items, total_pages, page_number, size, first_page, "
+                                "last_page, empty, contents)", {
+                                    "type": "object",
+                                    "properties": {"contents": {"type": "array", "items": {
+                                        "$ref": _HSDS_SCHEMA + "service_list.json"}}}}),
+                          **_errors(400, 422)},
+        }
+    },
+    "/hsds/services/{id}": {
+        "get": {
+            "summary": "Un service HSDS 3.0 complet (organisation, lieu, téléphones, horaires, taxonomie)",
+            "security": [],
+            "parameters": [{"name": "id", "in": "path", "required": True,
+                            "schema": {"type": "string", "format": "uuid"}}],
+            "responses": {**_ok("Le service", {"$ref": _HSDS_SCHEMA + "service.json"}), **_errors(404)},
+        }
+    },
+})
+
 def openapi_document():
     return {
         "openapi": "3.1.0",
