@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bienveilleurs.models import Relay, Resource, Structure
-from bienveilleurs.services import accounts
+from bienveilleurs.services import accounts, directory
 
 from .conftest import api_headers
 from .factories import make_relay, make_resource, make_structure, make_user
@@ -228,6 +228,10 @@ def test_source_and_source_id_upsert(client_as, db):
     rows = db.scalars(select(Resource).where(Resource.source == "test-import")).all()
     assert [r.name for r in rows] == ["Nouveau nom (test)"]
     assert again.get_json()["lat"] == pytest.approx(49.5)
+    # A coordinator's deactivation survives the next import of the same record.
+    directory.set_resource_active(rows[0].id, False)
+    third = post(client, "/api/v1/resources", resource_body(source="test-import", source_id="42"))
+    assert third.status_code == 200 and third.get_json()["active"] is False
 
 
 def test_bearer_token_can_create_without_session_headers(app, db, client):

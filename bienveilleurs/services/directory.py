@@ -378,7 +378,9 @@ def clean_resource(record, *, area, strict=False, partial=False, require_positio
     clean["structure_name"] = check.text("structure_name", label="Le nom de la structure",
                                          max_length=200)
     active = check.boolean("active", label="L'état actif")
-    clean["active"] = True if active is None else active
+    if active is not None:
+        # Only when given: re-sending a record must not reactivate what a coordinator deactivated.
+        clean["active"] = active
     clean["source"] = check.text("source", label="La source", max_length=100)
     clean["source_id"] = check.text("source_id", label="L'identifiant dans la source", max_length=200)
     if bool(clean["source"]) != bool(clean["source_id"]) and (clean["source"] or clean["source_id"]):
