@@ -628,3 +628,20 @@ def test_whole_lifecycle_through_the_pages(world, client_as):
                                          ("referred", "accepted"), ("accepted", "closed")]
     page = text(relay.get(f"/orientations/{referral_id}"))
     assert "Clôturée" in page and "Aidée" in page
+
+
+def test_the_reporter_may_take_the_person_on_themselves(world, client_as):
+    referral = new_referral(world, by=world.relay_user)
+    relay = client_as(world.relay_user)
+    page = text(relay.get(f"/orientations/{referral.id}"))
+    assert "M'attribuer" in page and "Mireille" not in page  # status only until it is theirs
+    response = move(relay, "relay", referral.id, "assigned", version=1)
+    assert response.status_code == 303
+    assert row(referral.id).relay_id == world.relay.id
+    page = text(relay.get(f"/orientations/{referral.id}"))
+    assert "Mireille" in page and "Noter un contact" in page
+    # Assigning someone else is not for relays: the service refuses, the page says so.
+    other = new_referral(world, by=world.relay_user)
+    response = move(relay, "relay", other.id, "assigned", relay_id=str(world.other_relay.id),
+                    version=1)
+    assert response.status_code == 403 and row(other.id).status == "reported"

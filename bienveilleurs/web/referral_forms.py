@@ -104,7 +104,7 @@ class ContactForm(FlaskForm):
     id = HiddenField()  # client UUID filled by the phone's outbox; empty without JavaScript
     referral_id = HiddenField()
     at = StringField("Date et heure du contact", render_kw={"type": "datetime-local"})
-    channel = RadioField("Comment", choices=[SelectChoice(c, CHANNEL_LABELS[c]) for c in CHANNELS],
+    channel = RadioField("Comment avez-vous été en contact ?", choices=[SelectChoice(c, CHANNEL_LABELS[c]) for c in CHANNELS],
                          validate_choice=False)
     reached = RadioField("Avez-vous pu parler à la personne ?",
                          choices=[SelectChoice("true", "Oui"),
