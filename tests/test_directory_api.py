@@ -4,12 +4,14 @@ import json
 import uuid
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bienveilleurs.models import Relay, Resource, Structure
 from bienveilleurs.services import accounts, directory
 
-from .conftest import api_headers
+from .conftest import api_headers, sign_in
 from .factories import make_relay, make_resource, make_structure, make_user
 
 CENTRE = {"lat": 49.4944, "lon": 0.1079}
@@ -466,3 +468,34 @@ def test_openapi_documents_the_directory_endpoints(client_as, db):
                  "/api/v1/relays", "/api/v1/relays/{id}", "/api/v1/match"):
         assert path in paths
     assert "get" in paths["/api/v1/resources"] and "post" in paths["/api/v1/resources"]
+
+
+# --- never a 500 ------------------------------------------------------------------------------
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=30),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children,
+                                                                       max_size=3),
+    max_leaves=6)
+FIELDS = ["name", "lat", "lon", "categories", "audiences", "structure_id", "phone", "email",
+          "website", "opening_hours", "languages", "accessible", "capacity", "saturation",
+          "source", "source_id", "description", "address"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(changes=st.dictionaries(st.sampled_from(FIELDS), JSON_VALUES, max_size=4))
+def test_any_json_gets_a_clear_answer_never_a_500(app, db, changes):
+    client = sign_in(app.test_client(), make_user(role="admin"))
+    body = resource_body(**changes)
+    response = client.post("/api/v1/resources", data=json.dumps(body, allow_nan=True),
+                           headers={**api_headers(), "Content-Type": "application/json"})
+    assert response.status_code in (200, 201, 400, 422), (body, response.get_data(as_text=True))
+    if response.status_code >= 400:
+        error = response.get_json()["error"]
+        assert error["message"] and error["details"]
+    relay = client.post("/api/v1/relays", data=json.dumps(
+        {**relay_body(), **{k: v for k, v in changes.items() if k in ("lat", "lon", "languages")},
+         "radius_m": changes.get("capacity", 800)}, allow_nan=True),
+        headers={**api_headers(), "Content-Type": "application/json"})
+    assert relay.status_code in (201, 400, 422), relay.get_data(as_text=True)
