@@ -33,6 +33,10 @@ HTTP_MESSAGES = {
 }
 
 
+# Public files with their own long cache headers (not pages: no session refresh, no no-store).
+PUBLIC_STATIC_ENDPOINTS = {"static", "directory.leaflet"}
+
+
 def register_web(app):
     if app.config["TRUSTED_PROXIES"] > 0:
         n = app.config["TRUSTED_PROXIES"]
@@ -68,6 +72,7 @@ def register_web(app):
 def page_blueprints():
     from .account import bp as account
     from .auth import bp as auth
+    from .directory import bp as directory
     from .main import bp as main
     from .privacy import bp as privacy
     from .manage import bp as manage
@@ -86,7 +91,7 @@ def page_blueprints():
     from .coordination import bp as coordination
     from .structure import bp as structure
     from .booklets import bp as booklets
-    return [booklets, imports, account, auth, privacy, main, preferences, notifications_admin, manage, network, profile,
+    return [booklets, imports, account, auth, privacy, main, directory, preferences, notifications_admin, manage, network, profile,
             admin, coverage, invitations, tokens, relays_admin, structure_members,
             relay, coordination, structure]
 
@@ -119,7 +124,7 @@ def _load_bearer_user(req):
 
 def _session_timeouts():
     """End a session idle too long, or older than its absolute lifetime."""
-    if request.endpoint == "static" or "_user_id" not in session:
+    if request.endpoint in PUBLIC_STATIC_ENDPOINTS or "_user_id" not in session:
         return None
     now = clock.now().timestamp()
     idle = current_app.config["SESSION_IDLE_MINUTES"] * 60
@@ -155,7 +160,7 @@ def _security_headers(response):
         h["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
     # Only look at a user already loaded by the request: never query from here.
     user = g.get("_login_user")
-    if request.endpoint != "static" and user is not None and user.is_authenticated:
+    if request.endpoint not in PUBLIC_STATIC_ENDPOINTS and user is not None and user.is_authenticated:
         h["Cache-Control"] = "no-store"
     return response
 

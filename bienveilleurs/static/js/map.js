@@ -1,0 +1,218 @@
+/* Maps for every page: Leaflet, markers from a GeoJSON block, optional point picking.
+ *
+ * <div class="map" data-map data-lat data-lon data-zoom
+ *      data-features="ID of a <script type=application/json> FeatureCollection"
+ *      data-pick-lat="ID" data-pick-lon="ID" data-pick-clear="ID,ID"
+ *      data-tile-url="…" data-tile-attribution="…" aria-label="…">
+ * Feature properties: kind (resource|relay|person|selected), name, url, detail, label.
+ * Non-point features (polygons) are drawn as outlines.
+ * <button type="button" data-locate data-pick-lat="ID" data-pick-lon="ID"
+ *      data-locate-status="ID" hidden> fills the two inputs from navigator.geolocation.
+ * No tiles when data-tile-url is empty: markers on a neutral background. Text is always
+ * inserted with textContent (no HTML from data), and no inline style attribute is written.
+ */
+(function () {
+  "use strict";
+
+  var KINDS = { resource: 1, relay: 1, person: 1, selected: 1 };
+  var AREAS = { territory: 1, uncovered: 1 };
+  var NUMBER = /^\s*[+-]?(\d+([.,]\d*)?|[.,]\d+)\s*$/;
+
+  function byId(id) { return id ? document.getElementById(id) : null; }
+
+  function num(value) {
+    return NUMBER.test(value || "") ? parseFloat(value.replace(",", ".")) : null;
+  }
+
+  function readPoint(latInput, lonInput) {
+    var lat = num(latInput.value), lon = num(lonInput.value);
+    if (lat === null || lon === null || Math.abs(lat) > 90 || Math.abs(lon) > 180) return null;
+    return L.latLng(lat, lon);
+  }
+
+  /* Fill the inputs, tell listeners, and clear fields the point replaces (an address). */
+  function setPoint(source, lat, lon) {
+    var latInput = byId(source.dataset.pickLat), lonInput = byId(source.dataset.pickLon);
+    if (!latInput || !lonInput) return;
+    latInput.value = lat.toFixed(6);
+    lonInput.value = lon.toFixed(6);
+    (source.dataset.pickClear || "").split(",").forEach(function (id) {
+      var other = byId(id.trim());
+      if (other) other.value = "";
+    });
+    [latInput, lonInput].forEach(function (input) {
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+      input.dispatchEvent(new Event("change", { bubbles: true }));
+    });
+  }
+
+  function icon(kind, label) {
+    var options = { className: "marker marker-" + (KINDS[kind] ? kind : "resource"), iconSize: [18, 18] };
+    if (label) {
+      var span = document.createElement("span");
+      span.textContent = String(label);
+      options.html = span;
+      options.iconSize = [26, 26];
+    }
+    return L.divIcon(options);
+  }
+
+  function safeUrl(value) {
+    try {
+      var url = new URL(value, window.location.href);
+      return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function popup(props) {
+    var box = document.createElement("div");
+    var title = document.createElement("strong");
+    title.textContent = props.name || "";
+    box.appendChild(title);
+    if (props.detail) {
+      var detail = document.createElement("div");
+      detail.textContent = props.detail;
+      box.appendChild(detail);
+    }
+    var href = props.url && safeUrl(props.url);
+    if (href) {
+      var link = document.createElement("a");
+      link.href = href;
+      link.textContent = props.link_label || "Voir la fiche";
+      box.appendChild(document.createElement("div")).appendChild(link);
+    }
+    return box;
+  }
+
+  function featureLayer(collection) {
+    return L.geoJSON(collection, {
+      pointToLayer: function (feature, latlng) {
+        var props = feature.properties || {};
+        return L.marker(latlng, { icon: icon(props.kind, props.label), title: props.name || "",
+                                  riseOnHover: true });
+      },
+      onEachFeature: function (feature, layer) {
+        var props = feature.properties || {};
+        if (layer.setIcon && (props.name || props.url)) layer.bindPopup(popup(props));
+      },
+      // Areas may name a style (property "area": territory, uncovered) drawn by app.css.
+      style: function (feature) {
+        var area = (feature.properties || {}).area;
+        return { className: "map-area" + (AREAS[area] ? " map-area-" + area : "") };
+      },
+      interactive: false
+    });
+  }
+
+  function readFeatures(el) {
+    var block = byId(el.dataset.features);
+    if (!block) return null;
+    try {
+      return JSON.parse(block.textContent);
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function setUp(el) {
+    var data = el.dataset;
+    // Without a centre, show metropolitan France; pages pass their service area's centre.
+    var centre = [num(data.lat) || 46.6, num(data.lon) || 2.4];
+    var zoom = parseInt(data.zoom, 10) || (data.lat ? 13 : 6);
+    var map = L.map(el, { zoomSnap: 0.5 });
+    if (data.tileUrl) {
+      L.tileLayer(data.tileUrl, { maxZoom: 19, attribution: data.tileAttribution || "" }).addTo(map);
+    } else {
+      el.classList.add("map-no-tiles");
+    }
+    var layer = null, picked = null;
+    var latInput = byId(data.pickLat), lonInput = byId(data.pickLon);
+
+    function fit() {
+      var bounds = L.latLngBounds([]);
+      if (layer) layer.eachLayer(function (l) {
+        bounds.extend(l.getLatLng ? l.getLatLng() : l.getBounds());
+      });
+      if (picked) bounds.extend(picked.getLatLng());
+      if (!bounds.isValid()) {
+        map.setView(centre, zoom);
+      } else if (bounds.getNorthEast().equals(bounds.getSouthWest())) {
+        map.setView(bounds.getCenter(), Math.max(zoom, 15));
+      } else {
+        map.fitBounds(bounds, { padding: [24, 24], maxZoom: 16 });
+      }
+    }
+
+    function setFeatures(collection) {
+      if (layer) map.removeLayer(layer);
+      layer = collection ? featureLayer(collection).addTo(map) : null;
+      fit();
+    }
+
+    function place(latlng) {
+      if (!latlng) {
+        if (picked) map.removeLayer(picked);
+        picked = null;
+      } else if (picked) {
+        picked.setLatLng(latlng);
+      } else {
+        picked = L.marker(latlng, { icon: icon("selected"), title: "Point choisi", keyboard: false,
+                                    zIndexOffset: 1000 }).addTo(map);
+      }
+    }
+
+    if (latInput && lonInput) {
+      place(readPoint(latInput, lonInput));
+      var follow = function () {
+        var latlng = readPoint(latInput, lonInput);
+        place(latlng);
+        if (latlng && !map.getBounds().contains(latlng)) map.panTo(latlng);
+      };
+      latInput.addEventListener("input", follow);
+      lonInput.addEventListener("input", follow);
+      map.on("click", function (event) {
+        var latlng = event.latlng.wrap();
+        setPoint(el, latlng.lat, latlng.lng);
+      });
+      el.classList.add("map-pick");
+    }
+
+    setFeatures(readFeatures(el));
+    var api = { map: map, setFeatures: setFeatures, fit: fit };
+    el.bvMap = api;
+    el.dispatchEvent(new CustomEvent("bv:map-ready", { bubbles: true, detail: api }));
+  }
+
+  function setUpLocate(button) {
+    if (!("geolocation" in navigator)) return;
+    var status = byId(button.dataset.locateStatus);
+    function say(text) { if (status) status.textContent = text; }
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      button.disabled = true;
+      say("Recherche de votre position…");
+      navigator.geolocation.getCurrentPosition(function (position) {
+        button.disabled = false;
+        setPoint(button, position.coords.latitude, position.coords.longitude);
+        say("Position trouvée (précision " + Math.round(position.coords.accuracy) + " m).");
+      }, function () {
+        button.disabled = false;
+        say("Position indisponible : autorisez la localisation ou saisissez le point.");
+      }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+    });
+  }
+
+  function start() {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-locate]"), setUpLocate);
+    if (!window.L) return;
+    Array.prototype.forEach.call(document.querySelectorAll("[data-map]"), setUp);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
