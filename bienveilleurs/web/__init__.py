@@ -212,6 +212,8 @@ def _http_error(error):
 
 def _database_down(error):
     log.error("database unavailable: %s", error.__class__.__name__)
+    # Rendering the page must not ask the database who is signed in.
+    g._login_user = login_manager.anonymous_user()
     try:
         db.session.rollback()
     except Exception:  # noqa: BLE001 - the connection may be gone entirely

@@ -96,6 +96,7 @@ def export(resident_id):
 @bp.post("/personnes/<uuid:resident_id>/opposition")
 @roles_required("coordinator")
 def opposition(resident_id):
+    privacy.get_resident_for_coordinator(current_user, resident_id)  # out of scope: 404 first
     form = OppositionForm()
     if not form.validate_on_submit():
         flash("Cochez la case de confirmation pour effacer les données de la personne.", "error")

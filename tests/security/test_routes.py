@@ -1,0 +1,415 @@
+"""Every route of the application × every role × objects inside and outside scope.
+
+The routes are discovered from `app.url_map`, so pages added later are covered at once:
+an endpoint with no line in `EXPECT` fails with a message asking for one. For each request
+the harness checks the status (403/404 outside the scope, never a 500), the security
+headers, `no-store` on authenticated responses, that no sentinel string a role must not
+receive (names and phones of other relays' people, professional notes, relay positions…)
+appears in the body (HTML, JSON or CSV), and that CSV cells never start a formula.
+"""
+
+import csv
+import io
+import os
+import random
+import uuid
+from dataclasses import dataclass, field
+
+import pytest
+from flask_sqlalchemy.session import _app_ctx_id
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from bienveilleurs import create_app
+from bienveilleurs.extensions import db as _db
+
+from ..conftest import TEST_CONFIG, api_headers, sign_in
+from .world import build_world
+
+ROLES = ("anonymous", "admin", "coordinator", "relay", "social_worker")
+
+# Outcomes
+OK = "ok"          # 2xx, or a redirect that is not to the login page
+LOGIN = "login"    # anonymous: redirect to the login page (pages) or 401 (API)
+DENY = "deny"      # 403 or 404, whichever objects are given
+SCOPED = "scoped"  # objects of side A: ok; objects of side B: 403 or 404
+ANY = "any"        # any answer but a server error or a login request (a POST with an empty body)
+NONE = "none"      # no such object for anyone (random identifiers): 403 or 404
+REDIRECT = "redirect"  # any redirect (logout)
+TRY = "try"        # objects of side A: any answer but a server error or a login request (a POST
+                   # with an empty or partial body); objects of side B: 403 or 404
+
+
+@dataclass
+class Route:
+    """Who may do what on one endpoint. `get`/`post` map a role (or "*") to an outcome."""
+
+    get: dict = field(default_factory=dict)
+    post: dict = field(default_factory=dict)
+    args: dict = field(default_factory=dict)   # path argument -> world object kind or fixed value
+    json: dict = None                           # body for API POSTs (default {})
+    query: dict = field(default_factory=dict)  # query string (values may be object kinds)
+
+
+def signed_in(outcome, anonymous=LOGIN):
+    return {"anonymous": anonymous, "*": outcome}
+
+
+def only(roles, outcome=OK, others=DENY):
+    table = {"anonymous": LOGIN, "*": others}
+    table.update({role: outcome for role in roles})
+    return table
+
+
+PUBLIC = {"*": OK}
+EVERYONE = signed_in(OK)
+
+EXPECT = {
+    # --- foundation, accounts, privacy (issue 6)
+    "main.home": Route(get=EVERYONE),
+    "main.health": Route(get=PUBLIC),
+    "static": Route(get=PUBLIC, args={"filename": "css/app.css"}),
+    "auth.login": Route(get=PUBLIC, post={"*": ANY}),
+    "auth.logout": Route(post={"*": REDIRECT}),
+    "account.password": Route(get=EVERYONE, post=signed_in(ANY)),
+    "api.me": Route(get=EVERYONE),
+    "api.openapi": Route(get=PUBLIC),
+    "privacy.resident": Route(get=only(["coordinator"], SCOPED), args={"resident_id": "resident"}),
+    "privacy.export": Route(get=only(["coordinator"], SCOPED), args={"resident_id": "resident"}),
+    "privacy.opposition": Route(post=only(["coordinator"], SCOPED), args={"resident_id": "resident"}),
+    "api_privacy.opposition": Route(post=only(["coordinator", "relay"], SCOPED),
+                                    args={"resident_id": "resident"}),
+    # --- referrals API (issue 4)
+    "api_referrals.create_referral": Route(post=only(["coordinator", "relay"], ANY)),
+    "api_referrals.show_referral": Route(get=only(["coordinator", "relay", "social_worker"], SCOPED),
+                                         args={"referral_id": "referral"}),
+    "api_referrals.referral_matches": Route(
+        get=only(["coordinator", "relay", "social_worker"], SCOPED), args={"referral_id": "referral"}),
+    # Sent back by the resource: a move all three may make on a referred referral.
+    "api_referrals.move_referral": Route(post=only(["coordinator", "relay", "social_worker"], SCOPED),
+                                         args={"referral_id": "referral"},
+                                         json={"to": "contacted", "reason": "no_answer"}),
+    "api_referrals.add_contact": Route(post=only(["coordinator", "relay"], ANY),
+                                       args={"referral_id": "referral"}),
+    # --- directory (issue 3)
+    "directory.leaflet": Route(get=PUBLIC, args={"filename": "leaflet.js"}),
+    "api_directory.create_resource": Route(post=only(["admin", "coordinator"], ANY)),
+    "api_directory.create_structure": Route(post=only(["admin", "coordinator"], ANY)),
+    "api_directory.register_relay": Route(post=only(["admin", "coordinator"], ANY)),
+    "api_directory.get_relay": Route(get={"anonymous": LOGIN, "admin": OK, "coordinator": OK,
+                                          "relay": SCOPED, "social_worker": DENY},
+                                     args={"relay_id": "relay"}),
+    "api_directory.get_resource": Route(get=EVERYONE, args={"resource_id": "resource"}),
+    "api_directory.resources_geojson": Route(get=EVERYONE,
+                                             query={"bbox": "0.09,49.48,0.16,49.52"}),
+    "api_directory.match": Route(get=EVERYONE, query={"lat": "49.4944", "lon": "0.1079"}),
+    "hsds.services": Route(get=PUBLIC),
+    "hsds.service": Route(get=PUBLIC, args={"service_id": "resource"}),
+    "manage.index": Route(get=only(["admin", "coordinator"])),
+    "manage.structures": Route(get=only(["admin", "coordinator"])),
+    "manage.new_resource": Route(get=only(["admin", "coordinator"]),
+                                 post=only(["admin", "coordinator"], ANY)),
+    "manage.new_structure": Route(get=only(["admin", "coordinator"]),
+                                  post=only(["admin", "coordinator"], ANY)),
+    "manage.edit_resource": Route(get=only(["admin", "coordinator"]),
+                                  post=only(["admin", "coordinator"], ANY),
+                                  args={"resource_id": "resource"}),
+    "manage.edit_structure": Route(get=only(["admin", "coordinator"]),
+                                   post=only(["admin", "coordinator"], ANY),
+                                   args={"structure_id": "structure"}),
+    "manage.deactivate_resource": Route(post=only(["admin", "coordinator"], ANY),
+                                        args={"resource_id": "resource"}),
+    "manage.reactivate_resource": Route(post=only(["admin", "coordinator"], ANY),
+                                        args={"resource_id": "resource"}),
+    "network.relays": Route(get=only(["admin", "coordinator"])),
+    "network.new_relay": Route(get=only(["admin", "coordinator"]),
+                               post=only(["admin", "coordinator"], ANY)),
+    "network.edit_relay": Route(get=only(["admin", "coordinator"]),
+                                post=only(["admin", "coordinator"], ANY), args={"relay_id": "relay"}),
+    "network.pause": Route(post=only(["admin", "coordinator"], ANY), args={"relay_id": "relay"}),
+    "network.resume": Route(post=only(["admin", "coordinator"], ANY), args={"relay_id": "relay"}),
+    "relays_admin.show": Route(get=only(["admin", "coordinator"]), args={"relay_id": "relay"}),
+    "relays_admin.end": Route(post=only(["admin", "coordinator"], ANY), args={"relay_id": "relay"}),
+    "profile.edit": Route(get=only(["relay"]), post=only(["relay"], ANY)),
+    # --- notifications (issue 9)
+    "preferences.edit": Route(get=EVERYONE, post=signed_in(ANY)),
+    "notifications_admin.index": Route(get=only(["admin"])),
+    "notifications_admin.show": Route(get=only(["admin"]), args={"notification_id": "notification"}),
+    "notifications_admin.retry": Route(post=only(["admin"], ANY),
+                                       args={"notification_id": "notification"}),
+    # --- administration
+    "admin.accounts": Route(get=only(["admin"])),
+    "admin.account": Route(get=only(["admin"]), args={"user_id": "user"}),
+    "admin.audit_log": Route(get=only(["admin"])),
+    "admin.invite": Route(get=only(["admin"]), post=only(["admin"], ANY)),
+    "admin.change_role": Route(post=only(["admin"], ANY), args={"user_id": "user"}),
+    "admin.account_territories": Route(post=only(["admin"], ANY), args={"user_id": "user"}),
+    "admin.deactivate": Route(post=only(["admin"], ANY), args={"user_id": "user"}),
+    "admin.reactivate": Route(post=only(["admin"], ANY), args={"user_id": "user"}),
+    "admin.resend": Route(post=only(["admin"], ANY), args={"user_id": "user"}),
+    "admin.territories": Route(get=only(["admin"]), post=only(["admin"], ANY)),
+    "admin.territory": Route(get=only(["admin"]), post=only(["admin"], ANY),
+                             args={"territory_id": "territory"}),
+    "admin.outside": Route(get=only(["admin", "coordinator"])),
+    "coverage.index": Route(get=only(["admin", "coordinator"])),
+    "imports.index": Route(get=only(["admin"]), post=only(["admin"], ANY)),
+    "imports.preview": Route(get=only(["admin"], ANY)),
+    "imports.confirm": Route(post=only(["admin"], ANY)),
+    "imports.cancel": Route(post=only(["admin"], ANY)),
+    "invitations.accept": Route(get={"*": NONE}, post={"*": NONE}, args={"token": "bad-token"}),
+    "invitations.reset": Route(get={"*": NONE}, post={"*": NONE}, args={"token": "bad-token"}),
+    "invitations.forgot": Route(get={"*": ANY}, post={"*": ANY}),
+    "tokens.index": Route(get=EVERYONE, post=signed_in(ANY)),
+    # --- referral pages (issue 4 pages, issue 5 phone)
+    "relay.report": Route(get=only(["relay", "coordinator"]), post=only(["relay", "coordinator"], ANY)),
+    "relay.my_people": Route(get=only(["relay"])),
+    "relay.referral": Route(get=only(["relay"], SCOPED), args={"referral_id": "referral"}),
+    "relay.contact": Route(get=only(["relay"], SCOPED), post=only(["relay"], TRY),
+                           args={"referral_id": "referral"}),
+    "relay.orient": Route(get=only(["relay"], SCOPED), post=only(["relay"], TRY),
+                          args={"referral_id": "referral"}),
+    "relay.move": Route(post=only(["relay"], TRY), args={"referral_id": "referral", "to": "contacted"}),
+    "coordination.inbox": Route(get=only(["coordinator"])),
+    "coordination.stale": Route(get=only(["coordinator"])),
+    "coordination.map": Route(get=only(["coordinator"])),
+    "coordination.referral": Route(get=only(["coordinator"], SCOPED), args={"referral_id": "referral"}),
+    "coordination.move": Route(post=only(["coordinator"], TRY),
+                               args={"referral_id": "referral", "to": "contacted"}),
+    "coordination.assign": Route(post=only(["coordinator"], TRY), args={"referral_id": "referral"}),
+    "coordination.refer": Route(post=only(["coordinator"], TRY), args={"referral_id": "referral"}),
+    "structure.referrals": Route(get=only(["social_worker"])),
+    "structure.referral": Route(get=only(["social_worker"], SCOPED), args={"referral_id": "referral"}),
+    "structure.move": Route(post=only(["social_worker"], TRY),
+                            args={"referral_id": "referral", "to": "contacted"}),
+    # --- structure members, booklets (issue 3)
+    "structure_members.index": Route(get=only(["admin", "coordinator"]),
+                                     args={"structure_id": "structure"}),
+    "structure_members.add": Route(post=only(["admin", "coordinator"], ANY),
+                                   args={"structure_id": "structure"}),
+    "structure_members.remove": Route(post=only(["admin", "coordinator"], ANY),
+                                      args={"structure_id": "structure", "user_id": "user"}),
+    "structure_members.contact": Route(post=only(["admin", "coordinator"], ANY),
+                                       args={"structure_id": "structure"}),
+    "booklets.index": Route(get=only(["coordinator", "relay", "social_worker"])),
+    "booklets.neighbourhood": Route(get=only(["coordinator", "relay", "social_worker"]),
+                                    query={"territoire": "territory"}),
+    "booklets.around_point": Route(post=only(["coordinator", "relay", "social_worker"], ANY)),
+    "booklets.near_you": Route(get=only(["coordinator", "relay", "social_worker"]),
+                               post=only(["coordinator", "relay", "social_worker"], ANY)),
+    "tokens.revoke": Route(post={"anonymous": LOGIN, "*": DENY, "relay": SCOPED},
+                           args={"token_id": "token"}),
+}
+
+
+def _rules():
+    """Endpoint -> methods, from a throwaway application (collection time, no database)."""
+    application = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": os.environ["DATABASE_URL"]})
+    rules = {}
+    for rule in application.url_map.iter_rules():
+        rules.setdefault(rule.endpoint, set()).update(rule.methods & {"GET", "POST"})
+    return rules
+
+
+RULES = _rules() if os.environ.get("DATABASE_URL") else {}
+ENDPOINTS = sorted(RULES)
+
+
+@pytest.fixture(scope="module")
+def shared(app):
+    """One world for the whole module, in a transaction rolled back at the end (as `db` does
+    per test): building it takes a second, and every case only reads it or undoes its POST."""
+    with app.app_context():
+        connection = _db.engine.connect()
+        outer = connection.begin()
+        session = scoped_session(
+            sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
+                         expire_on_commit=False),
+            scopefunc=_app_ctx_id)
+        original, _db.session = _db.session, session
+        try:
+            world = build_world()
+            session.commit()
+            yield session, world
+        finally:
+            session.remove()
+            _db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def world(shared):
+    return shared[1]
+
+
+@pytest.fixture
+def db(shared):
+    return shared[0]
+
+
+@pytest.fixture
+def harness_app(app, monkeypatch):
+    # The role checks must answer before CSRF does, so that POSTs reach the views.
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)
+    return app
+
+
+def _clients(app, world):
+    clients = {"anonymous": app.test_client()}
+    for role in ROLES[1:]:
+        clients[role] = sign_in(app.test_client(), world.users[role])
+    return clients
+
+
+def _fill(rule, route, world, side):
+    """Path values: world objects of `side` ("A", "B"), or random identifiers ("random")."""
+    values = {}
+    for name in rule.arguments:
+        kind = route.args.get(name)
+        integer = type(rule._converters[name]).__name__ == "IntegerConverter"
+        if kind in world.objects:
+            value = world.value(kind, side) if side != "random" else None
+        else:
+            value = kind  # a fixed value ("css/app.css"), or None: random
+        if value is None:
+            value = random.randint(10**8, 10**9) if integer else uuid.uuid4()
+        values[name] = str(value)
+    return values
+
+
+def _path(app, rule, values, query):
+    with app.test_request_context():
+        from flask import url_for
+        return url_for(rule.endpoint, **values, **query)
+
+
+@dataclass
+class Check:
+    endpoint: str
+    method: str
+    role: str
+    path: str
+    expected: str
+    status: int = 0
+    problems: list = field(default_factory=list)
+
+
+def _is_login_redirect(response):
+    return response.status_code in (301, 302, 303) and "/connexion" in response.headers.get("Location", "")
+
+
+def _judge(check, response, world, api):
+    status = check.status = response.status_code
+    problems = check.problems
+    if status >= 500:
+        problems.append(f"server error {status}")
+    expected = check.expected
+    if expected == OK and not (200 <= status < 400 and not _is_login_redirect(response)):
+        problems.append(f"expected success, got {status}")
+    elif expected == LOGIN and not (_is_login_redirect(response) or status == 401):
+        problems.append(f"expected a login request, got {status}")
+    elif expected in (DENY, NONE) and status not in (403, 404, 410):
+        problems.append(f"expected 403/404, got {status}")
+    elif expected == ANY and (_is_login_redirect(response) or status == 401) and check.role != "anonymous":
+        problems.append(f"signed-in role asked to log in ({status})")
+    elif expected == REDIRECT and status not in (301, 302, 303):
+        problems.append(f"expected a redirect, got {status}")
+    headers = response.headers
+    if "default-src 'self'" not in headers.get("Content-Security-Policy", ""):
+        problems.append("no CSP")
+    if headers.get("X-Content-Type-Options") != "nosniff":
+        problems.append("no nosniff")
+    if not headers.get("Referrer-Policy"):
+        problems.append("no Referrer-Policy")
+    static = check.endpoint in ("static", "directory.leaflet")
+    public = EXPECT[check.endpoint].get.get("anonymous", EXPECT[check.endpoint].get.get("*")) == OK
+    if (check.role != "anonymous" and not static and not public and status < 400
+            and not _is_login_redirect(response)):
+        if "no-store" not in headers.get("Cache-Control", ""):
+            problems.append("authenticated response without Cache-Control: no-store")
+    body = response.get_data(as_text=True) if not static else ""
+    for name in world.forbidden[check.role]:
+        for sentinel in world.sentinels[name]:
+            if sentinel in body:
+                problems.append(f"leaks {name} ({sentinel!r})")
+    if "csv" in headers.get("Content-Type", ""):
+        for row in csv.reader(io.StringIO(body.lstrip("\ufeff"), newline=""),
+                              delimiter=";" if body.count(";") > body.count(",") else ","):
+            for cell in row:
+                if cell[:1] in ("=", "+", "@", "\t", "\r") or (cell[:1] == "-" and not cell[1:2].isdigit()):
+                    problems.append(f"CSV cell starts a formula: {cell[:30]!r}")
+    return check
+
+
+def _run(harness_app, db, world, endpoint, method):
+    rule = next(r for r in harness_app.url_map.iter_rules() if r.endpoint == endpoint)
+    route = EXPECT[endpoint]
+    table = route.get if method == "GET" else route.post
+    clients = _clients(harness_app, world)
+    api = rule.rule.startswith("/api/") or rule.rule.startswith("/hsds/")
+    checks = []
+    for role in ROLES:
+        outcome = table.get(role, table.get("*"))
+        if outcome is None:
+            checks.append(Check(endpoint, method, role, rule.rule, "?", problems=[
+                f"no expectation for role {role}"]))
+            continue
+        with_objects = any(kind in world.objects for kind in route.args.values())
+        sides = [("A", {SCOPED: OK, TRY: ANY}.get(outcome, outcome))]
+        if outcome in (SCOPED, TRY):
+            sides.append(("B", DENY))
+        elif outcome in (DENY, OK) and with_objects:
+            sides.append(("B", outcome))
+        if with_objects and outcome in (OK, SCOPED, TRY):
+            sides.append(("random", NONE))  # absent objects: 404 for whoever may look
+        for side, expected in sides:
+            query = {name: str(world.value(v, "A")) if v in world.objects else v
+                     for name, v in route.query.items()}
+            path = _path(harness_app, rule, _fill(rule, route, world, side), query)
+            check = Check(endpoint, method, role, path, expected)
+            headers = api_headers() if api else {}
+            if method == "GET":
+                response = clients[role].get(path, headers=headers)
+            else:
+                # Each POST is undone, so that every role meets the same world. A savepoint of
+                # our own, out of SQLAlchemy's sight: the request's session nests its own in it.
+                db.commit()
+                connection = db.get_bind()
+                connection.exec_driver_sql("SAVEPOINT route_harness")
+                try:
+                    if api:
+                        response = clients[role].post(path, json=route.json or {}, headers=headers)
+                    else:
+                        response = clients[role].post(path, data={})
+                finally:
+                    connection.exec_driver_sql("ROLLBACK TO SAVEPOINT route_harness")
+                    db.expire_all()
+            checks.append(_judge(check, response, world, api))
+    return checks
+
+
+def _report(checks):
+    bad = [c for c in checks if c.problems]
+    return "\n".join(f"{c.method} {c.path} as {c.role} (expected {c.expected}, got {c.status}): "
+                     + "; ".join(c.problems) for c in bad)
+
+
+CASES = [(endpoint, method) for endpoint in ENDPOINTS for method in sorted(RULES[endpoint])]
+
+
+@pytest.mark.parametrize("endpoint, method", CASES, ids=[f"{e}-{m}" for e, m in CASES])
+def test_route_access_headers_and_leaks(harness_app, db, world, endpoint, method):
+    rule = next(r for r in harness_app.url_map.iter_rules() if r.endpoint == endpoint)
+    if endpoint not in EXPECT:
+        pytest.fail(f"The endpoint {endpoint} ({rule.rule}) has no line in EXPECT in "
+                    "tests/security/test_routes.py: add one saying which roles may GET/POST it "
+                    "and which objects fill its path arguments.")
+    route = EXPECT[endpoint]
+    if not (route.get if method == "GET" else route.post):
+        pytest.fail(f"EXPECT[{endpoint!r}] says nothing about {method}: add who may {method} it.")
+    failures = _report(_run(harness_app, db, world, endpoint, method))
+    assert not failures, "\n" + failures
+
+
+def test_expectations_name_only_existing_endpoints():
+    stale = sorted(set(EXPECT) - set(ENDPOINTS))
+    assert not stale, f"EXPECT names endpoints that no longer exist: {stale}"
