@@ -106,9 +106,10 @@ def test_a_relay_reports_a_person(world, client_as):
 
 @pytest.mark.parametrize("overrides,status,field,message", [
     ({"consent": None}, 422, "consent", "informée et ne pas s'être opposée"),
-    ({"first_name": ""}, 400, "first_name", "Indiquez un prénom ou un pseudonyme."),
-    ({"category": ""}, 400, "category", "Choisissez le besoin principal."),
-    ({"lat": "", "lon": ""}, 400, "lat", "utilisez votre position"),
+    ({"first_name": ""}, 422, "first_name", "Indiquez un prénom ou un pseudonyme."),
+    ({"category": ""}, 422, "category", "Choisissez le besoin principal."),
+    ({"lat": "", "lon": ""}, 422, "lat", "utilisez votre position"),
+    ({"phone": "pas un numéro"}, 422, "phone", "Numéro de téléphone invalide."),
     ({"lat": "48.8566", "lon": "2.3522"}, 422, "lat", "en dehors du territoire desservi"),
     ({"languages": "français"}, 422, "languages", "Langue inconnue"),
     ({"category": "pas-un-code"}, 422, "category", "Catégorie inconnue"),
@@ -126,6 +127,16 @@ def test_report_errors_are_shown_on_the_field_and_nothing_is_written(
     # What was typed is kept (first name, when given).
     if overrides.get("first_name") != "":
         assert 'value="Mireille"' in page
+
+
+def test_every_empty_required_field_is_said_at_once(world, client_as):
+    response = post(client_as(world.relay_user), "/signaler", {"note": "Seule."})
+    assert response.status_code == 422
+    page = text(response)
+    for field in ("first_name", "category", "lat", "consent"):
+        assert f'id="{field}-error"' in page, field
+    assert 'href="#consent"' in page  # the summary links to each field
+    assert count(Referral) == 0
 
 
 def test_report_without_csrf_is_refused(world, client_as):
@@ -384,8 +395,12 @@ def test_contact_errors(world, client_as):
     relay = client_as(world.relay_user)
     response = post(relay, f"/orientations/{referral.id}/contact",
                     {"at": "", "channel": "visit", "note": ""})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Indiquez la date et l'heure du contact." in text(response)
+    assert "Indiquez si vous avez pu parler à la personne." in text(response)
+    response = post(relay, f"/orientations/{referral.id}/contact",
+                    {"at": "hier", "channel": "visit", "reached": "true"})
+    assert response.status_code == 422 and 'id="at-error"' in text(response)
     future = clock.local(clock.now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
     response = post(relay, f"/orientations/{referral.id}/contact",
                     {"at": future, "channel": "visit", "reached": "true"})
@@ -393,8 +408,8 @@ def test_contact_errors(world, client_as):
     assert re.search(r'id="at-error">La date du contact est dans le futur.', text(response))
     yesterday = clock.local(clock.now() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
     response = post(relay, f"/orientations/{referral.id}/contact",
-                    {"at": yesterday, "channel": "visit"})
-    assert response.status_code == 400 and "Indiquez si vous avez pu parler" in text(response)
+                    {"at": yesterday, "channel": "fax", "reached": "false"})
+    assert response.status_code == 422 and "Canal inconnu" in text(response)
     assert count(Contact) == 0 and row(referral.id).status == "assigned"
 
 

@@ -21,6 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from .. import clock
+from ..errors import ConsentRequired
 from ..models import CHANNEL_LABELS, CHANNELS, OUTCOME_LABELS
 from ..services import matching
 from ..services.codes import grouped_thematiques
@@ -64,6 +65,17 @@ class ReportForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.category.choices = category_choices()
+
+    def validate(self, extra_validators=None):
+        """Say at once every field left empty (the service checks the values themselves)."""
+        valid = super().validate(extra_validators)
+        empty = {
+            "first_name": not _filled(self.first_name) and not _filled(self.pseudonym),
+            "category": not self.category.data,
+            "lat": not _filled(self.lat) or not _filled(self.lon),
+            "consent": not self.consent.data,
+        }
+        return _flag_empty(self, empty) and valid
 
     def payload(self):
         """The body of POST /api/v1/referrals for these values."""
@@ -113,6 +125,13 @@ class ContactForm(FlaskForm):
     note = TextAreaField("Note courte (facultative)", validators=[Length(max=2000)],
                          render_kw={"rows": 3})
 
+    def validate(self, extra_validators=None):
+        """Say at once every field left empty (the service checks the values themselves)."""
+        valid = super().validate(extra_validators)
+        empty = {"channel": not self.channel.data, "reached": not self.reached.data,
+                 "at": not _filled(self.at)}
+        return _flag_empty(self, empty) and valid
+
     def payload(self):
         """The body of POST /api/v1/referrals/{id}/contacts for these values.
 
@@ -157,7 +176,20 @@ MISSING = {
     "reason": "Indiquez le motif.",
     "reason_text": "Indiquez le motif.",
     "outcome": "Choisissez l'issue.",
+    "consent": ConsentRequired.default_message,
 }
+
+
+def _filled(field):
+    return bool((field.data or "").strip())
+
+
+def _flag_empty(form, empty):
+    """Put the MISSING message on each empty field; return True when none is."""
+    for name, is_empty in empty.items():
+        if is_empty:
+            form[name].errors = list(form[name].errors) + [MISSING[name]]
+    return not any(empty.values())
 
 
 class MoveForm(FlaskForm):
