@@ -321,13 +321,20 @@ NAME_ALPHABET = st.sampled_from(list("abcdéèàçôÉÀ ;'\"\n-=+@,|") + ["Œ",
 names = st.builds(lambda prefix, body: (prefix + body).strip(),
                   st.sampled_from(["", "=", "+", "@", "-", "'="]),
                   st.text(NAME_ALPHABET, min_size=3, max_size=40)).filter(
-    lambda n: len(n) >= 3 and len(n.strip(";'\"\n-=+@,| ")) >= 1 and not n.endswith("."))
+    lambda n: len(n) >= 3 and len(n.strip(";'\"\n-=+@,| ")) >= 1 and not n.endswith(".")
+    and _normalise(n) is not None and len(_normalise(n)) >= 3)
 
 
 def _normalise(name):
     """What the directory stores for a name (its own cleaning rules)."""
-    from bienveilleurs.services.directory import _Checker
-    return _Checker({"name": name}, strict=False).text("name", label="Le nom", max_length=200)
+    from bienveilleurs.errors import DomainError
+    from bienveilleurs.services.directory import clean_resource
+    from geo.points import LE_HAVRE_AREA
+    try:
+        record = {"name": name, "categories": ["sante"], "lat": 49.49, "lon": 0.11}
+        return clean_resource(record, area=LE_HAVRE_AREA)["name"]
+    except DomainError:
+        return None
 
 
 def _snapshot(source):

@@ -22,6 +22,8 @@ def read(files, *, source=None):
         if unknown:
             warnings.append((name, "colonnes ignorées : " + ", ".join(unknown)))
         fields = {ours: theirs for ours, theirs in mapping.items()}
+        if "lat" in mapping and "lon" in mapping:
+            fields["lat,lon"] = f"{mapping['lat']},{mapping['lon']}"
         for line, record in records:
             position = f"ligne {line}"
             if "__cells__" in record:
