@@ -111,7 +111,8 @@ def test_a_referral_from_report_to_closure_on_a_phone(phone, people):
     phone.get_by_role("link", name="Orientations reçues").first.click()
     phone.get_by_role("link", name="Mireille").click()
     assert "Rémi Relais" in phone.locator("main").inner_text()
-    assert "Café partagé" not in phone.locator("main").inner_text()  # the relay's contacts stay theirs
+    # The relay's contacts log stays theirs.
+    assert "Café partagé" not in phone.locator("main").inner_text()
     phone.get_by_role("button", name="Confirmer la prise en charge").click()
     assert "Prise en charge confirmée" in flash(phone)
     phone.get_by_label("Issue").select_option("helped")

@@ -5,6 +5,7 @@ moves, scoping (a relay never sees another relay's people), and the whole lifecy
 through the pages.
 """
 
+import json
 import re
 import uuid
 from datetime import timedelta
@@ -22,7 +23,8 @@ from .conftest import api_headers
 from .factories import make_relay, make_resource, make_territory, make_user
 from .referral_helpers import CATEGORY, LAT, LON, bring_to, make_world, new_referral
 
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"|name="csrf_token" type="hidden" value="([^"]+)"')
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"|'
+                   r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
 @pytest.fixture
@@ -156,8 +158,9 @@ def test_report_with_a_client_id_is_idempotent_and_matches_the_api(world, client
     # The outbox sends the same values as JSON: recognised as the same record (200, not 201).
     body = {"id": client_id, "category": CATEGORY, "note": "Vit seule depuis l'hiver.",
             "consent": True,
-            "resident": {"first_name": "Mireille", "lat": LAT, "lon": LON, "languages": ["fr", "ar"],
-                         "phone": "06 12 34 56 78", "audiences": ["seniors"], "newcomer": True}}
+            "resident": {"first_name": "Mireille", "lat": LAT, "lon": LON,
+                         "languages": ["fr", "ar"], "phone": "06 12 34 56 78",
+                         "audiences": ["seniors"], "newcomer": True}}
     replay = relay.post("/api/v1/referrals", json=body, headers=api_headers())
     assert replay.status_code == 200, replay.json
     assert replay.json["id"] == client_id
@@ -179,7 +182,8 @@ def test_a_coordinator_may_report_too(world, client_as):
 # --- my people and scoping -------------------------------------------------------------------
 
 def test_my_people_shows_mine_with_the_next_step_and_reported_ones_as_status(world, client_as):
-    assigned = bring_to(world, new_referral(world, by=world.reporter), "assigned")   # to world.relay
+    # Assigned to world.relay by the coordinator (reported by another relay).
+    assigned = bring_to(world, new_referral(world, by=world.reporter), "assigned")
     contacted = bring_to(world, new_referral(world, resident={
         "first_name": "Odette", "lat": LAT, "lon": LON}), "contacted")
     # world.relay_user reported Gaston, who went to another relay.
@@ -236,24 +240,27 @@ def action_targets(html):
     return set(re.findall(r'/orientations/[0-9a-f-]+/etat/(\w+)"', html))
 
 
+PAGE_PREFIX = {"relay": "", "coordination": "/coordination", "structure": "/structure"}
+# In which statuses each reader opens a referral the coordinator walked (assigned to world.relay,
+# sent to world.resource).
+SEES = {"coordination": {"reported", "assigned", "contacted", "referred", "accepted", "closed"},
+        "relay": {"assigned", "contacted", "referred", "accepted", "closed"},
+        "structure": {"referred", "accepted", "closed"}}
+
+
 @pytest.mark.parametrize("status", ["reported", "assigned", "contacted", "referred", "accepted",
                                     "closed"])
 def test_the_buttons_are_the_moves_of_the_transition_table(world, client_as, status):
     referral = bring_to(world, new_referral(world), status)
     for user, blueprint in ((world.coordinator, "coordination"), (world.relay_user, "relay"),
                             (world.social, "structure")):
-        response = client_as(user).get(
-            {"relay": "", "coordination": "/coordination", "structure": "/structure"}[blueprint]
-            + f"/orientations/{referral.id}")
-        expected_visible = user is not world.social or status in ("referred", "accepted", "closed")
-        if user is world.relay_user and status in ("reported",):
-            expected_visible = False  # never assigned to them, not reported by them
-        if not expected_visible:
+        response = client_as(user).get(f"{PAGE_PREFIX[blueprint]}/orientations/{referral.id}")
+        db.session.expire_all()
+        if status not in SEES[blueprint]:
             assert response.status_code == 404
             continue
         assert response.status_code == 200
-        db.session.expire_all()
-        moves = service.available_moves(db.session.get(type(user), user.id), row(referral.id))
+        moves = service.available_moves(user, row(referral.id))
         wanted = {m.target for m in moves}
         if blueprint == "relay":
             wanted.discard("referred")  # the relay chooses the resource on the orient page
@@ -268,7 +275,8 @@ def test_timeline_shows_who_when_and_hides_professional_notes_from_relays(world,
                            resource_id=world.resource.id, note="Antécédents connus du CMP.",
                            note_professional=True)
     relay_page = text(client_as(world.relay_user).get(f"/orientations/{referral.id}"))
-    coordinator_page = text(client_as(world.coordinator).get(f"/coordination/orientations/{referral.id}"))
+    coordinator_page = text(client_as(world.coordinator).get(
+        f"/coordination/orientations/{referral.id}"))
     social_page = text(client_as(world.social).get(f"/structure/orientations/{referral.id}"))
     assert "Antécédents connus du CMP." not in relay_page
     assert "Antécédents connus du CMP." in coordinator_page
@@ -278,7 +286,8 @@ def test_timeline_shows_who_when_and_hides_professional_notes_from_relays(world,
     assert "Contact établi <span aria-hidden=\"true\">→</span>" in relay_page
     assert "Coralie Coordination" in relay_page
     # Oldest first.
-    assert relay_page.index("Signalée</strong>") < relay_page.index("→</span><span class=\"visually-hidden\">, puis</span> Orientée")
+    referred = '→</span><span class="visually-hidden">, puis</span> Orientée'
+    assert relay_page.index("Signalée</strong>") < relay_page.index(referred)
 
 
 def test_social_workers_see_what_the_referral_needs_only(world, client_as):
@@ -292,7 +301,8 @@ def test_social_workers_see_what_the_referral_needs_only(world, client_as):
     assert world.relay_user.email in page  # how to reach the relay
     for private in ("Appel du soir.", "06 12 34 56 78", f"{LAT:.5f}", "Contacts"):
         assert private not in page, private
-    assert client_as(world.other_social).get(f"/structure/orientations/{referral.id}").status_code == 404
+    other = client_as(world.other_social)
+    assert other.get(f"/structure/orientations/{referral.id}").status_code == 404
 
 
 # --- moves from the pages: errors and forbidden moves ----------------------------------------
@@ -334,13 +344,15 @@ def test_a_missing_field_is_shown_next_to_it(world, client_as):
     response = move(client_as(world.social), "structure", referral.id, "closed",
                     version=row(referral.id).version)
     assert response.status_code == 400
-    assert re.search(r'<p class="error" id="closed-outcome-error">Choisissez l\'issue.</p>', text(response))
+    assert re.search(r'<p class="error" id="closed-outcome-error">Choisissez l\'issue.</p>',
+                     text(response))
     assert row(referral.id).status == "accepted"
 
 
 def test_unknown_target_status_is_404(world, client_as):
     referral = new_referral(world)
-    assert move(client_as(world.coordinator), "coordination", referral.id, "bogus").status_code == 404
+    response = move(client_as(world.coordinator), "coordination", referral.id, "bogus")
+    assert response.status_code == 404
 
 
 def test_move_without_csrf_is_refused(world, client_as):
@@ -361,7 +373,8 @@ def test_contact_form_keeps_the_outbox_contract(world, client_as):
     assert re.search(r'<form[^>]*data-outbox="contact"', page)
     assert re.search(r'<input id="id" name="id" type="hidden" value="">', page)
     assert f'name="referral_id" type="hidden" value="{referral.id}"' in page
-    assert re.search(r'name="at" type="datetime-local" value="\d{4}-07-14T10:30"', page)  # Paris, summer
+    # Europe/Paris, summer time.
+    assert re.search(r'name="at" type="datetime-local" value="\d{4}-07-14T10:30"', page)
     for value, label in (("visit", "Visite"), ("phone", "Appel"), ("meeting", "Rencontre"),
                          ("message", "Message")):
         assert re.search(rf'name="channel" type="radio" value="{value}"', page) and label in page
@@ -416,7 +429,8 @@ def test_contact_errors(world, client_as):
 def test_orient_proposes_the_nearest_fitting_resources_and_refers(world, client_as):
     referral = bring_to(world, new_referral(world), "contacted")
     far = make_resource(categories=(CATEGORY,), lat=LAT + 0.02, name="Loin d'ici")
-    unrelated = make_resource(categories=("numerique",), lat=LAT + 0.0005, name="Atelier numérique")
+    unrelated = make_resource(categories=("numerique",), lat=LAT + 0.0005,
+                              name="Atelier numérique")
     relay = client_as(world.relay_user)
     page = text(relay.get(f"/orientations/{referral.id}/orienter"))
     names = re.findall(r"<strong>([^<]+)</strong>\s*<span class=\"distance\">([^<]+)</span>", page)
@@ -458,9 +472,11 @@ def test_inbox_proposes_relays_and_assigns_in_one_click(world, client_as):
     assert "parle ar" in page
     response = post(coordinator, f"/coordination/orientations/{referral.id}/attribuer",
                     {"relay_id": str(world.relay.id), "version": "1", "back": "inbox"})
-    assert response.status_code == 303 and response.headers["Location"].endswith("/coordination/a-attribuer")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/coordination/a-attribuer")
     assert row(referral.id).status == "assigned" and row(referral.id).relay_id == world.relay.id
-    assert "Mireille" not in text(coordinator.get("/coordination/a-attribuer")).split("Signalées, à attribuer")[1].split("Refusées")[0]
+    page = text(coordinator.get("/coordination/a-attribuer"))
+    assert "Mireille" not in page.split("Signalées, à attribuer")[1].split("Refusées")[0]
 
 
 def test_one_click_assign_conflicts_are_409_on_the_inbox(world, client_as):
@@ -490,7 +506,8 @@ def test_a_declined_referral_comes_back_with_the_next_best_resources(world, clie
     returned = page.split("Refusées ou sans réponse", 1)[1]
     assert "Mireille" in returned and "Refusée par la structure" in returned
     assert world.other_resource.name in returned and world.resource.name not in returned
-    response = post(client_as(world.coordinator), f"/coordination/orientations/{referral.id}/orienter",
+    coordinator = client_as(world.coordinator)
+    response = post(coordinator, f"/coordination/orientations/{referral.id}/orienter",
                     {"resource_id": str(world.other_resource.id),
                      "version": str(row(referral.id).version), "back": "inbox"})
     assert response.status_code == 303
@@ -509,16 +526,18 @@ def test_stale_list_shows_the_age_and_reassigns(world, client_as):
     response = post(coordinator, f"/coordination/orientations/{referral.id}/attribuer",
                     {"relay_id": str(world.other_relay.id),
                      "version": str(row(referral.id).version), "back": "stale"})
-    assert response.status_code == 303 and response.headers["Location"].endswith("/coordination/en-attente")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/coordination/en-attente")
     assert row(referral.id).relay_id == world.other_relay.id
-    assert fresh.id
+    assert row(fresh.id).status == "reported"
 
 
 def test_close_and_reopen_from_the_coordinators_referral_page(world, client_as):
     referral = bring_to(world, new_referral(world), "contacted")
     coordinator = client_as(world.coordinator)
     page = text(coordinator.get(f"/coordination/orientations/{referral.id}"))
-    outcomes = re.findall(r'<option value="(\w+)">', page.split('id="move-closed"')[1].split("</form>")[0])
+    close_form = page.split('id="move-closed"')[1].split("</form>")[0]
+    outcomes = re.findall(r'<option value="(\w+)">', close_form)
     assert set(outcomes) == set(service.OUTCOMES_WITHOUT_RESOURCE)
     response = move(coordinator, "coordination", referral.id, "closed", outcome="no_longer_needed",
                     version=row(referral.id).version)
@@ -555,8 +574,8 @@ def test_map_of_open_referrals_has_a_list_beside_it(world, client_as):
     assert f"/coordination/orientations/{closed.id}" not in page
     assert '<ol class="results">' in page
     if 'id="open-referrals"' in page:  # with the map (Leaflet served by the directory pages)
-        block = re.search(r'<script type="application/json" id="open-referrals">(.*?)</script>', page, re.S)
-        import json
+        block = re.search(r'<script type="application/json" id="open-referrals">(.*?)</script>',
+                          page, re.S)
         features = json.loads(block.group(1))["features"]
         assert [f["geometry"]["coordinates"] for f in features] == [[LON, LAT]]
 
@@ -612,8 +631,9 @@ def test_whole_lifecycle_through_the_pages(world, client_as):
     referral_id = db.session.scalars(select(Referral.id)).one()
     assert "Mireille" in text(coordinator.get("/coordination/a-attribuer"))
 
-    assert post(coordinator, f"/coordination/orientations/{referral_id}/attribuer",
-                {"relay_id": str(world.relay.id), "version": "1", "back": "inbox"}).status_code == 303
+    response = post(coordinator, f"/coordination/orientations/{referral_id}/attribuer",
+                    {"relay_id": str(world.relay.id), "version": "1", "back": "inbox"})
+    assert response.status_code == 303
     assert "Mireille" in text(relay.get("/mes-personnes"))
 
     at = clock.local(clock.now()).strftime("%Y-%m-%dT%H:%M")

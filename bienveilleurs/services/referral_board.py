@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -161,8 +161,14 @@ def open_referrals(user):
     return db.session.scalars(statement).all()
 
 
+def can_see(user, referral_id):
+    """Tell whether `user` still sees the referral (a move may take it out of their scope)."""
+    return bool(db.session.scalar(select(exists(
+        lifecycle.scoped_referrals(user).where(Referral.id == referral_id).subquery()))))
+
+
 def structure_referrals(user):
-    """Return {status: [referral]} for a social worker: referred, accepted, closed (recent first)."""
+    """Return {status: [referral]} for a social worker by status, latest move first."""
     statement = (lifecycle.scoped_referrals(user)
                  .options(selectinload(Referral.resident), selectinload(Referral.relay),
                           selectinload(Referral.resource))
@@ -187,13 +193,15 @@ def relay_contact(referral):
     if relay is None:
         return None
     user = relay.user
-    return RelayContact(relay.display_name, user.email if user is not None and user.active else None)
+    email = user.email if user is not None and user.active else None
+    return RelayContact(relay.display_name, email)
 
 
 def category_name(code):
     return category_label(code)
 
 
-__all__ = ["REASON_LABELS", "RelayContact", "RelayProposal", "TimelineRow", "category_name",
+__all__ = ["REASON_LABELS", "RelayContact", "RelayProposal", "TimelineRow", "can_see",
+           "category_name",
            "last_reason", "open_referrals", "proposed_relays", "proposed_resources",
            "reason_label", "relay_contact", "structure_referrals", "timeline"]

@@ -43,7 +43,8 @@ def _inbox_page(*, summary=None, status=200):
     for item in service.coordinator_inbox(user):
         referral = item.referral
         if item.kind == "to_assign":
-            rows.append({"item": item, "relays": board.proposed_relays(user, referral), "resources": []})
+            rows.append({"item": item, "relays": board.proposed_relays(user, referral),
+                         "resources": []})
         else:
             rows.append({"item": item, "relays": [], "reason": board.last_reason(referral),
                          "resources": board.proposed_resources(user, referral, limit=3)})
@@ -159,5 +160,6 @@ def refer(referral_id):
         raise
     except DomainError as error:
         return _back(referral_id, summary=error.message, status=error.status)
-    flash(f"{referral.resident.name} est orienté·e vers « {referral.resource.name} ».", "success")
+    flash(f"{referral.resident.name} est orienté·e vers « {referral.resource.name} ».",
+          "success")
     return _back(referral_id)

@@ -116,7 +116,8 @@ class ContactForm(FlaskForm):
     id = HiddenField()  # client UUID filled by the phone's outbox; empty without JavaScript
     referral_id = HiddenField()
     at = StringField("Date et heure du contact", render_kw={"type": "datetime-local"})
-    channel = RadioField("Comment avez-vous été en contact ?", choices=[SelectChoice(c, CHANNEL_LABELS[c]) for c in CHANNELS],
+    channel = RadioField("Comment avez-vous été en contact ?",
+                         choices=[SelectChoice(c, CHANNEL_LABELS[c]) for c in CHANNELS],
                          validate_choice=False)
     reached = RadioField("Avez-vous pu parler à la personne ?",
                          choices=[SelectChoice("true", "Oui"),
@@ -208,7 +209,8 @@ class MoveForm(FlaskForm):
     reason_text = StringField("Motif", validators=[Length(max=200)])
     outcome = SelectField("Issue", choices=[], validate_choice=False)
     note = TextAreaField("Note (facultative)", validators=[Length(max=2000)], render_kw={"rows": 2})
-    note_professional = BooleanField("Réservée aux professionnels (jamais montrée aux bienveilleurs)")
+    note_professional = BooleanField(
+        "Réservée aux professionnels (jamais montrée aux bienveilleurs)")
 
     def fill(self, move, *, referral, relays=(), resources=()):
         """Set the choices for `move` (an AvailableMove) and the version seen."""
@@ -242,7 +244,8 @@ class MoveForm(FlaskForm):
             "version": int(version) if version.isdigit() else None,
             "relay_id": self.relay_id.data or None,
             "resource_id": self.resource_id.data or None,
-            "reason": (self.reason.data or "").strip() or (self.reason_text.data or "").strip() or None,
+            "reason": ((self.reason.data or "").strip() or (self.reason_text.data or "").strip()
+                       or None),
             "outcome": self.outcome.data or None,
             "note": self.note.data,
             "note_professional": bool(self.note_professional.data),
@@ -292,7 +295,8 @@ def relay_option(relay):
 
 
 def resource_option(resource):
-    parts = [resource["name"], resource.get("structure_name") or "", distance_text(resource["distance_m"])]
+    parts = [resource["name"], resource.get("structure_name") or "",
+             distance_text(resource["distance_m"])]
     if resource.get("open_now"):
         parts.append("ouvert maintenant")
     return " — ".join(p for p in parts if p)

@@ -10,12 +10,10 @@ the error's status.
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import exists, select
 
 from .. import clock
 from ..errors import DomainError, NotFound, ResidentErased
-from ..extensions import db
-from ..models import CHANNEL_LABELS, OUTCOME_LABELS, STATUS_LABELS, STATUSES, Referral, Role
+from ..models import CHANNEL_LABELS, OUTCOME_LABELS, STATUS_LABELS, STATUSES, Role
 from ..services import referral_board as board
 from ..services import referrals as service
 from ..services.codes import audience_label, category_label
@@ -70,12 +68,6 @@ def labels():
             "next": service.NEXT_STEPS, "category": category_label, "audience": audience_label}
 
 
-def in_scope(user, referral_id):
-    """Tell whether `user` still sees the referral (after a move that may take it away)."""
-    return bool(db.session.scalar(select(exists(
-        service.scoped_referrals(user).where(Referral.id == referral_id).subquery()))))
-
-
 def move_forms(user, referral, *, posted=None):
     """Return [(AvailableMove, MoveForm)] for the moves `user` may make now."""
     moves = service.available_moves(user, referral)
@@ -106,9 +98,11 @@ def _person_features(position):
     if position is None:
         return None
     return {"type": "FeatureCollection", "features": [{
-        "type": "Feature", "geometry": {"type": "Point", "coordinates": [position["lon"], position["lat"]]},
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [position["lon"], position["lat"]]},
         "properties": {"kind": "person", "name": "La personne",
-                       "detail": "Position exacte" if position["exact"] else "Position approchée"}}]}
+                       "detail": "Position exacte" if position["exact"] else "Position approchée"},
+    }]}
 
 
 def render_referral(blueprint, referral_id, *, posted=None, summary=None, status=200):
@@ -119,8 +113,9 @@ def render_referral(blueprint, referral_id, *, posted=None, summary=None, status
     position = service.resident_position(user, referral)
     views = current_app.view_functions
     show_map = view == "full" and "directory.leaflet" in views
+    coordinator = user.role == Role.COORDINATOR.value
     privacy_link = (url_for("privacy.resident", resident_id=referral.resident_id)
-                    if user.role == Role.COORDINATOR.value and "privacy.resident" in views else None)
+                    if coordinator and "privacy.resident" in views else None)
     back_endpoint, back_label = BACK[blueprint]
     return render_template(
         "referrals/referral.html", blueprint=blueprint, referral=referral, view=view,
@@ -183,6 +178,6 @@ def post_move(blueprint, referral_id, to, *, list_endpoint):
         return render_referral(blueprint, referral_id, posted=form, summary=summary,
                                status=error.status)
     flash(FLASH_AFTER_MOVE.get(to, "Orientation mise à jour."), "success")
-    if in_scope(current_user, referral.id):
+    if board.can_see(current_user, referral.id):
         return redirect(url_for(f"{blueprint}.referral", referral_id=referral.id), 303)
     return redirect(url_for(list_endpoint), 303)

@@ -54,7 +54,8 @@ def report():
               "bienveilleur.", "success")
     else:
         flash("Ce signalement était déjà enregistré.", "info")
-    if current_user.role == Role.COORDINATOR.value and "coordination.referral" in current_app.view_functions:
+    coordinator = current_user.role == Role.COORDINATOR.value
+    if coordinator and "coordination.referral" in current_app.view_functions:
         return redirect(url_for("coordination.referral", referral_id=referral.id), 303)
     return redirect(url_for(".my_people"), 303)
 
@@ -123,7 +124,8 @@ def contact(referral_id):
     if not created:
         flash("Ce contact était déjà noté.", "info")
     elif logged.referral.status == "contacted" and logged.reached:
-        flash("Contact noté. Prochaine étape : orienter la personne vers une ressource.", "success")
+        flash("Contact noté. Prochaine étape : orienter la personne vers une ressource.",
+              "success")
     else:
         flash("Contact noté.", "success")
     return redirect(url_for(".referral", referral_id=referral_id), 303)
