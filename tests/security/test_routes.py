@@ -14,6 +14,8 @@ import os
 import random
 import uuid
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
 
 import pytest
 from flask_sqlalchemy.session import _app_ctx_id
@@ -92,6 +94,8 @@ EXPECT = {
                                        args={"referral_id": "referral"}),
     # --- directory (issue 3)
     "directory.leaflet": Route(get=PUBLIC, args={"filename": "leaflet.js"}),
+    "directory.search": Route(get=EVERYONE),
+    "directory.resource": Route(get=EVERYONE, args={"resource_id": "resource"}),
     "api_directory.create_resource": Route(post=only(["admin", "coordinator"], ANY)),
     "api_directory.create_structure": Route(post=only(["admin", "coordinator"], ANY)),
     "api_directory.register_relay": Route(post=only(["admin", "coordinator"], ANY)),
@@ -289,12 +293,50 @@ class Check:
     role: str
     path: str
     expected: str
+    app: object = None
     status: int = 0
     problems: list = field(default_factory=list)
 
 
 def _is_login_redirect(response):
     return response.status_code in (301, 302, 303) and "/connexion" in response.headers.get("Location", "")
+
+
+# Blueprints whose pages are about residents and referrals: their forms never send a person's
+# position or identity in a query string (GET forms end up in histories, logs and referrers).
+RESIDENT_BLUEPRINTS = {"relay", "coordination", "structure", "privacy", "api_referrals",
+                       "api_privacy"}
+PERSONAL_FIELDS = {"lat", "lon", "latitude", "longitude", "first_name", "pseudonym", "phone",
+                   "address", "adresse", "resident", "name"}
+
+
+class _Forms(HTMLParser):
+    """Collect (method, action, [input names]) of every form of a page."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms, self._current = [], None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self._current = ((attrs.get("method") or "get").lower(), attrs.get("action") or "", [])
+            self.forms.append(self._current)
+        elif tag in ("input", "select", "textarea") and self._current and attrs.get("name"):
+            self._current[2].append(attrs["name"])
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._current = None
+
+
+def _form_endpoint(app, action, page_path):
+    adapter = app.url_map.bind("localhost")
+    try:
+        endpoint, _ = adapter.match(urlsplit(action or page_path).path, method="GET")
+    except Exception:  # noqa: BLE001 - an action that only accepts POST, or elsewhere
+        return None
+    return endpoint
 
 
 def _judge(check, response, world, api):
@@ -331,6 +373,16 @@ def _judge(check, response, world, api):
         for sentinel in world.sentinels[name]:
             if sentinel in body:
                 problems.append(f"leaks {name} ({sentinel!r})")
+    if "text/html" in headers.get("Content-Type", "") and status < 400:
+        parser = _Forms()
+        parser.feed(body)
+        for method, action, names in parser.forms:
+            if method != "get":
+                continue
+            endpoint = _form_endpoint(check.app, action, check.path) or ""
+            personal = PERSONAL_FIELDS & set(names)
+            if endpoint.split(".")[0] in RESIDENT_BLUEPRINTS and personal:
+                problems.append(f"GET form to {endpoint} sends {sorted(personal)} in the URL")
     if "csv" in headers.get("Content-Type", ""):
         for row in csv.reader(io.StringIO(body.lstrip("\ufeff"), newline=""),
                               delimiter=";" if body.count(";") > body.count(",") else ","):
@@ -365,7 +417,7 @@ def _run(harness_app, db, world, endpoint, method):
             query = {name: str(world.value(v, "A")) if v in world.objects else v
                      for name, v in route.query.items()}
             path = _path(harness_app, rule, _fill(rule, route, world, side), query)
-            check = Check(endpoint, method, role, path, expected)
+            check = Check(endpoint, method, role, path, expected, harness_app)
             headers = api_headers() if api else {}
             if method == "GET":
                 response = clients[role].get(path, headers=headers)
@@ -410,6 +462,31 @@ def test_route_access_headers_and_leaks(harness_app, db, world, endpoint, method
     assert not failures, "\n" + failures
 
 
+def test_no_person_or_position_in_resident_route_paths(app):
+    for rule in app.url_map.iter_rules():
+        named = PERSONAL_FIELDS & set(rule.arguments)
+        assert not named, f"{rule.rule} carries {sorted(named)} in its path"
+
+
 def test_expectations_name_only_existing_endpoints():
     stale = sorted(set(EXPECT) - set(ENDPOINTS))
     assert not stale, f"EXPECT names endpoints that no longer exist: {stale}"
+
+
+def test_every_page_post_needs_the_csrf_token(app, db, world):
+    """CSRF: a page form posted without its token is refused (400) before any view runs."""
+    assert app.config.get("WTF_CSRF_ENABLED", True)
+    clients = _clients(app, world)
+    refused = []
+    for endpoint in ENDPOINTS:
+        rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+        if "POST" not in rule.methods or rule.rule.startswith(("/api/", "/hsds/")):
+            continue
+        route = EXPECT.get(endpoint, Route())
+        role = next((r for r in ROLES[1:] if route.post.get(r, route.post.get("*")) not in (DENY, None)),
+                    "anonymous")
+        path = _path(app, rule, _fill(rule, route, world, "A"), {})
+        response = clients[role].post(path, data={})
+        if response.status_code != 400 or "formulaire" not in response.get_data(as_text=True):
+            refused.append(f"POST {path} as {role} without a CSRF token: {response.status_code}")
+    assert not refused, "\n".join(refused)
