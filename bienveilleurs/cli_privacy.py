@@ -20,3 +20,4 @@ def retention_run():
     click.echo(f"Bienveilleurs partis anonymisés : {summary['relays_anonymised']}")
     click.echo(f"Lignes du journal des accès purgées : {summary['access_log_purged']}")
     click.echo(f"Compteurs de connexion purgés : {summary['login_throttle_purged']}")
+    click.echo(f"Notifications anciennes supprimées : {summary['notifications_purged']}")

@@ -367,7 +367,20 @@ def _anonymise_relays(now, retention_days):
                 email=f"anonymise-{relay.user_id}@anonymise.invalid", display_name="",
                 password_hash=None, active=False, session_version=User.session_version + 1))
             db.session.execute(delete(ApiToken).where(ApiToken.user_id == relay.user_id))
+            from ..models import Notification
+            db.session.execute(delete(Notification).where(Notification.recipient_user_id == relay.user_id))
     return len(relays)
+
+
+def _purge_messages(now, retention_days):
+    """Delete delivered or abandoned notifications older than the retention period, and
+    one-time account links (invitations, resets) expired for more than a day."""
+    from ..models import AccountToken, Notification
+    cutoff = now - timedelta(days=retention_days)
+    purged = db.session.execute(delete(Notification).where(
+        Notification.state != "pending", Notification.created_at < cutoff)).rowcount
+    db.session.execute(delete(AccountToken).where(AccountToken.expires_at < now - timedelta(days=1)))
+    return purged
 
 
 def purge_access_log(access_log_days):
@@ -393,7 +406,7 @@ def run_retention(*, retention_days=None, access_log_days=None, batch_size=500):
     access_log_days = access_log_days or config["ACCESS_LOG_DAYS"]
     now = clock.now()
     summary = {"residents_anonymised": 0, "referrals_closed": 0, "relays_anonymised": 0,
-               "access_log_purged": 0, "login_throttle_purged": 0}
+               "access_log_purged": 0, "login_throttle_purged": 0, "notifications_purged": 0}
     try:
         due = residents_due(now, retention_days)
         for start in range(0, len(due), batch_size):
@@ -409,6 +422,7 @@ def run_retention(*, retention_days=None, access_log_days=None, batch_size=500):
         summary["login_throttle_purged"] = db.session.execute(delete(LoginThrottle).where(
             LoginThrottle.last_failure_at < now - FAILURE_MEMORY,
             or_(LoginThrottle.blocked_until.is_(None), LoginThrottle.blocked_until < now))).rowcount
+        summary["notifications_purged"] = _purge_messages(now, retention_days)
         summary["access_log_purged"] = purge_access_log(access_log_days)
         db.session.commit()
     except BaseException:

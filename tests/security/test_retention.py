@@ -173,6 +173,21 @@ def test_old_traces_are_purged(app, db):
     assert db.get(LoginThrottle, "account:ancien@b.fr") is None
 
 
+def test_old_messages_are_purged(app, db, days):
+    from bienveilleurs.models import Notification
+    user = make_user(role="relay")
+    for key, state, age in [("old-sent", "sent", days + 1), ("old-pending", "pending", days + 1),
+                            ("recent-sent", "sent", days - 1)]:
+        db.add(Notification(kind="digest", recipient_user_id=user.id, subject="Résumé",
+                            body_text="Bonjour", dedup_key=key, state=state,
+                            created_at=T0 - timedelta(days=age)))
+    db.flush()
+    summary = _run(app, T0)
+    assert summary["notifications_purged"] == 1
+    db.expire_all()
+    assert sorted(db.scalars(select(Notification.dedup_key))) == ["old-pending", "recent-sent"]
+
+
 def test_retention_command_is_cron_friendly(app, db, days):
     world = make_world()
     _followed_person(world)

@@ -302,6 +302,10 @@ def _is_login_redirect(response):
     return response.status_code in (301, 302, 303) and "/connexion" in response.headers.get("Location", "")
 
 
+# Endpoints deliberately cached for the phone's offline shell (docs/privacy.md, "L'exception au
+# no-store"): every other authenticated response must be `Cache-Control: no-store`.
+NO_STORE_EXCEPTIONS = set()
+
 # Blueprints whose pages are about residents and referrals: their forms never send a person's
 # position or identity in a query string (GET forms end up in histories, logs and referrers).
 RESIDENT_BLUEPRINTS = {"relay", "coordination", "structure", "privacy", "api_referrals",
@@ -362,7 +366,7 @@ def _judge(check, response, world, api):
         problems.append("no nosniff")
     if not headers.get("Referrer-Policy"):
         problems.append("no Referrer-Policy")
-    static = check.endpoint in ("static", "directory.leaflet")
+    static = check.endpoint in ("static", "directory.leaflet") or check.endpoint in NO_STORE_EXCEPTIONS
     public = EXPECT[check.endpoint].get.get("anonymous", EXPECT[check.endpoint].get.get("*")) == OK
     if (check.role != "anonymous" and not static and not public and status < 400
             and not _is_login_redirect(response)):
