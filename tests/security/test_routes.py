@@ -366,9 +366,10 @@ def _judge(check, response, world, api):
         problems.append("no nosniff")
     if not headers.get("Referrer-Policy"):
         problems.append("no Referrer-Policy")
-    static = check.endpoint in ("static", "directory.leaflet") or check.endpoint in NO_STORE_EXCEPTIONS
+    static = check.endpoint in ("static", "directory.leaflet")
+    cached = static or check.endpoint in NO_STORE_EXCEPTIONS
     public = EXPECT[check.endpoint].get.get("anonymous", EXPECT[check.endpoint].get.get("*")) == OK
-    if (check.role != "anonymous" and not static and not public and status < 400
+    if (check.role != "anonymous" and not cached and not public and status < 400
             and not _is_login_redirect(response)):
         if "no-store" not in headers.get("Cache-Control", ""):
             problems.append("authenticated response without Cache-Control: no-store")
