@@ -30,16 +30,20 @@
     return L.latLng(lat, lon);
   }
 
+  function clearFields(ids) {
+    (ids || "").split(",").forEach(function (id) {
+      var field = byId(id.trim());
+      if (field) field.value = "";
+    });
+  }
+
   /* Fill the inputs, tell listeners, and clear fields the point replaces (an address). */
   function setPoint(source, lat, lon) {
     var latInput = byId(source.dataset.pickLat), lonInput = byId(source.dataset.pickLon);
     if (!latInput || !lonInput) return;
     latInput.value = lat.toFixed(6);
     lonInput.value = lon.toFixed(6);
-    (source.dataset.pickClear || "").split(",").forEach(function (id) {
-      var other = byId(id.trim());
-      if (other) other.value = "";
-    });
+    clearFields(source.dataset.pickClear);
     [latInput, lonInput].forEach(function (input) {
       input.dispatchEvent(new Event("input", { bubbles: true }));
       input.dispatchEvent(new Event("change", { bubbles: true }));
@@ -158,14 +162,18 @@
       } else if (picked) {
         picked.setLatLng(latlng);
       } else {
-        picked = L.marker(latlng, { icon: icon("selected"), title: "Point choisi", keyboard: false,
-                                    zIndexOffset: 1000 }).addTo(map);
+        // A wide ring under the other markers: a result at the same place stays readable.
+        picked = L.marker(latlng, { icon: L.divIcon({ className: "marker marker-selected marker-pick",
+                                                      iconSize: [34, 34] }),
+                                    title: "Point choisi", keyboard: false, zIndexOffset: -500 }).addTo(map);
       }
     }
 
     if (latInput && lonInput) {
       place(readPoint(latInput, lonInput));
-      var follow = function () {
+      var follow = function (event) {
+        // Coordinates typed by the person replace what the cleared fields (an address) said.
+        if (event && event.isTrusted) clearFields(data.pickClear);
         var latlng = readPoint(latInput, lonInput);
         place(latlng);
         if (latlng && !map.getBounds().contains(latlng)) map.panTo(latlng);
