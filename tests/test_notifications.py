@@ -573,6 +573,9 @@ def test_the_digest_counts_the_coordinators_scope_skips_empty_ones_and_respects_
     make_referral(lonlat=(0.11, 49.495))
     make_referral(lonlat=(0.11, 49.495)).status_changed_at = clock.now() - timedelta(days=3)
     make_referral(lonlat=(0.20, 49.52))
+    # One available relay reaches every cell of both territories: no uncovered area.
+    wide = make_relay(lonlat=(0.125, 49.495))
+    wide.radius_m = 5000
     db.commit()
 
     assert digest.counts_for(local) == {"waiting": 2, "stale": 1}
@@ -586,9 +589,15 @@ def test_the_digest_counts_the_coordinators_scope_skips_empty_ones_and_respects_
     assert "2 orientations à attribuer" in rows[local.id].body_text
     assert "1 orientation en attente" in rows[local.id].body_text
     assert "zone" not in rows[local.id].body_text or "sans bienveilleur" in rows[local.id].body_text
-    # Tomorrow is another digest.
+    # Tomorrow is another digest; with the relay paused, areas are uncovered and even the
+    # quiet coordinator hears about them.
+    wide.status = "paused"
+    db.commit()
     with clock.frozen(clock.now() + timedelta(days=1)):
-        assert digest.enqueue_daily_digests()["queued"] == 2
+        assert digest.enqueue_daily_digests() == {"queued": 3, "empty": 0, "already": 0}
+    quiet_row = [r for r in notification_rows() if r.recipient_user_id == quiet.id][0]
+    assert "sans bienveilleur disponible" in quiet_row.body_text
+    assert "à attribuer" not in quiet_row.body_text
 
 
 def test_digest_cli(app, db):
