@@ -107,3 +107,5 @@ def register_cli(app):
     app.cli.add_command(notifications_cli)
     from .cli_resources import resources_cli
     app.cli.add_command(resources_cli)
+    from .cli_referrals import referrals_cli
+    app.cli.add_command(referrals_cli)
