@@ -15,6 +15,7 @@ import uuid
 import pytest
 from flask.testing import FlaskClient
 from flask_sqlalchemy.session import _app_ctx_id
+from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import scoped_session, sessionmaker
@@ -25,6 +26,13 @@ from bienveilleurs.extensions import db as _db
 from .factories import TEST_PASSWORD, make_user
 
 KEEP_TABLES = {"alembic_version", "spatial_ref_sys"}
+
+# Hypothesis profiles: "ci" keeps database-backed property tests fast in `make test`;
+# HYPOTHESIS_PROFILE=thorough explores more. Tests opt in with settings.get_profile(...).
+settings.register_profile("ci", max_examples=50, stateful_step_count=20, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("thorough", max_examples=500, stateful_step_count=50, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
 
 
 @pytest.fixture(scope="session")

@@ -89,9 +89,8 @@ PATH = {
 def bring_to(world, referral, status):
     """Walk a fresh referral to `status` through the service, as the coordinator."""
     for to, fields in PATH[status]:
-        values = {name: getattr(world, ref).id for name, ref in fields.items()}
-        if "outcome" in fields:
-            values = {"outcome": fields["outcome"]}
+        values = {name: (ref if name == "outcome" else getattr(world, ref).id)
+                  for name, ref in fields.items()}
         service.transition(world.coordinator, referral.id, to, **values)
     db.session.expire_all()
     return db.session.get(Referral, referral.id)
