@@ -98,3 +98,30 @@ def test_coverage_page_shows_territories_relays_and_the_uncovered_cells(client_a
     html = client.get("/couverture/").get_data(as_text=True)
     assert "Quartier Test" in html and "Bernadette" in html
     assert 'data-features="coverage-features"' in html and '"area": "uncovered"' in html
+
+
+def test_open_referrals_outside_every_territory_are_listed_without_personal_details(client_as, db):
+    from bienveilleurs import clock
+    from bienveilleurs.models import Referral, Resident
+
+    from .test_notifications import geog
+    make_territory(polygon=RING)
+
+    def referral(lon, lat, status="reported", name="Josette"):
+        resident = Resident(first_name=name, point=geog(lon, lat), approx_point=geog(lon, lat),
+                            consent_at=clock.now())
+        db.add(resident)
+        db.flush()
+        row = Referral(resident_id=resident.id, category="sante--sante-mentale", status=status,
+                       outcome="helped" if status == "closed" else None)
+        db.add(row)
+        db.flush()
+        return row
+
+    outside = referral(0.20, 49.52, name="Hors-Zone")
+    referral(0.11, 49.495, name="Dedans")
+    referral(0.21, 49.53, status="closed", name="Finie")
+    rows = coverage.referrals_outside_territories()
+    assert [r["id"] for r in rows] == [outside.id]
+    page = client_as("admin").get("/admin/hors-territoire").get_data(as_text=True)
+    assert "Signalée" in page and "Hors-Zone" not in page and "Dedans" not in page

@@ -95,6 +95,9 @@ def test_admin_lists_notifications_with_state_and_failure_and_can_requeue(client
     assert response.status_code == 303
     db.expire_all()
     assert (failed.state, failed.attempts) == ("pending", 0)
+    from bienveilleurs.models import AuditEntry
+    assert db.scalar(select(AuditEntry.action).where(AuditEntry.target_id == str(failed.id))) == \
+        "notification.requeued"
     assert admin.get("/admin/notifications/999999").status_code == 404
     # The admin menu shows the page.
     assert 'href="/admin/notifications/"' in admin.get("/").get_data(as_text=True)

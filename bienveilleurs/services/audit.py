@@ -27,6 +27,7 @@ ACTION_LABELS = {
     "structure.contact_changed": "Adresse de contact d'une structure modifiée",
     "territory.imported": "Territoires importés",
     "territory.updated": "Territoire modifié",
+    "notification.requeued": "Notification renvoyée",
 }
 
 

@@ -473,11 +473,15 @@ def send_pending(*, limit=None, transport=None):
     return summary
 
 
-def retry(notification_id):
-    """Put a failed notification back in the queue now (admin action)."""
+def retry(notification_id, *, actor=None):
+    """Put a failed notification back in the queue now (admin action, audited)."""
     result = db.session.execute(
         update(Notification).where(Notification.id == notification_id, Notification.state == "failed")
         .values(state="pending", next_attempt_at=clock.now(), attempts=0))
+    if result.rowcount == 1 and actor is not None:
+        from . import audit
+        audit.record(actor, "notification.requeued", target_type="notification", target_id=notification_id,
+                     summary=f"Notification n° {notification_id} remise dans la file d'envoi")
     db.session.commit()
     return result.rowcount == 1
 

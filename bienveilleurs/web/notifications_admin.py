@@ -1,6 +1,7 @@
 """Administrators: recent notifications, their state, attempts and failures."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from ..models import NOTIFICATION_KINDS
 from ..models.notifications import NOTIFICATION_STATE_LABELS
@@ -38,7 +39,7 @@ def retry(notification_id):
     if not form.validate_on_submit():
         abort(400)
     notifications.get(notification_id)
-    if notifications.retry(notification_id):
+    if notifications.retry(notification_id, actor=current_user):
         flash("La notification est remise dans la file d'envoi.", "success")
     else:
         flash("Seule une notification en échec peut être renvoyée.", "warning")
