@@ -96,3 +96,51 @@ def test_forgotten_password_in_the_browser_gives_the_same_answer(phone, committe
         answers.append(phone.get_by_role("status").last.inner_text())
     assert answers[0] == answers[1] and "Si un compte actif correspond" in answers[0]
     assert TEST_PASSWORD  # the known account's password is untouched until the link is used
+
+
+def test_admin_creates_a_structure_invites_a_social_worker_who_sees_its_referrals(app, phone, committed):
+    from bienveilleurs.models import Structure
+    from bienveilleurs.services import referrals
+
+    from .factories import make_relay, make_resource
+
+    admin = make_user(role="admin", email="admin2@test.bienveilleurs.fr")
+    committed.commit()
+    browser_login(phone, admin.email)
+    phone.goto("/gestion/structures/nouvelle")
+    phone.get_by_label("Nom de la structure").fill("Centre social des Quais")
+    phone.get_by_role("button", name="Enregistrer", exact=True).click()
+    phone.wait_for_load_state()
+
+    # A referral reaches one of its services (set up through the referral service).
+    committed.expire_all()
+    structure = committed.scalar(select(Structure).where(Structure.name == "Centre social des Quais"))
+    resource = make_resource(structure=structure, name="Accueil de jour")
+    coordinator = make_user(role="coordinator")
+    relay = make_relay(user=make_user(role="relay"))
+    committed.commit()
+    referral, _ = referrals.report(coordinator, {
+        "resident": {"first_name": "Gaston", "lat": 49.4944, "lon": 0.1079},
+        "category": "sante--sante-mentale", "consent": True})
+    referrals.transition(coordinator, referral.id, "assigned", relay_id=relay.id)
+    referrals.transition(coordinator, referral.id, "contacted")
+    referrals.transition(coordinator, referral.id, "referred", resource_id=resource.id)
+
+    # The admin invites a social worker from the structure's page.
+    phone.get_by_role("link", name="Centre social des Quais").click()
+    phone.get_by_role("link", name="Membres (travailleurs sociaux) et adresse de contact").click()
+    phone.get_by_label("Adresse e-mail du travailleur social").fill("ines@test.bienveilleurs.fr")
+    phone.get_by_label("Nom affiché").fill("Inès")
+    phone.get_by_role("button", name="Ajouter").click()
+    phone.wait_for_load_state()
+    assert "Invitation envoyée à ines@test.bienveilleurs.fr" in phone.locator(".flashes").inner_text()
+    phone.get_by_role("button", name="Se déconnecter").click()
+    phone.wait_for_url("**/connexion")
+
+    set_password(phone, invitation_path(app, "ines@test.bienveilleurs.fr"), "les quais au petit matin")
+    browser_login(phone, "ines@test.bienveilleurs.fr", "les quais au petit matin")
+    phone.get_by_role("link", name="Orientations reçues").first.click()
+    phone.wait_for_load_state()
+    assert "Gaston" in phone.locator("main").inner_text()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    assert phone.console_errors == []
