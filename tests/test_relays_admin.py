@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from bienveilleurs.models import (AuditEntry, Notification, Referral, ReferralEvent, Relay, User)
 from bienveilleurs.services import referrals, relays_admin
 
-from .factories import make_relay, make_user
+from .factories import make_relay
 from .referral_helpers import bring_to, make_world, new_referral
 
 
