@@ -551,6 +551,10 @@ def test_the_referral_service_notifies_each_move_once_and_a_failed_move_notifies
     assert smtp.inbox.recipients == sorted([relay_user.email, worker.email])
     kinds = [row.kind for row in notification_rows()]
     assert kinds == ["referral_assigned", "referral_referred"]
+    # Each links to the precise page of the referral for its recipient, by id only.
+    for row in notification_rows():
+        assert row.link_path.endswith(f"/orientations/{referral.id}")
+        assert row.link_path in row.body_text
 
     # The structure does not answer: the expiry job sends it back to the coordinators.
     with clock.frozen(clock.now() + timedelta(days=60)):
