@@ -312,3 +312,26 @@ def test_territories_import_through_the_page_edit_and_attach_coordinators(client
     assert territory.name == "Centre-ville"
     actions = db.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
     assert actions == ["territory.imported", "territory.updated"]
+
+
+def test_a_territory_outline_is_replaced_from_a_geojson_polygon(client_as, db):
+    from geoalchemy2.shape import to_shape
+    territory = make_territory(name="Sud")
+    admin = client_as("admin")
+    page = admin.get(f"/admin/territoires/{territory.id}").get_data(as_text=True)
+    ring = [[0.13, 49.48], [0.16, 49.48], [0.16, 49.49], [0.13, 49.49], [0.13, 49.48]]
+    polygon = json.dumps({"type": "Polygon", "coordinates": [ring]}).encode()
+    response = admin.post(f"/admin/territoires/{territory.id}/contour",
+                          data={"csrf_token": csrf(page), "geojson": (io.BytesIO(polygon), "sud.geojson")},
+                          content_type="multipart/form-data")
+    assert response.status_code == 303
+    db.expire_all()
+    assert to_shape(territory.area).bounds == (0.13, 49.48, 0.16, 49.49)
+    two = geojson(({"name": "A"}, SQUARE), ({"name": "B"}, ring))
+    refused = admin.post(f"/admin/territoires/{territory.id}/contour",
+                         data={"csrf_token": csrf(page), "geojson": (io.BytesIO(two), "x.geojson")},
+                         content_type="multipart/form-data")
+    assert refused.status_code == 422 and "un seul contour" in refused.get_data(as_text=True)
+    db.expire_all()
+    assert to_shape(territory.area).bounds == (0.13, 49.48, 0.16, 49.49)
+    assert client_as("coordinator").post(f"/admin/territoires/{territory.id}/contour").status_code in (400, 403)

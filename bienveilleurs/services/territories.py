@@ -129,3 +129,34 @@ def update_territory(actor, territory_id, *, name, code, coordinator_ids):
     db.session.commit()
     db.session.expire(territory)
     return territory
+
+
+def replace_outline(actor, territory_id, data):
+    """Replace one territory's outline from GeoJSON (a geometry, a feature, or a collection of one)."""
+    import json
+
+    from . import audit
+    territory = get_territory(territory_id)
+    try:
+        document = json.loads(data) if isinstance(data, (bytes, str)) else data
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationFailed.field("geojson", "Le fichier n'est pas du GeoJSON lisible.") from None
+    if isinstance(document, dict) and document.get("type") in ("Polygon", "MultiPolygon"):
+        document = {"type": "Feature", "geometry": document, "properties": {}}
+    if isinstance(document, dict) and document.get("type") == "Feature":
+        document = {"type": "FeatureCollection", "features": [document]}
+    features = document.get("features") if isinstance(document, dict) else None
+    if isinstance(features, list) and len(features) != 1:
+        raise ValidationFailed.field("geojson", "Le fichier doit contenir un seul contour (un polygone).")
+    if isinstance(features, list) and isinstance(features[0], dict):
+        properties = features[0].get("properties") or {}
+        features[0]["properties"] = {**properties, "name": properties.get("name") or territory.name}
+    try:
+        (feature,) = parse_territories_geojson(document)
+    except GeoError as exc:
+        raise ValidationFailed.field("geojson", exc.message) from None
+    territory.area = from_shape(feature.geometry, srid=4326)
+    audit.record(actor, "territory.updated", target_type="territory", target_id=territory.id,
+                 summary=f"Contour du territoire « {territory.name} » remplacé")
+    db.session.commit()
+    return territory

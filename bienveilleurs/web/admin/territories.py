@@ -23,6 +23,10 @@ class ImportForm(FlaskForm):
     geojson = FileField("Fichier GeoJSON (polygones, propriété « name », « code » facultative)")
 
 
+class OutlineForm(FlaskForm):
+    geojson = FileField("Nouveau contour (GeoJSON : un polygone)")
+
+
 class TerritoryForm(FlaskForm):
     name = StringField("Nom", validators=[Length(max=120)])
     code = StringField("Code (facultatif, unique)", validators=[Length(max=40)])
@@ -89,7 +93,30 @@ def territory(territory_id):
     elif request.method == "POST":
         status = 422
     return render_template("admin/territory.html", item=item, form=form, error=error,
-                           outlines=_outlines([item])), status
+                           outline_form=OutlineForm(formdata=None), outlines=_outlines([item])), status
+
+
+@bp.route("/territoires/<territory_id>/contour", methods=["POST"])
+@roles_required("admin")
+def territory_outline(territory_id):
+    item = territories.get_territory(territory_id)
+    form = OutlineForm()
+    if form.validate_on_submit():
+        upload = form.geojson.data
+        try:
+            territories.replace_outline(current_user, item.id, upload.read() if upload else b"")
+        except ValidationFailed as exc:
+            form.geojson.errors = [exc.message]
+        else:
+            flash("Contour remplacé.", "success")
+            return redirect(url_for("admin.territory", territory_id=item.id), code=303)
+    coordinators = db.session.scalars(select(User).where(User.role == Role.COORDINATOR.value)
+                                      .order_by(User.email)).all()
+    edit = TerritoryForm(formdata=None, data={"name": item.name, "code": item.code or "",
+                                              "coordinators": [str(u.id) for u in item.coordinators]})
+    edit.coordinators.choices = [(str(u.id), f"{u.name} ({u.email})") for u in coordinators]
+    return render_template("admin/territory.html", item=item, form=edit, error=None, outline_form=form,
+                           outlines=_outlines([item])), 422
 
 
 @bp.route("/hors-territoire")
