@@ -223,6 +223,14 @@ def test_geojson_points_and_bad_geometries(app, db):
     assert [u["name"] for u in report.unlocated] == ["Sans lieu"]
 
 
+def test_records_with_neither_coordinates_nor_address_are_kept_unlocated(app, db):
+    record = di_service(1)
+    del record["latitude"], record["longitude"]
+    report = import_files(files(services_json=json.dumps([record])), "data-inclusion", area=area(app))
+    assert report.created == 1
+    assert report.unlocated[0]["note"] == "ni coordonnées ni adresse"
+
+
 # --- HSDS datapackage -----------------------------------------------------------------------
 
 def write_datapackage(folder, *, services_extra=""):

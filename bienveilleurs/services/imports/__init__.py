@@ -161,6 +161,10 @@ def _reject(report, row, details):
         report.rejected.append(Problem(row.file, row.position, shown, message, row.name))
 
 
+def _clean_resource_anywhere(values, *, area, strict):
+    return clean_resource(values, area=area, strict=strict, require_position=False)
+
+
 def _clean(cleaner, row, values, area):
     try:
         return cleaner(values, area=area, strict=False), []
@@ -205,7 +209,8 @@ def _check_resources(rows, report, *, area, default_source, geocoder, progress):
         values["source"] = values.get("source") or default_source
         if not values.get("source_id"):
             values["source_id"] = automatic_source_id(values)
-        clean, problems = _clean(clean_resource, row, values, area)
+        # Records with neither coordinates nor address are kept, as "non localisées".
+        clean, problems = _clean(_clean_resource_anywhere, row, values, area)
         if problems:
             _reject(report, row, problems)
             continue
