@@ -505,7 +505,9 @@ def test_a_declined_referral_comes_back_with_the_next_best_resources(world, clie
     page = text(client_as(world.coordinator).get("/coordination/a-attribuer"))
     returned = page.split("Refusées ou sans réponse", 1)[1]
     assert "Mireille" in returned and "Refusée par la structure" in returned
-    assert world.other_resource.name in returned and world.resource.name not in returned
+    assert f"par « {world.resource.name} »" in returned and "Plus de place." in returned
+    proposed = re.findall(r'name="resource_id" value="([0-9a-f-]+)"', returned)
+    assert str(world.other_resource.id) in proposed and str(world.resource.id) not in proposed
     coordinator = client_as(world.coordinator)
     response = post(coordinator, f"/coordination/orientations/{referral.id}/orienter",
                     {"resource_id": str(world.other_resource.id),

@@ -92,10 +92,24 @@ def timeline(user, referral):
     return rows
 
 
-def last_reason(referral):
-    """Return the label of the reason of the referral's last move (why it came back)."""
+@dataclass
+class Return:
+    """Why a referral came back from a resource: the reason, the note, who sent it back."""
+
+    reason: str | None
+    note: str | None
+    resource_name: str | None
+
+
+def last_return(user, referral):
+    """Return the last move of a sent-back referral as `user` may read it (or None)."""
     events = referral.events
-    return reason_label(events[-1].reason) if events else None
+    if not events:
+        return None
+    event = events[-1]
+    resource = db.session.get(Resource, event.resource_id) if event.resource_id else None
+    return Return(reason=reason_label(event.reason), note=lifecycle.event_note(user, event),
+                  resource_name=resource.name if resource is not None else None)
 
 
 # --- proposals -------------------------------------------------------------------------------
@@ -203,5 +217,5 @@ def category_name(code):
 
 __all__ = ["REASON_LABELS", "RelayContact", "RelayProposal", "TimelineRow", "can_see",
            "category_name",
-           "last_reason", "open_referrals", "proposed_relays", "proposed_resources",
+           "last_return", "open_referrals", "proposed_relays", "proposed_resources",
            "reason_label", "relay_contact", "structure_referrals", "timeline"]

@@ -46,7 +46,7 @@ def _inbox_page(*, summary=None, status=200):
             rows.append({"item": item, "relays": board.proposed_relays(user, referral),
                          "resources": []})
         else:
-            rows.append({"item": item, "relays": [], "reason": board.last_reason(referral),
+            rows.append({"item": item, "relays": [], "returned": board.last_return(user, referral),
                          "resources": board.proposed_resources(user, referral, limit=3)})
     to_assign = [row for row in rows if row["item"].kind == "to_assign"]
     sent_back = [row for row in rows if row["item"].kind == "sent_back"]
