@@ -682,3 +682,26 @@ def test_the_reporter_may_take_the_person_on_themselves(world, client_as):
     response = move(relay, "relay", other.id, "assigned", relay_id=str(world.other_relay.id),
                     version=1)
     assert response.status_code == 403 and row(other.id).status == "reported"
+
+
+def test_pages_after_an_opposition_show_no_personal_data(world, client_as):
+    from bienveilleurs.services import privacy
+    referral = bring_to(world, new_referral(world), "contacted")
+    privacy.oppose(world.coordinator, referral.resident_id)
+    coordinator, relay = client_as(world.coordinator), client_as(world.relay_user)
+    for client, path in ((coordinator, f"/coordination/orientations/{referral.id}"),
+                         (relay, f"/orientations/{referral.id}"), (relay, "/mes-personnes"),
+                         (coordinator, "/coordination/carte")):
+        response = client.get(path)
+        if response.status_code == 200:
+            page = text(response)
+            for private in ("Mireille", "06 12 34 56 78", f"{LAT:.5f}", "Vit seule"):
+                assert private not in page, (path, private)
+        else:
+            assert response.status_code in (404, 410), path
+    # Nothing can be written about the person any more.
+    response = post(relay, f"/orientations/{referral.id}/contact",
+                    {"at": clock.local(clock.now()).strftime("%Y-%m-%dT%H:%M"),
+                     "channel": "visit", "reached": "true"})
+    assert response.status_code in (404, 410)
+    assert count(Contact) == 0
