@@ -10,6 +10,7 @@ from flask_login import current_user
 from .. import clock
 from ..errors import DomainError, Forbidden, NotFound, ResidentErased
 from ..models import Role
+from ..services import directory
 from ..services import referral_board as board
 from ..services import referrals as service
 from ..services.codes import publics
@@ -31,9 +32,23 @@ def has_map():
 
 # --- report ------------------------------------------------------------------------------------
 
+def _map_start(form):
+    """Where the picking map opens: the typed point, else the relay's own area (their
+    point is shown to nobody else), else the middle of the service area."""
+    typed = form_center(form)
+    if typed is not None:
+        return typed, 16
+    relay = getattr(current_user, "relay", None)
+    point = directory.lon_lat(relay) if relay is not None else None
+    if point is not None:
+        return (round(point[1], 3), round(point[0], 3)), 14
+    return None, 13
+
+
 def _report_page(form, *, summary=None, status=200):
+    centre, zoom = _map_start(form)
     return render_template("relay/report.html", form=form, summary=summary, publics=publics(),
-                           has_map=has_map(), map_center_point=form_center(form)), status
+                           has_map=has_map(), map_center_point=centre, map_zoom=zoom), status
 
 
 @bp.route("/signaler", methods=["GET", "POST"])
