@@ -164,6 +164,18 @@ def test_duplicate_ids_in_one_file_are_rejected(app, db):
     assert "double" in report.rejected[0].message and report.rejected[0].position == "élément 2"
 
 
+def test_big_files_are_checked_in_worker_processes_with_the_same_result(app, db, monkeypatch):
+    from bienveilleurs.services.imports import checking
+    monkeypatch.setattr(checking, "PARALLEL_MIN", 0)
+    monkeypatch.setattr(checking, "CHUNK", 3)
+    records = [di_service(i) for i in range(7)] + [di_service(7, thematiques=["inconnu"])]
+    report = import_files(files(services_json=json.dumps(records)), "data-inclusion", area=area(app),
+                          skip_invalid=True, workers=2)
+    assert (report.created, report.structures_created, report.rejected_count) == (7, 1, 1)
+    assert report.rejected[0].position == "élément 8" and report.rejected[0].field == "thematiques"
+    assert count(Resource, source="essai") == 7
+
+
 def test_dry_run_counts_but_writes_nothing(app, db):
     before = count(Resource)
     report = import_files(files(services_json=json.dumps([di_service(1), di_service(2)])),

@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from geo.geocoding import NullGeocoder
 
 from ... import clock
-from ...errors import BadRequest, ValidationFailed
+from ...errors import ValidationFailed
 from ...extensions import db
-from ..directory import clean_resource, clean_structure, locate_address
+from ..directory import locate_address
 from . import data_inclusion, geojson, hsds, simple_csv
+from .checking import check_all
 from .files import FileProblem, FileSet
-from .records import LOCAL_SOURCE, Problem, automatic_source_id, local_id, name_key
+from .records import LOCAL_SOURCE, Problem, local_id, name_key
 from .writer import write
 
 FORMATS = {
@@ -123,8 +124,11 @@ def import_path(path, fmt, **options):
 
 
 def import_files(files, fmt, *, area, skip_invalid=False, dry_run=False, geocoder=None, source=None,
-                 progress=None):
-    """Read, check and upsert the records of ``files`` in one transaction; return an ImportReport."""
+                 progress=None, workers=None):
+    """Read, check and upsert the records of ``files`` in one transaction; return an ImportReport.
+
+    ``workers``: processes checking records of big files (default: the number of cores).
+    """
     if fmt not in FORMATS:
         raise ValidationFailed.field("format", "Format inconnu : " + ", ".join(FORMATS) + " attendus.")
     progress = progress or _NoProgress()
@@ -139,9 +143,9 @@ def import_files(files, fmt, *, area, skip_invalid=False, dry_run=False, geocode
     progress.start(len(structure_rows) + len(resource_rows))
 
     default_source = source or DEFAULT_SOURCES[fmt]
-    structures = _check_structures(structure_rows, report, area=area, progress=progress)
+    structures = _check_structures(structure_rows, report, area=area, progress=progress, workers=workers)
     resources = _check_resources(resource_rows, report, area=area, default_source=default_source,
-                                 geocoder=geocoder or NullGeocoder(), progress=progress)
+                                 geocoder=geocoder or NullGeocoder(), progress=progress, workers=workers)
     if report.stopped or (not structures and not resources):
         return report
     counts = write(structures, resources, now=clock.now())
@@ -155,83 +159,62 @@ def import_files(files, fmt, *, area, skip_invalid=False, dry_run=False, geocode
     return report
 
 
-def _reject(report, row, details):
+def _reject(report, item, details, name):
+    fields = item.fields or {}
     for field_name, message in details:
-        shown = row.fields.get(field_name, field_name) if field_name else None
-        report.rejected.append(Problem(row.file, row.position, shown, message, row.name))
+        shown = fields.get(field_name, field_name) if field_name else None
+        report.rejected.append(Problem(item.file, item.position, shown, message, name))
 
 
-def _clean_resource_anywhere(values, *, area, strict):
-    return clean_resource(values, area=area, strict=strict, require_position=False)
+def _duplicate(key, seen):
+    return [("source_id", f"identifiant « {key[1]} » en double dans le fichier (déjà vu : {seen[key]})")]
 
 
-def _clean(cleaner, row, values, area):
-    try:
-        return cleaner(values, area=area, strict=False), []
-    except (BadRequest, ValidationFailed) as exc:
-        details = exc.details or [{"field": None, "message": exc.message}]
-        return None, [(d.get("field"), d.get("message")) for d in details]
-
-
-def _check_structures(rows, report, *, area, progress):
-    """Return {(source, source_id): clean values} of the valid structure rows."""
+def _check_structures(items, report, *, area, progress, workers):
+    """Return {(source, source_id): clean values} of the valid structure records."""
     valid, seen = {}, {}
-    for row in rows:
-        progress.advance(1)
-        if row.problems:
-            _reject(report, row, row.problems)
-            continue
-        clean, problems = _clean(clean_structure, row, row.values, area)
+    results = check_all(items, kind="structure", area=area, default_source=None, progress=progress,
+                        workers=workers)
+    for item, (name, _, clean, problems, _) in zip(items, results):
         if problems:
-            _reject(report, row, problems)
+            _reject(report, item, problems, name)
             continue
         key = (clean["source"], clean["source_id"])
         if key in seen:
-            _reject(report, row, [("source_id", f"identifiant « {key[1]} » en double dans le fichier "
-                                   f"(déjà vu : {seen[key]})")])
+            _reject(report, item, _duplicate(key, seen), name)
             continue
-        seen[key] = row.position
+        seen[key] = item.position
         clean["local_id"] = local_id(*key)
         valid[key] = clean
     return valid
 
 
-def _check_resources(rows, report, *, area, default_source, geocoder, progress):
-    """Return the clean values of the valid resource rows, each with its structure reference."""
+def _check_resources(items, report, *, area, default_source, geocoder, progress, workers):
+    """Return the clean values of the valid resource records, each with its structure reference."""
     valid, seen, geocoded = [], {}, {}
-    for row in rows:
-        progress.advance(1)
-        if row.problems:
-            _reject(report, row, row.problems)
-            continue
-        values = dict(row.values)
-        structure_id = values.pop("structure_id", None)
-        values["source"] = values.get("source") or default_source
-        if not values.get("source_id"):
-            values["source_id"] = automatic_source_id(values)
-        # Records with neither coordinates nor address are kept, as "non localisées".
-        clean, problems = _clean(_clean_resource_anywhere, row, values, area)
+    results = check_all(items, kind="resource", area=area, default_source=default_source,
+                        progress=progress, workers=workers)
+    for item, (name, structure_key, clean, problems, structure_id) in zip(items, results):
         if problems:
-            _reject(report, row, problems)
+            _reject(report, item, problems, name)
             continue
         key = (clean["source"], clean["source_id"])
         if key in seen:
-            _reject(report, row, [("source_id", f"identifiant « {key[1]} » en double dans le fichier "
-                                   f"(déjà vu : {seen[key]})")])
+            _reject(report, item, _duplicate(key, seen), name)
             continue
-        seen[key] = row.position
+        seen[key] = item.position
         clean["local_id"] = local_id(*key)
-        clean["structure_ref"] = _structure_ref(row, clean, structure_id)
+        clean["structure_ref"] = _structure_ref(structure_key, clean, structure_id)
         if clean["point"] is None:
-            _locate(clean, row, report, area=area, geocoder=geocoder, cache=geocoded)
+            _locate(clean, item, report, area=area, geocoder=geocoder, cache=geocoded)
         valid.append(clean)
     return valid
 
 
-def _structure_ref(row, clean, structure_id):
+def _structure_ref(structure_key, clean, structure_id):
     """("id", uuid, name) | ("key", (source, source_id), name) | ("name", key, name)."""
     name = clean.get("structure_name")
-    key = row.structure_key or ((clean["source"], str(structure_id)) if structure_id else None)
+    key = structure_key or ((clean["source"], str(structure_id)) if structure_id else None)
     if key and key[1]:
         own = local_id(*key)
         if own is not None:

@@ -6,7 +6,7 @@ import pydantic
 from data_inclusion.schema.v1 import Service, Structure
 
 from .files import FileProblem, load_json, read_csv
-from .records import Row
+from .records import Raw, Row
 
 SERVICE_FIELDS = {"name": "nom", "description": "description", "categories": "thematiques",
                   "audiences": "publics", "lat": "latitude", "lon": "longitude",
@@ -21,7 +21,8 @@ LIST_COLUMNS = {"thematiques", "publics", "modes_accueil", "zone_eligibilite", "
 
 
 def read(files, *, source=None):
-    """Return (structure rows, resource rows, warnings) from the data·inclusion files."""
+    """Return (structures, services, warnings) from the data·inclusion files, as Raw records
+    that `build` checks with the package's models (possibly in worker processes)."""
     structures, services, warnings = [], [], []
     names = files.names()
     if not names:
@@ -38,10 +39,17 @@ def read(files, *, source=None):
             continue
         for position, record in records:
             if kind == "structures":
-                structures.append(_structure_row(name, position, record))
+                structures.append(Raw("structure", name, position, record, STRUCTURE_FIELDS))
             else:
-                services.append(_service_row(name, position, record))
+                services.append(Raw("resource", name, position, record, SERVICE_FIELDS))
     return structures, services, warnings
+
+
+def build(raw):
+    """Check a raw record with the package's model and turn it into a Row."""
+    if raw.kind == "structure":
+        return _structure_row(raw.file, raw.position, raw.record)
+    return _service_row(raw.file, raw.position, raw.record)
 
 
 def _kind(name, records, *, single):

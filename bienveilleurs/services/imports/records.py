@@ -54,6 +54,17 @@ class Row:
         self.problems.append((field_name, message))
 
 
+@dataclass
+class Raw:
+    """A record not yet turned into a Row (built where it is checked, maybe in a worker)."""
+
+    kind: str  # "structure" or "resource"
+    file: str
+    position: str
+    record: object
+    fields: dict = field(default_factory=dict)
+
+
 def local_id(source, source_id):
     """Return the UUID a record of this application's own export refers to, or None."""
     if source != LOCAL_SOURCE or not source_id:
