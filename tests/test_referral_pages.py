@@ -705,3 +705,14 @@ def test_pages_after_an_opposition_show_no_personal_data(world, client_as):
                      "channel": "visit", "reached": "true"})
     assert response.status_code in (404, 410)
     assert count(Contact) == 0
+
+
+def test_a_long_inbox_proposes_relays_for_its_first_rows_only(world, client_as, monkeypatch):
+    from bienveilleurs.web import coordination
+    monkeypatch.setattr(coordination, "PROPOSED_ROWS", 1)
+    first = new_referral(world)
+    second = new_referral(world, resident={"first_name": "Seconde", "lat": LAT, "lon": LON})
+    page = text(client_as(world.coordinator).get("/coordination/a-attribuer"))
+    assert f"/coordination/orientations/{first.id}/attribuer" in page
+    assert f"/coordination/orientations/{second.id}/attribuer" not in page
+    assert "Voir les bienveilleurs proposés<span class=\"visually-hidden\"> pour Seconde" in page

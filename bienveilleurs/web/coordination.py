@@ -37,17 +37,33 @@ def _has_map():
 
 # --- inbox -------------------------------------------------------------------------------------
 
+# Matching runs for the first rows only, so that a long backlog stays quick to show; the
+# others are one click away (their referral page proposes relays too).
+PROPOSED_ROWS = 25
+
+
+def _assign_move(user, referral):
+    """The assign or reassign move `user` may make now (from the transition table), or None."""
+    return next((m for m in service.available_moves(user, referral) if m.target == "assigned"),
+                None)
+
+
 def _inbox_page(*, summary=None, status=200):
     user = current_user
     rows = []
-    for item in service.coordinator_inbox(user):
-        referral = item.referral
+    for n, item in enumerate(service.coordinator_inbox(user)):
+        referral, proposed = item.referral, n < PROPOSED_ROWS
         if item.kind == "to_assign":
-            rows.append({"item": item, "relays": board.proposed_relays(user, referral),
+            move = _assign_move(user, referral)
+            relays = board.proposed_relays(user, referral) if proposed and move else []
+            rows.append({"item": item, "move": move, "proposed": proposed, "relays": relays,
                          "resources": []})
         else:
-            rows.append({"item": item, "relays": [], "returned": board.last_return(user, referral),
-                         "resources": board.proposed_resources(user, referral, limit=3)})
+            can_refer = any(m.target == "referred" for m in service.available_moves(user, referral))
+            resources = (board.proposed_resources(user, referral, limit=3)
+                         if proposed and can_refer else [])
+            rows.append({"item": item, "relays": [], "proposed": proposed and can_refer,
+                         "returned": board.last_return(user, referral), "resources": resources})
     to_assign = [row for row in rows if row["item"].kind == "to_assign"]
     sent_back = [row for row in rows if row["item"].kind == "sent_back"]
     return render_template("coordination/inbox.html", to_assign=to_assign, sent_back=sent_back,
@@ -65,10 +81,12 @@ def inbox():
 def _stale_page(*, summary=None, status=200):
     user = current_user
     rows = []
-    for stale in service.stale_referrals(user):
+    for n, stale in enumerate(service.stale_referrals(user)):
+        move = _assign_move(user, stale.referral)
         relays = (board.proposed_relays(user, stale.referral, limit=2)
-                  if stale.referral.status in ("reported", "assigned") else [])
-        rows.append({"stale": stale, "relays": relays})
+                  if move is not None and n < PROPOSED_ROWS else [])
+        rows.append({"stale": stale, "move": move, "relays": relays,
+                     "proposed": n < PROPOSED_ROWS})
     thresholds = {kind: age for kind, age in service.stale_thresholds().values()}
     return render_template("coordination/stale.html", rows=rows, thresholds=thresholds,
                            summary=summary, labels=labels(), stale_labels=service.STALE_LABELS,
