@@ -11,6 +11,7 @@ from datetime import date
 import pydantic
 from data_inclusion.schema.v1 import Categorie, Service, Structure as DiStructure, Thematique
 from sqlalchemy import func, select
+from sqlalchemy.orm import lazyload
 
 from .. import clock
 from ..extensions import db
@@ -33,6 +34,7 @@ def _rows():
                  .join(Structure, Structure.id == Resource.structure_id)
                  .where(Resource.active.is_(True))
                  .order_by(Resource.name, Resource.id)
+                 .options(lazyload(Resource.structure))  # selected above; no second join
                  .execution_options(yield_per=2000))
     for resource, structure, lon, lat in db.session.execute(statement):
         yield resource, structure, lon, lat
