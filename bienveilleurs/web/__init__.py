@@ -91,9 +91,10 @@ def page_blueprints():
     from .coordination import bp as coordination
     from .structure import bp as structure
     from .booklets import bp as booklets
+    from .offline import bp as offline
     return [booklets, imports, account, auth, privacy, main, directory, preferences, notifications_admin, manage, network, profile,
             admin, coverage, invitations, tokens, relays_admin, structure_members,
-            relay, coordination, structure]
+            relay, coordination, structure, offline]
 
 
 def api_blueprints():
@@ -101,8 +102,9 @@ def api_blueprints():
     from .api.privacy import bp as api_privacy
     from .api.directory import bp as api_directory
     from .api.referrals import bp as api_referrals
+    from .api.offline import bp as api_offline
     from .hsds import bp as hsds
-    return [account, api_privacy, api_directory, api_referrals, hsds]
+    return [account, api_privacy, api_directory, api_referrals, api_offline, hsds]
 
 
 def _load_bearer_user(req):

@@ -74,6 +74,13 @@ EXPECT = {
     "auth.logout": Route(post={"*": REDIRECT}),
     "account.password": Route(get=EVERYONE, post=signed_in(ANY)),
     "api.me": Route(get=EVERYONE),
+    # --- the relay's phone (issue 5): public shells without personal data, the minimal copy
+    "offline.service_worker": Route(get=PUBLIC),
+    "offline.manifest": Route(get=PUBLIC),
+    "offline.index": Route(get=PUBLIC),
+    "offline.people": Route(get=PUBLIC),
+    "offline.contact": Route(get=PUBLIC),
+    "api_offline.offline_copy": Route(get=only(["relay"])),
     "api.openapi": Route(get=PUBLIC),
     "privacy.resident": Route(get=only(["coordinator"], SCOPED), args={"resident_id": "resident"}),
     "privacy.export": Route(get=only(["coordinator"], SCOPED), args={"resident_id": "resident"}),

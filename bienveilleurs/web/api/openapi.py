@@ -40,6 +40,16 @@ PATHS = {
             "responses": {**_ok("Le compte", {"$ref": "#/components/schemas/Me"}), **_errors(401)},
         }
     },
+    "/api/v1/me/offline": {
+        "get": {
+            "summary": "La copie minimale de « Mes personnes » gardée sur le téléphone (bienveilleur)",
+            "description": "Pour l'application hors ligne : les orientations en cours attribuées au "
+                           "bienveilleur, avec seulement l'identifiant, le prénom ou pseudonyme et la "
+                           "prochaine étape ; ni notes, ni besoins, ni positions.",
+            "responses": {**_ok("La copie", {"$ref": "#/components/schemas/OfflineCopy"}),
+                          **_errors(401, 403)},
+        }
+    },
 }
 
 SCHEMAS = {
@@ -57,6 +67,20 @@ SCHEMAS = {
                     "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}},
             },
         }},
+    },
+    "OfflineCopy": {
+        "type": "object",
+        "required": ["user_id", "relay_id", "saved_at", "people"],
+        "properties": {
+            "user_id": {"type": "string", "format": "uuid"},
+            "relay_id": {"type": ["string", "null"], "format": "uuid"},
+            "saved_at": {"type": "string", "format": "date-time"},
+            "people": {"type": "array", "items": {
+                "type": "object", "required": ["id", "name", "next_step", "can_contact"],
+                "properties": {"id": {"type": "string", "format": "uuid"},
+                               "name": {"type": "string"}, "next_step": {"type": "string"},
+                               "can_contact": {"type": "boolean"}}}},
+        },
     },
     "Me": {
         "type": "object",

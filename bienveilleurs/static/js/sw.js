@@ -1,0 +1,139 @@
+/* The service worker of the relay app, served at /sw.js by web/offline.py, which puts
+   VERSION and PRECACHE (the app shell: CSS, JS, icons, Leaflet, the offline shells) above
+   this line.
+
+   - static files: cache first (a new VERSION means new files, in a new cache);
+   - pages: network first; without an answer, "Mes personnes" and "Noter un contact" open
+     their offline shells (no personal data: they are filled from the phone's minimal copy),
+     "Signaler une personne" its last copy, anything else the "hors ligne" page;
+   - Background Sync, where the browser has it, sends the outbox (outbox-core.js); the pages
+     send it anyway, so nothing depends on it.
+   The logout clears these caches (outbox.js and the Clear-Site-Data header). */
+/* global VERSION, PRECACHE, BvOutbox */
+"use strict";
+importScripts("/static/js/outbox-core.js");
+
+var SHELL_CACHE = "bienveilleurs-shell-" + VERSION;
+var PAGES_CACHE = "bienveilleurs-pages";
+var OFFLINE = "/hors-ligne";
+var OFFLINE_PEOPLE = "/hors-ligne/mes-personnes";
+var OFFLINE_CONTACT = "/hors-ligne/contact";
+var KEPT_PAGES = ["/signaler"];  // kept as last seen online (a form, no person in it)
+var CONTACT_PAGE = /^\/orientations\/[0-9a-f-]{36}\/contact$/;
+var NAVIGATION_TIMEOUT_MS = 8000;
+var WARM_EVERY_MS = 5 * 60 * 1000;
+var lastWarm = 0;
+
+self.addEventListener("install", function (event) {
+  // Without cookies: the shells are the same for everyone.
+  var requests = PRECACHE.map(function (url) { return new Request(url, { credentials: "omit", cache: "reload" }); });
+  event.waitUntil(caches.open(SHELL_CACHE).then(function (cache) { return cache.addAll(requests); })
+    .then(function () { return self.skipWaiting(); }));
+});
+
+self.addEventListener("activate", function (event) {
+  event.waitUntil(caches.keys().then(function (keys) {
+    return Promise.all(keys.filter(function (key) {
+      return key.indexOf("bienveilleurs-shell-") === 0 && key !== SHELL_CACHE;
+    }).map(function (key) { return caches.delete(key); }));
+  }).then(function () { return self.clients.claim(); }));
+});
+
+function fromShell(path) {
+  return caches.open(SHELL_CACHE).then(function (cache) { return cache.match(path); });
+}
+
+function fromPages(path) {
+  return caches.open(PAGES_CACHE).then(function (cache) { return cache.match(path); });
+}
+
+function keepPage(path, response) {
+  // Only a real page for a signed-in relay: never a redirect to the login page or an error.
+  if (!response.ok || response.redirected || response.type !== "basic") return Promise.resolve();
+  return caches.open(PAGES_CACHE).then(function (cache) { return cache.put(path, response); });
+}
+
+function withTimeout(promise, ms) {
+  return new Promise(function (resolve, reject) {
+    var timer = setTimeout(function () { reject(new Error("timeout")); }, ms);
+    promise.then(function (value) { clearTimeout(timer); resolve(value); },
+      function (error) { clearTimeout(timer); reject(error); });
+  });
+}
+
+function offlineCopy(path) {
+  var copy;
+  if (path === "/mes-personnes") copy = fromShell(OFFLINE_PEOPLE);
+  else if (CONTACT_PAGE.test(path)) copy = fromShell(OFFLINE_CONTACT);
+  else if (KEPT_PAGES.indexOf(path) >= 0) copy = fromPages(path);
+  else copy = Promise.resolve(undefined);
+  return copy.then(function (response) { return response || fromShell(OFFLINE); });
+}
+
+function navigate(request, path) {
+  return withTimeout(fetch(request), NAVIGATION_TIMEOUT_MS).then(function (response) {
+    if (response.status >= 500) {
+      return offlineCopy(path).then(function (copy) { return copy || response; });
+    }
+    if (KEPT_PAGES.indexOf(path) >= 0) keepPage(path, response.clone());
+    return response;
+  }, function () {
+    return offlineCopy(path).then(function (copy) { return copy || Response.error(); });
+  });
+}
+
+function cacheFirst(request) {
+  return caches.match(request).then(function (cached) {
+    if (cached) return cached;
+    return fetch(request).then(function (response) {
+      if (response.ok && response.type === "basic") {
+        var copy = response.clone();
+        caches.open(SHELL_CACHE).then(function (cache) { cache.put(request, copy); });
+      }
+      return response;
+    });
+  });
+}
+
+self.addEventListener("fetch", function (event) {
+  var request = event.request;
+  if (request.method !== "GET") return;  // the outbox posts itself; nothing to cache
+  var url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (request.mode === "navigate") {
+    event.respondWith(navigate(request, url.pathname));
+  } else if (url.pathname.indexOf("/static/") === 0 || url.pathname.indexOf("/vendor/") === 0 ||
+             url.pathname === "/manifest.webmanifest") {
+    event.respondWith(cacheFirst(request));
+  }
+});
+
+// Keep a fresh copy of the relay's report form (asked by outbox.js on the relay's pages).
+function warm() {
+  if (Date.now() - lastWarm < WARM_EVERY_MS) return Promise.resolve();
+  lastWarm = Date.now();
+  return Promise.all(KEPT_PAGES.map(function (path) {
+    return fetch(path, { credentials: "same-origin" }).then(function (response) {
+      return keepPage(path, response);
+    }).catch(function () {});
+  }));
+}
+
+function tellPages() {
+  return self.clients.matchAll({ type: "window" }).then(function (pages) {
+    pages.forEach(function (page) { page.postMessage({ type: "outbox-changed" }); });
+  });
+}
+
+self.addEventListener("message", function (event) {
+  if (event.data && event.data.type === "warm") event.waitUntil(warm());
+});
+
+self.addEventListener("sync", function (event) {
+  if (event.tag !== "bienveilleurs-outbox") return;
+  event.waitUntil(BvOutbox.flush({ force: true }).then(function (summary) {
+    return tellPages().then(function () {
+      if (summary.retryIn || summary.offline) throw new Error("not sent yet");  // the browser retries
+    });
+  }));
+});
