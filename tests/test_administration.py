@@ -23,8 +23,10 @@ def csrf(html):
 
 
 def post_form(client, url, data=None, **kwargs):
-    html = client.get(url).get_data(as_text=True)
-    return client.post(url, data={"csrf_token": csrf(html), **(data or {})}, **kwargs)
+    """GET the page (following a one-time link's redirect), then POST its form where it lives."""
+    page = client.get(url, follow_redirects=True)
+    return client.post(page.request.path, data={"csrf_token": csrf(page.get_data(as_text=True)),
+                                                **(data or {})}, **kwargs)
 
 
 def link_from_outbox(db, email, kind):
@@ -53,20 +55,23 @@ def test_an_admin_invites_a_coordinator_who_sets_a_password_and_logs_in(client_a
     assert secret.encode() not in stored.digest and len(stored.digest) == 32
     assert stored.expires_at - stored.created_at == timedelta(hours=72)
 
-    page = client.get(path)
+    # The secret leaves the address at once (browser history, Referer).
+    first = client.get(path)
+    assert first.status_code == 303 and first.headers["Location"] == "/invitation"
+    page = client.get("/invitation")
     assert page.status_code == 200 and "nouvelle.coordo@test.bienveilleurs.fr" in page.get_data(as_text=True)
     assert page.headers["Cache-Control"] == "no-store"
-    weak = client.post(path, data={"csrf_token": csrf(page.get_data(as_text=True)),
-                                   "password": "court", "confirm": "court"})
+    weak = client.post("/invitation", data={"csrf_token": csrf(page.get_data(as_text=True)),
+                                            "password": "court", "confirm": "court"})
     assert weak.status_code == 422 and "12 caractères" in weak.get_data(as_text=True)
-    done = client.post(path, data={"csrf_token": csrf(page.get_data(as_text=True)),
-                                   "password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    done = client.post("/invitation", data={"csrf_token": csrf(page.get_data(as_text=True)),
+                                            "password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert done.status_code == 303 and done.headers["Location"].endswith("/connexion")
     db.expire_all()
     assert accounts.authenticate(user.email, NEW_PASSWORD, address="127.0.0.1").id == user.id
 
     # The same link again is refused, and changes nothing.
-    again = client.get(path)
+    again = client.get(path, follow_redirects=True)
     assert again.status_code == 404 and "déjà servi" in again.get_data(as_text=True)
     actions = db.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
     assert actions == ["account.invited", "account.invitation_accepted"]
@@ -77,7 +82,7 @@ def test_an_expired_invitation_is_refused_and_a_new_one_replaces_it(client_as, c
     user = invitations.invite(admin.user, email="tard@test.bienveilleurs.fr", role="relay")
     path = link_from_outbox(db, user.email, "invitation")
     with clock.frozen(clock.now() + timedelta(hours=72, minutes=1)):
-        page = client.get(path)
+        page = client.get(path, follow_redirects=True)
         assert page.status_code == 404 and "expiré" in page.get_data(as_text=True)
         with pytest.raises(Exception):
             invitations.accept_invitation(path.rsplit("/", 1)[1], NEW_PASSWORD)
@@ -88,8 +93,8 @@ def test_an_expired_invitation_is_refused_and_a_new_one_replaces_it(client_as, c
     assert response.status_code == 303
     new_path = link_from_outbox(db, user.email, "invitation")
     assert new_path != path
-    assert client.get(path).status_code == 404
-    assert client.get(new_path).status_code == 200
+    assert client.get(path, follow_redirects=True).status_code == 404
+    assert client.get(new_path, follow_redirects=True).status_code == 200
 
 
 def test_invitation_errors_are_shown_in_french_and_write_nothing(client_as, db):
@@ -134,12 +139,12 @@ def test_reset_link_sets_a_new_password_ends_sessions_and_works_once(app, client
     assert open_session.get("/").status_code == 302  # the old session is over
     db.expire_all()
     assert accounts.authenticate(user.email, NEW_PASSWORD, address="10.0.0.2").id == user.id
-    assert client.get(path).status_code == 404
+    assert client.get(path, follow_redirects=True).status_code == 404
     # A reset link expires (two hours by default).
     invitations.request_password_reset(user.email, address="10.0.0.1")
     later = link_from_outbox(db, user.email, "password_reset")
     with clock.frozen(clock.now() + timedelta(hours=2, minutes=1)):
-        assert client.get(later).status_code == 404
+        assert client.get(later, follow_redirects=True).status_code == 404
 
 
 def test_reset_requests_are_throttled_alike_for_known_and_unknown_addresses(client, db):

@@ -42,12 +42,12 @@ def _issue(user, purpose, *, actor=None, ttl):
     db.session.add(row)
     db.session.flush()
     if purpose == "invitation":
-        path = notifications.link_path(("invitations.accept", {"token": secret}),
+        path = notifications.link_path(("invitations.accept_link", {"token": secret}),
                                        default=f"/invitation/{secret}")
         notifications.invitation(user, path=path, expires_at=row.expires_at,
                                  dedup_key=f"invitation:{row.id}", invited_by=actor)
     else:
-        path = notifications.link_path(("invitations.reset", {"token": secret}),
+        path = notifications.link_path(("invitations.reset_link", {"token": secret}),
                                        default=f"/reinitialisation/{secret}")
         notifications.password_reset(user, path=path, expires_at=row.expires_at,
                                      dedup_key=f"password_reset:{row.id}")

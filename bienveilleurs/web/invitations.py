@@ -1,6 +1,6 @@
 """Public pages of one-time links: accept an invitation, forgotten password, reset."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
@@ -33,7 +33,23 @@ class ForgotForm(FlaskForm):
                    "type": "email"})
 
 
-def _link_page(token, purpose, template, use):
+def _keep_secret(token, purpose, endpoint):
+    """Move a link's secret from the address into the session, then show the page without it.
+
+    The secret then stays out of the browser history (a shared computer in a social centre)
+    and of any Referer header.
+    """
+    session["account_link"] = {"purpose": purpose, "token": token[:200]}
+    return redirect(url_for(endpoint), code=303)
+
+
+def _secret(purpose):
+    held = session.get("account_link") or {}
+    return held.get("token") if held.get("purpose") == purpose else None
+
+
+def _link_page(purpose, template, use):
+    token = _secret(purpose)
     try:
         user = invitations.check_link(token, purpose)
     except NotFound as exc:
@@ -49,6 +65,7 @@ def _link_page(token, purpose, template, use):
         except NotFound as exc:
             return render_template("invitations/invalid.html", message=exc.message), 404
         else:
+            session.pop("account_link", None)
             if current_user.is_authenticated:
                 logout_user()
             flash("Votre mot de passe est enregistré. Connectez-vous avec votre adresse e-mail.", "success")
@@ -63,14 +80,24 @@ def _link_page(token, purpose, template, use):
     return response
 
 
-@bp.route("/invitation/<token>", methods=["GET", "POST"])
-def accept(token):
-    return _link_page(token, "invitation", "invitations/accept.html", invitations.accept_invitation)
+@bp.get("/invitation/<token>")
+def accept_link(token):
+    return _keep_secret(token, "invitation", "invitations.accept")
 
 
-@bp.route("/reinitialisation/<token>", methods=["GET", "POST"])
-def reset(token):
-    return _link_page(token, "password_reset", "invitations/reset.html", invitations.reset_password)
+@bp.route("/invitation", methods=["GET", "POST"])
+def accept():
+    return _link_page("invitation", "invitations/accept.html", invitations.accept_invitation)
+
+
+@bp.get("/reinitialisation/<token>")
+def reset_link(token):
+    return _keep_secret(token, "password_reset", "invitations.reset")
+
+
+@bp.route("/reinitialisation", methods=["GET", "POST"])
+def reset():
+    return _link_page("password_reset", "invitations/reset.html", invitations.reset_password)
 
 
 @bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
