@@ -26,6 +26,13 @@ BUTTON_LABELS = {
     "send_back": "Refuser, ou signaler l'absence de réponse",
 }
 
+# A relay records what the structure said (by phone): worded as such.
+RELAY_BUTTON_LABELS = {
+    **BUTTON_LABELS,
+    "accept": "La structure a confirmé la prise en charge",
+    "send_back": "La structure a refusé, ou ne répond pas",
+}
+
 FLASH_AFTER_MOVE = {
     "assigned": "Orientation attribuée.",
     "reported": "Orientation remise à attribuer.",
@@ -130,7 +137,7 @@ def render_referral(blueprint, referral_id, *, posted=None, summary=None, status
         moves=move_forms(user, referral, posted=posted),
         relay_contact=board.relay_contact(referral) if view == "structure" else None,
         posted=posted, summary=summary, labels=labels(), is_relay=user.role == Role.RELAY.value,
-        button_labels=BUTTON_LABELS,
+        button_labels=RELAY_BUTTON_LABELS if user.role == Role.RELAY.value else BUTTON_LABELS,
         is_coordinator=user.role == Role.COORDINATOR.value,
         resource=referral.resource if view != "status_only" else None,
     ), status
