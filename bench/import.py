@@ -6,7 +6,7 @@ migrations, drops it at the end), writes a data·inclusion export (structures.js
 services.json, every record valid for the package's models) to a temporary folder, and
 imports it through `services.imports.import_path`, the function the CLI calls.
 
-    .venv/bin/python bench/import.py [--services 100000] [--structures 2000] [--twice]
+    .venv/bin/python bench/import.py [--services 100000] [--structures 2000] [--twice] [--workers N]
 
 Target: under 60 s for 100,000 services on a 2-core machine. `--twice` imports the same
 files again (every record then compares unchanged: the update path).
@@ -88,6 +88,8 @@ def main():
     parser.add_argument("--services", type=int, default=100_000)
     parser.add_argument("--structures", type=int, default=2_000)
     parser.add_argument("--twice", action="store_true", help="import the same files a second time")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="processes checking the records (default: the number of cores; 1: none)")
     args = parser.parse_args()
 
     base = os.environ.get("DATABASE_URL")
@@ -118,13 +120,16 @@ def run(database_url, args):
         with tempfile.TemporaryDirectory() as folder:
             started = time.perf_counter()
             sizes = generate(folder, args.services, args.structures)
+            print(f"machine : {os.cpu_count()} cœurs, charge {os.getloadavg()[0]:.1f} ; "
+                  f"processus de vérification : {args.workers or 'par défaut'}")
             print(f"génération : {args.services} services, {args.structures} structures, "
                   f"{sum(sizes.values()) / 1e6:.1f} Mo en {time.perf_counter() - started:.1f} s")
             rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             rounds = 2 if args.twice else 1
             for round_number in range(1, rounds + 1):
                 started = time.perf_counter()
-                report = import_path(folder, "data-inclusion", area=app.config["SERVICE_AREA"])
+                report = import_path(folder, "data-inclusion", area=app.config["SERVICE_AREA"],
+                                     workers=args.workers)
                 elapsed = time.perf_counter() - started
                 peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
                 rows = report.total + report.structures_created + report.structures_updated
