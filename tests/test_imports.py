@@ -167,7 +167,8 @@ def test_duplicate_ids_in_one_file_are_rejected(app, db):
 def test_big_files_are_checked_in_worker_processes_with_the_same_result(app, db, monkeypatch):
     from bienveilleurs.services.imports import checking
     monkeypatch.setattr(checking, "PARALLEL_MIN", 0)
-    monkeypatch.setattr(checking, "CHUNK", 3)
+    # One chunk, so one worker process to start (starting one costs a few seconds).
+    monkeypatch.setattr(checking, "CHUNK", 100)
     records = [di_service(i) for i in range(7)] + [di_service(7, thematiques=["inconnu"])]
     report = import_files(files(services_json=json.dumps(records)), "data-inclusion", area=area(app),
                           skip_invalid=True, workers=2)
