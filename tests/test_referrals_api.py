@@ -290,7 +290,6 @@ def test_contacts_api(world, client_as):
     for body, status in [({"id": None}, 400), ({"channel": "pigeon"}, 422), ({"reached": "oui"}, 400),
                          ({"at": "hier"}, 422), ({"at": "2025-01-01T10:00:00"}, 422),
                          ({"at": (clock.now() + timedelta(days=1)).isoformat()}, 422),
-                         ({"at": (clock.now() - timedelta(days=400)).isoformat()}, 422),
                          ({"at": "0001-01-01T00:00:00+01:00"}, 422), ({"at": 12}, 400),
                          ({"note": ["x"]}, 400), ({"channel": None}, 400),
                          ({"id": "x"}, 422)]:

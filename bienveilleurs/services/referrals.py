@@ -160,8 +160,6 @@ PHONE_MAX = 40
 _PHONE = re.compile(r"\+?[0-9 .\-()/]{6,40}")
 # A contact dated a little in the future is a phone clock out of step; more is a mistake.
 CLOCK_SKEW = timedelta(minutes=10)
-# A phone offline for days may sync a contact made before the report reached the server.
-OFFLINE_SLACK = timedelta(days=30)
 
 
 class _SystemActor:
@@ -996,8 +994,6 @@ def log_contact(actor, referral_id, payload):
             raise Forbidden("Seuls le bienveilleur attribué et les coordinateurs notent un contact.")
         raise NotFound("Orientation introuvable.")
     _refuse_erased(referral)
-    if at < referral.created_at - OFFLINE_SLACK:
-        raise ValidationFailed.field("at", "La date du contact est bien antérieure au signalement.")
 
     digest = _digest({**data, "referral_id": str(referral.id)})
     inserted = db.session.execute(
