@@ -89,7 +89,7 @@ def main():
     parser.add_argument("--structures", type=int, default=2_000)
     parser.add_argument("--twice", action="store_true", help="import the same files a second time")
     parser.add_argument("--workers", type=int, default=None,
-                        help="processes checking the records (default: the number of cores; 1: none)")
+                        help="processes checking the records (default 1: in the importing process)")
     args = parser.parse_args()
 
     base = os.environ.get("DATABASE_URL")
@@ -121,7 +121,7 @@ def run(database_url, args):
             started = time.perf_counter()
             sizes = generate(folder, args.services, args.structures)
             print(f"machine : {os.cpu_count()} cœurs, charge {os.getloadavg()[0]:.1f} ; "
-                  f"processus de vérification : {args.workers or 'par défaut'}")
+                  f"processus de vérification : {args.workers or 1}")
             print(f"génération : {args.services} services, {args.structures} structures, "
                   f"{sum(sizes.values()) / 1e6:.1f} Mo en {time.perf_counter() - started:.1f} s")
             rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

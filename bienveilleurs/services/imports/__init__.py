@@ -127,7 +127,7 @@ def import_files(files, fmt, *, area, skip_invalid=False, dry_run=False, geocode
                  progress=None, workers=None):
     """Read, check and upsert the records of ``files`` in one transaction; return an ImportReport.
 
-    ``workers``: processes checking records of big files (default: the number of cores).
+    ``workers``: processes checking the records of big files (default 1: in this process).
     """
     if fmt not in FORMATS:
         raise ValidationFailed.field("format", "Format inconnu : " + ", ".join(FORMATS) + " attendus.")
