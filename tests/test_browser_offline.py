@@ -11,6 +11,7 @@ replay gets a 500 (retried later, still one row each); the session expired while
 import re
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import func, select, update
 
 from bienveilleurs.extensions import db
@@ -18,7 +19,7 @@ from bienveilleurs.models import Contact, Referral, User
 from bienveilleurs.services import referrals as service
 
 from .conftest import browser_login
-from .factories import make_relay, make_user
+from .factories import TEST_PASSWORD, make_relay, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -50,10 +51,20 @@ def wait_pending(page, n):
         " return s && s.dataset.pending === String(n); }", arg=n, timeout=WAIT_MS)
 
 
+def wait_sent(page):
+    """Wait until the counter says everything went ("Envoyé", nothing pending)."""
+    page.wait_for_function(
+        "() => { const s = document.querySelector('[data-outbox-status]');"
+        " return s && s.dataset.pending === '0' && s.textContent === 'Envoyé'; }", timeout=WAIT_MS)
+
+
 def wait_offline_ready(page):
     """Wait until the service worker controls the page and holds the offline copies."""
-    page.wait_for_function("() => !!navigator.serviceWorker && navigator.serviceWorker.controller !== null",
-                           timeout=WAIT_MS)
+    page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+    if not page.evaluate("() => navigator.serviceWorker.controller !== null"):
+        # Installed while this page was loading: the next page opened is controlled.
+        page.reload()
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=WAIT_MS)
     page.wait_for_function("""async () => {
         const pages = await caches.open('bienveilleurs-pages');
         return !!(await pages.match('/signaler')) && !!(await BvOutbox.getMeta('people'));
@@ -86,8 +97,7 @@ def go_offline_and_write(page, world):
     page.context.set_offline(True)
 
     page.get_by_role("link", name="Noter un contact avec Mireille").click()
-    page.wait_for_load_state()
-    assert "Mireille" in page.locator("h1").inner_text()
+    expect(page.locator("h1")).to_contain_text("avec Mireille")
     for n in range(3):
         log_contact_offline(page, f"Passage numéro {n + 1}")
         wait_pending(page, n + 1)
@@ -119,9 +129,56 @@ def test_offline_contacts_and_report_are_sent_once_when_the_network_returns(phon
     assert server_rows(relay_world)[:2] == (0, [])
 
     phone.context.set_offline(False)
-    wait_pending(phone, 0)
-    assert counter(phone).inner_text() == "Envoyé"
+    wait_sent(phone)
     contacts, reported, notes = server_rows(relay_world)
     assert contacts == 3 and notes == ["Passage numéro 1", "Passage numéro 2", "Passage numéro 3"]
     assert len(reported) == 1 and reported[0].resident.first_name == "Gaston"
     assert phone.console_errors == [], phone.console_errors
+
+
+def test_a_lost_answer_is_retried_and_still_makes_one_row_each(phone, relay_world):
+    go_offline_and_write(phone, relay_world)
+    calls = []
+
+    def first_answer_lost(route):
+        calls.append(route.request.url)
+        if len(calls) == 1:
+            # The server records the first contact, but the phone sees a 500.
+            recorded = route.fetch()
+            assert recorded.status == 201
+            route.fulfill(status=500, json={"error": {"code": "server_error", "message": "Erreur."}})
+        else:
+            route.continue_()
+
+    phone.context.route(re.compile(r".*/api/v1/referrals(/[0-9a-f-]+/contacts)?$"), first_answer_lost)
+    phone.context.set_offline(False)
+    wait_sent(phone)
+    # The first contact went twice (the replay got 200), the others once, in creation order.
+    assert len(calls) == 5 and calls[0] == calls[1] and calls[-1].endswith("/api/v1/referrals")
+    contacts, reported, notes = server_rows(relay_world)
+    assert contacts == 3 and len(notes) == 3 and len(reported) == 1
+    assert all("status of 500" in error for error in phone.console_errors), phone.console_errors
+
+
+def test_a_session_expired_offline_asks_to_log_in_then_sends(phone, relay_world):
+    go_offline_and_write(phone, relay_world)
+    # Meanwhile the session ended (as after a logout elsewhere or a password change).
+    db.session.execute(update(User).where(User.id == relay_world["relay_user_id"])
+                       .values(session_version=User.session_version + 1))
+    db.session.commit()
+
+    phone.context.set_offline(False)
+    login_link = phone.get_by_role("link", name="Reconnectez-vous")
+    login_link.wait_for(timeout=WAIT_MS)
+    assert "4 en attente d'envoi" in counter(phone).inner_text()
+    assert server_rows(relay_world)[:2] == (0, [])
+
+    login_link.click()
+    phone.wait_for_url("**/connexion?next=*")
+    phone.get_by_label("Adresse e-mail").fill(relay_world["relay"])
+    phone.get_by_label("Mot de passe").fill(TEST_PASSWORD)
+    phone.get_by_role("button", name="Se connecter").click()
+    phone.wait_for_url("**/signaler")
+    wait_sent(phone)
+    contacts, reported, notes = server_rows(relay_world)
+    assert contacts == 3 and len(notes) == 3 and len(reported) == 1

@@ -5,6 +5,8 @@ a contact and orients the person to a proposed resource, the social worker accep
 closes. No console error and no Content-Security-Policy violation on the way.
 """
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -92,6 +94,8 @@ def test_a_referral_from_report_to_closure_on_a_phone(phone, people):
     phone.get_by_label("Note courte").fill("Café partagé, accepte d'être aidée.")
     assert fits_the_phone(phone)
     phone.get_by_role("button", name="Enregistrer le contact").click()
+    # The page sends the contact through the API (outbox.js), then opens the referral.
+    phone.wait_for_url(re.compile(r".*/orientations/[0-9a-f-]{36}$"))
     assert "Prochaine étape : orienter" in flash(phone)
     assert "Café partagé" in phone.locator("main").inner_text()
     phone.get_by_role("link", name="Orienter vers une ressource").click()

@@ -82,7 +82,7 @@
     if (!main) return;
     var panel = el("section", { "class": "outbox", "aria-label": "Envois gardés sur le téléphone" });
     ui.status = el("p", { "class": "outbox-status", "role": "status", "aria-live": "polite",
-      "data-outbox-status": "", "data-pending": "0" });
+      "data-outbox-status": "" });
     ui.details = el("div", { "class": "outbox-details", hidden: "" });
     ui.login = el("p", { "class": "outbox-login", hidden: "" });
     ui.login.appendChild(document.createTextNode("Votre session a expiré. "));
@@ -469,7 +469,9 @@
       if (role === "relay" && registration.active) registration.active.postMessage({ type: "warm" });
     }).catch(function () {});
     navigator.serviceWorker.addEventListener("message", function (event) {
-      if (event.data && event.data.type === "outbox-changed") render();
+      if (!event.data || event.data.type !== "outbox-changed") return;
+      if (event.data.sent) state.justSent = true;  // sent by Background Sync
+      render();
     });
   }
 

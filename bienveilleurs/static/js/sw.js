@@ -119,9 +119,9 @@ function warm() {
   }));
 }
 
-function tellPages() {
+function tellPages(summary) {
   return self.clients.matchAll({ type: "window" }).then(function (pages) {
-    pages.forEach(function (page) { page.postMessage({ type: "outbox-changed" }); });
+    pages.forEach(function (page) { page.postMessage({ type: "outbox-changed", sent: summary.sent }); });
   });
 }
 
@@ -132,7 +132,7 @@ self.addEventListener("message", function (event) {
 self.addEventListener("sync", function (event) {
   if (event.tag !== "bienveilleurs-outbox") return;
   event.waitUntil(BvOutbox.flush({ force: true }).then(function (summary) {
-    return tellPages().then(function () {
+    return tellPages(summary).then(function () {
       if (summary.retryIn || summary.offline) throw new Error("not sent yet");  // the browser retries
     });
   }));
