@@ -76,7 +76,7 @@ db() {
     port=${BV_PGPORT:-$(( 55000 + $(printf '%s' "$ROOT" | cksum | cut -d' ' -f1) % 1000 ))}
     if [ "$(id -u)" -eq 0 ]; then
         owner=postgres
-        runner=(runuser -u postgres --)
+        runner=(runuser -u postgres -- env --chdir=/)
         if runuser -u postgres -- test -x "$ROOT" 2>/dev/null; then
             pgdata=$ROOT/.pgdata
         else
@@ -87,24 +87,39 @@ db() {
         pgdata=$ROOT/.pgdata
     fi
     sock=$pgdata/run
+    # The password lives beside the cluster (mode 600), so that a fresh clone of the same
+    # folder finds the cluster it left outside the checkout usable again.
+    local pwstore=$pgdata.password
+    if [ ! -s "$pwstore" ] && [ -s "$STATE/pg_password" ] && [ -f "$pgdata/PG_VERSION" ]; then
+        (umask 077; cp "$STATE/pg_password" "$pwstore")  # clusters made before this layout
+    fi
+    if [ -f "$pgdata/PG_VERSION" ] && [ ! -s "$pwstore" ]; then
+        if [ "${pgdata#"$ROOT"/}" = "$pgdata" ]; then
+            say "Cluster local sans mot de passe connu ($pgdata) : il est recréé"
+            "${runner[@]}" "$bin/pg_ctl" -D "$pgdata" -m fast stop >/dev/null 2>&1 || true
+            rm -rf "$pgdata"
+        else
+            echo "Le cluster $pgdata existe mais son mot de passe ($pwstore) est perdu :" \
+                 "supprimez ce dossier pour le recréer." >&2
+            exit 1
+        fi
+    fi
     if [ ! -f "$pgdata/PG_VERSION" ]; then
         say "Création du cluster PostGIS local ($pgdata, port $port)"
         mkdir -p "$pgdata"
         [ "$owner" = postgres ] && chown postgres: "$pgdata"
         chmod 700 "$pgdata"
-        # A random password, kept with the local settings (mode 600), so that a dev
-        # cluster on a shared machine is not open to every local user.
-        local pw
+        # A random password, so that a dev cluster on a shared machine is not open to
+        # every local user; initdb (run as the cluster owner) reads it from a short-lived file.
+        local pw pwfile
         pw=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')
-        printf '%s\n' "$pw" > "$STATE/pgpass.tmp"
-        chmod 644 "$STATE/pgpass.tmp"
-        local pwfile
-        pwfile=$(mktemp /tmp/bv-pw.XXXXXX); printf '%s\n' "$pw" > "$pwfile"; chmod 644 "$pwfile"
+        pwfile=$(mktemp /tmp/bv-pw.XXXXXX)
+        printf '%s\n' "$pw" > "$pwfile"
+        [ "$owner" = postgres ] && chown postgres: "$pwfile"
         "${runner[@]}" "$bin/initdb" -D "$pgdata" -U bienveilleurs --pwfile="$pwfile" \
             --auth-local=scram-sha-256 --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null
-        rm -f "$pwfile" "$STATE/pgpass.tmp"
-        printf '%s' "$pw" > "$STATE/pg_password"
-        chmod 600 "$STATE/pg_password"
+        rm -f "$pwfile"
+        (umask 077; printf '%s' "$pw" > "$pwstore")
         "${runner[@]}" mkdir -p "$sock"
     fi
     if ! "${runner[@]}" "$bin/pg_ctl" -D "$pgdata" status >/dev/null 2>&1; then
@@ -113,8 +128,10 @@ db() {
             -o "-p $port -k $sock -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
             start >/dev/null
     fi
+    # Kept for the tools and colleagues that read it there.
+    cp "$pwstore" "$STATE/pg_password" && chmod 600 "$STATE/pg_password"
     local pw url
-    pw=$(cat "$STATE/pg_password")
+    pw=$(cat "$pwstore")
     url="postgresql+psycopg://bienveilleurs:$pw@127.0.0.1:$port"
     if ! PGPASSWORD=$pw psql -h 127.0.0.1 -p "$port" -U bienveilleurs -d postgres -Atqc \
             "select 1 from pg_database where datname='bienveilleurs'" | grep -q 1; then
@@ -137,7 +154,8 @@ flask_() { "$VENV/bin/flask" --app wsgi "$@"; }
 run() {
     system
     venv
-    export DATABASE_URL=${DATABASE_URL:-$(db)}
+    DATABASE_URL=${DATABASE_URL:-$(db)}
+    export DATABASE_URL
     export SECRET_KEY=${SECRET_KEY:-$(dev_secret)}
     export BIENVEILLEURS_ENV=${BIENVEILLEURS_ENV:-development}
     say "Migration du schéma"
@@ -153,7 +171,8 @@ run() {
 test_() {
     system test
     venv
-    export DATABASE_URL=${DATABASE_URL:-$(db)}
+    DATABASE_URL=${DATABASE_URL:-$(db)}
+    export DATABASE_URL
     export BIENVEILLEURS_ENV=test
     unset SECRET_KEY
     "$VENV/bin/python" -m pytest "$@"
