@@ -25,6 +25,7 @@ ACTION_LABELS = {
     "structure.member_invited": "Membre d'une structure invité",
     "structure.member_removed": "Membre retiré d'une structure",
     "structure.contact_changed": "Adresse de contact d'une structure modifiée",
+    "structure.merged": "Structures fusionnées (doublon)",
     "territory.imported": "Territoires importés",
     "territory.updated": "Territoire modifié",
     "notification.requeued": "Notification renvoyée",

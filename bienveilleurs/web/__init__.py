@@ -86,6 +86,7 @@ def page_blueprints():
     from .tokens import bp as tokens
     from .relays_admin import bp as relays_admin
     from .structure_members import bp as structure_members
+    from .structure_merge import bp as structure_merge
     from .imports import bp as imports
     from .relay import bp as relay
     from .coordination import bp as coordination
@@ -94,7 +95,7 @@ def page_blueprints():
     from .offline import bp as offline
     return [booklets, imports, account, auth, privacy, main, directory, preferences, notifications_admin, manage, network, profile,
             admin, coverage, invitations, tokens, relays_admin, structure_members,
-            relay, coordination, structure, offline]
+            relay, coordination, structure, structure_merge, offline]
 
 
 def api_blueprints():
