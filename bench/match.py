@@ -389,6 +389,13 @@ def median_run(runs):
     return sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]
 
 
+def load_average():
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return float("nan")
+
+
 def bench_size(size, base_url, args, workdir):
     dbname = f"bv_bench_{size}"
     db_url = with_dbname(base_url, dbname)
@@ -421,6 +428,7 @@ def bench_size(size, base_url, args, workdir):
         bare.wait_ready("/match")
         app.wait_ready("/api/v1/match")
         differ = check_answers(bare, app, paths, token, answers)
+        results["load_before"] = load_average()
         say(f"  answers checked on both servers: {len(paths)} points, {differ} differing")
         for conns in CONCURRENCIES:
             runs = {"a": [], "b": [], "c": []}
@@ -433,6 +441,7 @@ def bench_size(size, base_url, args, workdir):
             for arm in runs:
                 results[arm][conns] = median_run(runs[arm])
                 say(f"  ({arm}) {conns} conn: {fmt_run(results[arm][conns])}")
+        results["load_after"] = load_average()
     finally:
         bare.stop()
         app.stop()
@@ -512,6 +521,9 @@ def report(all_results, args, versions):
             if size == "middle" and speedup is not None:
                 verdicts.append(f"  target (c) >= {TARGET_NAIVE_SPEEDUP:.0f}x faster than (d): "
                                 f"{speedup:.0f}x — {'met' if speedup >= TARGET_NAIVE_SPEEDUP else 'NOT met'}")
+        verdicts.append(f"  1-minute load average around the HTTP runs: {res['load_before']:.1f} before, "
+                        f"{res['load_after']:.1f} after ({os.cpu_count()} cores: above that, "
+                        "other processes were competing and the figures are inflated)")
         errors = sum(res[arm][c]["errors"] for arm in "abc" for c in CONCURRENCIES)
         verdicts.append(f"  errors during runs: {errors}; answers differing between app, bare app "
                         f"and in-process service: {res['check_differ']}"
@@ -561,6 +573,8 @@ def main():
             migrate(with_dbname(base_url, dbname))
             prepare_data(with_dbname(base_url, dbname), size, seed=args.seed, reload=args.reload)
         return
+    # `kill` (SIGTERM) unwinds like Ctrl-C, so the gunicorn servers are stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("interrupted"))
     all_results = {}
     with tempfile.TemporaryDirectory(prefix="bv-bench-") as tmp:
         for size in sizes:

@@ -7,14 +7,15 @@ OpenStreetMap syntax) are applied in Python on successive nearest-first batches.
 """
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from sqlalchemy import and_, func, select
-from sqlalchemy.orm import lazyload
+from geoalchemy2 import Geography
+from sqlalchemy import Float, Integer, and_, bindparam, cast, func, select
 
 from geo.errors import GeoError
 from geo.hours import is_open
 from geo.points import parse_point
-from geo.queries import distance_m, geog_point, nearest, within_m
+from geo.queries import distance_m, nearest, within_m
 
 from .. import clock
 from ..errors import BadRequest, ValidationFailed
@@ -26,6 +27,7 @@ DEFAULT_LIMIT = 5
 MAX_LIMIT = 50
 TRUE_WORDS = {"true", "1", "yes", "oui", "on"}
 FALSE_WORDS = {"false", "0", "no", "non", "off", ""}
+_POINT = Geography(geometry_type="POINT", srid=4326)
 
 
 @dataclass
@@ -114,55 +116,111 @@ def _round_m(value):
     return round(float(value), 1)
 
 
-def _nearest_batches(statement, order_key, id_column, limit, keep):
+def _point_parameter():
+    """Return the query point as the bound parameters ``lon`` and ``lat``.
+
+    The statements below are built once per combination of filters and executed with any
+    point: building and hashing a SQLAlchemy statement on every call cost more than
+    running it (bench/match.py). As in ``geo.queries.geog_point``, only the constant side
+    is cast, so the GiST index still answers.
+    """
+    return cast(func.ST_SetSRID(func.ST_MakePoint(bindparam("lon", type_=Float),
+                                                  bindparam("lat", type_=Float)), 4326), _POINT)
+
+
+# Only what resource_match / relay_match show: plain rows, no ORM objects to build.
+RESOURCE_COLUMNS = (Resource.id, Resource.name, Resource.structure_id, Resource.categories,
+                    Resource.audiences, Resource.address, Resource.phone, Resource.opening_hours,
+                    Resource.accessible, Resource.languages, Resource.saturation)
+RELAY_COLUMNS = (Relay.id, Relay.display_name, Relay.radius_m, Relay.capacity,
+                 Relay.active_referrals, Relay.languages, Relay.skills, Relay.availability)
+
+
+@lru_cache(maxsize=64)
+def _resources_statement(categories, audiences, accessible, languages):
+    """Build the resources statement for this combination of filters (flags only)."""
+    point = _point_parameter()
+    conditions = [Resource.active.is_(True), Resource.point.isnot(None)]
+    if categories:
+        conditions.append(Resource.categories.overlap(bindparam("categories")))
+    if audiences:
+        conditions.append(Resource.audiences.overlap(bindparam("audiences")))
+    if accessible:
+        conditions.append(Resource.accessible.is_(True))
+    if languages:
+        conditions.append(Resource.languages.overlap(bindparam("languages")))
+    return (select(*RESOURCE_COLUMNS, Structure.name.label("structure_name"),
+                   distance_m(Resource.point, point).label("distance_m"),
+                   func.ST_Y(func.geometry(Resource.point)).label("lat"),
+                   func.ST_X(func.geometry(Resource.point)).label("lon"))
+            .join(Structure, Structure.id == Resource.structure_id)
+            .where(and_(*conditions))
+            .order_by(nearest(Resource.point, point))
+            .limit(bindparam("batch", type_=Integer)))
+
+
+@lru_cache(maxsize=64)
+def _relays_statement(max_radius_m, languages):
+    """Build the relays statement for this radius cap and filter combination."""
+    point = _point_parameter()
+    conditions = [
+        Relay.status == "active",
+        Relay.active_referrals < Relay.capacity,
+        # The constant bound lets the GiST index prune; the per-row radius then refines.
+        within_m(Relay.point, point, max_radius_m),
+        func.ST_DWithin(Relay.point, point, Relay.radius_m, False),
+    ]
+    if languages:
+        conditions.append(Relay.languages.overlap(bindparam("languages")))
+    return (select(*RELAY_COLUMNS, distance_m(Relay.point, point).label("distance_m"),
+                   func.ST_Y(func.geometry(Relay.point)).label("lat"),
+                   func.ST_X(func.geometry(Relay.point)).label("lon"))
+            .where(and_(*conditions))
+            .order_by(nearest(Relay.point, point))
+            .limit(bindparam("batch", type_=Integer)))
+
+
+def _nearest_batches(statement, params, limit, keep=None):
     """Return up to ``limit`` rows kept by ``keep``, nearest first, equal distances by id.
 
     The SQL orders by the KNN key alone: PostgreSQL cannot add a second sort key (`id`) on
     top of a KNN index scan, so `ORDER BY point <-> p, id` would scan and sort every row.
     Ties are settled here instead; the batch grows (from the start, never by OFFSET, whose
     pages are not stable under ties) while Python-side filters reject rows or while the
-    last row fetched is still tied with the last row kept.
+    last row fetched is still tied with the last row kept. Without a Python-side filter
+    one row more than asked is enough to see that no tie crosses the edge.
     """
-    batch = max(limit * 4, 20)
+    batch = max(limit * 4, 20) if keep else limit + 1
+    connection = db.session.connection()
     while True:
-        rows = db.session.execute(statement.order_by(order_key).limit(batch)).all()
-        kept = [row for row in rows if keep(row)]
+        rows = connection.execute(statement, {**params, "batch": batch}).all()
+        kept = [row for row in rows if keep(row)] if keep else rows
         if len(rows) < batch:
             break
         if len(kept) >= limit and rows[-1].distance_m > kept[limit - 1].distance_m:
             break
         batch *= 2
-    kept.sort(key=lambda row: (row.distance_m, row[0].id))
+    kept.sort(key=lambda row: (row.distance_m, row.id))
     return kept[:limit]
 
 
 def match_resources(query, *, at=None):
     """Return the nearest active resources fitting the query, nearest first, as dicts."""
     at = at or clock.now()
-    point = geog_point(query.lon, query.lat)
-    conditions = [Resource.active.is_(True), Resource.point.isnot(None)]
+    statement = _resources_statement(bool(query.categories), bool(query.audiences),
+                                     bool(query.accessible), bool(query.languages))
+    params = {"lon": float(query.lon), "lat": float(query.lat)}
     if query.categories:
-        conditions.append(Resource.categories.overlap(query.categories))
+        params["categories"] = list(query.categories)
     if query.audiences:
-        conditions.append(Resource.audiences.overlap(sorted(set(query.audiences) | {"tous-publics"})))
-    if query.accessible:
-        conditions.append(Resource.accessible.is_(True))
+        params["audiences"] = sorted(set(query.audiences) | {"tous-publics"})
     if query.languages:
-        conditions.append(Resource.languages.overlap(query.languages))
-    statement = (select(Resource, Structure.name.label("structure_name"),
-                        distance_m(Resource.point, point).label("distance_m"),
-                        func.ST_Y(func.geometry(Resource.point)).label("lat"),
-                        func.ST_X(func.geometry(Resource.point)).label("lon"))
-                 .join(Structure, Structure.id == Resource.structure_id)
-                 .where(and_(*conditions))
-                 # The structure's name is selected above: no second (eager) join.
-                 .options(lazyload(Resource.structure)))
+        params["languages"] = list(query.languages)
 
     def keep(row):
-        return not query.open_now or is_open_safely(row.Resource.opening_hours, at) is True
+        return is_open_safely(row.opening_hours, at) is True
 
-    rows = _nearest_batches(statement, nearest(Resource.point, point), Resource.id, query.limit,
-                             keep)
+    rows = _nearest_batches(statement, params, query.limit, keep if query.open_now else None)
     return [resource_match(row, at) for row in rows]
 
 
@@ -176,67 +234,54 @@ def is_open_safely(expression, at):
 
 
 def resource_match(row, at):
-    resource = row.Resource
     return {
-        "id": str(resource.id),
-        "name": resource.name,
-        "structure_id": str(resource.structure_id),
+        "id": str(row.id),
+        "name": row.name,
+        "structure_id": str(row.structure_id),
         "structure_name": row.structure_name,
-        "categories": list(resource.categories or []),
-        "audiences": list(resource.audiences or []),
+        "categories": list(row.categories or []),
+        "audiences": list(row.audiences or []),
         "distance_m": _round_m(row.distance_m),
         "lat": row.lat,
         "lon": row.lon,
-        "address": resource.address,
-        "phone": resource.phone,
-        "opening_hours": resource.opening_hours,
-        "open_now": is_open_safely(resource.opening_hours, at),
-        "accessible": resource.accessible,
-        "languages": list(resource.languages or []),
-        "saturation": resource.saturation,
+        "address": row.address,
+        "phone": row.phone,
+        "opening_hours": row.opening_hours,
+        "open_now": is_open_safely(row.opening_hours, at),
+        "accessible": row.accessible,
+        "languages": list(row.languages or []),
+        "saturation": row.saturation,
     }
 
 
 def match_relays(query, *, max_radius_m, at=None):
     """Return the nearest active relays with free capacity whose own radius reaches the point."""
     at = at or clock.now()
-    point = geog_point(query.lon, query.lat)
-    conditions = [
-        Relay.status == "active",
-        Relay.active_referrals < Relay.capacity,
-        # The constant bound lets the GiST index prune; the per-row radius then refines.
-        within_m(Relay.point, point, max_radius_m),
-        func.ST_DWithin(Relay.point, point, Relay.radius_m, False),
-    ]
+    statement = _relays_statement(float(max_radius_m), bool(query.languages))
+    params = {"lon": float(query.lon), "lat": float(query.lat)}
     if query.languages:
-        conditions.append(Relay.languages.overlap(query.languages))
-    statement = (select(Relay, distance_m(Relay.point, point).label("distance_m"),
-                        func.ST_Y(func.geometry(Relay.point)).label("lat"),
-                        func.ST_X(func.geometry(Relay.point)).label("lon"))
-                 .where(and_(*conditions))
-                 .options(lazyload(Relay.user)))
+        params["languages"] = list(query.languages)
 
     def keep(row):
-        return not query.available_now or is_open_safely(row.Relay.availability, at) is True
+        return is_open_safely(row.availability, at) is True
 
-    rows = _nearest_batches(statement, nearest(Relay.point, point), Relay.id, query.limit, keep)
+    rows = _nearest_batches(statement, params, query.limit, keep if query.available_now else None)
     return [relay_match(row, at) for row in rows]
 
 
 def relay_match(row, at):
-    relay = row.Relay
     return {
-        "id": str(relay.id),
-        "display_name": relay.display_name,
+        "id": str(row.id),
+        "display_name": row.display_name,
         "distance_m": _round_m(row.distance_m),
         "lat": row.lat,
         "lon": row.lon,
-        "radius_m": relay.radius_m,
-        "capacity": relay.capacity,
-        "free_capacity": relay.free_capacity,
-        "languages": list(relay.languages or []),
-        "skills": list(relay.skills or []),
-        "available_now": is_open_safely(relay.availability, at),
+        "radius_m": row.radius_m,
+        "capacity": row.capacity,
+        "free_capacity": max(0, row.capacity - row.active_referrals),  # as Relay.free_capacity
+        "languages": list(row.languages or []),
+        "skills": list(row.skills or []),
+        "available_now": is_open_safely(row.availability, at),
     }
 
 
