@@ -4,7 +4,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import StringField
+from wtforms import HiddenField, StringField
 from wtforms.validators import Length
 
 from sqlalchemy import select
@@ -25,6 +25,7 @@ class ImportForm(FlaskForm):
 
 class OutlineForm(FlaskForm):
     geojson = FileField("Nouveau contour (GeoJSON : un polygone)")
+    drawn = HiddenField()  # the GeoJSON Polygon drawn on the map (static/js/territory-draw.js)
 
 
 class TerritoryForm(FlaskForm):
@@ -103,8 +104,12 @@ def territory_outline(territory_id):
     form = OutlineForm()
     if form.validate_on_submit():
         upload = form.geojson.data
+        data = (form.drawn.data or "").strip() or (upload.read() if upload else b"")
         try:
-            territories.replace_outline(current_user, item.id, upload.read() if upload else b"")
+            if not data:
+                raise ValidationFailed.field("geojson", "Choisissez un fichier GeoJSON ou dessinez le "
+                                             "contour sur la carte (au moins 3 points).")
+            territories.replace_outline(current_user, item.id, data)
         except ValidationFailed as exc:
             form.geojson.errors = [exc.message]
         else:
