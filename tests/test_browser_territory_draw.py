@@ -48,3 +48,20 @@ def test_admin_draws_a_triangle_by_clicking_three_points_and_saves(app, phone, c
         assert row == (True, 4)  # a triangle (closed ring of 4 positions) around the clicks' centre
         assert _db.session.scalar(select(AuditEntry.summary).where(AuditEntry.target_id == str(territory_id)))
         _db.session.remove()
+    # "Nouveau territoire" is drawn the same way.
+    page.goto("/admin/territoires/nouveau")
+    page.get_by_label("Nom").fill("Nouveau quartier")
+    page.get_by_role("button", name="Effacer").wait_for()
+    box = page.locator("#territory-map [data-map]").bounding_box()
+    for fx, fy in [(0.1, 0.1), (0.25, 0.1), (0.2, 0.25)]:
+        page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+    assert "3 points" in page.locator("#draw-status").inner_text()
+    page.screenshot(path="/tmp/territory-new.png")
+    page.get_by_role("button", name="Créer le territoire").click()
+    page.wait_for_load_state()
+    assert "Territoire créé" in page.locator(".flashes").inner_text()
+    with app.app_context():
+        assert _db.session.scalar(select(func.ST_NPoints(Territory.area))
+                                  .where(Territory.name == "Nouveau quartier")) == 4
+        _db.session.remove()
+    assert page.console_errors == []

@@ -43,3 +43,32 @@ def test_a_drawn_polygon_replaces_the_outline_and_bad_drawings_are_refused(clien
     assert contains(db, territory.id, 0.21, 49.505) and not contains(db, territory.id, 0.11, 49.495)
     assert db.scalar(select(AuditEntry.summary).where(AuditEntry.target_id == str(territory.id))) \
         == "Contour du territoire « Sanvic » remplacé"
+
+
+def test_a_new_territory_is_created_from_a_drawing(client_as, db):
+    make_territory(name="Existant", code="EX")
+    client = client_as("admin")
+    url = "/admin/territoires/nouveau"
+    page = client.get(url).get_data(as_text=True)
+    assert "territory-draw.js" in page and "Créer le territoire" in page
+    assert url in client.get("/admin/territoires").get_data(as_text=True)
+    token = csrf(page)
+    triangle = json.dumps({"type": "Polygon",
+                           "coordinates": [[[0.30, 49.50], [0.32, 49.50], [0.31, 49.52], [0.30, 49.50]]]})
+    cases = [({"name": "", "drawn": triangle}, 422, "Indiquez le nom du territoire"),
+             ({"name": "Nouveau"}, 422, "Dessinez le contour sur la carte"),
+             ({"name": "Nouveau", "drawn": '{"type": "Polygon", "coordinates": []}'}, 422, "erreurs"),
+             ({"name": "Nouveau", "code": "EX", "drawn": triangle}, 409, "Le code EX est déjà pris")]
+    for body, status, message in cases:
+        response = client.post(url, data={"csrf_token": token, **body})
+        assert response.status_code == status and message in html.unescape(response.get_data(as_text=True))
+    assert db.scalar(select(func.count()).select_from(Territory)) == 1  # nothing written
+    created = client.post(url, data={"csrf_token": token, "name": " Caucriauville ", "code": "CAU",
+                                     "drawn": triangle})
+    assert created.status_code == 303
+    db.expire_all()
+    row = db.scalar(select(Territory).where(Territory.code == "CAU"))
+    assert row.name == "Caucriauville" and created.headers["Location"].endswith(f"/admin/territoires/{row.id}")
+    assert contains(db, row.id, 0.31, 49.505) and not contains(db, row.id, 0.35, 49.505)
+    entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "territory.created"))
+    assert entry.target_id == str(row.id) and entry.actor_id == client.user.id

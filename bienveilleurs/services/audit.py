@@ -27,6 +27,7 @@ ACTION_LABELS = {
     "structure.contact_changed": "Adresse de contact d'une structure modifiée",
     "structure.merged": "Structures fusionnées (doublon)",
     "territory.imported": "Territoires importés",
+    "territory.created": "Territoire créé",
     "territory.updated": "Territoire modifié",
     "notification.requeued": "Notification renvoyée",
 }

@@ -133,10 +133,44 @@ def update_territory(actor, territory_id, *, name, code, coordinator_ids):
 
 def replace_outline(actor, territory_id, data):
     """Replace one territory's outline from GeoJSON (a geometry, a feature, or a collection of one)."""
-    import json
-
     from . import audit
     territory = get_territory(territory_id)
+    territory.area = from_shape(_one_outline(data, territory.name), srid=4326)
+    audit.record(actor, "territory.updated", target_type="territory", target_id=territory.id,
+                 summary=f"Contour du territoire « {territory.name} » remplacé")
+    db.session.commit()
+    return territory
+
+
+def create_territory(actor, *, name, code, data):
+    """Create a territory from a name, an optional unique code and one GeoJSON outline; audited."""
+    from ..errors import Conflict
+    from . import audit
+    name = (name or "").strip()
+    code = (code or "").strip() or None
+    if not name:
+        raise ValidationFailed.field("name", "Indiquez le nom du territoire.")
+    if len(name) > 120:
+        raise ValidationFailed.field("name", "120 caractères au plus.")
+    if code and len(code) > 40:
+        raise ValidationFailed.field("code", "40 caractères au plus.")
+    geometry = _one_outline(data, name)
+    if code and db.session.scalar(select(Territory.id).where(Territory.code == code)):
+        raise Conflict(f"Le code {code} est déjà pris par un autre territoire.",
+                       details=[{"field": "code", "message": f"Le code {code} est déjà pris."}])
+    territory = Territory(name=name, code=code, area=from_shape(geometry, srid=4326))
+    db.session.add(territory)
+    db.session.flush()
+    audit.record(actor, "territory.created", target_type="territory", target_id=territory.id,
+                 summary=f"Territoire « {name} » créé", code=code)
+    db.session.commit()
+    return territory
+
+
+def _one_outline(data, name):
+    """The geometry of exactly one outline in GeoJSON, or ValidationFailed on field `geojson`."""
+    import json
+
     try:
         document = json.loads(data) if isinstance(data, (bytes, str)) else data
     except (ValueError, UnicodeDecodeError):
@@ -150,13 +184,9 @@ def replace_outline(actor, territory_id, data):
         raise ValidationFailed.field("geojson", "Le fichier doit contenir un seul contour (un polygone).")
     if isinstance(features, list) and isinstance(features[0], dict):
         properties = features[0].get("properties") or {}
-        features[0]["properties"] = {**properties, "name": properties.get("name") or territory.name}
+        features[0]["properties"] = {**properties, "name": properties.get("name") or name}
     try:
         (feature,) = parse_territories_geojson(document)
     except GeoError as exc:
         raise ValidationFailed.field("geojson", exc.message) from None
-    territory.area = from_shape(feature.geometry, srid=4326)
-    audit.record(actor, "territory.updated", target_type="territory", target_id=territory.id,
-                 summary=f"Contour du territoire « {territory.name} » remplacé")
-    db.session.commit()
-    return territory
+    return feature.geometry

@@ -161,6 +161,7 @@ EXPECT = {
     "admin.territory": Route(get=only(["admin"]), post=only(["admin"], ANY),
                              args={"territory_id": "territory"}),
     "admin.territory_outline": Route(post=only(["admin"], ANY), args={"territory_id": "territory"}),
+    "admin.new_territory": Route(get=only(["admin"]), post=only(["admin"], ANY)),
     "structure_merge.merge": Route(get=only(["admin", "coordinator"]), post=only(["admin", "coordinator"], ANY),
                                    args={"structure_id": "structure"}),
     "admin.outside": Route(get=only(["admin", "coordinator"])),

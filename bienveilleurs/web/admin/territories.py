@@ -70,6 +70,39 @@ def territories_page():
                            max_mb=current_app.config["MAX_UPLOAD_MB"]), status
 
 
+class NewTerritoryForm(FlaskForm):
+    name = StringField("Nom", validators=[Length(max=120)])
+    code = StringField("Code (facultatif, unique)", validators=[Length(max=40)])
+    geojson = FileField("Ou un fichier GeoJSON (un polygone)")
+    drawn = HiddenField()  # the GeoJSON Polygon drawn on the map (static/js/territory-draw.js)
+
+
+@bp.route("/territoires/nouveau", methods=["GET", "POST"])
+@roles_required("admin")
+def new_territory():
+    form = NewTerritoryForm()
+    status, error = 200, None
+    if form.validate_on_submit():
+        upload = form.geojson.data
+        data = (form.drawn.data or "").strip() or (upload.read() if upload else b"")
+        try:
+            if not data:
+                raise ValidationFailed.field("geojson", "Dessinez le contour sur la carte (au moins 3 points) "
+                                             "ou choisissez un fichier GeoJSON.")
+            item = territories.create_territory(current_user, name=form.name.data, code=form.code.data,
+                                                data=data)
+        except (ValidationFailed, Conflict) as exc:
+            status = 422 if isinstance(exc, ValidationFailed) else 409
+            error = show_errors(form, exc)
+        else:
+            flash("Territoire créé : rattachez-lui ses coordinateurs.", "success")
+            return redirect(url_for("admin.territory", territory_id=item.id), code=303)
+    elif request.method == "POST":
+        status = 422
+    return render_template("admin/new_territory.html", form=form, error=error,
+                           outlines=_outlines(territories.list_territories())), status
+
+
 @bp.route("/territoires/<territory_id>", methods=["GET", "POST"])
 @roles_required("admin")
 def territory(territory_id):
