@@ -9,11 +9,13 @@ replay gets a 500 (retried later, still one row each); the session expired while
 """
 
 import re
+import uuid
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select, update
 
+from bienveilleurs import clock
 from bienveilleurs.extensions import db
 from bienveilleurs.models import Contact, Referral, User
 from bienveilleurs.services import referrals as service
@@ -182,3 +184,110 @@ def test_a_session_expired_offline_asks_to_log_in_then_sends(phone, relay_world)
     wait_sent(phone)
     contacts, reported, notes = server_rows(relay_world)
     assert contacts == 3 and len(notes) == 3 and len(reported) == 1
+
+
+def test_a_person_reported_offline_gets_the_contact_after_the_report(phone, relay_world):
+    browser_login(phone, relay_world["relay"])
+    phone.goto("/mes-personnes")
+    wait_offline_ready(phone)
+    phone.context.set_offline(True)
+    phone.goto("/signaler")
+    report_offline(phone, "Gaston")
+    wait_pending(phone, 1)
+
+    # "Mes personnes" without the network: the minimal copy, and the person just reported.
+    phone.goto("/mes-personnes")
+    expect(phone.locator("[data-offline-people]")).to_contain_text("Mireille")
+    phone.get_by_role("link", name="Noter un contact avec Gaston").click()
+    expect(phone.locator("h1")).to_contain_text("avec Gaston")
+    assert phone.locator("[data-offline-assign]").is_visible()
+    log_contact_offline(phone, "Premier café avec Gaston")
+    wait_pending(phone, 3)  # the report, taking the person on, the contact
+
+    phone.context.set_offline(False)
+    wait_sent(phone)
+    db.session.rollback()
+    gaston = db.session.scalars(select(Referral).where(
+        Referral.reporter_id == relay_world["relay_user_id"])).one()
+    assert gaston.status == "contacted" and gaston.relay.user_id == relay_world["relay_user_id"]
+    assert [c.note for c in gaston.contacts] == ["Premier café avec Gaston"]
+
+
+def test_logging_out_warns_about_unsent_items_then_forgets_everything(phone, relay_world):
+    browser_login(phone, relay_world["relay"])
+    phone.goto("/mes-personnes")
+    wait_offline_ready(phone)
+    phone.context.set_offline(True)
+    phone.goto("/signaler")
+    report_offline(phone, "Gaston")
+    wait_pending(phone, 1)
+    # Back online, but the server does not answer yet: the report stays on the phone.
+    phone.context.route("**/api/v1/**", lambda route: route.abort())
+    phone.context.set_offline(False)
+    phone.reload()
+    wait_pending(phone, 1)
+
+    dialogs = []
+    phone.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    phone.get_by_role("button", name="Se déconnecter").click()
+    phone.wait_for_timeout(300)
+    assert "1 envoi(s) n'ont pas encore été faits" in dialogs[0]
+    assert "/signaler" in phone.url  # still signed in, nothing lost
+    wait_pending(phone, 1)
+
+    phone.once("dialog", lambda dialog: dialog.accept())
+    phone.get_by_role("button", name="Se déconnecter").click()
+    phone.wait_for_url("**/connexion")
+    kept = phone.evaluate("""async () => ({
+        caches: await caches.keys(),
+        databases: (await indexedDB.databases()).map(d => d.name),
+        workers: (await navigator.serviceWorker.getRegistrations()).length})""")
+    assert kept == {"caches": [], "databases": [], "workers": 0}
+    db.session.rollback()
+    assert db.session.scalars(select(Referral).where(
+        Referral.reporter_id == relay_world["relay_user_id"])).all() == []
+
+
+# --- weight -------------------------------------------------------------------------------
+
+WEIGHT_LIMIT = 150 * 1024
+
+
+def test_relay_pages_weigh_under_150_kb_of_javascript_and_css(browser, live_server, relay_world):
+    """Sum the script and stylesheet responses each relay page loads (Leaflet excluded)."""
+    from .conftest import PHONE
+    from .factories import make_resource
+    make_resource(categories=(CATEGORY,), lat=LAT + 0.002)  # the orient page shows its map
+    db.session.commit()
+    referral = relay_world["referral_id"]
+    service.log_contact(db.session.get(User, relay_world["relay_user_id"]), referral, {
+        "id": str(uuid.uuid4()), "at": clock.now().isoformat(), "channel": "visit", "reached": True})
+    context = browser.new_context(base_url=live_server.url, service_workers="block", **PHONE)
+    context.route("**/*", lambda route: route.continue_())  # routing turns the HTTP cache off
+    page = context.new_page()
+    try:
+        browser_login(page, relay_world["relay"])
+        pages = ["/", "/mes-personnes", "/signaler", f"/orientations/{referral}",
+                 f"/orientations/{referral}/contact", f"/orientations/{referral}/orienter",
+                 "/hors-ligne", "/hors-ligne/mes-personnes", "/hors-ligne/contact"]
+        weights = {}
+        for path in pages:
+            loaded = []
+
+            def collect(response, loaded=loaded):
+                loaded.append(response)
+            page.on("response", collect)
+            page.goto(path)
+            page.wait_for_load_state("networkidle")
+            page.remove_listener("response", collect)
+            assert page.url.endswith(path), page.url
+            assets = [r for r in loaded if r.request.resource_type in ("script", "stylesheet")
+                      and "/vendor/leaflet/" not in r.url]
+            assert all(r.status == 200 for r in assets), [(r.url, r.status) for r in assets]
+            assert any(r.url.endswith("/outbox.js") for r in assets), path
+            weights[path] = sum(len(r.body()) for r in assets)
+        print("relay pages, JavaScript + CSS in bytes (Leaflet excluded):", weights)
+        assert max(weights.values()) < WEIGHT_LIMIT, weights
+        assert min(weights.values()) > 10 * 1024  # the measure itself works
+    finally:
+        context.close()

@@ -138,8 +138,8 @@
     var body = item.body;
     if (item.kind === "assign") body = { to: "assigned", relay_id: me.relay_id || null };
     return api("POST", item.url, body).then(function (result) {
-      if (item.kind !== "assign" || result.status !== 409) return result;
-      // Already assigned to this relay (by a coordinator meanwhile): nothing left to do.
+      if (item.kind !== "assign" || (result.status !== 403 && result.status !== 409)) return result;
+      // Already this relay's (a replay, or a coordinator assigned them meanwhile): done.
       return api("GET", "/api/v1/referrals/" + item.referralId).then(function (now) {
         var mine = now.status === 200 && now.body && me.relay_id && now.body.relay_id === me.relay_id;
         return mine ? { status: 200, body: now.body } : result;

@@ -66,7 +66,7 @@ function offlineCopy(path) {
   if (path === "/mes-personnes") copy = fromShell(OFFLINE_PEOPLE);
   else if (CONTACT_PAGE.test(path)) copy = fromShell(OFFLINE_CONTACT);
   else if (KEPT_PAGES.indexOf(path) >= 0) copy = fromPages(path);
-  else copy = Promise.resolve(undefined);
+  else copy = fromShell(path);  // the shells themselves (/hors-ligne/contact#…)
   return copy.then(function (response) { return response || fromShell(OFFLINE); });
 }
 
