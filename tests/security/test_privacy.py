@@ -337,3 +337,13 @@ def test_openapi_documents_the_opposition(client_as):
     paths = client_as("relay").get("/api/v1/openapi.json", headers=api_headers()).get_json()["paths"]
     operation = paths["/api/v1/residents/{id}/opposition"]["post"]
     assert {"200", "403", "404", "410"} <= set(operation["responses"])
+
+
+def test_referral_pages_log_the_read(app, db, client_as):
+    world = make_world()
+    referral = bring_to(world, new_referral(world), "assigned")
+    for user, path in [(world.coordinator, f"/coordination/orientations/{referral.id}"),
+                       (world.relay_user, f"/orientations/{referral.id}")]:
+        assert client_as(user).get(path).status_code == 200, path
+    rows = _log_rows(db, action="referral.read", object_id=referral.id)
+    assert {r.user_id for r in rows} == {world.coordinator.id, world.relay_user.id}

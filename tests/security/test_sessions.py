@@ -209,3 +209,18 @@ def test_login_rehashes_a_password_hashed_with_weaker_parameters(app, db):
     current = PasswordHasher()
     assert f"m={current.memory_cost},t={current.time_cost},p={current.parallelism}" in stored
     assert not current.check_needs_rehash(stored) and verify_password(stored, TEST_PASSWORD)
+
+
+def test_deactivation_by_an_admin_ends_the_sessions_for_good(app, db):
+    make_user(role="relay", email="quitte@b.fr")
+    make_user(role="admin", email="chef@b.fr")
+    relay, admin = app.test_client(), app.test_client()
+    form_login(relay, "quitte@b.fr")
+    cookie = session_cookie(relay, app)
+    form_login(admin, "chef@b.fr")
+    user_id = db.scalar(select(User.id).where(User.email == "quitte@b.fr"))
+    page = f"/admin/comptes/{user_id}"
+    for action in ("desactiver", "reactiver"):
+        response = admin.post(f"{page}/{action}", data={"csrf_token": csrf_token(admin, page)})
+        assert response.status_code in (302, 303), action
+        assert with_cookie(app, cookie).get("/").status_code == 302, action
