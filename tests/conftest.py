@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from flask_sqlalchemy.session import _app_ctx_id
 from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import scoped_session, sessionmaker
 
@@ -106,15 +107,34 @@ def db(app):
 
 
 def truncate_all(app):
+    """Empty every table; end any connection a test left open in a transaction first.
+
+    A thread or a client left "idle in transaction" would otherwise hold its locks and
+    make the TRUNCATE wait forever, hanging the whole run.
+    """
     with app.app_context():
-        with _db.engine.begin() as conn:
-            tables = [row[0] for row in conn.execute(text(
-                "select tablename from pg_tables where schemaname = 'public'"))
-                if row[0] not in KEEP_TABLES]
-            if tables:
-                # The access log refuses TRUNCATE unless told (migration priv_01).
-                conn.execute(text("SET LOCAL bienveilleurs.allow_access_log_truncate = 'on'"))
-                conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
+        for attempt in range(3):
+            try:
+                with _db.engine.begin() as conn:
+                    conn.execute(text("SET LOCAL lock_timeout = '15s'"))
+                    tables = [row[0] for row in conn.execute(text(
+                        "select tablename from pg_tables where schemaname = 'public'"))
+                        if row[0] not in KEEP_TABLES]
+                    if tables:
+                        # The access log refuses TRUNCATE unless told (migration priv_01).
+                        conn.execute(text("SET LOCAL bienveilleurs.allow_access_log_truncate = 'on'"))
+                        conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
+                                          + " CASCADE"))
+                return
+            except OperationalError:
+                if attempt == 2:
+                    raise
+                with _db.engine.connect() as conn:
+                    conn.execute(text(
+                        "select pg_terminate_backend(pid) from pg_stat_activity "
+                        "where datname = current_database() and pid <> pg_backend_pid() "
+                        "and state like 'idle in transaction%'"))
+                _db.engine.dispose()
 
 
 @pytest.fixture
