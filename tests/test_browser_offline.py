@@ -67,10 +67,8 @@ def wait_offline_ready(page):
         # Installed while this page was loading: the next page opened is controlled.
         page.reload()
     page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=WAIT_MS)
-    page.wait_for_function("""async () => {
-        const pages = await caches.open('bienveilleurs-pages');
-        return !!(await pages.match('/signaler')) && !!(await BvOutbox.getMeta('people'));
-    }""", timeout=WAIT_MS, polling=200)
+    page.wait_for_function("async () => !!(await BvOutbox.getMeta('people'))", timeout=WAIT_MS,
+                           polling=200)
 
 
 def log_contact_offline(page, note):
@@ -269,7 +267,8 @@ def test_relay_pages_weigh_under_150_kb_of_javascript_and_css(browser, live_serv
         browser_login(page, relay_world["relay"])
         pages = ["/", "/mes-personnes", "/signaler", f"/orientations/{referral}",
                  f"/orientations/{referral}/contact", f"/orientations/{referral}/orienter",
-                 "/hors-ligne", "/hors-ligne/mes-personnes", "/hors-ligne/contact"]
+                 "/hors-ligne", "/hors-ligne/mes-personnes", "/hors-ligne/contact",
+                 "/hors-ligne/signaler"]
         weights = {}
         for path in pages:
             loaded = []
@@ -291,3 +290,64 @@ def test_relay_pages_weigh_under_150_kb_of_javascript_and_css(browser, live_serv
         assert min(weights.values()) > 10 * 1024  # the measure itself works
     finally:
         context.close()
+
+
+def test_what_retrying_cannot_fix_is_shown_to_correct_and_not_retried(phone, relay_world):
+    browser_login(phone, relay_world["relay"])
+    phone.goto("/mes-personnes")
+    wait_offline_ready(phone)
+    phone.context.set_offline(True)
+    phone.get_by_role("link", name="Noter un contact avec Mireille").click()
+    log_contact_offline(phone, "Passage du soir")
+    phone.goto("/signaler")
+    report_offline(phone, "Gaston")
+    wait_pending(phone, 2)
+
+    # Meanwhile Mireille opposed: her data is erased, a late contact gets 410.
+    from bienveilleurs.services import privacy
+    coordinator = db.session.scalars(select(User).where(User.role == "coordinator")).one()
+    resident_id = db.session.get(Referral, relay_world["referral_id"]).resident_id
+    privacy.oppose(coordinator, resident_id)
+    posts = []
+    phone.on("request", lambda request: request.method == "POST" and posts.append(request.url))
+    phone.context.set_offline(False)
+    wait_pending(phone, 0)
+    item = phone.locator(".outbox-error")
+    expect(item).to_contain_text("À corriger")
+    expect(item).to_contain_text("effacées à sa demande")
+    assert "1 à corriger" in counter(phone).inner_text()
+    phone.wait_for_timeout(3000)  # longer than the first retry delay: nothing is sent again
+    assert sum("/contacts" in url for url in posts) == 1
+    contacts, reported, _ = server_rows(relay_world)
+    assert contacts == 0 and len(reported) == 1  # the report behind it went anyway
+
+    phone.once("dialog", lambda dialog: dialog.accept())
+    item.get_by_role("button", name="Supprimer").click()
+    expect(phone.locator(".outbox-error")).to_have_count(0)
+
+
+def test_a_shared_phone_never_sends_one_accounts_items_as_another(phone, relay_world):
+    other = make_user(role="relay", display_name="Béa Bienveilleuse")
+    make_relay(user=other, lat=LAT - 0.001, radius_m=2000)
+    db.session.commit()
+    browser_login(phone, relay_world["relay"])
+    phone.goto("/mes-personnes")
+    wait_offline_ready(phone)
+    phone.context.set_offline(True)
+    phone.get_by_role("link", name="Noter un contact avec Mireille").click()
+    log_contact_offline(phone, "Note de Rémi")
+    wait_pending(phone, 1)
+    # Rémi's session ends; Béa signs in on the same phone.
+    db.session.execute(update(User).where(User.id == relay_world["relay_user_id"])
+                       .values(session_version=User.session_version + 1))
+    db.session.commit()
+    phone.context.set_offline(False)
+    posts = []
+    phone.context.on("request", lambda request: request.method == "POST" and "/api/" in request.url
+                     and posts.append(request.url))
+    browser_login(phone, other.email)
+    phone.goto("/mes-personnes")
+    expect(counter(phone)).to_have_text("1 d'un autre compte")
+    phone.get_by_role("link", name="Signaler une personne").first.click()
+    phone.wait_for_timeout(1500)
+    assert posts == [] and server_rows(relay_world)[0] == 0

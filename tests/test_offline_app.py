@@ -27,7 +27,7 @@ from .conftest import api_headers, sign_in
 from .factories import make_relay, make_user
 from .referral_helpers import CATEGORY, LAT, LON, bring_to, make_world, new_referral, report_payload
 
-SHELLS = ("/hors-ligne", "/hors-ligne/mes-personnes", "/hors-ligne/contact")
+SHELLS = ("/hors-ligne", "/hors-ligne/mes-personnes", "/hors-ligne/contact", "/hors-ligne/signaler")
 
 
 @pytest.fixture
@@ -109,6 +109,10 @@ def test_offline_shells_are_public_and_identical_for_everyone(client, client_as,
         assert "outbox.js" in page and "csrf_token" not in page and "data-user-id" not in page
         # What the worker stores (fetched without cookies) names nobody, whoever asks.
         assert "Mireille" not in relay.get(path).get_data(as_text=True)
+    report = client.get("/hors-ligne/signaler").get_data(as_text=True)
+    assert 'data-outbox="referral"' in report and "data-offline-shell" in report
+    for name in ("first_name", "pseudonym", "category", "lat", "lon", "consent", "audiences"):
+        assert f'name="{name}"' in report
     contact = client.get("/hors-ligne/contact").get_data(as_text=True)
     assert 'data-outbox="contact"' in contact and "data-offline-shell" in contact
     form = contact[contact.index("<form"):contact.index("</form>")]

@@ -5,7 +5,7 @@ page. It is prefixed with the list of files to precache and a version computed f
 contents, so that any change to the static files, the shells or the worker installs a new
 worker with a fresh cache.
 
-The shells (`/hors-ligne…`) are public pages without any personal data: the worker fetches
+The shells (`/hors-ligne…`) are public pages without any personal data, nor any account: the worker fetches
 them without cookies and shows them when the network is gone; their JavaScript fills them
 from what the phone keeps (outbox.js). docs/privacy.md, "L'exception au no-store", says
 what the phone keeps and why.
@@ -18,7 +18,8 @@ from functools import lru_cache
 
 from flask import Blueprint, current_app, render_template, request, url_for
 
-from .referral_forms import ContactForm
+from ..services.codes import publics
+from .referral_forms import ContactForm, ReportForm
 
 bp = Blueprint("offline", __name__)
 
@@ -32,9 +33,10 @@ STATIC_PRECACHE = (
     "icons/icon-512.png",
     "icons/icon-maskable-512.png",
 )
-SHELL_ENDPOINTS = ("offline.index", "offline.people", "offline.contact")
+SHELL_ENDPOINTS = ("offline.index", "offline.people", "offline.contact", "offline.report")
 LEAFLET_FILES = ("leaflet.js", "leaflet.css")
-SHELL_TEMPLATES = ("offline/index.html", "offline/people.html", "offline/contact.html")
+SHELL_TEMPLATES = ("offline/index.html", "offline/people.html", "offline/contact.html",
+                   "relay/report.html", "_map.html")
 
 
 def _leaflet_urls():
@@ -134,3 +136,11 @@ def contact():
     """'Noter un contact' without the network; the person comes from the address (outbox.js)."""
     form = ContactForm(meta={"csrf": False}, formdata=None)
     return _shell("offline/contact.html", form=form)
+
+
+@bp.get("/hors-ligne/signaler")
+def report():
+    """'Signaler une personne' without the network: the same form, kept by the outbox."""
+    form = ReportForm(meta={"csrf": False}, formdata=None)
+    return _shell("relay/report.html", form=form, summary=None, publics=publics(),
+                  has_map="directory.leaflet" in current_app.view_functions, map_center_point=None)

@@ -80,6 +80,7 @@ EXPECT = {
     "offline.index": Route(get=PUBLIC),
     "offline.people": Route(get=PUBLIC),
     "offline.contact": Route(get=PUBLIC),
+    "offline.report": Route(get=PUBLIC),
     "api_offline.offline_copy": Route(get=only(["relay"])),
     "api.openapi": Route(get=PUBLIC),
     "privacy.resident": Route(get=only(["coordinator"], SCOPED), args={"resident_id": "resident"}),

@@ -15,8 +15,7 @@
   var body = document.body;
   var userId = body.getAttribute("data-user-id");
   var role = body.getAttribute("data-role");
-  var shell = !!document.querySelector("[data-offline-shell], [data-offline-people]") ||
-    location.pathname.indexOf("/hors-ligne") === 0;
+  var shell = body.hasAttribute("data-offline-shell");  // a page the service worker keeps
   var MY_PEOPLE = "/mes-personnes";
   var FLASH_KEY = "bienveilleurs-flash";
   var MISSING = {
@@ -128,7 +127,8 @@
       if (ui.status.textContent !== text) ui.status.textContent = text;
       ui.status.setAttribute("data-pending", String(pending.length));
       ui.login.hidden = !(login && pending.length);
-      ui.loginLink.href = "/connexion?next=" + encodeURIComponent(shell ? MY_PEOPLE : location.pathname);
+      var back = location.pathname.indexOf("/hors-ligne") === 0 ? MY_PEOPLE : location.pathname;
+      ui.loginLink.href = "/connexion?next=" + encodeURIComponent(back);
       ui.send.hidden = !pending.length;
       ui.list.textContent = "";
       mine.forEach(function (item) {
@@ -299,7 +299,7 @@
   function onSubmit(event) {
     var form = event.currentTarget;
     var kind = form.getAttribute("data-outbox");
-    var inShell = form.hasAttribute("data-offline-shell");
+    var inShell = shell;
     var me = owner();
     event.preventDefault();
     if (!me) {
@@ -396,7 +396,7 @@
       });
       block.hidden = !reports.length;
     }
-    var form = document.querySelector("form[data-offline-shell]");
+    var form = shell && document.querySelector("form[data-outbox=contact]");
     if (form) {
       var match = /^\/orientations\/([0-9a-f-]{36})\/contact$/.exec(location.pathname) ||
         /^#([0-9a-f-]{36})$/.exec(location.hash);
@@ -463,11 +463,7 @@
 
   function registerWorker() {
     if (!("serviceWorker" in navigator)) return;
-    navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(function () {
-      return navigator.serviceWorker.ready;
-    }).then(function (registration) {
-      if (role === "relay" && registration.active) registration.active.postMessage({ type: "warm" });
-    }).catch(function () {});
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
     navigator.serviceWorker.addEventListener("message", function (event) {
       if (!event.data || event.data.type !== "outbox-changed") return;
       if (event.data.sent) state.justSent = true;  // sent by Background Sync

@@ -3,9 +3,10 @@
    this line.
 
    - static files: cache first (a new VERSION means new files, in a new cache);
-   - pages: network first; without an answer, "Mes personnes" and "Noter un contact" open
-     their offline shells (no personal data: they are filled from the phone's minimal copy),
-     "Signaler une personne" its last copy, anything else the "hors ligne" page;
+   - pages: network first; without an answer, "Mes personnes", "Noter un contact" and
+     "Signaler une personne" open their offline shells (public pages without any personal
+     data or account, filled by outbox.js from the phone's minimal copy and outbox), anything
+     else the "hors ligne" page. No page of a signed-in account is ever stored;
    - Background Sync, where the browser has it, sends the outbox (outbox-core.js); the pages
      send it anyway, so nothing depends on it.
    The logout clears these caches (outbox.js and the Clear-Site-Data header). */
@@ -14,15 +15,14 @@
 importScripts("/static/js/outbox-core.js");
 
 var SHELL_CACHE = "bienveilleurs-shell-" + VERSION;
-var PAGES_CACHE = "bienveilleurs-pages";
 var OFFLINE = "/hors-ligne";
-var OFFLINE_PEOPLE = "/hors-ligne/mes-personnes";
+var SHELLS = {  // page → its offline shell
+  "/mes-personnes": "/hors-ligne/mes-personnes",
+  "/signaler": "/hors-ligne/signaler"
+};
 var OFFLINE_CONTACT = "/hors-ligne/contact";
-var KEPT_PAGES = ["/signaler"];  // kept as last seen online (a form, no person in it)
 var CONTACT_PAGE = /^\/orientations\/[0-9a-f-]{36}\/contact$/;
 var NAVIGATION_TIMEOUT_MS = 8000;
-var WARM_EVERY_MS = 5 * 60 * 1000;
-var lastWarm = 0;
 
 self.addEventListener("install", function (event) {
   // Without cookies: the shells are the same for everyone.
@@ -40,17 +40,7 @@ self.addEventListener("activate", function (event) {
 });
 
 function fromShell(path) {
-  return caches.open(SHELL_CACHE).then(function (cache) { return cache.match(path); });
-}
-
-function fromPages(path) {
-  return caches.open(PAGES_CACHE).then(function (cache) { return cache.match(path); });
-}
-
-function keepPage(path, response) {
-  // Only a real page for a signed-in relay: never a redirect to the login page or an error.
-  if (!response.ok || response.redirected || response.type !== "basic") return Promise.resolve();
-  return caches.open(PAGES_CACHE).then(function (cache) { return cache.put(path, response); });
+  return caches.open(SHELL_CACHE).then(function (cache) { return cache.match(path, { ignoreVary: true }); });
 }
 
 function withTimeout(promise, ms) {
@@ -62,12 +52,8 @@ function withTimeout(promise, ms) {
 }
 
 function offlineCopy(path) {
-  var copy;
-  if (path === "/mes-personnes") copy = fromShell(OFFLINE_PEOPLE);
-  else if (CONTACT_PAGE.test(path)) copy = fromShell(OFFLINE_CONTACT);
-  else if (KEPT_PAGES.indexOf(path) >= 0) copy = fromPages(path);
-  else copy = fromShell(path);  // the shells themselves (/hors-ligne/contact#…)
-  return copy.then(function (response) { return response || fromShell(OFFLINE); });
+  var shell = SHELLS[path] || (CONTACT_PAGE.test(path) ? OFFLINE_CONTACT : path);
+  return fromShell(shell).then(function (response) { return response || fromShell(OFFLINE); });
 }
 
 function navigate(request, path) {
@@ -75,7 +61,6 @@ function navigate(request, path) {
     if (response.status >= 500) {
       return offlineCopy(path).then(function (copy) { return copy || response; });
     }
-    if (KEPT_PAGES.indexOf(path) >= 0) keepPage(path, response.clone());
     return response;
   }, function () {
     return offlineCopy(path).then(function (copy) { return copy || Response.error(); });
@@ -83,7 +68,7 @@ function navigate(request, path) {
 }
 
 function cacheFirst(request) {
-  return caches.match(request).then(function (cached) {
+  return caches.match(request, { cacheName: SHELL_CACHE }).then(function (cached) {
     if (cached) return cached;
     return fetch(request).then(function (response) {
       if (response.ok && response.type === "basic") {
@@ -108,26 +93,11 @@ self.addEventListener("fetch", function (event) {
   }
 });
 
-// Keep a fresh copy of the relay's report form (asked by outbox.js on the relay's pages).
-function warm() {
-  if (Date.now() - lastWarm < WARM_EVERY_MS) return Promise.resolve();
-  lastWarm = Date.now();
-  return Promise.all(KEPT_PAGES.map(function (path) {
-    return fetch(path, { credentials: "same-origin" }).then(function (response) {
-      return keepPage(path, response);
-    }).catch(function () {});
-  }));
-}
-
 function tellPages(summary) {
   return self.clients.matchAll({ type: "window" }).then(function (pages) {
     pages.forEach(function (page) { page.postMessage({ type: "outbox-changed", sent: summary.sent }); });
   });
 }
-
-self.addEventListener("message", function (event) {
-  if (event.data && event.data.type === "warm") event.waitUntil(warm());
-});
 
 self.addEventListener("sync", function (event) {
   if (event.tag !== "bienveilleurs-outbox") return;
