@@ -113,6 +113,19 @@ def go_offline_and_write(page, world):
     assert "4 en attente d'envoi" in counter(page).inner_text()
 
 
+def record_api_posts(page):
+    """Return the list of API POST URLs sent from now on, by the pages or the service worker."""
+    posts = []
+
+    def record(route):
+        if route.request.method == "POST":
+            posts.append(route.request.url)
+        route.continue_()
+
+    page.context.route("**/api/v1/**", record)
+    return posts
+
+
 def server_rows(world):
     db.session.rollback()
     contacts = db.session.scalar(select(func.count()).select_from(Contact)
@@ -308,8 +321,7 @@ def test_what_retrying_cannot_fix_is_shown_to_correct_and_not_retried(phone, rel
     coordinator = db.session.scalars(select(User).where(User.role == "coordinator")).one()
     resident_id = db.session.get(Referral, relay_world["referral_id"]).resident_id
     privacy.oppose(coordinator, resident_id)
-    posts = []
-    phone.on("request", lambda request: request.method == "POST" and posts.append(request.url))
+    posts = record_api_posts(phone)
     phone.context.set_offline(False)
     wait_pending(phone, 0)
     item = phone.locator(".outbox-error")
@@ -342,9 +354,7 @@ def test_a_shared_phone_never_sends_one_accounts_items_as_another(phone, relay_w
                        .values(session_version=User.session_version + 1))
     db.session.commit()
     phone.context.set_offline(False)
-    posts = []
-    phone.context.on("request", lambda request: request.method == "POST" and "/api/" in request.url
-                     and posts.append(request.url))
+    posts = record_api_posts(phone)
     browser_login(phone, other.email)
     phone.goto("/mes-personnes")
     expect(counter(phone)).to_have_text("1 d'un autre compte")

@@ -330,6 +330,7 @@
           }
           if (button) button.disabled = false;
           resetForm(form, kind);
+          window.scrollTo(0, 0);  // the message and the counter are at the top
           flash(kind === "contact"
             ? "Contact gardé sur le téléphone : il sera envoyé dès que possible."
             : "Signalement gardé sur le téléphone : il sera envoyé dès que possible.", "info");
