@@ -28,8 +28,10 @@ def render(page, svg, size, path):
     page.set_viewport_size({"width": size, "height": size})
     page.set_content(f"<html><body style='margin:0;background:transparent'>"
                      f"<div style='width:{size}px;height:{size}px'>{svg}</div></body></html>")
-    page.eval_on_selector("svg", f"s => {{ s.setAttribute('width', {size}); s.setAttribute('height', {size}); }}")
-    page.screenshot(path=str(path), omit_background=True, clip={"x": 0, "y": 0, "width": size, "height": size})
+    page.eval_on_selector(
+        "svg", "(s, n) => { s.setAttribute('width', n); s.setAttribute('height', n); }", size)
+    page.screenshot(path=str(path), omit_background=True,
+                    clip={"x": 0, "y": 0, "width": size, "height": size})
 
 
 def main():

@@ -76,7 +76,8 @@ def log_contact_offline(page, note):
     page.get_by_label("Oui").check()
     page.get_by_label("Note courte").fill(note)
     page.get_by_role("button", name="Enregistrer le contact").click()
-    page.wait_for_function("() => !document.querySelector('[data-outbox=contact] [name=note]').value",
+    page.wait_for_function(
+        "() => !document.querySelector('[data-outbox=contact] [name=note]').value",
                            timeout=WAIT_MS)
 
 
@@ -90,7 +91,7 @@ def report_offline(page, name):
 
 
 def go_offline_and_write(page, world):
-    """Offline: three contacts about Mireille and one new person; returns nothing, checks the counter."""
+    """Offline: three contacts about Mireille and one new person, kept across a reload."""
     browser_login(page, world["relay"])
     page.goto("/mes-personnes")
     wait_offline_ready(page)
@@ -144,7 +145,8 @@ def test_offline_contacts_and_report_are_sent_once_when_the_network_returns(phon
     phone.context.set_offline(False)
     wait_sent(phone)
     contacts, reported, notes = server_rows(relay_world)
-    assert contacts == 3 and notes == ["Passage numéro 1", "Passage numéro 2", "Passage numéro 3"]
+    assert contacts == 3
+    assert notes == ["Passage numéro 1", "Passage numéro 2", "Passage numéro 3"]
     assert len(reported) == 1 and reported[0].resident.first_name == "Gaston"
     assert phone.console_errors == [], phone.console_errors
 
@@ -159,11 +161,13 @@ def test_a_lost_answer_is_retried_and_still_makes_one_row_each(phone, relay_worl
             # The server records the first contact, but the phone sees a 500.
             recorded = route.fetch()
             assert recorded.status == 201
-            route.fulfill(status=500, json={"error": {"code": "server_error", "message": "Erreur."}})
+            route.fulfill(status=500,
+                          json={"error": {"code": "server_error", "message": "Erreur."}})
         else:
             route.continue_()
 
-    phone.context.route(re.compile(r".*/api/v1/referrals(/[0-9a-f-]+/contacts)?$"), first_answer_lost)
+    phone.context.route(re.compile(r".*/api/v1/referrals(/[0-9a-f-]+/contacts)?$"),
+                        first_answer_lost)
     phone.context.set_offline(False)
     wait_sent(phone)
     # The first contact went twice (the replay got 200), the others once, in creation order.
@@ -272,7 +276,8 @@ def test_relay_pages_weigh_under_150_kb_of_javascript_and_css(browser, live_serv
     db.session.commit()
     referral = relay_world["referral_id"]
     service.log_contact(db.session.get(User, relay_world["relay_user_id"]), referral, {
-        "id": str(uuid.uuid4()), "at": clock.now().isoformat(), "channel": "visit", "reached": True})
+        "id": str(uuid.uuid4()), "at": clock.now().isoformat(), "channel": "visit",
+        "reached": True})
     context = browser.new_context(base_url=live_server.url, service_workers="block", **PHONE)
     context.route("**/*", lambda route: route.continue_())  # routing turns the HTTP cache off
     page = context.new_page()

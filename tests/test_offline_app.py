@@ -205,7 +205,8 @@ def test_a_contact_uuid_is_never_reused_elsewhere(world, client_as):
     assert _post(relay, f"/api/v1/referrals/{first.id}/contacts", contact).status_code == 201
     # The same UUID about another person, or by another account: refused, nothing written.
     elsewhere = _post(relay, f"/api/v1/referrals/{second.id}/contacts", contact)
-    assert elsewhere.status_code == 422 and elsewhere.json["error"]["code"] == "idempotency_mismatch"
+    assert elsewhere.status_code == 422
+    assert elsewhere.json["error"]["code"] == "idempotency_mismatch"
     other = _post(client_as(world.coordinator), f"/api/v1/referrals/{first.id}/contacts", contact)
     assert other.status_code == 422 and other.json["error"]["code"] == "idempotency_mismatch"
     changed = _post(relay, f"/api/v1/referrals/{first.id}/contacts", {**contact, "reached": True})

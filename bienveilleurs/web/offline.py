@@ -5,7 +5,8 @@ page. It is prefixed with the list of files to precache and a version computed f
 contents, so that any change to the static files, the shells or the worker installs a new
 worker with a fresh cache.
 
-The shells (`/hors-ligne…`) are public pages without any personal data, nor any account: the worker fetches
+The shells (`/hors-ligne…`) are public pages without any personal data, nor any account: the
+worker fetches
 them without cookies and shows them when the network is gone; their JavaScript fills them
 from what the phone keeps (outbox.js). docs/privacy.md, "L'exception au no-store", says
 what the phone keeps and why.
@@ -82,6 +83,11 @@ def shell_version(extra=""):
     return hashlib.sha256((_digest(stamps) + extra).encode()).hexdigest()[:16]
 
 
+def _static_text(*parts):
+    with open(os.path.join(current_app.static_folder, *parts), encoding="utf-8") as handle:
+        return handle.read()
+
+
 @bp.get("/sw.js")
 def service_worker():
     """The service worker, from the root so that its scope is the whole site."""
@@ -91,8 +97,7 @@ def service_worker():
     if etag in request.headers.get("If-None-Match", ""):
         response = current_app.response_class(status=304)
     else:
-        with open(os.path.join(current_app.static_folder, "js", "sw.js"), encoding="utf-8") as handle:
-            source = handle.read()
+        source = _static_text("js", "sw.js")
         head = (f"const VERSION = {json.dumps(version)};\n"
                 f"const PRECACHE = {json.dumps(urls)};\n")
         response = current_app.response_class(head + source, mimetype="text/javascript")
@@ -105,9 +110,8 @@ def service_worker():
 
 @bp.get("/manifest.webmanifest")
 def manifest():
-    with open(os.path.join(current_app.static_folder, "manifest.webmanifest"), encoding="utf-8") as handle:
-        body = handle.read()
-    response = current_app.response_class(body, mimetype="application/manifest+json")
+    response = current_app.response_class(_static_text("manifest.webmanifest"),
+                                          mimetype="application/manifest+json")
     response.headers["Cache-Control"] = "no-cache"
     return response
 
