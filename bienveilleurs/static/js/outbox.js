@@ -483,7 +483,8 @@
   buildPanel();
   hookForms();
   hookLogout();
-  if (userId || shell) registerWorker();
+  if (role === "relay" || shell) registerWorker();  // the offline app is the relays'
+
   window.addEventListener("online", function () { run(true); });
   window.addEventListener("offline", function () { render(); });
   core.getMeta("people").then(function (people) {

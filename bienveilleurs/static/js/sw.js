@@ -51,14 +51,23 @@ function withTimeout(promise, ms) {
   });
 }
 
-function offlineCopy(path) {
-  var shell = SHELLS[path] || (CONTACT_PAGE.test(path) ? OFFLINE_CONTACT : path);
-  return fromShell(shell).then(function (response) { return response || fromShell(OFFLINE); });
+function shellFor(path) {
+  return SHELLS[path] || (CONTACT_PAGE.test(path) ? OFFLINE_CONTACT : null);
 }
 
+function offlineCopy(path) {
+  return fromShell(shellFor(path) || path).then(function (response) {
+    return response || fromShell(OFFLINE);
+  });
+}
+
+// The relay's pages with a shell open it when the server is unreachable, slow or failing;
+// any other page waits for the network as usual and gets "hors ligne" only without it.
 function navigate(request, path) {
-  return withTimeout(fetch(request), NAVIGATION_TIMEOUT_MS).then(function (response) {
-    if (response.status >= 500) {
+  var relayPage = shellFor(path) !== null;
+  var answer = relayPage ? withTimeout(fetch(request), NAVIGATION_TIMEOUT_MS) : fetch(request);
+  return answer.then(function (response) {
+    if (relayPage && response.status >= 500) {
       return offlineCopy(path).then(function (copy) { return copy || response; });
     }
     return response;
