@@ -8,6 +8,7 @@ holiday calendar; this module only adds French messages and the Europe/Paris clo
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import opening_hours
@@ -81,10 +82,15 @@ def is_open(
     return None
 
 
+@lru_cache(maxsize=4096)
 def _parse(
     expr: str, *, coords: tuple[float, float] | None = None
 ) -> opening_hours.OpeningHours | None:
-    """Return the parsed expression for France and Paris time, or None if it is invalid."""
+    """Return the parsed expression for France and Paris time, or None if it is invalid.
+
+    Kept in a bounded cache: a directory repeats a few hundred distinct expressions, and a
+    matching call evaluates one per row returned.
+    """
     try:
         return opening_hours.OpeningHours(expr, timezone=PARIS, country="FR", coords=coords)
     except (opening_hours.ParserError, SyntaxError, ValueError, TypeError):

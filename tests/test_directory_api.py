@@ -499,3 +499,37 @@ def test_any_json_gets_a_clear_answer_never_a_500(app, db, changes):
          "radius_m": changes.get("capacity", 800)}, allow_nan=True),
         headers={**api_headers(), "Content-Type": "application/json"})
     assert relay.status_code in (201, 400, 422), relay.get_data(as_text=True)
+
+
+@pytest.mark.committed
+def test_directory_reads_run_without_a_transaction_and_writes_keep_theirs(app, committed):
+    """GET /api/v1/match runs its statements in autocommit (no BEGIN/ROLLBACK round trips);
+    the pooled connection goes back to transactions for the next request, and a view not
+    marked read-only (here GET /api/v1/me, and every POST) still runs in one."""
+    from sqlalchemy import event
+
+    from bienveilleurs.extensions import db as _db
+
+    make_user(role="coordinator", email="lecture@test.bienveilleurs.fr")
+    make_resource(lat=CENTRE["lat"], lon=CENTRE["lon"])
+    committed.commit()
+    token = accounts.issue_token("lecture@test.bienveilleurs.fr")
+    seen = []
+
+    def spy(conn, cursor, statement, parameters, context, executemany):
+        seen.append(conn.connection.driver_connection.autocommit)
+
+    event.listen(_db.engine, "before_cursor_execute", spy)
+    client = app.test_client()
+    try:
+        response = client.get("/api/v1/match", query_string=CENTRE, headers=api_headers(token))
+        assert response.status_code == 200 and len(response.get_json()["resources"]) == 1
+        assert seen and all(seen), seen
+        seen.clear()
+        assert client.get("/api/v1/me", headers=api_headers(token)).status_code == 200
+        assert seen and not any(seen), seen
+        seen.clear()
+        created = client.post("/api/v1/resources", json=resource_body(), headers=api_headers(token))
+        assert created.status_code == 201 and seen and not any(seen), seen
+    finally:
+        event.remove(_db.engine, "before_cursor_execute", spy)

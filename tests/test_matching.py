@@ -4,8 +4,9 @@ and the real statements shown to use the GiST indexes."""
 import random
 import uuid
 
+import psycopg
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from bienveilleurs.services.codes import expand_categories, thematiques
 from bienveilleurs.services.matching import MatchQuery, match_relays, match_resources
@@ -194,17 +195,22 @@ def test_explain_shows_the_gist_indexes(db):
     """))
     captured = []
 
-    def capture(conn, cursor, statement, parameters, context, executemany):
-        if "<->" in statement:
-            captured.append((statement, parameters))
+    # The service runs its statements on the session's psycopg connection (below
+    # SQLAlchemy's events): record them where they reach the driver.
+    class CapturingCursor(psycopg.Cursor):
+        def execute(self, query, params=None, **kwargs):
+            if "<->" in str(query):
+                captured.append((query, params))
+            return super().execute(query, params, **kwargs)
 
-    event.listen(connection, "before_cursor_execute", capture)
+    driver = connection.connection.driver_connection
+    driver.cursor_factory = CapturingCursor
     try:
         query = query_at(categories=expand_categories(["sante"]), limit=5)
         assert len(match_resources(query)) == 5
         assert match_relays(query, max_radius_m=MAX_RADIUS_M)
     finally:
-        event.remove(connection, "before_cursor_execute", capture)
+        driver.cursor_factory = psycopg.Cursor
     assert len(captured) == 2
     plans = []
     for statement, parameters in captured:

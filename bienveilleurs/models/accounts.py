@@ -61,9 +61,9 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = created_at()
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    territories = relationship("Territory", secondary=coordinator_territories, lazy="selectin",
+    territories = relationship("Territory", secondary=coordinator_territories, lazy="select",
                                order_by="Territory.name")
-    structures = relationship("Structure", secondary="structure_members", lazy="selectin",
+    structures = relationship("Structure", secondary="structure_members", lazy="select",
                               viewonly=True)
     relay = relationship("Relay", uselist=False, viewonly=True, lazy="select")
     tokens = relationship("ApiToken", back_populates="user", cascade="all, delete-orphan",

@@ -4,7 +4,7 @@ import logging
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock
@@ -180,11 +180,12 @@ def user_for_token(token):
     """Return the active user owning this bearer token, or None (one indexed lookup, no hashing cost)."""
     if not token or len(token) > 200:
         return None
-    row = db.session.execute(
-        select(User).join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.digest == token_digest(token), User.active.is_(True))
-    ).scalar_one_or_none()
-    return row
+    return db.session.execute(_TOKEN_OWNER, {"digest": token_digest(token)}).scalar_one_or_none()
+
+
+# Built once: every API call runs it.
+_TOKEN_OWNER = (select(User).join(ApiToken, ApiToken.user_id == User.id)
+                .where(ApiToken.digest == bindparam("digest"), User.active.is_(True)))
 
 
 def change_password(user, current_password, new_password, *, address=None, free_attempts=5,

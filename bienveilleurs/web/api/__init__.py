@@ -2,10 +2,12 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, g, request
+from flask import Blueprint, current_app, g, request
 from flask_login import current_user
+from sqlalchemy.engine import Engine
 
 from ...errors import BadRequest, Forbidden, Unauthorized
+from ...extensions import db
 
 PUBLIC_ENDPOINTS = {"api.openapi"}
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -18,6 +20,24 @@ def make_api_blueprint(name):
     return bp
 
 
+def reads_only(view):
+    """Mark a GET view whose statements only read: it runs them without a transaction.
+
+    Each statement then sees its own snapshot, which is all a directory lookup needs, and
+    the request saves the BEGIN and ROLLBACK round trips (two of the five a match call
+    made). Never for views that write, even incidentally (the access log of a file).
+    """
+    view.reads_only = True
+    return view
+
+
+def _without_transaction():
+    # Before the token lookup, the request's first statement. Tests bind the session to a
+    # connection already inside their rolled-back transaction: leave that one as it is.
+    if isinstance(db.session.get_bind(), Engine):
+        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 def _same_origin(value):
     parts = urlsplit(value)
     here = urlsplit(request.host_url)
@@ -27,6 +47,9 @@ def _same_origin(value):
 def _authenticate():
     if request.endpoint in PUBLIC_ENDPOINTS:
         return
+    if request.method == "GET" and getattr(current_app.view_functions.get(request.endpoint),
+                                           "reads_only", False):
+        _without_transaction()
     if not current_user.is_authenticated:
         if g.get("auth_error"):
             raise Unauthorized(g.auth_error)

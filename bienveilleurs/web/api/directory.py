@@ -11,7 +11,7 @@ from ...errors import BadRequest, Forbidden, NotFound, ValidationFailed
 from ...models import Role
 from ...services import directory, matching
 from ...services.codes import expand_categories
-from . import json_body, make_api_blueprint
+from . import json_body, make_api_blueprint, reads_only
 
 bp = make_api_blueprint("api_directory")
 
@@ -104,12 +104,14 @@ def create_resource():
 
 
 @bp.get("/resources/<resource_id>")
+@reads_only
 def get_resource(resource_id):
     resource = directory.get_resource(resource_id, include_inactive=current_user.role in MANAGERS)
     return jsonify(resource_json(resource))
 
 
 @bp.get("/resources")
+@reads_only
 def resources_geojson():
     """Active resources in a box, as an RFC 7946 FeatureCollection (lon, lat)."""
     raw = request.args.get("bbox")
@@ -163,6 +165,7 @@ def get_relay(relay_id):
 
 
 @bp.get("/match")
+@reads_only
 def match():
     query = matching.parse_match_query(request.args, area=_area())
     result = matching.match(query, include_relays=current_user.role in MANAGERS,
