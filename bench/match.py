@@ -164,10 +164,20 @@ def in_app(db_url, queries):
 
         captured = []
 
-        def capture(conn, cursor, statement, parameters, context, executemany):
-            captured.append((statement, parameters))
+        class CapturingCursor(psycopg.Cursor):
+            """Record what reaches the driver: the matching service runs its statements on
+            the session's psycopg connection, below SQLAlchemy's execution events."""
 
-        event.listen(db.engine, "before_cursor_execute", capture)
+            def execute(self, query, params=None, **kwargs):
+                if re.search(r"\bFROM (relays|resources)\b", str(query)):
+                    captured.append((query, params))
+                return super().execute(query, params, **kwargs)
+
+        def install(dbapi_connection, connection_record):
+            dbapi_connection.cursor_factory = CapturingCursor
+
+        db.engine.dispose()
+        event.listen(db.engine, "connect", install)
         raw = db.engine.raw_connection()
         mogrifier = ClientCursor(raw.driver_connection)
         scripts, answers, templates = [], [], {}
@@ -194,7 +204,7 @@ def in_app(db_url, queries):
                     if key not in templates:
                         templates[key] = template(statement, params, query)
         finally:
-            event.remove(db.engine, "before_cursor_execute", capture)
+            event.remove(db.engine, "connect", install)
             raw.close()
         db.session.remove()
         db.engine.dispose()
@@ -279,7 +289,12 @@ class Server:
         gunicorn = str(Path(sys.executable).parent / "gunicorn")
         self.proc = subprocess.Popen(
             [gunicorn, "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
-             "--threads", str(threads), "--worker-class", "gthread", *extra, app_spec],
+             "--threads", str(threads), "--worker-class", "gthread",
+             # One request per connection, as from a reverse proxy without upstream
+             # keep-alive: wrk's 8 kept-alive connections would otherwise be shared out once
+             # between the workers (7 + 1 as often as 4 + 4), and the figures of either
+             # server swung by half from one run to the next.
+             "--keep-alive", "0", *extra, app_spec],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         self.url = f"http://127.0.0.1:{self.port}"
 
@@ -504,7 +519,8 @@ def machine_note():
 def report(all_results, args, versions):
     say("\n" + "=" * 100)
     say(f"Matching benchmark — {machine_note()}; {versions}")
-    say(f"gunicorn --workers {args.workers} --threads {args.threads} (gthread) for (b) and (c); "
+    say(f"gunicorn --workers {args.workers} --threads {args.threads} (gthread) --keep-alive 0 "
+        "for (b) and (c); "
         f"wrk -t1, {args.duration} s per run after {args.warmup} s warm-up, median of {args.rounds} "
         f"round(s); {args.points} query points, limit 5; client, servers and PostgreSQL share the cores.")
     lines = ["| size | arm | conns | req/s | p50 ms | p95 ms | p99 ms |",
