@@ -227,6 +227,14 @@ def phone(browser, live_server, committed):
     context.close()
 
 
+def open_menu(page):
+    """On a phone, press the header's « Menu » button, as a user would, to reach the navigation
+    and the account block (templates/base.html, static/js/nav.js)."""
+    toggle = page.get_by_role("button", name="Menu", exact=True)
+    toggle.click()
+    assert toggle.get_attribute("aria-expanded") == "true"
+
+
 def browser_login(page, email, password=TEST_PASSWORD):
     page.goto("/connexion")
     page.get_by_label("Adresse e-mail").fill(email)

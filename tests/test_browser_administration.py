@@ -8,7 +8,7 @@ from sqlalchemy import select
 from bienveilleurs.extensions import db as _db
 from bienveilleurs.models import Notification, User
 
-from .conftest import browser_login
+from .conftest import browser_login, open_menu
 from .factories import TEST_PASSWORD, make_territory, make_user
 
 pytestmark = pytest.mark.browser
@@ -51,6 +51,7 @@ def test_admin_invites_a_coordinator_who_registers_a_relay_who_logs_in_on_a_phon
     phone.get_by_role("button", name="Envoyer l'invitation").click()
     phone.wait_for_load_state()
     assert "Invitation envoyée à nadia@test.bienveilleurs.fr" in phone.locator(".flashes").inner_text()
+    open_menu(phone)
     phone.get_by_role("button", name="Se déconnecter").click()
     phone.wait_for_url("**/connexion")
 
@@ -69,6 +70,7 @@ def test_admin_invites_a_coordinator_who_registers_a_relay_who_logs_in_on_a_phon
     phone.get_by_role("button", name="Enregistrer", exact=True).click()
     phone.wait_for_load_state()
     assert "invitation a été envoyée" in phone.locator(".flashes").inner_text()
+    open_menu(phone)
     phone.get_by_role("button", name="Se déconnecter").click()
     phone.wait_for_url("**/connexion")
 
@@ -134,11 +136,13 @@ def test_admin_creates_a_structure_invites_a_social_worker_who_sees_its_referral
     phone.get_by_role("button", name="Ajouter").click()
     phone.wait_for_load_state()
     assert "Invitation envoyée à ines@test.bienveilleurs.fr" in phone.locator(".flashes").inner_text()
+    open_menu(phone)
     phone.get_by_role("button", name="Se déconnecter").click()
     phone.wait_for_url("**/connexion")
 
     set_password(phone, invitation_path(app, "ines@test.bienveilleurs.fr"), "les quais au petit matin")
     browser_login(phone, "ines@test.bienveilleurs.fr", "les quais au petit matin")
+    open_menu(phone)
     phone.get_by_role("link", name="Orientations reçues").first.click()
     phone.wait_for_load_state()
     assert "Gaston" in phone.locator("main").inner_text()

@@ -10,7 +10,7 @@ import pytest
 from bienveilleurs.extensions import db
 from geo.distance import haversine_m
 
-from .conftest import browser_login
+from .conftest import browser_login, open_menu
 from .factories import make_resource, make_structure, make_user
 from .geocoder_stub import ban_stub, geocoder_url
 
@@ -75,6 +75,7 @@ def test_social_worker_finds_resources_by_address_and_by_point(app, phone, socia
         " e => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));")
     with ban_stub({"crèche": ADDRESS}) as (url, queries), geocoder_url(app, url):
         browser_login(phone, social_worker)
+        open_menu(phone)
         phone.get_by_role("navigation", name="Navigation principale").get_by_role(
             "link", name="Ressources").click()
         phone.wait_for_selector(".leaflet-container")

@@ -4,7 +4,7 @@ import pytest
 
 from bienveilleurs.services import demo
 
-from .conftest import browser_login
+from .conftest import browser_login, open_menu
 
 pytestmark = pytest.mark.browser
 
@@ -19,6 +19,7 @@ def demo_data(app, committed):
 def test_demo_account_logs_in_and_out(phone, demo_data, email, role, password):
     browser_login(phone, email, password)
     assert phone.get_by_role("heading", level=1).inner_text().startswith("Bonjour")
+    open_menu(phone)
     assert phone.get_by_role("navigation", name="Navigation principale").is_visible()
     # Usable at phone width: nothing wider than the viewport.
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390

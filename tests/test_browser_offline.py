@@ -20,7 +20,7 @@ from bienveilleurs.extensions import db
 from bienveilleurs.models import Contact, Referral, User
 from bienveilleurs.services import referrals as service
 
-from .conftest import browser_login
+from .conftest import browser_login, open_menu
 from .factories import TEST_PASSWORD, make_relay, make_user
 
 pytestmark = pytest.mark.browser
@@ -244,6 +244,7 @@ def test_logging_out_warns_about_unsent_items_then_forgets_everything(phone, rel
 
     dialogs = []
     phone.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    open_menu(phone)
     phone.get_by_role("button", name="Se déconnecter").click()
     phone.wait_for_timeout(300)
     assert "1 envoi(s) n'ont pas encore été faits" in dialogs[0]

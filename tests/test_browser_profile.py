@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from bienveilleurs.models import Relay
 
-from .conftest import browser_login
+from .conftest import browser_login, open_menu
 from .factories import make_relay, make_user
 
 pytestmark = pytest.mark.browser
@@ -17,6 +17,7 @@ def test_relay_sets_availability_on_the_phone(app, phone, committed):
         relay_id = make_relay(user=account, radius_m=600, availability="Sa 10:00-12:00").id
         committed.commit()
     browser_login(phone, "voisin@test.bienveilleurs.fr")
+    open_menu(phone)
     phone.get_by_role("navigation", name="Navigation principale").get_by_role(
         "link", name="Mes disponibilités").click()
     assert phone.get_by_role("heading", level=1).inner_text() == "Mes disponibilités"

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bienveilleurs.extensions import db
 from bienveilleurs.models import Referral
 
-from .conftest import browser_login
+from .conftest import browser_login, open_menu
 from .factories import make_relay, make_resource, make_structure, make_user
 
 pytestmark = pytest.mark.browser
@@ -39,6 +39,7 @@ def people(committed):
 
 
 def sign_out(page):
+    open_menu(page)
     page.get_by_role("button", name="Se déconnecter").click()
     page.wait_for_url("**/connexion")
 
@@ -58,6 +59,7 @@ def test_a_referral_from_report_to_closure_on_a_phone(phone, people):
 
     # The relay reports a person, typing the coordinates.
     browser_login(phone, people["relay"])
+    open_menu(phone)
     phone.get_by_role("link", name="Signaler une personne").first.click()
     phone.get_by_label("Prénom", exact=True).fill("Mireille")
     phone.get_by_label("Besoin principal").select_option(CATEGORY)
@@ -77,6 +79,7 @@ def test_a_referral_from_report_to_closure_on_a_phone(phone, people):
 
     # The coordinator sees the person in the inbox, with the relay proposed, and assigns.
     browser_login(phone, people["coordinator"])
+    open_menu(phone)
     phone.get_by_role("link", name="À attribuer").first.click()
     card = phone.locator(".person-card", has_text="Mireille")
     assert "Rémi Relais" in card.inner_text()
@@ -87,6 +90,7 @@ def test_a_referral_from_report_to_closure_on_a_phone(phone, people):
 
     # The relay logs a contact, then orients the person to a proposed resource.
     browser_login(phone, people["relay"])
+    open_menu(phone)
     phone.get_by_role("link", name="Mes personnes").first.click()
     phone.get_by_role("link", name="Noter un contact avec Mireille").click()
     phone.get_by_label("Visite").check()
@@ -112,6 +116,7 @@ def test_a_referral_from_report_to_closure_on_a_phone(phone, people):
 
     # The social worker accepts, then closes with an outcome.
     browser_login(phone, people["social"])
+    open_menu(phone)
     phone.get_by_role("link", name="Orientations reçues").first.click()
     phone.get_by_role("link", name="Mireille").click()
     assert "Rémi Relais" in phone.locator("main").inner_text()

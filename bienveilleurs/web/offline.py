@@ -28,6 +28,7 @@ STATIC_PRECACHE = (
     "css/app.css",
     "js/outbox-core.js",
     "js/outbox.js",
+    "js/nav.js",
     "js/map.js",
     "icons/icon.svg",
     "icons/icon-192.png",
