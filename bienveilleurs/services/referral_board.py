@@ -27,6 +27,7 @@ REASON_LABELS = {
     **lifecycle.SEND_BACK_REASONS,
     lifecycle.CONTACT_REASON: "Contact réussi noté par le bienveilleur",
     "opposition": "Opposition de la personne",
+    lifecycle.CORRECTION_REASON: "Correction des informations",
 }
 
 
@@ -52,6 +53,7 @@ class TimelineRow:
     outcome: str | None
     relay_name: str | None
     resource_name: str | None
+    correction: bool = False  # a correction of the details (its note names the fields)
 
 
 def _names(model, column, ids):
@@ -88,7 +90,9 @@ def timeline(user, referral):
             note_professional=bool(note and event.note_professional),
             outcome=OUTCOME_LABELS.get(event.outcome) if event.outcome else None,
             relay_name=relays.get(event.relay_id) if show_relay else None,
-            resource_name=resources.get(event.resource_id) if show_resource else None))
+            resource_name=resources.get(event.resource_id) if show_resource else None,
+            correction=(event.reason == lifecycle.CORRECTION_REASON
+                        and event.from_status == event.to_status)))
     return rows
 
 
@@ -103,7 +107,7 @@ class Return:
 
 def last_return(user, referral):
     """Return the last move of a sent-back referral as `user` may read it (or None)."""
-    events = referral.events
+    events = [e for e in referral.events if e.reason != lifecycle.CORRECTION_REASON]
     if not events:
         return None
     event = events[-1]

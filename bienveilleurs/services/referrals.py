@@ -761,13 +761,41 @@ def close_for_opposition(actor, referral, *, now=None):
 
 # --- report -------------------------------------------------------------------------------
 
-def _parse_resident(data, area):
-    if not isinstance(data, dict):
-        raise _bad_type("resident", "un objet")
+def _parse_name(data):
+    """The person's first name and pseudonym (one at least): for a report and a correction."""
     first_name = _text(data.get("first_name"), "resident.first_name", NAME_MAX)
     pseudonym = _text(data.get("pseudonym"), "resident.pseudonym", NAME_MAX)
     if first_name is None and pseudonym is None:
         raise _missing("resident.first_name", "Indiquez un prénom ou un pseudonyme.")
+    return {"first_name": first_name, "pseudonym": pseudonym}
+
+
+def _parse_details(data):
+    """The person's languages, audiences, phone and newcomer flag: for a report and a correction."""
+    languages = matching.parse_languages(_string_list(data.get("languages"), "resident.languages"),
+                                         field="resident.languages")
+    audiences = check_audiences(_string_list(data.get("audiences"), "resident.audiences"),
+                                field="resident.audiences")
+    phone = _text(data.get("phone"), "resident.phone", PHONE_MAX)
+    if phone is not None and not _PHONE.fullmatch(phone):
+        raise ValidationFailed.field("resident.phone", "Numéro de téléphone invalide.")
+    return {"languages": sorted(set(languages)), "audiences": sorted(set(audiences)),
+            "phone": phone, "newcomer": _flag(data.get("newcomer"), "resident.newcomer")}
+
+
+def _parse_category(category):
+    """The need: one data·inclusion thematique code (a report and a correction)."""
+    if category is None or (isinstance(category, str) and not category.strip()):
+        raise _missing("category", "Indiquez le besoin (category).")
+    if not isinstance(category, str):
+        raise _bad_type("category", "un code de thématique (chaîne)")
+    return check_categories([category.strip()], field="category")[0]
+
+
+def _parse_resident(data, area):
+    if not isinstance(data, dict):
+        raise _bad_type("resident", "un objet")
+    names = _parse_name(data)
     lat, lon = data.get("lat"), data.get("lon")
     for name, value in (("resident.lat", lat), ("resident.lon", lon)):
         if value is None or (isinstance(value, str) and not value.strip()):
@@ -780,19 +808,7 @@ def _parse_resident(data, area):
     except GeoError as exc:
         raise ValidationFailed(exc.message, details=[{"field": exc.field or "resident.lat,resident.lon",
                                                        "message": exc.message}]) from None
-    languages = matching.parse_languages(_string_list(data.get("languages"), "resident.languages"),
-                                         field="resident.languages")
-    audiences = check_audiences(_string_list(data.get("audiences"), "resident.audiences"),
-                                field="resident.audiences")
-    phone = _text(data.get("phone"), "resident.phone", PHONE_MAX)
-    if phone is not None and not _PHONE.fullmatch(phone):
-        raise ValidationFailed.field("resident.phone", "Numéro de téléphone invalide.")
-    return {
-        "first_name": first_name, "pseudonym": pseudonym,
-        "lat": _round(lat_value), "lon": _round(lon_value),
-        "languages": sorted(set(languages)), "audiences": sorted(set(audiences)),
-        "phone": phone, "newcomer": _flag(data.get("newcomer"), "resident.newcomer"),
-    }
+    return {**names, "lat": _round(lat_value), "lon": _round(lon_value), **_parse_details(data)}
 
 
 def _parse_report(payload, area):
@@ -811,12 +827,7 @@ def _parse_report(payload, area):
                          details=[{"field": "resident", "message": "resident_id ou resident, pas les deux."}])
     if resident_id is None and resident is None:
         raise _missing("resident", "Indiquez la personne (resident) ou son identifiant (resident_id).")
-    category = payload.get("category")
-    if category is None or (isinstance(category, str) and not category.strip()):
-        raise _missing("category", "Indiquez le besoin (category).")
-    if not isinstance(category, str):
-        raise _bad_type("category", "un code de thématique (chaîne)")
-    category = check_categories([category.strip()], field="category")[0]
+    category = _parse_category(payload.get("category"))
     normalised = {
         "resident_id": str(resident_id) if resident_id else None,
         "resident": _parse_resident(resident, area) if resident is not None else None,
@@ -908,6 +919,129 @@ def report(actor, payload):
     return referral, True
 
 
+# --- correction of the details -----------------------------------------------------------
+
+# The reason code of a correction event (its note lists the corrected fields, in French).
+CORRECTION_REASON = "correction"
+# What a correction may change, with the French name the timeline shows (never the values:
+# the timeline is read by people who must not see a phone number). Not the position (the
+# privacy grid and the territories depend on it) and not the status (the lifecycle does).
+CORRECTABLE_FIELDS = {
+    "first_name": "prénom",
+    "pseudonym": "pseudonyme",
+    "phone": "téléphone",
+    "languages": "langues",
+    "audiences": "publics",
+    "newcomer": "arrivée récente",
+    "category": "besoin",
+}
+_PERSON_FIELDS = ("first_name", "pseudonym", "phone", "languages", "audiences", "newcomer")
+
+
+def may_correct(user, referral):
+    """Tell whether `user` may correct the details of a referral already known to be in scope.
+
+    Coordinators (their scope) and the relay it is assigned to, while it is open and the
+    person not erased. Admins never see the content of referrals (DESIGN), so never.
+    """
+    if referral.status == "closed" or referral.resident is None \
+            or referral.resident.erased_at is not None:
+        return False
+    return user.role == Role.COORDINATOR.value or _is_assigned_relay(user, referral)
+
+
+def _current_details(resident, referral):
+    return {"first_name": resident.first_name, "pseudonym": resident.pseudonym,
+            "phone": resident.phone, "languages": sorted(set(resident.languages or [])),
+            "audiences": sorted(set(resident.audiences or [])), "newcomer": bool(resident.newcomer),
+            "category": referral.category}
+
+
+def _parse_correction(data, current):
+    """Validate a correction as a report is validated; keys left out keep their value."""
+    if not isinstance(data, dict):
+        raise BadRequest("Le corps de la requête doit être un objet JSON.")
+    unknown = sorted(set(data) - {"resident", "category"})
+    if unknown:
+        raise BadRequest("Champ(s) qui ne se corrigent pas : " + ", ".join(unknown) + ".",
+                         details=[{"field": name, "message": "Ce champ ne se corrige pas."}
+                                  for name in unknown])
+    person = data.get("resident", {})
+    if person is None:
+        person = {}
+    if not isinstance(person, dict):
+        raise _bad_type("resident", "un objet")
+    for name in ("lat", "lon"):
+        if name in person:
+            raise ValidationFailed.field(
+                f"resident.{name}", "La position de la personne ne se corrige pas : elle décide "
+                "du territoire et de la position approchée. Signalez à nouveau si elle a changé.")
+    unknown = sorted(set(person) - set(_PERSON_FIELDS))
+    if unknown:
+        raise BadRequest("Champ(s) qui ne se corrigent pas : " +
+                         ", ".join(f"resident.{n}" for n in unknown) + ".",
+                         details=[{"field": f"resident.{n}",
+                                   "message": "Ce champ ne se corrige pas."} for n in unknown])
+    merged = {name: current[name] for name in _PERSON_FIELDS}
+    merged.update(person)
+    new = {**_parse_name(merged), **_parse_details(merged)}
+    new["category"] = (_parse_category(data["category"]) if "category" in data
+                       else current["category"])
+    return new
+
+
+@_transaction
+def correct_details(user, referral_id, data, version=None):
+    """Correct the details of a reported person and their need; return the list of fields changed.
+
+    `data`: {"resident": {first_name, pseudonym, phone, languages, audiences, newcomer},
+    "category"} — any subset; a key left out keeps its value; every value is validated
+    as a report validates it (same functions, same messages). The position (resident.lat /
+    resident.lon) is refused (422); other keys, 400. The person is shared by all their
+    referrals: their details change for each. Errors: NotFound (out of scope), Forbidden
+    (in scope but neither coordinator nor the assigned relay), ResidentErased (410),
+    InvalidTransition (closed: reopen first), StaleVersion (409), ValidationFailed (422).
+    When something changed: the rows, the referral's version and one event (reason
+    "correction", a note naming the corrected fields, never their values). Nothing
+    changed → nothing written, no event.
+    """
+    version = _version(version)
+    referral = _lock_referral(user, referral_id)
+    _refuse_erased(referral)
+    if user.role != Role.COORDINATOR.value and not _is_assigned_relay(user, referral):
+        raise Forbidden("Seuls la coordination et le bienveilleur qui accompagne la personne "
+                        "corrigent ses informations.")
+    if referral.status == "closed":
+        raise InvalidTransition("Cette orientation est clôturée : rouvrez-la avant de corriger "
+                                "les informations.")
+    if version is not None and version != referral.version:
+        raise StaleVersion(details=[{"field": "version",
+                                     "message": f"La version actuelle est {referral.version}."}])
+    resident = db.session.scalar(select(Resident).where(Resident.id == referral.resident_id)
+                                 .with_for_update().execution_options(populate_existing=True))
+    current = _current_details(resident, referral)
+    new = _parse_correction(data, current)
+    changed = [name for name in CORRECTABLE_FIELDS if new[name] != current[name]]
+    if not changed:
+        db.session.commit()  # nothing to write: end the transaction, release the locks
+        return []
+    now = clock.now()
+    for name in changed:
+        if name == "category":
+            referral.category = new[name]
+        else:
+            setattr(resident, name, new[name])
+    referral.updated_at = now  # the referral's version moves even when only the person changed
+    note = ("Informations corrigées : " +
+            ", ".join(CORRECTABLE_FIELDS[name] for name in changed) + ".")
+    db.session.add(ReferralEvent(referral_id=referral.id, at=now, actor_id=user.id,
+                                 actor_role=user.role, from_status=referral.status,
+                                 to_status=referral.status, reason=CORRECTION_REASON, note=note))
+    db.session.flush()  # bumps the version (version_id_col)
+    db.session.commit()
+    return changed
+
+
 # --- contacts -----------------------------------------------------------------------------
 
 def assignment_periods(referral):
@@ -917,6 +1051,8 @@ def assignment_periods(referral):
     events = db.session.scalars(select(ReferralEvent).where(ReferralEvent.referral_id == referral.id)
                                 .order_by(ReferralEvent.id)).all()
     for event in events:
+        if event.reason == CORRECTION_REASON and event.from_status == event.to_status:
+            continue  # a correction of the details moves nothing
         if event.to_status == "assigned" or event.to_status in ("reported", "closed"):
             if current is not None:
                 periods.append((current[0], current[1], event.at))
@@ -1051,7 +1187,9 @@ class InboxItem:
 
 def coordinator_inbox(user):
     """Return what waits for a coordinator: referrals to assign, and those sent back."""
-    last_from = (select(ReferralEvent.from_status).where(ReferralEvent.referral_id == Referral.id)
+    last_from = (select(ReferralEvent.from_status).where(
+                     ReferralEvent.referral_id == Referral.id,
+                     ReferralEvent.reason.is_distinct_from(CORRECTION_REASON))  # not a move
                  .order_by(ReferralEvent.id.desc()).limit(1).correlate(Referral).scalar_subquery())
     sent_back = and_(Referral.status == "contacted", last_from == "referred")
     rows = db.session.scalars(scoped_referrals(user).where(
@@ -1177,14 +1315,15 @@ def referral_matches(user, referral_id, *, audiences=(), languages=(), open_now=
 
 
 __all__ = [
-    "ACTIVE_STATUSES", "AvailableMove", "InboxItem", "MOVES", "MOVE_LABELS", "Move", "NEXT_STEPS",
-    "SEND_BACK_REASONS", "STALE_LABELS", "SYSTEM_ACTOR", "StaleReferral", "TRANSITIONS",
-    "actor_capacities", "assignment_periods", "available_moves", "close_for_opposition",
-    "coordinator_inbox", "declined_resource_ids", "event_note", "expire_referrals", "get_referral",
-    "log_contact", "next_best_resources", "referral_matches", "relay_referrals", "report",
-    "reported_by", "resident_position", "scoped_referrals", "scoped_residents", "stale_referrals",
-    "stale_thresholds", "transition", "visibility", "visible_contacts", "visible_events",
-    "was_assigned",
+    "ACTIVE_STATUSES", "AvailableMove", "CORRECTABLE_FIELDS", "CORRECTION_REASON",
+    "InboxItem", "MOVES", "MOVE_LABELS", "Move", "NEXT_STEPS", "SEND_BACK_REASONS",
+    "STALE_LABELS", "SYSTEM_ACTOR", "StaleReferral", "TRANSITIONS", "actor_capacities",
+    "assignment_periods", "available_moves", "close_for_opposition", "coordinator_inbox",
+    "correct_details", "declined_resource_ids", "event_note", "expire_referrals",
+    "get_referral", "log_contact", "may_correct", "next_best_resources", "referral_matches",
+    "relay_referrals", "report", "reported_by", "resident_position", "scoped_referrals",
+    "scoped_residents", "stale_referrals", "stale_thresholds", "transition", "visibility",
+    "visible_contacts", "visible_events", "was_assigned",
 ]
 
 

@@ -93,7 +93,8 @@ def page_blueprints():
     from .structure import bp as structure
     from .booklets import bp as booklets
     from .offline import bp as offline
-    return [booklets, imports, account, auth, privacy, main, directory, preferences, notifications_admin, manage, network, profile,
+    from .referral_corrections import bp as referral_corrections
+    return [referral_corrections, booklets, imports, account, auth, privacy, main, directory, preferences, notifications_admin, manage, network, profile,
             admin, coverage, invitations, tokens, relays_admin, structure_members,
             relay, coordination, structure, structure_merge, offline]
 

@@ -140,6 +140,9 @@ def render_referral(blueprint, referral_id, *, posted=None, summary=None, status
         button_labels=RELAY_BUTTON_LABELS if user.role == Role.RELAY.value else BUTTON_LABELS,
         is_coordinator=user.role == Role.COORDINATOR.value,
         resource=referral.resource if view != "status_only" else None,
+        correct_link=(url_for("referral_corrections.correct", referral_id=referral.id)
+                      if "referral_corrections.correct" in views
+                      and service.may_correct(user, referral) else None),
     ), status
 
 
