@@ -8,19 +8,15 @@ fields. The position is not on the form: it does not change here.
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, SelectField, StringField
-from wtforms.validators import Length
+from wtforms import HiddenField
 
 from ..errors import DomainError, Forbidden, NotFound, ResidentErased, StaleVersion
 from ..extensions import db
 from ..models import Referral, Role
-from ..services import matching
 from ..services import referrals as service
 from ..services.codes import publics
 from .common import roles_required
-from .directory_forms import CheckboxesField
-from .referral_forms import REPORT_FIELDS, category_choices, version_value
+from .referral_forms import REPORT_FIELDS, PersonDetailsForm, version_value
 from .referral_pages import error_into
 
 bp = Blueprint("referral_corrections", __name__)
@@ -34,25 +30,8 @@ STALE_MESSAGE = ("Ces informations ont été modifiées entre-temps par quelqu'u
                  "enregistrez à nouveau.")
 
 
-class CorrectionForm(FlaskForm):
+class CorrectionForm(PersonDetailsForm):
     version = HiddenField()
-    first_name = StringField("Prénom", validators=[Length(max=80)],
-                             render_kw={"autocomplete": "off", "autocapitalize": "words"})
-    pseudonym = StringField("Ou un pseudonyme", validators=[Length(max=80)],
-                            render_kw={"autocomplete": "off"})
-    category = SelectField("Besoin principal", choices=[], validate_choice=False)
-    languages = StringField("Langues parlées (codes à deux lettres, séparés par des virgules)",
-                            validators=[Length(max=100)],
-                            render_kw={"autocomplete": "off", "autocapitalize": "none",
-                                       "spellcheck": "false"})
-    phone = StringField("Téléphone de la personne (facultatif)", validators=[Length(max=40)],
-                        render_kw={"type": "tel", "autocomplete": "off"})
-    audiences = CheckboxesField("Publics", choices=[])
-    newcomer = BooleanField("Arrivée récemment dans le quartier")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.category.choices = category_choices()
 
     def fill(self, referral):
         """Prefill with what is stored (on a GET)."""
@@ -68,16 +47,7 @@ class CorrectionForm(FlaskForm):
 
     def payload(self):
         """The `data` of services.referrals.correct_details for these values."""
-        return {
-            "resident": {
-                "first_name": self.first_name.data, "pseudonym": self.pseudonym.data,
-                "languages": matching.split_list(self.languages.data),
-                "phone": self.phone.data,
-                "audiences": list(self.audiences.data or []),
-                "newcomer": bool(self.newcomer.data),
-            },
-            "category": self.category.data or None,
-        }
+        return {"resident": self.person_payload(), "category": self.category.data or None}
 
 
 def _referral_page(referral_id):

@@ -41,15 +41,13 @@ def category_choices():
     return choices
 
 
-class ReportForm(FlaskForm):
-    id = HiddenField()  # filled by the phone's outbox (client UUID); empty without JavaScript
+class PersonDetailsForm(FlaskForm):
+    """The person and the need, as reported and as corrected later (same fields, same names)."""
     first_name = StringField("Prénom", validators=[Length(max=80)],
                              render_kw={"autocomplete": "off", "autocapitalize": "words"})
     pseudonym = StringField("Ou un pseudonyme", validators=[Length(max=80)],
                             render_kw={"autocomplete": "off"})
     category = SelectField("Besoin principal", choices=[], validate_choice=False)
-    lat = StringField("Latitude", render_kw=DECIMAL)
-    lon = StringField("Longitude", render_kw=DECIMAL)
     languages = StringField("Langues parlées (codes à deux lettres, séparés par des virgules)",
                             validators=[Length(max=100)],
                             render_kw={"autocomplete": "off", "autocapitalize": "none",
@@ -58,13 +56,29 @@ class ReportForm(FlaskForm):
                         render_kw={"type": "tel", "autocomplete": "off"})
     audiences = CheckboxesField("Publics", choices=[])
     newcomer = BooleanField("Arrivée récemment dans le quartier")
-    note = TextAreaField("Ce que vous avez remarqué (facultatif)", validators=[Length(max=2000)])
-    consent = BooleanField("La personne a été informée et ne s'oppose pas à l'enregistrement "
-                           "de ses données (obligatoire)", render_kw={"required": True})
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.category.choices = category_choices()
+
+    def person_payload(self):
+        """The person's fields with the API's names (the `resident` object, less the point)."""
+        return {
+            "first_name": self.first_name.data, "pseudonym": self.pseudonym.data,
+            "languages": matching.split_list(self.languages.data),
+            "phone": self.phone.data,
+            "audiences": list(self.audiences.data or []),
+            "newcomer": bool(self.newcomer.data),
+        }
+
+
+class ReportForm(PersonDetailsForm):
+    id = HiddenField()  # filled by the phone's outbox (client UUID); empty without JavaScript
+    lat = StringField("Latitude", render_kw=DECIMAL)
+    lon = StringField("Longitude", render_kw=DECIMAL)
+    note = TextAreaField("Ce que vous avez remarqué (facultatif)", validators=[Length(max=2000)])
+    consent = BooleanField("La personne a été informée et ne s'oppose pas à l'enregistrement "
+                           "de ses données (obligatoire)", render_kw={"required": True})
 
     def validate(self, extra_validators=None):
         """Say at once every field left empty (the service checks the values themselves)."""
@@ -82,14 +96,7 @@ class ReportForm(FlaskForm):
         client_id = (self.id.data or "").strip() or None
         return {
             "id": client_id,
-            "resident": {
-                "first_name": self.first_name.data, "pseudonym": self.pseudonym.data,
-                "lat": self.lat.data, "lon": self.lon.data,
-                "languages": matching.split_list(self.languages.data),
-                "phone": self.phone.data,
-                "audiences": list(self.audiences.data or []),
-                "newcomer": bool(self.newcomer.data),
-            },
+            "resident": {**self.person_payload(), "lat": self.lat.data, "lon": self.lon.data},
             "category": self.category.data or None,
             "note": self.note.data,
             "consent": bool(self.consent.data),
