@@ -6,6 +6,7 @@ sorted by distance; no console error and no Content-Security-Policy violation.
 """
 
 import pytest
+from playwright.sync_api import expect
 
 from bienveilleurs.extensions import db
 from geo.distance import haversine_m
@@ -113,7 +114,9 @@ def test_social_worker_finds_resources_by_address_and_by_point(app, phone, socia
     phone.context.grant_permissions(["geolocation"])
     phone.context.set_geolocation({"latitude": 49.5049, "longitude": 0.1301})
     phone.get_by_role("button", name="Utiliser ma position").click()
-    phone.wait_for_function("document.getElementById('lat').value === '49.504900'")
+    # A locator assertion waits without evaluating a string in the page: the page's CSP
+    # forbids eval, which made a polled string predicate fail when the position came late.
+    expect(phone.locator("#lat")).to_have_value("49.504900")
     assert phone.input_value("#lon") == "0.130100"
     phone.get_by_role("button", name="Rechercher autour du point choisi").click()
     phone.wait_for_load_state()
