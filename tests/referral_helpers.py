@@ -1,13 +1,15 @@
 """Shared set-up for the referral tests: a small world of accounts, relays and resources."""
 
+import threading
 import uuid
 from dataclasses import dataclass
 
 from bienveilleurs.extensions import db
-from bienveilleurs.models import Referral, ReferralEvent, Relay
+from bienveilleurs.models import Referral, ReferralEvent, Relay, User
 from bienveilleurs.services import referrals as service
 from sqlalchemy import func, select
 
+from .conftest import sign_in
 from .factories import make_relay, make_resource, make_structure, make_user
 
 # Le Havre centre; every point below is inside the default SERVICE_AREA.
@@ -110,3 +112,32 @@ def snapshot(referral_id):
 
 def random_id():
     return str(uuid.uuid4())
+
+
+def race(app, user_id, calls):
+    """Run `calls` (functions of a client signed in as `user_id`) at once, one thread each.
+
+    Each thread has its own test client, so each request gets its own application context
+    and database session, as in production. Returns what each call returned, or the repr
+    of what it raised (a crash must show as a failure, not hang).
+    """
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(index, call):
+        client = app.test_client()
+        with app.app_context():
+            sign_in(client, db.session.get(User, user_id))
+            db.session.remove()
+        barrier.wait()
+        try:
+            results[index] = call(client)
+        except Exception as exc:  # noqa: BLE001
+            results[index] = repr(exc)
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return results

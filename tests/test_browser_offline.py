@@ -90,12 +90,17 @@ def report_offline(page, name):
     page.get_by_role("button", name="Enregistrer le signalement").click()
 
 
-def go_offline_and_write(page, world):
-    """Offline: three contacts about Mireille and one new person, kept across a reload."""
+def log_in_then_go_offline(page, world):
+    """Log the relay in, let the phone keep its offline copy, then cut the network."""
     browser_login(page, world["relay"])
     page.goto("/mes-personnes")
     wait_offline_ready(page)
     page.context.set_offline(True)
+
+
+def go_offline_and_write(page, world):
+    """Offline: three contacts about Mireille and one new person, kept across a reload."""
+    log_in_then_go_offline(page, world)
 
     page.get_by_role("link", name="Noter un contact avec Mireille").click()
     expect(page.locator("h1")).to_contain_text("avec Mireille")
@@ -202,10 +207,7 @@ def test_a_session_expired_offline_asks_to_log_in_then_sends(phone, relay_world)
 
 
 def test_a_person_reported_offline_gets_the_contact_after_the_report(phone, relay_world):
-    browser_login(phone, relay_world["relay"])
-    phone.goto("/mes-personnes")
-    wait_offline_ready(phone)
-    phone.context.set_offline(True)
+    log_in_then_go_offline(phone, relay_world)
     phone.goto("/signaler")
     report_offline(phone, "Gaston")
     wait_pending(phone, 1)
@@ -229,10 +231,7 @@ def test_a_person_reported_offline_gets_the_contact_after_the_report(phone, rela
 
 
 def test_logging_out_warns_about_unsent_items_then_forgets_everything(phone, relay_world):
-    browser_login(phone, relay_world["relay"])
-    phone.goto("/mes-personnes")
-    wait_offline_ready(phone)
-    phone.context.set_offline(True)
+    log_in_then_go_offline(phone, relay_world)
     phone.goto("/signaler")
     report_offline(phone, "Gaston")
     wait_pending(phone, 1)
@@ -312,10 +311,7 @@ def test_relay_pages_weigh_under_150_kb_of_javascript_and_css(browser, live_serv
 
 
 def test_what_retrying_cannot_fix_is_shown_to_correct_and_not_retried(phone, relay_world):
-    browser_login(phone, relay_world["relay"])
-    phone.goto("/mes-personnes")
-    wait_offline_ready(phone)
-    phone.context.set_offline(True)
+    log_in_then_go_offline(phone, relay_world)
     phone.get_by_role("link", name="Noter un contact avec Mireille").click()
     log_contact_offline(phone, "Passage du soir")
     phone.goto("/signaler")
@@ -348,10 +344,7 @@ def test_a_shared_phone_never_sends_one_accounts_items_as_another(phone, relay_w
     other = make_user(role="relay", display_name="Béa Bienveilleuse")
     make_relay(user=other, lat=LAT - 0.001, radius_m=2000)
     db.session.commit()
-    browser_login(phone, relay_world["relay"])
-    phone.goto("/mes-personnes")
-    wait_offline_ready(phone)
-    phone.context.set_offline(True)
+    log_in_then_go_offline(phone, relay_world)
     phone.get_by_role("link", name="Noter un contact avec Mireille").click()
     log_contact_offline(phone, "Note de Rémi")
     wait_pending(phone, 1)

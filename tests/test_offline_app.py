@@ -10,7 +10,6 @@ person reported offline (report → taking the person on → contact dated befor
 import json
 import re
 import struct
-import threading
 import uuid
 from collections import Counter
 from datetime import timedelta
@@ -20,12 +19,13 @@ from sqlalchemy import func, select
 
 from bienveilleurs import clock
 from bienveilleurs.extensions import db
-from bienveilleurs.models import Contact, Referral, Resident, User
+from bienveilleurs.models import Contact, Referral, Resident
 from bienveilleurs.web import offline
 
-from .conftest import api_headers, sign_in
+from .conftest import api_headers
 from .factories import make_relay, make_user
-from .referral_helpers import CATEGORY, LAT, LON, bring_to, make_world, new_referral, report_payload
+from .referral_helpers import (CATEGORY, LAT, LON, bring_to, make_world, new_referral, race,
+                              report_payload)
 
 SHELLS = ("/hors-ligne", "/hors-ligne/mes-personnes", "/hors-ligne/contact", "/hors-ligne/signaler")
 
@@ -215,30 +215,6 @@ def test_a_contact_uuid_is_never_reused_elsewhere(world, client_as):
     assert db.session.scalar(select(func.count()).select_from(Contact)) == 1
 
 
-def _race(app, user_id, calls):
-    """Run `calls` (functions of a signed-in client) at once, one thread each."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        client = app.test_client()
-        with app.app_context():
-            sign_in(client, db.session.get(User, user_id))
-            db.session.remove()
-        barrier.wait()
-        try:
-            results[index] = call(client).status_code
-        except Exception as exc:  # noqa: BLE001 - a crash must show as a failure, not hang
-            results[index] = repr(exc)
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
-
-
 @pytest.mark.committed
 def test_two_senders_replaying_one_outbox_at_once_record_everything_once(app, committed):
     """The page and the service worker (or two tabs) may send the same items together."""
@@ -258,9 +234,9 @@ def test_two_senders_replaying_one_outbox_at_once_record_everything_once(app, co
         statuses = [_post(client, f"/api/v1/referrals/{assigned_id}/contacts", c).status_code
                     for c in contacts]
         statuses.append(_post(client, "/api/v1/referrals", reported).status_code)
-        return type("R", (), {"status_code": tuple(statuses)})
+        return tuple(statuses)
 
-    results = _race(app, relay_user_id, [outbox] * 5)
+    results = race(app, relay_user_id, [outbox] * 5)
     assert all(isinstance(r, tuple) for r in results), results
     # For each item, exactly one sender created it and the others got the same record back.
     for index in range(4):

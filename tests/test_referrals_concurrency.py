@@ -4,7 +4,6 @@ Each thread sends real HTTP requests through its own test client (each request h
 application context and database session, as in production).
 """
 
-import threading
 import uuid
 from collections import Counter
 
@@ -16,35 +15,21 @@ from bienveilleurs.models import Contact, Referral, ReferralEvent, Relay, Reside
 
 from .conftest import api_headers, sign_in
 from .factories import make_relay, make_user
-from .referral_helpers import report_payload
+from .referral_helpers import race, report_payload
 
 pytestmark = pytest.mark.committed
 
 
 def _race(app, user_id, calls):
-    """Run `calls` (functions of a client) at once, one thread each; return their responses."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        client = app.test_client()
-        with app.app_context():
-            from bienveilleurs.extensions import db
-            sign_in(client, db.session.get(User, user_id))
-            db.session.remove()
-        barrier.wait()
-        try:
+    """Run `calls` (functions of a client) at once; return (status, JSON body) of each."""
+    def answered(call):
+        def run(client):
             response = call(client)
-            results[index] = (response.status_code, (response.get_json(silent=True) or {}))
-        except Exception as exc:  # noqa: BLE001 - a crash must show as a failure, not hang
-            results[index] = (599, {"exception": repr(exc)})
+            return response.status_code, response.get_json(silent=True) or {}
+        return run
 
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
+    results = race(app, user_id, [answered(call) for call in calls])
+    return [r if isinstance(r, tuple) else (599, {"exception": r}) for r in results]
 
 
 def _code(result):

@@ -6,7 +6,7 @@ from sqlalchemy import exists, func, select
 from geo.errors import GeoError
 from geo.territories import parse_territories_geojson
 
-from ..errors import ValidationFailed
+from ..errors import Conflict, ValidationFailed
 from ..extensions import db
 from ..models import Territory
 
@@ -84,16 +84,8 @@ def get_territory(territory_id):
     return territory
 
 
-def update_territory(actor, territory_id, *, name, code, coordinator_ids):
-    """Rename a territory, change its code and set its coordinators; audited, one transaction."""
-    import uuid
-
-    from sqlalchemy import delete, insert
-
-    from ..errors import Conflict
-    from ..models import Role, User, coordinator_territories
-    from . import audit
-    territory = get_territory(territory_id)
+def _name_and_code(name, code):
+    """Return the cleaned name and optional code of a territory, or raise 422 on the field."""
     name = (name or "").strip()
     code = (code or "").strip() or None
     if not name:
@@ -102,10 +94,32 @@ def update_territory(actor, territory_id, *, name, code, coordinator_ids):
         raise ValidationFailed.field("name", "120 caractères au plus.")
     if code and len(code) > 40:
         raise ValidationFailed.field("code", "40 caractères au plus.")
-    if code and db.session.scalar(select(Territory.id).where(Territory.code == code,
-                                                             Territory.id != territory.id)):
+    return name, code
+
+
+def _check_code_free(code, *, other_than=None):
+    """Raise 409 when another territory already has this code."""
+    if not code:
+        return
+    taken = select(Territory.id).where(Territory.code == code)
+    if other_than is not None:
+        taken = taken.where(Territory.id != other_than)
+    if db.session.scalar(taken):
         raise Conflict(f"Le code {code} est déjà pris par un autre territoire.",
                        details=[{"field": "code", "message": f"Le code {code} est déjà pris."}])
+
+
+def update_territory(actor, territory_id, *, name, code, coordinator_ids):
+    """Rename a territory, change its code and set its coordinators; audited, one transaction."""
+    import uuid
+
+    from sqlalchemy import delete, insert
+
+    from ..models import Role, User, coordinator_territories
+    from . import audit
+    territory = get_territory(territory_id)
+    name, code = _name_and_code(name, code)
+    _check_code_free(code, other_than=territory.id)
     try:
         ids = {uuid.UUID(str(c)) for c in coordinator_ids}
     except ValueError:
@@ -144,20 +158,10 @@ def replace_outline(actor, territory_id, data):
 
 def create_territory(actor, *, name, code, data):
     """Create a territory from a name, an optional unique code and one GeoJSON outline; audited."""
-    from ..errors import Conflict
     from . import audit
-    name = (name or "").strip()
-    code = (code or "").strip() or None
-    if not name:
-        raise ValidationFailed.field("name", "Indiquez le nom du territoire.")
-    if len(name) > 120:
-        raise ValidationFailed.field("name", "120 caractères au plus.")
-    if code and len(code) > 40:
-        raise ValidationFailed.field("code", "40 caractères au plus.")
+    name, code = _name_and_code(name, code)
     geometry = _one_outline(data, name)
-    if code and db.session.scalar(select(Territory.id).where(Territory.code == code)):
-        raise Conflict(f"Le code {code} est déjà pris par un autre territoire.",
-                       details=[{"field": "code", "message": f"Le code {code} est déjà pris."}])
+    _check_code_free(code)
     territory = Territory(name=name, code=code, area=from_shape(geometry, srid=4326))
     db.session.add(territory)
     db.session.flush()

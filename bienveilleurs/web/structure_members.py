@@ -57,7 +57,7 @@ def add(structure_id):
                                            display_name=form.display_name.data)
     except (ValidationFailed, Conflict) as exc:
         _errors_on(form, exc, "email")
-        return _page(structure, member_form=form, status=422 if isinstance(exc, ValidationFailed) else 409)
+        return _page(structure, member_form=form, status=exc.status)
     flash(f"Invitation envoyée à {user.email} : une fois son mot de passe choisi, cette personne verra les "
           "orientations adressées à la structure." if invited else
           f"{user.email} est maintenant membre de la structure.", "success")

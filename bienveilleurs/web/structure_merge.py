@@ -38,7 +38,7 @@ def merge(structure_id):
         try:
             plan = structure_merge.merge_plan(keep.id, duplicate)
         except (ValidationFailed, NotFound) as exc:
-            return _page(keep, error=exc.message, status=422 if isinstance(exc, ValidationFailed) else 404)
+            return _page(keep, error=exc.message, status=exc.status)
         return _page(keep, plan=plan, form=MergeForm(data={"duplicate": str(plan["merged"].id)}))
     form = MergeForm()
     if not form.validate_on_submit():

@@ -51,7 +51,7 @@ def invite():
                                       display_name=form.display_name.data,
                                       territory_ids=form.territories.data or ())
         except (ValidationFailed, Conflict) as exc:
-            status = 422 if isinstance(exc, ValidationFailed) else 409
+            status = exc.status
             message = show_errors(form, exc, "email")
         else:
             flash(f"Invitation envoyée à {user.email} (lien valable 72 heures).", "success")

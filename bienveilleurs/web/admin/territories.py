@@ -92,7 +92,7 @@ def new_territory():
             item = territories.create_territory(current_user, name=form.name.data, code=form.code.data,
                                                 data=data)
         except (ValidationFailed, Conflict) as exc:
-            status = 422 if isinstance(exc, ValidationFailed) else 409
+            status = exc.status
             error = show_errors(form, exc)
         else:
             flash("Territoire créé : rattachez-lui ses coordinateurs.", "success")
@@ -119,7 +119,7 @@ def territory(territory_id):
             territories.update_territory(current_user, item.id, name=form.name.data, code=form.code.data,
                                          coordinator_ids=form.coordinators.data or ())
         except (ValidationFailed, Conflict) as exc:
-            status = 422 if isinstance(exc, ValidationFailed) else 409
+            status = exc.status
             error = show_errors(form, exc)
         else:
             flash("Territoire enregistré.", "success")
