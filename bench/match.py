@@ -36,7 +36,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -46,7 +46,6 @@ sys.path.insert(0, str(HERE))
 
 import numpy as np  # noqa: E402
 import psycopg  # noqa: E402
-
 import synthetic  # noqa: E402
 
 BENCH_EMAIL = "banc-essai@bench.invalid"
@@ -551,7 +550,7 @@ def machine_note():
                 break
     except OSError:
         pass
-    return (f"{datetime.now(timezone.utc):%Y-%m-%d}, {os.cpu_count()} cores ({cpu}), "
+    return (f"{datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} cores ({cpu}), "
             f"Python {platform.python_version()}")
 
 

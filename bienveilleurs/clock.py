@@ -1,7 +1,7 @@
 """One injectable clock, so that frozen-clock tests also freeze what reaches the database."""
 
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -10,7 +10,7 @@ _frozen = None
 
 def now():
     """Return the current time, timezone-aware UTC (or the frozen time in tests)."""
-    return _frozen if _frozen is not None else datetime.now(timezone.utc)
+    return _frozen if _frozen is not None else datetime.now(UTC)
 
 
 @contextmanager
@@ -19,7 +19,7 @@ def frozen(at):
     global _frozen
     if at.tzinfo is None:
         raise ValueError("frozen() needs an aware datetime")
-    previous, _frozen = _frozen, at.astimezone(timezone.utc)
+    previous, _frozen = _frozen, at.astimezone(UTC)
     try:
         yield
     finally:

@@ -1,8 +1,16 @@
-"""Settings read from the environment (see shared API.md, "Configuration")."""
+"""Settings: every one declared here once, with its type, default and meaning.
+
+`load_config()` reads them from the environment inside `create_app` (never at import);
+services and pages read them through `setting(NAME)`, never with a default of their own.
+The stable ones are listed in shared API.md ("Configuration").
+"""
 
 import os
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
+
+from flask import current_app, has_app_context
 
 from geo.points import LE_HAVRE_AREA, ServiceArea
 
@@ -13,14 +21,72 @@ class ConfigError(RuntimeError):
     """The environment does not describe a usable configuration."""
 
 
-def _int(env, name, default):
-    raw = env.get(name, "")
-    if raw.strip() == "":
-        return default
+def _integer(name, raw):
     try:
         return int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} doit être un nombre entier (reçu {raw!r}).") from exc
+
+
+def _text(name, raw):
+    return raw
+
+
+def _area(name, raw):
+    return ServiceArea.parse(raw)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting read from the environment."""
+
+    name: str
+    parse: object  # (name, raw text) -> value
+    default: object
+    doc: str
+
+
+SETTINGS = (
+    Setting("SERVICE_AREA", _area, LE_HAVRE_AREA,
+            "minlon,minlat,maxlon,maxlat of the territory served; points outside are refused"),
+    Setting("TILE_URL", _text, "", "map tile URL template; empty = no tiles"),
+    Setting("GEOCODER_URL", _text, "", "address search endpoint (BAN compatible); empty = none"),
+    Setting("RELAY_MAX_RADIUS_M", _integer, 5000, "largest action radius a relay may declare"),
+    Setting("MAX_UPLOAD_MB", _integer, 20, "largest upload through the web (the CLI has none)"),
+    Setting("RETENTION_DAYS", _integer, 730, "personal data kept after the last contact"),
+    Setting("ACCESS_LOG_DAYS", _integer, 365, "access log kept"),
+    Setting("TRUSTED_PROXIES", _integer, 0, "reverse proxies that set X-Forwarded-For"),
+    Setting("SMTP_URL", _text, "", "outgoing mail server; empty = notifications stored, not sent"),
+    Setting("MAIL_FROM", _text, "bienveilleurs@localhost", "sender of the e-mails"),
+    Setting("BASE_URL", _text, "http://127.0.0.1:5000", "public address, for links in e-mails"),
+    Setting("NOTIFY_MAX_ATTEMPTS", _integer, 8, "delivery attempts of one e-mail"),
+    Setting("NOTIFY_BACKOFF_S", _integer, 60, "first wait after a failed delivery (doubled)"),
+    Setting("SMTP_TIMEOUT_S", _integer, 15, "time-out of one conversation with the mail server"),
+    Setting("SESSION_ABSOLUTE_HOURS", _integer, 12, "a session ends this long after sign-in"),
+    Setting("SESSION_IDLE_MINUTES", _integer, 120, "a session ends after this long unused"),
+    Setting("LOGIN_FREE_ATTEMPTS", _integer, 5, "failed sign-ins before delays start"),
+    Setting("LOGIN_MAX_DELAY_S", _integer, 900, "longest delay after failed sign-ins"),
+    Setting("PASSWORD_RESET_MINUTES", _integer, 120, "validity of a password reset link"),
+    Setting("RESET_FREE_REQUESTS", _integer, 3, "reset requests per address before delays"),
+    Setting("STALE_UNASSIGNED_HOURS", _integer, 48, "a reported referral nobody took is waiting"),
+    Setting("STALE_NO_CONTACT_DAYS", _integer, 7, "an assigned referral without contact is waiting"),
+    Setting("STALE_NO_ANSWER_DAYS", _integer, 10, "a referred referral without answer is waiting"),
+    Setting("REFERRAL_EXPIRY_DAYS", _integer, 14,
+            "a referral the resource never answered is sent back (flask referrals expire)"),
+    Setting("COVERAGE_CELL_M", _integer, 250, "side of a cell of the coverage map"),
+    Setting("COVERAGE_SRID", _integer, 2154, "metric projection of the coverage grid (Lambert-93)"),
+    Setting("IMPORT_UPLOAD_DIR", _text, "", "where uploaded imports wait for confirmation; "
+            "empty = a folder in the system's temporary directory"),
+)
+DECLARED = {s.name: s for s in SETTINGS}
+
+
+def setting(name):
+    """Return the value of a declared setting: the application's, or its default outside one."""
+    declared = DECLARED[name]  # KeyError: declare it in SETTINGS first
+    if has_app_context():
+        return current_app.config[name]
+    return declared.default
 
 
 def load_config(env=None):
@@ -28,7 +94,8 @@ def load_config(env=None):
     env = os.environ if env is None else env
     name = env.get("BIENVEILLEURS_ENV", "development").strip() or "development"
     if name not in ENVIRONMENTS:
-        raise ConfigError(f"BIENVEILLEURS_ENV doit valoir {', '.join(ENVIRONMENTS)} (reçu {name!r}).")
+        raise ConfigError(f"BIENVEILLEURS_ENV doit valoir {', '.join(ENVIRONMENTS)} "
+                          f"(reçu {name!r}).")
     production = name == "production"
 
     secret = env.get("SECRET_KEY", "")
@@ -41,12 +108,21 @@ def load_config(env=None):
     database_url = env.get("DATABASE_URL", "")
     if not database_url:
         raise ConfigError("DATABASE_URL n'est pas défini (make run / make test le fournissent).")
-    if database_url.startswith("postgresql://") or database_url.startswith("postgres://"):
+    if database_url.startswith(("postgresql://", "postgres://")):
         database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
 
-    area_text = env.get("SERVICE_AREA", "").strip()
-    service_area = ServiceArea.parse(area_text) if area_text else LE_HAVRE_AREA
+    config = {}
+    for declared in SETTINGS:
+        raw = env.get(declared.name, "").strip()
+        config[declared.name] = declared.parse(declared.name, raw) if raw else declared.default
+    config["BASE_URL"] = config["BASE_URL"].rstrip("/")
+    config.update(flask_settings(config, name=name, secret=secret, database_url=database_url))
+    return config
 
+
+def flask_settings(config, *, name, secret, database_url):
+    """Return the settings Flask and its extensions read, derived from ours."""
+    production = name == "production"
     return {
         "ENV_NAME": name,
         "TESTING": name == "test",
@@ -54,41 +130,16 @@ def load_config(env=None):
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10},
-        "SERVICE_AREA": service_area,
-        "TILE_URL": env.get("TILE_URL", "").strip(),
-        "GEOCODER_URL": env.get("GEOCODER_URL", "").strip(),
-        "RELAY_MAX_RADIUS_M": _int(env, "RELAY_MAX_RADIUS_M", 5000),
-        "MAX_UPLOAD_MB": _int(env, "MAX_UPLOAD_MB", 20),
-        "MAX_CONTENT_LENGTH": _int(env, "MAX_UPLOAD_MB", 20) * 1024 * 1024,
-        "RETENTION_DAYS": _int(env, "RETENTION_DAYS", 730),
-        "ACCESS_LOG_DAYS": _int(env, "ACCESS_LOG_DAYS", 365),
-        "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0),
-        "SMTP_URL": env.get("SMTP_URL", "").strip(),
-        "MAIL_FROM": env.get("MAIL_FROM", "").strip() or "bienveilleurs@localhost",
-        # Absolute links in e-mails; notification delivery retries (exponential backoff).
-        "BASE_URL": (env.get("BASE_URL", "").strip() or "http://127.0.0.1:5000").rstrip("/"),
-        "NOTIFY_MAX_ATTEMPTS": _int(env, "NOTIFY_MAX_ATTEMPTS", 8),
-        "NOTIFY_BACKOFF_S": _int(env, "NOTIFY_BACKOFF_S", 60),
-        "SMTP_TIMEOUT_S": _int(env, "SMTP_TIMEOUT_S", 15),
+        "MAX_CONTENT_LENGTH": config["MAX_UPLOAD_MB"] * 1024 * 1024,
         # Sessions: cookie hardening; __Host- requires Secure and no Domain, so production only.
         "SESSION_COOKIE_NAME": "__Host-session" if production else "bv_session",
         "SESSION_COOKIE_SECURE": production,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
-        "PERMANENT_SESSION_LIFETIME": timedelta(hours=_int(env, "SESSION_ABSOLUTE_HOURS", 12)),
-        "SESSION_IDLE_MINUTES": _int(env, "SESSION_IDLE_MINUTES", 120),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=config["SESSION_ABSOLUTE_HOURS"]),
         "WTF_CSRF_TIME_LIMIT": None,
         "WTF_CSRF_SSL_STRICT": production,
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "HSTS": production,
-        # Login throttling: failures allowed before delays start, and the longest delay.
-        "LOGIN_FREE_ATTEMPTS": _int(env, "LOGIN_FREE_ATTEMPTS", 5),
-        "LOGIN_MAX_DELAY_S": _int(env, "LOGIN_MAX_DELAY_S", 900),
-        # Referrals: when a referral nobody moved is shown as waiting, and when a referral
-        # with no answer from the resource is sent back by `flask referrals expire`.
-        "STALE_UNASSIGNED_HOURS": _int(env, "STALE_UNASSIGNED_HOURS", 48),
-        "STALE_NO_CONTACT_DAYS": _int(env, "STALE_NO_CONTACT_DAYS", 7),
-        "STALE_NO_ANSWER_DAYS": _int(env, "STALE_NO_ANSWER_DAYS", 10),
-        "REFERRAL_EXPIRY_DAYS": _int(env, "REFERRAL_EXPIRY_DAYS", 14),
     }

@@ -13,9 +13,9 @@ from geo.errors import (
     InvalidGeoJSON,
     OutOfServiceArea,
 )
-from geo.geocoding import BanGeocoder, GeocodeResult, Geocoder, NullGeocoder, make_geocoder
+from geo.geocoding import BanGeocoder, Geocoder, GeocodeResult, NullGeocoder, make_geocoder
 from geo.hours import is_open, validate_opening_hours
-from geo.points import LE_HAVRE_AREA, ServiceArea, parse_bbox, parse_point
+from geo.points import LE_HAVRE_AREA, ServiceArea, lon_lat, parse_bbox, parse_point, stored_point
 from geo.privacy import approximate_point
 from geo.queries import distance_m, geog_point, in_bbox, nearest, within_m
 from geo.territories import TerritoryFeature, parse_territories_geojson, to_wkt_multipolygon
@@ -41,11 +41,13 @@ __all__ = [
     "haversine_m",
     "in_bbox",
     "is_open",
+    "lon_lat",
     "make_geocoder",
     "nearest",
     "parse_bbox",
     "parse_point",
     "parse_territories_geojson",
+    "stored_point",
     "to_wkt_multipolygon",
     "validate_opening_hours",
     "within_m",

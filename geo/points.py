@@ -11,6 +11,10 @@ import numbers
 import re
 from dataclasses import dataclass
 
+from geoalchemy2.elements import WKBElement
+from geoalchemy2.shape import from_shape, to_shape
+from shapely.geometry import Point
+
 from geo.errors import InvalidBBox, InvalidCoordinates, OutOfServiceArea
 
 # Plain decimal notation only: float() would also accept "nan", "1e400" or "1_0",
@@ -88,6 +92,19 @@ def parse_point(
             message = "Ce point se trouve en dehors du territoire desservi."
         raise OutOfServiceArea(message, field=None)
     return (lon_value, lat_value)
+
+
+def stored_point(lon: float, lat: float) -> WKBElement:
+    """Return the value to store in a ``Geography("POINT", srid=4326)`` column."""
+    return from_shape(Point(float(lon), float(lat)), srid=4326)
+
+
+def lon_lat(element: WKBElement | None) -> tuple[float, float] | None:
+    """Return (lon, lat) of a stored point, or None when there is none."""
+    if element is None:
+        return None
+    point = to_shape(element)
+    return (point.x, point.y)
 
 
 def parse_bbox(

@@ -175,6 +175,8 @@ test_() {
     export DATABASE_URL
     export BIENVEILLEURS_ENV=test
     unset SECRET_KEY
+    say "Vérification du code (ruff)"
+    "$VENV/bin/ruff" check --quiet . || { echo "ruff a trouvé des problèmes : corrigez-les avant les tests." >&2; exit 1; }
     "$VENV/bin/python" -m pytest "$@"
 }
 

@@ -9,7 +9,6 @@ import contextvars
 import os
 import shutil
 import threading
-import time
 import uuid
 
 import pytest
@@ -17,8 +16,8 @@ from flask.testing import FlaskClient
 from flask_sqlalchemy.session import _app_ctx_id
 from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from bienveilleurs import clock, create_app

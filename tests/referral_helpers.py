@@ -4,10 +4,11 @@ import threading
 import uuid
 from dataclasses import dataclass
 
+from sqlalchemy import func, select
+
 from bienveilleurs.extensions import db
 from bienveilleurs.models import Referral, ReferralEvent, Relay, User
 from bienveilleurs.services import referrals as service
-from sqlalchemy import func, select
 
 from .conftest import sign_in
 from .factories import make_relay, make_resource, make_structure, make_user

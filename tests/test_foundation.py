@@ -3,7 +3,7 @@
 import json
 import logging
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic import command
@@ -152,7 +152,7 @@ def test_next_is_followed_only_to_local_paths(app, db):
 def test_login_throttling_grows_and_lets_the_real_user_in_later(app, db):
     make_user(role="relay", email="t@b.fr")
     client = app.test_client()
-    start = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
     with clock.frozen(start):
         for _ in range(app.config["LOGIN_FREE_ATTEMPTS"]):
             r = client.post("/connexion", data={"email": "t@b.fr", "password": "mauvais mot de passe",

@@ -7,7 +7,8 @@ import uuid
 from datetime import date
 
 import pytest
-from data_inclusion.schema.v1 import Service, Structure as DiStructure
+from data_inclusion.schema.v1 import Service
+from data_inclusion.schema.v1 import Structure as DiStructure
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, func, select

@@ -14,8 +14,17 @@ from sqlalchemy import func, select
 
 from bienveilleurs import clock
 from bienveilleurs.extensions import db as _db
-from bienveilleurs.models import (Notification, NotificationAttempt, Referral, ReferralEvent, Relay,
-                                  Resident, Resource, Structure, structure_members)
+from bienveilleurs.models import (
+    Notification,
+    NotificationAttempt,
+    Referral,
+    ReferralEvent,
+    Relay,
+    Resident,
+    Resource,
+    Structure,
+    structure_members,
+)
 from bienveilleurs.services import codes, digest, notifications
 
 from .factories import make_territory, make_user

@@ -24,8 +24,16 @@ from bienveilleurs.web import offline
 
 from .conftest import api_headers
 from .factories import make_relay, make_user
-from .referral_helpers import (CATEGORY, LAT, LON, bring_to, make_world, new_referral, race,
-                              report_payload)
+from .referral_helpers import (
+    CATEGORY,
+    LAT,
+    LON,
+    bring_to,
+    make_world,
+    new_referral,
+    race,
+    report_payload,
+)
 
 SHELLS = ("/hors-ligne", "/hors-ligne/mes-personnes", "/hors-ligne/contact", "/hors-ligne/signaler")
 

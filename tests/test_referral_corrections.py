@@ -6,8 +6,15 @@ from html import unescape
 import pytest
 from sqlalchemy import select
 
-from bienveilleurs.errors import (BadRequest, Forbidden, InvalidTransition, NotFound,
-                                  ResidentErased, StaleVersion, ValidationFailed)
+from bienveilleurs.errors import (
+    BadRequest,
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    ResidentErased,
+    StaleVersion,
+    ValidationFailed,
+)
 from bienveilleurs.extensions import db
 from bienveilleurs.models import Referral, ReferralEvent, Resident
 from bienveilleurs.services import referrals as service

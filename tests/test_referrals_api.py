@@ -8,10 +8,10 @@ from sqlalchemy import func, select
 
 from bienveilleurs import clock
 from bienveilleurs.extensions import db
-from bienveilleurs.models import Contact, Referral, ReferralEvent, Relay, Resident
+from bienveilleurs.models import Contact, Referral, Relay, Resident
 
 from .conftest import api_headers
-from .referral_helpers import CATEGORY, LAT, LON, bring_to, make_world, new_referral, report_payload
+from .referral_helpers import LAT, LON, bring_to, make_world, new_referral, report_payload
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from bienveilleurs.models import (AuditEntry, Notification, Referral, ReferralEvent, Relay, User)
+from bienveilleurs.models import AuditEntry, Notification, Referral, ReferralEvent, Relay, User
 from bienveilleurs.services import referrals, relays_admin
 
 from .factories import make_relay

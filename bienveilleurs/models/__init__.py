@@ -1,14 +1,29 @@
 """SQLAlchemy models. They never commit: services own the transactions."""
 
 from .accounts import ROLE_LABELS, ApiToken, LoginThrottle, Role, User, coordinator_territories
-from .directory import Relay, Resource, Structure, structure_members
-from .referrals import (CHANNEL_LABELS, CHANNELS, OUTCOME_LABELS, OUTCOMES, STATUS_LABELS,
-                        STATUSES, Contact, ErasedId, Referral, ReferralEvent, Resident)
-from .privacy import ACCESS_ACTIONS, AccessLog
-from .territories import Territory
-from .notifications import (NOTIFICATION_KINDS, Notification, NotificationAttempt,
-                            NotificationPreference)
 from .administration import ACCOUNT_TOKEN_PURPOSES, AccountToken, AuditEntry
+from .directory import Relay, Resource, Structure, structure_members
+from .notifications import (
+                        NOTIFICATION_KINDS,
+                        Notification,
+                        NotificationAttempt,
+                        NotificationPreference,
+)
+from .privacy import ACCESS_ACTIONS, AccessLog
+from .referrals import (
+                        CHANNEL_LABELS,
+                        CHANNELS,
+                        OUTCOME_LABELS,
+                        OUTCOMES,
+                        STATUS_LABELS,
+                        STATUSES,
+                        Contact,
+                        ErasedId,
+                        Referral,
+                        ReferralEvent,
+                        Resident,
+)
+from .territories import Territory
 
 __all__ = ["ApiToken", "CHANNELS", "CHANNEL_LABELS", "Contact", "ErasedId", "LoginThrottle",
            "OUTCOMES", "OUTCOME_LABELS", "ROLE_LABELS", "Referral", "ReferralEvent", "Relay",

@@ -11,8 +11,14 @@ from .. import clock
 from ..errors import Conflict, NotFound, Throttled, Unauthorized, ValidationFailed
 from ..extensions import db
 from ..models import ApiToken, LoginThrottle, Role, Structure, Territory, User, structure_members
-from ..security import (hash_password, needs_rehash, new_token, password_problem, token_digest,
-                        verify_password)
+from ..security import (
+    hash_password,
+    needs_rehash,
+    new_token,
+    password_problem,
+    token_digest,
+    verify_password,
+)
 
 log = logging.getLogger("bienveilleurs.auth")
 

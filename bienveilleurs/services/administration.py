@@ -6,8 +6,15 @@ from sqlalchemy import delete, func, or_, select, update
 
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..extensions import db
-from ..models import (AccountToken, ApiToken, Role, Territory, User, coordinator_territories,
-                      structure_members)
+from ..models import (
+    AccountToken,
+    ApiToken,
+    Role,
+    Territory,
+    User,
+    coordinator_territories,
+    structure_members,
+)
 from ..security import new_token
 from . import audit
 

@@ -9,7 +9,8 @@ import json
 from datetime import date
 
 import pydantic
-from data_inclusion.schema.v1 import Categorie, Service, Structure as DiStructure, Thematique
+from data_inclusion.schema.v1 import Categorie, Service, Thematique
+from data_inclusion.schema.v1 import Structure as DiStructure
 from sqlalchemy import func, select
 from sqlalchemy.orm import lazyload
 

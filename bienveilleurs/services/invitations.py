@@ -18,8 +18,13 @@ from ..extensions import db
 from ..models import AccountToken, Role, Territory, User
 from ..security import hash_password, password_problem
 from . import audit, notifications
-from .accounts import (_attach_structures, _check_email, _check_throttle, _record_failure,
-                       normalise_email)
+from .accounts import (
+    _attach_structures,
+    _check_email,
+    _check_throttle,
+    _record_failure,
+    normalise_email,
+)
 
 INVITATION_TTL = timedelta(hours=72)
 

@@ -23,8 +23,18 @@ from werkzeug.routing import BuildError
 
 from .. import clock
 from ..extensions import db
-from ..models import (Notification, NotificationAttempt, NotificationPreference, Relay, Resident,
-                      Resource, Role, Structure, User, structure_members)
+from ..models import (
+    Notification,
+    NotificationAttempt,
+    NotificationPreference,
+    Relay,
+    Resident,
+    Resource,
+    Role,
+    Structure,
+    User,
+    structure_members,
+)
 
 log = logging.getLogger("bienveilleurs.notifications")
 

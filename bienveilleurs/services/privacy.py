@@ -11,9 +11,9 @@ these tables, fails until it is classified here.
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
 
 from flask import current_app
 from geoalchemy2.shape import from_shape, to_shape
@@ -26,8 +26,19 @@ from geo.privacy import approximate_point
 from .. import clock
 from ..errors import Forbidden, NotFound, ResidentErased
 from ..extensions import db
-from ..models import (AccessLog, ApiToken, Contact, ErasedId, LoginThrottle, Referral,
-                      ReferralEvent, Relay, Resident, Role, User)
+from ..models import (
+    AccessLog,
+    ApiToken,
+    Contact,
+    ErasedId,
+    LoginThrottle,
+    Referral,
+    ReferralEvent,
+    Relay,
+    Resident,
+    Role,
+    User,
+)
 from .access_log import record_access
 
 log = logging.getLogger("bienveilleurs.privacy")

@@ -14,8 +14,16 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import (OUTCOME_LABELS, ROLE_LABELS, STATUS_LABELS, Referral, Relay, Resource, Role,
-                      User)
+from ..models import (
+    OUTCOME_LABELS,
+    ROLE_LABELS,
+    STATUS_LABELS,
+    Referral,
+    Relay,
+    Resource,
+    Role,
+    User,
+)
 from . import matching
 from . import referrals as lifecycle
 from .codes import category_label

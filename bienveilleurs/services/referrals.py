@@ -27,7 +27,7 @@ import json
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 
 from flask import current_app
@@ -42,13 +42,36 @@ from geo.points import parse_point
 from geo.privacy import approximate_point
 
 from .. import clock
-from ..errors import (BadRequest, ConsentRequired, Forbidden, IdempotencyMismatch,
-                      InvalidTransition, NotFound, ResidentErased, StaleVersion, ValidationFailed,
-                      CapacityFull)
+from ..errors import (
+    BadRequest,
+    CapacityFull,
+    ConsentRequired,
+    Forbidden,
+    IdempotencyMismatch,
+    InvalidTransition,
+    NotFound,
+    ResidentErased,
+    StaleVersion,
+    ValidationFailed,
+)
 from ..extensions import db
-from ..models import (CHANNELS, OUTCOMES, STATUS_LABELS, STATUSES, Contact, ErasedId, Referral,
-                      ReferralEvent, Relay, Resident, Resource, Role, Territory, User,
-                      coordinator_territories, structure_members)
+from ..models import (
+    CHANNELS,
+    OUTCOMES,
+    STATUS_LABELS,
+    STATUSES,
+    Contact,
+    ErasedId,
+    Referral,
+    ReferralEvent,
+    Relay,
+    Resident,
+    Resource,
+    Role,
+    Territory,
+    User,
+    coordinator_territories,
+)
 from . import matching
 from .access_log import record_access
 from .codes import SEPARATOR, check_audiences, check_categories, expand_categories
@@ -207,7 +230,9 @@ def _after_transition(referral, event):
     Notifications hook in here (referred, assigned, sent back / expired). Never commit here.
     The report of a new referral also passes here (event.from_status is None).
     """
-    from . import notifications  # the outbox row joins this transaction (see services/notifications)
+    from . import (
+        notifications,  # the outbox row joins this transaction (see services/notifications)
+    )
     notifications.on_transition(referral, event)
 
 
@@ -307,7 +332,7 @@ def _datetime(value, field):
         raise ValidationFailed.field(field, f"Le champ {field} doit préciser son décalage horaire "
                                             "(par exemple +01:00 ou Z).")
     try:
-        return moment.astimezone(timezone.utc)
+        return moment.astimezone(UTC)
     except OverflowError:  # year 1 or 9999 shifted by the offset
         raise ValidationFailed.field(field, f"Le champ {field} n'est pas une date plausible.") from None
 

@@ -2,7 +2,17 @@
 
 import logging
 
-from flask import current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
@@ -71,29 +81,29 @@ def register_web(app):
 
 def page_blueprints():
     from .account import bp as account
+    from .admin import bp as admin
     from .auth import bp as auth
+    from .booklets import bp as booklets
+    from .coordination import bp as coordination
+    from .coverage import bp as coverage
     from .directory import bp as directory
+    from .imports import bp as imports
+    from .invitations import bp as invitations
     from .main import bp as main
-    from .privacy import bp as privacy
     from .manage import bp as manage
     from .network import bp as network
     from .notifications_admin import bp as notifications_admin
+    from .offline import bp as offline
     from .preferences import bp as preferences
+    from .privacy import bp as privacy
     from .profile import bp as profile
-    from .admin import bp as admin
-    from .coverage import bp as coverage
-    from .invitations import bp as invitations
-    from .tokens import bp as tokens
+    from .referral_corrections import bp as referral_corrections
+    from .relay import bp as relay
     from .relays_admin import bp as relays_admin
+    from .structure import bp as structure
     from .structure_members import bp as structure_members
     from .structure_merge import bp as structure_merge
-    from .imports import bp as imports
-    from .relay import bp as relay
-    from .coordination import bp as coordination
-    from .structure import bp as structure
-    from .booklets import bp as booklets
-    from .offline import bp as offline
-    from .referral_corrections import bp as referral_corrections
+    from .tokens import bp as tokens
     return [referral_corrections, booklets, imports, account, auth, privacy, main, directory, preferences, notifications_admin, manage, network, profile,
             admin, coverage, invitations, tokens, relays_admin, structure_members,
             relay, coordination, structure, structure_merge, offline]
@@ -101,10 +111,10 @@ def page_blueprints():
 
 def api_blueprints():
     from .api.account import bp as account
-    from .api.privacy import bp as api_privacy
     from .api.directory import bp as api_directory
-    from .api.referrals import bp as api_referrals
     from .api.offline import bp as api_offline
+    from .api.privacy import bp as api_privacy
+    from .api.referrals import bp as api_referrals
     from .hsds import bp as hsds
     return [account, api_privacy, api_directory, api_referrals, api_offline, hsds]
 

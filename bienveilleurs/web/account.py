@@ -1,6 +1,15 @@
 """The signed-in user's own account: changing one's password."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField

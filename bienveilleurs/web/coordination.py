@@ -6,7 +6,6 @@ goes through services.referrals.transition with the version the coordinator saw.
 """
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-
 from flask_login import current_user
 
 from ..errors import DomainError, NotFound, ResidentErased

@@ -5,8 +5,14 @@ errors are put back on the matching form fields by `show_errors`.
 """
 
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, RadioField, SelectField, SelectMultipleField,
-                     StringField, TextAreaField)
+from wtforms import (
+    BooleanField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import Length
 
 from ..services.directory import SATURATIONS

@@ -3,11 +3,11 @@
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from .. import clock
 from ..errors import BadRequest, ValidationFailed
 from ..services import directory, relays_admin
 from ..services.matching import is_open_safely
 from ..services.weekly_hours import french_lines
-from .. import clock
 from .common import roles_required
 from .directory_forms import RelayForm, SearchForm, form_center, show_errors
 from .forms import EmptyForm

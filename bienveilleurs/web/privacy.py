@@ -13,8 +13,14 @@ from wtforms.validators import DataRequired
 
 from .. import clock
 from ..extensions import db
-from ..models import (ACCESS_ACTIONS, CHANNEL_LABELS, OUTCOME_LABELS, ROLE_LABELS, STATUS_LABELS,
-                      User)
+from ..models import (
+    ACCESS_ACTIONS,
+    CHANNEL_LABELS,
+    OUTCOME_LABELS,
+    ROLE_LABELS,
+    STATUS_LABELS,
+    User,
+)
 from ..services import access_log, privacy
 from ..services.codes import audience_label, category_label
 from .common import roles_required

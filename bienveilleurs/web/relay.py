@@ -16,10 +16,16 @@ from ..services import referrals as service
 from ..services.codes import publics
 from .common import roles_required
 from .directory_forms import form_center
-from .referral_forms import (REPORT_FIELDS, ContactForm, ReferForm, ReportForm, distance_text,
-                             local_input_value, version_value)
-from .referral_pages import (error_into, labels, post_move, register_filters, render_referral,
-                             since)
+from .referral_forms import (
+    REPORT_FIELDS,
+    ContactForm,
+    ReferForm,
+    ReportForm,
+    distance_text,
+    local_input_value,
+    version_value,
+)
+from .referral_pages import error_into, labels, post_move, register_filters, render_referral, since
 
 bp = Blueprint("relay", __name__)
 register_filters(bp)

@@ -4,9 +4,8 @@ Revision ID: admin_01
 Revises: priv_01
 Create Date: 2026-11-22 00:44:00.626418
 """
-from alembic import op
 import sqlalchemy as sa
-import geoalchemy2
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = 'admin_01'

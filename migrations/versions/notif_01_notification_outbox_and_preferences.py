@@ -4,10 +4,8 @@ Revision ID: notif_01
 Revises: 0002
 Create Date: 2026-11-22 00:36:42.626315
 """
-from alembic import op
 import sqlalchemy as sa
-import geoalchemy2
-
+from alembic import op
 
 revision = 'notif_01'
 down_revision = '0002'

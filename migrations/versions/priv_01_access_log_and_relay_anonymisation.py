@@ -4,9 +4,8 @@ Revision ID: priv_01
 Revises: notif_01
 Create Date: 2026-11-22 00:40:17.677044
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'priv_01'
 down_revision = 'notif_01'

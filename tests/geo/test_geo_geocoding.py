@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from geo.errors import GeocoderUnavailable
-from geo.geocoding import BanGeocoder, GeocodeResult, Geocoder, NullGeocoder, make_geocoder
+from geo.geocoding import BanGeocoder, Geocoder, GeocodeResult, NullGeocoder, make_geocoder
 
 HOTEL_DE_VILLE = {
     "type": "FeatureCollection",

@@ -1,6 +1,6 @@
 """Opening hours in OpenStreetMap syntax, evaluated in Paris time."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -11,7 +11,7 @@ OFFICE = "Mo-Fr 09:00-12:00,14:00-17:00; Sa 09:00-12:00; PH off"
 
 
 def utc(*args):
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,15 @@ from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
 from bienveilleurs import clock
-from bienveilleurs.models import (AccessLog, Contact, ErasedId, Referral, ReferralEvent, Relay,
-                                  Resident)
+from bienveilleurs.models import (
+    AccessLog,
+    Contact,
+    ErasedId,
+    Referral,
+    ReferralEvent,
+    Relay,
+    Resident,
+)
 from bienveilleurs.services import privacy
 from bienveilleurs.services import referrals as service
 from bienveilleurs.services.access_log import record_access

@@ -3,15 +3,24 @@ are anonymised (just under / just over the limit, frozen clock), statistics surv
 traces are purged, and a second run does nothing."""
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from geoalchemy2.shape import to_shape
 from sqlalchemy import func, select
 
 from bienveilleurs import clock
-from bienveilleurs.models import (AccessLog, ApiToken, Contact, LoginThrottle, Referral,
-                                  ReferralEvent, Relay, Resident, User)
+from bienveilleurs.models import (
+    AccessLog,
+    ApiToken,
+    Contact,
+    LoginThrottle,
+    Referral,
+    ReferralEvent,
+    Relay,
+    Resident,
+    User,
+)
 from bienveilleurs.services import privacy
 from bienveilleurs.services import referrals as service
 from geo.distance import haversine_m
@@ -21,7 +30,7 @@ from ..referral_helpers import bring_to, make_world, new_referral
 
 # Far enough in the past that "T0 + retention" is still before the real date (the contact
 # dates are checked against the clock, the access log's age against the database clock).
-T0 = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=1200)
+T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1200)
 SECOND = timedelta(seconds=1)
 
 

@@ -1,7 +1,7 @@
 """Sessions: rotation on login, revocation (logout, password change, deactivation), timeouts,
 production cookie settings, the password change page and rehashing on login."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from argon2 import PasswordHasher
@@ -18,7 +18,7 @@ from ..factories import TEST_PASSWORD, make_user
 from .helpers import csrf_token, form_login, session_cookie, with_cookie
 
 NEW_PASSWORD = "un tout nouveau mot de passe"
-T0 = datetime(2026, 5, 4, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
 
 
 def test_login_gives_a_new_session(app, db):

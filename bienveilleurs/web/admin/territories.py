@@ -4,10 +4,9 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from sqlalchemy import select
 from wtforms import HiddenField, StringField
 from wtforms.validators import Length
-
-from sqlalchemy import select
 
 from ...errors import Conflict, TooLarge, ValidationFailed
 from ...extensions import db

@@ -4,7 +4,7 @@ Views parse the request, call one service function and render JSON; every rule (
 lifecycle, idempotency, privacy of notes) lives in services.referrals.
 """
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 from flask_login import current_user
 
 from ...errors import NotFound
