@@ -8,12 +8,16 @@ For refactors that must not change behaviour: record before, record after, compa
     DATABASE_URL=$(scripts/dev.sh db) .venv/bin/python scripts/api_snapshot.py record after.jsonl
     diff before.jsonl after.jsonl
 
+Another checkout can record against the same template (same rows and ids): give it the
+same DATABASE_URL and API_SNAPSHOT_STATE=<this checkout>/.dev/api_snapshot_tokens.json.
+
 `prepare` builds a template database (migrations, demo data, one API token per demo
 account); every `record` starts from a fresh copy of it, so both runs see the same rows.
 Identifiers created during a run and timestamps are replaced by stable placeholders.
 """
 
 import json
+import os
 import re
 import sys
 import uuid
@@ -24,8 +28,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 TEMPLATE = "bv_api_snapshot"
-COPY = "bv_api_snapshot_run"
-STATE = Path(__file__).resolve().parent.parent / ".dev" / "api_snapshot_tokens.json"
+COPY = f"bv_api_snapshot_run_{os.getpid()}"
+# The tokens of the template's accounts; another checkout may record against the same
+# template (same rows, same ids) by pointing API_SNAPSHOT_STATE at this file.
+STATE = Path(os.environ.get("API_SNAPSHOT_STATE") or
+             Path(__file__).resolve().parent.parent / ".dev" / "api_snapshot_tokens.json")
 FROZEN_AT = datetime(2026, 11, 30, 9, 30, tzinfo=UTC)  # a Monday morning
 ROLES = ("admin", "coordination", "coordination.nord", "relais", "social")
 
@@ -39,8 +46,6 @@ def _admin_engine():
 
 
 def _database_url():
-    import os
-
     url = os.environ.get("DATABASE_URL")
     if not url:
         sys.exit("DATABASE_URL est requis (DATABASE_URL=$(scripts/dev.sh db)).")
@@ -101,7 +106,8 @@ def _requests(conn):
     for bbox in bboxes:
         yield "relais", "GET", f"/api/v1/resources?bbox={bbox}", None
     for categories in ("sante", "famille--garde-denfants", "inconnu", "sante,numerique"):
-        yield "social", "GET", f"/api/v1/resources?bbox=0.05,49.45,0.25,49.55&categories={categories}", None
+        query = f"bbox=0.05,49.45,0.25,49.55&categories={categories}"
+        yield "social", "GET", f"/api/v1/resources?{query}", None
     for resource_id in resources[:40] + ["pas-un-id", str(uuid.UUID(int=1))]:
         yield "relais", "GET", f"/api/v1/resources/{resource_id}", None
     for relay_id in relays[:15] + ["x", str(uuid.UUID(int=2))]:
@@ -133,6 +139,11 @@ def _requests(conn):
 
 
 def _writes(resources, relays, referrals, residents, structures):
+    yield from _directory_writes(resources, relays, structures)
+    yield from _referral_writes(resources, relays, referrals, residents)
+
+
+def _directory_writes(resources, relays, structures):
     structure_bodies = [
         {"name": "Association test", "lat": 49.49, "lon": 0.11, "phone": "02 35 00 00 00",
          "email": "Contact@Exemple.fr", "website": "exemple.fr", "siret": "123 456 789 00012"},
@@ -179,6 +190,9 @@ def _writes(resources, relays, referrals, residents, structures):
     for body in relay_bodies:
         for role in ("admin", "coordination", "relais"):
             yield role, "POST", "/api/v1/relays", body
+
+
+def _referral_writes(resources, relays, referrals, residents):
     person = {"first_name": "Odette", "lat": 49.505, "lon": 0.125, "languages": ["fr"],
               "phone": "06 12 34 56 78", "audiences": ["seniors"], "newcomer": False}
     client_id = "5b0e7a5e-4f0c-4b8e-9a43-000000000001"
