@@ -62,10 +62,6 @@ def _structure_members(structure_id):
 
 # --- referral events ---------------------------------------------------------------------
 
-def _referral_link(referral, *candidates):
-    return link_path(*[(endpoint, {**values}) for endpoint, values in candidates])
-
-
 def referral_referred(referral, event):
     """The referral was handed to a resource: tell its structure's social workers.
 
@@ -79,28 +75,19 @@ def referral_referred(referral, event):
     structure = db.session.get(Structure, resource.structure_id)
     context = {"person": _person(referral), "structure_name": structure.name}
     members = _structure_members(structure.id)
-    count = 0
     if members:
-        path = _referral_link(referral,
-                              ("structure.referral", {"referral_id": referral.id}),
-                              ("structure.referrals", {}))
-        for user in members:
-            count += enqueue("referral_referred",
-                             dedup_key=f"referral_referred:{referral.id}:{event.id}:{user.id}",
-                             context={**context, "has_account": True}, user=user, path=path)
-        return count
+        path = link_path(("structure.referral", {"referral_id": referral.id}),
+                         ("structure.referrals", {}))
+        return sum(enqueue("referral_referred",
+                           dedup_key=f"referral_referred:{referral.id}:{event.id}:{user.id}",
+                           context={**context, "has_account": True}, user=user, path=path)
+                   for user in members)
     if structure.contact_email:
         return int(enqueue("referral_referred",
                            dedup_key=f"referral_referred:{referral.id}:{event.id}:contact",
                            context={**context, "has_account": False, "person": "une personne"},
                            email=structure.contact_email, path=link_path(("auth.login", {}))))
-    path = _referral_link(referral, ("coordination.referral", {"referral_id": referral.id}),
-                          ("coordination.inbox", {}))
-    for user in coordinators_for_referral(referral):
-        count += enqueue("referral_unreachable_structure",
-                         dedup_key=f"referral_unreachable_structure:{referral.id}:{event.id}:{user.id}",
-                         context=context, user=user, path=path)
-    return count
+    return _tell_coordinators("referral_unreachable_structure", referral, event, context)
 
 
 def referral_assigned(referral, event):
@@ -115,8 +102,7 @@ def referral_assigned(referral, event):
     # Assigning oneself needs no e-mail.
     if event.actor_id is not None and event.actor_id == user.id:
         return 0
-    path = _referral_link(referral, ("relay.referral", {"referral_id": referral.id}),
-                          ("relay.my_people", {}))
+    path = link_path(("relay.referral", {"referral_id": referral.id}), ("relay.my_people", {}))
     return int(enqueue("referral_assigned",
                        dedup_key=f"referral_assigned:{referral.id}:{event.id}:{user.id}",
                        context={"person": _person(referral), "relay_name": relay.display_name},
@@ -130,14 +116,16 @@ def referral_returned(referral, event):
     context = {"person": _person(referral),
                "structure_name": structure.name if structure is not None else "la structure",
                "reason_label": RETURN_REASON_LABELS.get(event.reason or "", "renvoyée")}
-    path = _referral_link(referral, ("coordination.referral", {"referral_id": referral.id}),
-                          ("coordination.inbox", {}))
-    count = 0
-    for user in coordinators_for_referral(referral):
-        count += enqueue("referral_returned",
-                         dedup_key=f"referral_returned:{referral.id}:{event.id}:{user.id}",
-                         context=context, user=user, path=path)
-    return count
+    return _tell_coordinators("referral_returned", referral, event, context)
+
+
+def _tell_coordinators(kind, referral, event, context):
+    """Enqueue `kind` for every coordinator who must hear of the referral; return how many."""
+    path = link_path(("coordination.referral", {"referral_id": referral.id}),
+                     ("coordination.inbox", {}))
+    return sum(enqueue(kind, dedup_key=f"{kind}:{referral.id}:{event.id}:{user.id}",
+                       context=context, user=user, path=path)
+               for user in coordinators_for_referral(referral))
 
 
 def on_transition(referral, event):
