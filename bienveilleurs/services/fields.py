@@ -263,7 +263,8 @@ class Fields:
                             "par exemple 2025-03-14T10:30:00+01:00.")
             return None
         if moment.tzinfo is None:
-            self.fail(name, f"{label} doit préciser son décalage horaire (par exemple +01:00 ou Z).")
+            self.fail(name, f"{label} doit préciser son décalage horaire "
+                            "(par exemple +01:00 ou Z).")
             return None
         try:
             return moment.astimezone(UTC)
@@ -319,7 +320,7 @@ class Fields:
         return languages
 
     def categories(self, name="categories", *, label="Les catégories", expand=False):
-        """data·inclusion `thematiques` codes; with `expand`, a category stands for its sub-codes."""
+        """data·inclusion `thematiques` codes; `expand`: a category stands for its sub-codes."""
         values = self.string_list(name, label=label)
         if values is None:
             return None
@@ -381,6 +382,36 @@ class Fields:
             self.invalid.append({"field": exc.field or f"{self._name(lat)},{self._name(lon)}",
                                  "message": exc.message})
             return None
+
+    def category(self, name="category", *, label="Le besoin", required=False,
+                 missing_message=None):
+        """One data·inclusion `thematiques` code (a category or a sub-category)."""
+        value = self.text(name, label=label, max_length=100, required=required,
+                          missing_message=missing_message)
+        if value is None:
+            return None
+        try:
+            return check_categories([value], field=self._name(name))[0]
+        except ValidationFailed as exc:
+            self.fail(name, exc.message)
+            return None
+
+    def nested(self, name, *, label=None):
+        """Return a `Fields` for the JSON object under `name`, collecting its problems here.
+
+        Its field names are prefixed ("resident.lat"). None when the value is absent; a
+        value that is not an object is a type problem.
+        """
+        label = label or _default_label(self._name(name))
+        value = self.record.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            self.bad_type(name, f"{label} doit être un objet.")
+            return None
+        inner = Fields(value, strict=self.strict, prefix=self._name(name) + ".")
+        inner.malformed, inner.invalid = self.malformed, self.invalid
+        return inner
 
 
 def is_web_address(text):
