@@ -398,6 +398,36 @@ class Fields:
             return None
         return list(dict.fromkeys(ids))
 
+    def category(self, name="category", *, label="Le besoin", required=False,
+                 missing_message=None):
+        """One data·inclusion `thematiques` code (a category or a sub-category)."""
+        value = self.text(name, label=label, max_length=100, required=required,
+                          missing_message=missing_message)
+        if value is None:
+            return None
+        try:
+            return check_categories([value], field=self._name(name))[0]
+        except ValidationFailed as exc:
+            self.fail(name, exc.message)
+            return None
+
+    def nested(self, name, *, label=None):
+        """Return a `Fields` for the JSON object under `name`, collecting its problems here.
+
+        Its field names are prefixed ("resident.lat"). None when the value is absent; a
+        value that is not an object is a type problem.
+        """
+        label = label or _default_label(self._name(name))
+        value = self.record.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            self.bad_type(name, f"{label} doit être un objet.")
+            return None
+        inner = Fields(value, strict=self.strict, prefix=self._name(name) + ".")
+        inner.malformed, inner.invalid = self.malformed, self.invalid
+        return inner
+
 
 def is_web_address(text):
     """Tell whether `text` is an http(s) address with a host name (never raises)."""
