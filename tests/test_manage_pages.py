@@ -164,7 +164,7 @@ class FakeGeocoder:
 
 
 def test_locate_button_fills_the_coordinates(client_as, db, monkeypatch):
-    monkeypatch.setattr("bienveilleurs.web.manage.make_geocoder", lambda url: FakeGeocoder())
+    monkeypatch.setattr("bienveilleurs.web.pages.make_geocoder", lambda url: FakeGeocoder())
     response = submit(client_as("admin"), "/gestion/ressources/nouvelle",
                       {**RESOURCE_FORM, "lat": "", "lon": "", "locate": "1"})
     page = text_of(response)
