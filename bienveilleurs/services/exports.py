@@ -20,6 +20,7 @@ from ..models import Resource, Structure
 from .access_log import record_access
 from .csv_safe import csv_text
 from .imports.records import LOCAL_SOURCE
+from .transaction import use_case
 
 FORMATS = {"data-inclusion": "data·inclusion (JSON)", "geojson": "GeoJSON", "csv": "CSV"}
 CSV_COLUMNS = ("source", "source_id", "name", "description", "structure", "structure_id", "categories",
@@ -201,6 +202,7 @@ def csv_export(*, separator=","):
     return csv_text(CSV_COLUMNS, rows(), separator=separator)
 
 
+@use_case
 def export(fmt, *, separator=",", kind="services"):
     """Return (text, media type, file name) of the whole export in ``fmt``."""
     record_access(None, "export", "resources", None)  # privacy: every export is logged

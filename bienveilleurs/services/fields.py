@@ -263,7 +263,8 @@ class Fields:
                             "par exemple 2025-03-14T10:30:00+01:00.")
             return None
         if moment.tzinfo is None:
-            self.fail(name, f"{label} doit préciser son décalage horaire (par exemple +01:00 ou Z).")
+            self.fail(name, f"{label} doit préciser son décalage horaire "
+                            "(par exemple +01:00 ou Z).")
             return None
         try:
             return moment.astimezone(UTC)
@@ -319,7 +320,7 @@ class Fields:
         return languages
 
     def categories(self, name="categories", *, label="Les catégories", expand=False):
-        """data·inclusion `thematiques` codes; with `expand`, a category stands for its sub-codes."""
+        """data·inclusion `thematiques` codes; with `expand`, a category means its sub-codes."""
         values = self.string_list(name, label=label)
         if values is None:
             return None
@@ -382,6 +383,21 @@ class Fields:
                                  "message": exc.message})
             return None
 
+    def uuids(self, name, *, label=None):
+        """Identifiers (UUID, as text or UUID objects) in a list, without duplicates."""
+        label = label or _default_label(self._name(name))
+        value = self.record.get(name)
+        if value is None:
+            return None
+        if isinstance(value, str) or not isinstance(value, (list, tuple, set, frozenset)):
+            self.bad_type(name, f"{label} doit être une liste d'identifiants.")
+            return None
+        ids = [parse_uuid(v) for v in value]
+        if None in ids:
+            self.fail(name, f"{label} : identifiant invalide (UUID attendu).")
+            return None
+        return list(dict.fromkeys(ids))
+
 
 def is_web_address(text):
     """Tell whether `text` is an http(s) address with a host name (never raises)."""
@@ -409,3 +425,16 @@ def _whole_number(value, *, strict):
 def whole_record(record, *, strict=True):
     """Return a `Fields` for a JSON object (BadRequest at once when it is not one)."""
     return Fields(require_object(record), strict=strict)
+
+
+def parse_uuid(value):
+    """Return `value` as a UUID, or None when it is not one (never raises).
+
+    For identifiers in a path or a form: an id that is not a UUID names nothing (a 404).
+    """
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
