@@ -268,7 +268,7 @@ class FakeGeocoder:
 
 def test_address_is_geocoded_when_coordinates_are_absent(client_as, db, monkeypatch):
     fake = FakeGeocoder(0.1100, 49.4950)
-    monkeypatch.setattr("bienveilleurs.web.api.directory.make_geocoder", lambda url: fake)
+    monkeypatch.setattr("bienveilleurs.web.pages.make_geocoder", lambda url: fake)
     body = post(client_as("admin"), "/api/v1/resources", resource_body(lat=..., lon=...)).get_json()
     assert fake.queries == ["1 place de l'Hôtel de Ville, 76600 Le Havre"]
     assert (body["lon"], body["lat"]) == (pytest.approx(0.11), pytest.approx(49.495))

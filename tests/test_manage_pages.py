@@ -85,7 +85,8 @@ def test_resource_list_search_and_inactive_filter(client_as, db):
 
 RESOURCE_FORM = {"name": "Permanence d'accès aux droits (test)", "structure_id": "",
                  "structure_name": "", "description": "Sans rendez-vous.",
-                 "categories": ["difficultes-administratives-ou-juridiques--accompagnement-aux-demarches-administratives"],
+                 "categories": ["difficultes-administratives-ou-juridiques"
+                                "--accompagnement-aux-demarches-administratives"],
                  "audiences": ["familles"], "address": "Place de l'Hôtel de Ville",
                  "postal_code": "76600", "city": "Le Havre", "lat": "49,4944", "lon": "0.1079",
                  "phone": "02 35 00 00 00", "email": "droits@exemple.fr", "website": "",
@@ -148,7 +149,8 @@ def test_saving_with_an_unlocatable_address_keeps_the_resource_without_a_point(
         app, client_as, db, monkeypatch):
     monkeypatch.setitem(app.config, "GEOCODER_URL", "http://127.0.0.1:9/search")
     client = client_as("admin")
-    response = submit(client, "/gestion/ressources/nouvelle", {**RESOURCE_FORM, "lat": "", "lon": ""})
+    response = submit(client, "/gestion/ressources/nouvelle",
+                      {**RESOURCE_FORM, "lat": "", "lon": ""})
     assert response.status_code == 303
     db.expire_all()
     resource = db.scalar(select(Resource).where(Resource.name == RESOURCE_FORM["name"]))
@@ -159,12 +161,12 @@ def test_saving_with_an_unlocatable_address_keeps_the_resource_without_a_point(
 class FakeGeocoder:
     def geocode(self, query):
         from geo.geocoding import GeocodeResult
-        return GeocodeResult(lon=0.1200, lat=49.5000, label="Place de l'Hôtel de Ville 76600 Le Havre",
-                             score=0.95)
+        return GeocodeResult(lon=0.1200, lat=49.5000,
+                             label="Place de l'Hôtel de Ville 76600 Le Havre", score=0.95)
 
 
 def test_locate_button_fills_the_coordinates(client_as, db, monkeypatch):
-    monkeypatch.setattr("bienveilleurs.web.manage.make_geocoder", lambda url: FakeGeocoder())
+    monkeypatch.setattr("bienveilleurs.web.pages.make_geocoder", lambda url: FakeGeocoder())
     response = submit(client_as("admin"), "/gestion/ressources/nouvelle",
                       {**RESOURCE_FORM, "lat": "", "lon": "", "locate": "1"})
     page = text_of(response)
@@ -220,7 +222,8 @@ def test_create_and_edit_a_structure(client_as, db):
     assert structure.website == "https://maison.exemple.fr"
     assert "Maison de quartier (test)" in text_of(client.get("/gestion/structures"))
     path = f"/gestion/structures/{structure.id}"
-    bad = submit(client, path, {"name": "Maison de quartier (test)", "siret": "12", "lat": "", "lon": ""})
+    bad = submit(client, path,
+                 {"name": "Maison de quartier (test)", "siret": "12", "lat": "", "lon": ""})
     assert bad.status_code == 422 and "14 chiffres" in text_of(bad)
     good = submit(client, path, {"name": "Maison de quartier Sud (test)", "siret": "",
                                  "lat": "49.48", "lon": "0.13"})
@@ -257,7 +260,8 @@ def test_register_a_relay_with_the_weekly_editor(client_as, db):
     assert "Fatou (test)" in listing and "0 / 2" in listing
     # The editor reads the stored expression back.
     page = text_of(client.get(f"/reseau/bienveilleurs/{relay.id}"))
-    assert 'id="day_Tu" name="day_Tu" type="checkbox" value="y"' in page or 'id="day_Tu" checked' in page \
+    assert 'id="day_Tu" name="day_Tu" type="checkbox" value="y"' in page \
+        or 'id="day_Tu" checked' in page \
         or re.search(r'<input[^>]*checked[^>]*id="day_Tu"|<input[^>]*id="day_Tu"[^>]*checked', page)
     assert re.search(r'id="from2_Sa"[^>]*value="14:00"|value="14:00"[^>]*id="from2_Sa"', page)
 
@@ -267,7 +271,8 @@ def test_relay_form_errors(app, client_as, db):
     before = count(db, Relay)
     maximum = app.config["RELAY_MAX_RADIUS_M"]
     response = submit(client, "/reseau/bienveilleurs/nouveau",
-                      relay_form(radius_m=str(maximum + 1), capacity="-1", email="inconnu@exemple.fr"))
+                      relay_form(radius_m=str(maximum + 1), capacity="-1",
+                                 email="inconnu@exemple.fr"))
     assert response.status_code == 422
     page = text_of(response)
     assert f"ne peut pas dépasser {maximum} mètres" in page and "au moins 0" in page
@@ -277,7 +282,8 @@ def test_relay_form_errors(app, client_as, db):
     assert response.status_code == 422 and "pas un compte de bienveilleur" in text_of(response)
     response = submit(client, "/reseau/bienveilleurs/nouveau",
                       relay_form(day_We="y", from1_We="20:00", to1_We="18:00"))
-    assert response.status_code == 422 and "Mercredi : indiquez une heure de début" in text_of(response)
+    assert response.status_code == 422
+    assert "Mercredi : indiquez une heure de début" in text_of(response)
     response = submit(client, "/reseau/bienveilleurs/nouveau",
                       relay_form(mode="raw", availability="tous les soirs"))
     assert response.status_code == 422 and "OpenStreetMap" in text_of(response)
@@ -289,10 +295,12 @@ def test_pause_and_resume_a_relay_from_the_list(client_as, db):
     client = client_as("admin")
     response = submit(client, f"/reseau/bienveilleurs/{relay.id}/pause", {"back": "list"},
                       page="/reseau/bienveilleurs")
-    assert response.status_code == 303 and response.headers["Location"].endswith("/reseau/bienveilleurs")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/reseau/bienveilleurs")
     db.expire_all()
     assert db.get(Relay, relay.id).status == "paused"
-    assert "En pause" in text_of(client.get("/reseau/bienveilleurs", query_string={"statut": "paused"}))
+    assert "En pause" in text_of(client.get("/reseau/bienveilleurs",
+                                            query_string={"statut": "paused"}))
     assert submit(client, f"/reseau/bienveilleurs/{relay.id}/reprise", {},
                   page=f"/reseau/bienveilleurs/{relay.id}").status_code == 303
     db.expire_all()
@@ -359,5 +367,6 @@ def test_pages_fit_a_phone_and_have_no_inline_script_or_style(client_as, db):
         page = text_of(response)
         assert response.status_code == 200
         assert " style=" not in page
-        assert not re.search(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", page), page[:500]
+        inline_script = r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>"
+        assert not re.search(inline_script, page), page[:500]
         assert '<meta name="viewport"' in page

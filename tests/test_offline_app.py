@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from bienveilleurs import clock
 from bienveilleurs.extensions import db
 from bienveilleurs.models import Contact, Referral, Resident
-from bienveilleurs.web import offline
+from bienveilleurs.web.relay import offline
 
 from .conftest import api_headers
 from .factories import make_relay, make_user

@@ -708,7 +708,7 @@ def test_pages_after_an_opposition_show_no_personal_data(world, client_as):
 
 
 def test_a_long_inbox_proposes_relays_for_its_first_rows_only(world, client_as, monkeypatch):
-    from bienveilleurs.web import coordination
+    from bienveilleurs.web.coordination import referrals as coordination
     monkeypatch.setattr(coordination, "PROPOSED_ROWS", 1)
     first = new_referral(world)
     second = new_referral(world, resident={"first_name": "Seconde", "lat": LAT, "lon": LON})

@@ -1,7 +1,10 @@
-"""Home page: a landing page that points each role to what it has to do."""
+"""Home page: a landing page that points each role to what it has to do; the health check."""
 
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
+from sqlalchemy import text
+
+from ..extensions import db
 
 bp = Blueprint("main", __name__)
 
@@ -15,8 +18,5 @@ def home():
 
 @bp.route("/healthz")
 def health():
-    from sqlalchemy import text
-
-    from ..extensions import db
     db.session.execute(text("select 1"))
     return {"status": "ok"}

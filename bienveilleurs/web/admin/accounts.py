@@ -4,34 +4,22 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ...errors import Conflict, ValidationFailed
+from ...models import Role
 from ...services import administration, audit, invitations
 from ...services.territories import list_territories
-from ..common import roles_required
 from ..forms import EmptyForm
+from ..pages import errors_on_form, roles_required
 from . import bp
 from .forms import InviteForm, RoleForm, SearchForm, TerritoriesForm
 
 
-def show_errors(form, error, default_field=None):
-    """Put a service's per-field errors on the form; return a message for the summary."""
-    placed = False
-    for detail in error.details:
-        field = getattr(form, detail.get("field") or "", None)
-        if field is not None:
-            field.errors = list(field.errors) + [detail["message"]]
-            placed = True
-    if not placed and default_field is not None:
-        getattr(form, default_field).errors = [error.message]
-        placed = True
-    return None if placed else error.message
-
-
 def _territory_choices():
+    # (value, label) pairs: the templates lay these checkboxes out themselves.
     return [(str(t.id), t.name) for t in list_territories()]
 
 
 @bp.route("/comptes")
-@roles_required("admin")
+@roles_required(Role.ADMIN)
 def accounts():
     form = SearchForm(request.args)
     rows = administration.list_accounts(search=form.q.data, role=form.role.data or None,
@@ -40,7 +28,7 @@ def accounts():
 
 
 @bp.route("/comptes/inviter", methods=["GET", "POST"])
-@roles_required("admin")
+@roles_required(Role.ADMIN)
 def invite():
     form = InviteForm()
     form.territories.choices = _territory_choices()
@@ -52,7 +40,7 @@ def invite():
                                       territory_ids=form.territories.data or ())
         except (ValidationFailed, Conflict) as exc:
             status = exc.status
-            message = show_errors(form, exc, "email")
+            message = errors_on_form(form, exc, fallback="email")
         else:
             flash(f"Invitation envoyée à {user.email} (lien valable 72 heures).", "success")
             return redirect(url_for("admin.account", user_id=user.id), code=303)
@@ -62,7 +50,7 @@ def invite():
 
 
 @bp.route("/comptes/<user_id>")
-@roles_required("admin")
+@roles_required(Role.ADMIN)
 def account(user_id):
     user = administration.get_account(user_id)
     role_form = RoleForm(data={"role": user.role})
@@ -84,7 +72,7 @@ def _checked(form):
 
 
 @bp.route("/comptes/<user_id>/role", methods=["POST"])
-@roles_required("admin")
+@roles_required(Role.ADMIN)
 def change_role(user_id):
     form = RoleForm()
     _checked(form)
@@ -93,7 +81,7 @@ def change_role(user_id):
 
 
 @bp.route("/comptes/<user_id>/territoires", methods=["POST"])
-@roles_required("admin")
+@roles_required(Role.ADMIN)
 def account_territories(user_id):
     form = TerritoriesForm()
     form.territories.choices = _territory_choices()
@@ -103,15 +91,16 @@ def account_territories(user_id):
 
 
 @bp.route("/comptes/<user_id>/desactiver", methods=["POST"])
-@roles_required("admin")
+@roles_required(Role.ADMIN)
 def deactivate(user_id):
     _checked(EmptyForm())
     user = administration.set_active(current_user, user_id, False)
-    return _back(user.id, f"{user.email} est désactivé : ses sessions et jetons d'API ne fonctionnent plus.")
+    return _back(user.id, f"{user.email} est désactivé : ses sessions et jetons d'API ne "
+                          "fonctionnent plus.")
 
 
 @bp.route("/comptes/<user_id>/reactiver", methods=["POST"])
-@roles_required("admin")
+@roles_required(Role.ADMIN)
 def reactivate(user_id):
     _checked(EmptyForm())
     user = administration.set_active(current_user, user_id, True)
@@ -119,19 +108,21 @@ def reactivate(user_id):
 
 
 @bp.route("/comptes/<user_id>/reinviter", methods=["POST"])
-@roles_required("admin")
+@roles_required(Role.ADMIN)
 def resend(user_id):
     _checked(EmptyForm())
     user = invitations.resend_invitation(current_user, administration.get_account(user_id).id)
-    return _back(user.id, f"Nouvelle invitation envoyée à {user.email} ; l'ancien lien ne fonctionne plus.")
+    return _back(user.id, f"Nouvelle invitation envoyée à {user.email} ; l'ancien lien ne "
+                          "fonctionne plus.")
 
 
 @bp.route("/journal")
-@roles_required("admin")
+@roles_required(Role.ADMIN)
 def audit_log():
     search = (request.args.get("q") or "").strip()[:100]
     action = request.args.get("action") or None
     if action and action not in audit.ACTION_LABELS:
         abort(400)
-    return render_template("admin/audit.html", rows=audit.entries(search=search or None, action=action),
+    return render_template("admin/audit.html",
+                           rows=audit.entries(search=search or None, action=action),
                            search=search, action=action, labels=audit.ACTION_LABELS)

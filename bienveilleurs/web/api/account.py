@@ -3,6 +3,7 @@
 from flask import jsonify
 from flask_login import current_user
 
+from ...models import Role
 from . import make_api_blueprint
 from .openapi import openapi_document
 
@@ -14,11 +15,11 @@ def me():
     user = current_user
     body = {"id": str(user.id), "email": user.email, "role": user.role,
             "display_name": user.display_name}
-    if user.role == "relay" and user.relay is not None:
+    if user.role == Role.RELAY and user.relay is not None:
         body["relay_id"] = str(user.relay.id)
-    if user.role == "social_worker":
+    if user.role == Role.SOCIAL_WORKER:
         body["structure_ids"] = [str(s.id) for s in user.structures]
-    if user.role == "coordinator":
+    if user.role == Role.COORDINATOR:
         body["territory_ids"] = [str(t.id) for t in user.territories]
     return jsonify(body)
 

@@ -1,21 +1,20 @@
 """Structures, resources, relays and matching under /api/v1 (shared API.md)."""
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 from flask_login import current_user
 
 from geo.errors import GeoError
-from geo.geocoding import make_geocoder
-from geo.points import parse_bbox
+from geo.points import lon_lat, parse_bbox
 
+from ...config import setting
 from ...errors import BadRequest, Forbidden, NotFound, ValidationFailed
-from ...models import Role
 from ...services import directory, matching
 from ...services.codes import expand_categories
+from ..pages import MANAGERS, geocoder, service_area
 from . import json_body, make_api_blueprint, reads_only
 
 bp = make_api_blueprint("api_directory")
 
-MANAGERS = (Role.ADMIN.value, Role.COORDINATOR.value)
 # Widest map view served at once, in degrees (about 55 km north-south).
 MAX_BBOX_SPAN_DEG = 0.5
 MAX_FEATURES = 1000
@@ -26,20 +25,12 @@ def _require(*roles):
         raise Forbidden()
 
 
-def _area():
-    return current_app.config["SERVICE_AREA"]
-
-
-def _geocoder():
-    return make_geocoder(current_app.config.get("GEOCODER_URL", ""))
-
-
 def _iso(value):
     return value.isoformat() if value is not None else None
 
 
 def structure_json(structure):
-    point = directory.lon_lat(structure)
+    point = lon_lat(structure.point)
     return {
         "id": str(structure.id), "name": structure.name, "siret": structure.siret,
         "address": structure.address, "lat": point[1] if point else None,
@@ -51,12 +42,13 @@ def structure_json(structure):
 
 
 def resource_json(resource):
-    point = directory.lon_lat(resource)
+    point = lon_lat(resource.point)
     return {
         "id": str(resource.id), "structure_id": str(resource.structure_id),
         "structure_name": resource.structure.name if resource.structure else None,
         "name": resource.name, "description": resource.description or "",
-        "categories": list(resource.categories or []), "audiences": list(resource.audiences or []),
+        "categories": list(resource.categories or []),
+        "audiences": list(resource.audiences or []),
         "lat": point[1] if point else None, "lon": point[0] if point else None,
         "located": point is not None,
         "address": resource.address, "postal_code": resource.postal_code, "city": resource.city,
@@ -70,7 +62,7 @@ def resource_json(resource):
 
 
 def relay_json(relay):
-    lon, lat = directory.lon_lat(relay)
+    lon, lat = lon_lat(relay.point)
     return {
         "id": str(relay.id), "display_name": relay.display_name, "lat": lat, "lon": lon,
         "radius_m": relay.radius_m, "capacity": relay.capacity,
@@ -87,7 +79,7 @@ def relay_json(relay):
 def create_structure():
     _require(*MANAGERS)
     body = json_body()
-    structure = directory.create_structure(body, area=_area(), strict=True)
+    structure = directory.create_structure(body, area=service_area(), strict=True)
     return jsonify(structure_json(structure)), 201
 
 
@@ -96,7 +88,8 @@ def create_resource():
     """Create a resource (201), or update the one with the same source and source_id (200)."""
     _require(*MANAGERS)
     body = json_body()
-    saved = directory.create_resource(body, area=_area(), geocoder=_geocoder(), strict=True)
+    saved = directory.create_resource(body, area=service_area(), geocoder=geocoder(),
+                                      strict=True)
     payload = resource_json(saved.item)
     if saved.note:
         payload["warning"] = saved.note
@@ -149,9 +142,9 @@ def resources_geojson():
 def register_relay():
     _require(*MANAGERS)
     body = json_body()
-    relay = directory.register_relay(body, area=_area(),
-                                     max_radius_m=current_app.config["RELAY_MAX_RADIUS_M"],
-                                     geocoder=_geocoder(), strict=True)
+    relay = directory.register_relay(body, area=service_area(),
+                                     max_radius_m=setting("RELAY_MAX_RADIUS_M"),
+                                     geocoder=geocoder(), strict=True)
     return jsonify(relay_json(relay)), 201
 
 
@@ -167,7 +160,7 @@ def get_relay(relay_id):
 @bp.get("/match")
 @reads_only
 def match():
-    query = matching.parse_match_query(request.args, area=_area())
+    query = matching.parse_match_query(request.args, area=service_area())
     result = matching.match(query, include_relays=current_user.role in MANAGERS,
-                            max_radius_m=current_app.config["RELAY_MAX_RADIUS_M"])
+                            max_radius_m=setting("RELAY_MAX_RADIUS_M"))
     return jsonify(result)

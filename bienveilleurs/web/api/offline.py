@@ -22,7 +22,7 @@ CONTACT_STATUSES = ("assigned", "contacted")
 @bp.get("/me/offline")
 def offline_copy():
     user = current_user
-    if user.role != Role.RELAY.value:
+    if user.role != Role.RELAY:
         raise Forbidden("Seuls les bienveilleurs gardent leurs personnes hors ligne.")
     relay = user.relay
     people = [{"id": str(r.id), "name": r.resident.name, "next_step": service.NEXT_STEPS[r.status],

@@ -1,0 +1,26 @@
+"""Open Referral HSDS 3.0 read API: public, read-only, active resources only (see API.md)."""
+
+from flask import Blueprint, jsonify, request
+
+from ...services import open_referral
+
+# A plain blueprint, not make_api_blueprint: this API is public (no token, no session).
+bp = Blueprint("hsds", __name__, url_prefix="/hsds")
+
+
+@bp.after_request
+def _public(response):
+    # Any site may read the public directory; nothing here depends on who asks.
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers.setdefault("Cache-Control", "public, max-age=300")
+    return response
+
+
+@bp.get("/services")
+def services():
+    return jsonify(open_referral.services_page(request.args))
+
+
+@bp.get("/services/<service_id>")
+def service(service_id):
+    return jsonify(open_referral.service_detail(service_id))

@@ -1,0 +1,135 @@
+"""What the referral pages of every role share: the referral page, its move forms, labels.
+
+A referral page shows what `visibility` allows (services.referrals), the timeline with the
+notes the reader may see, the logged contacts, and one form per move the reader may make
+now — taken from `available_moves`, i.e. from the service's transition table, never from a
+second list here. A move is posted to `<blueprint>.move` with the target status in the URL;
+the service decides (404, 403, 409, 422…) and the page is shown again with its error and
+the error's status.
+"""
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from ...errors import DomainError, NotFound, ResidentErased
+from ...models import CHANNEL_LABELS, OUTCOME_LABELS, STATUS_LABELS, STATUSES, Role
+from ...services import referrals as service
+from ...services.codes import audience_label, category_label
+from ..pages import errors_on_form, feature_collection, point_feature
+from .forms import MISSING, MoveForm
+
+# Button wording where the service's move label names a state rather than an action.
+BUTTON_LABELS = {
+    "contact": "Marquer le contact établi",
+    "accept": "Confirmer la prise en charge",
+    "send_back": "Refuser, ou signaler l'absence de réponse",
+}
+
+# A relay records what the structure said (by phone): worded as such.
+RELAY_BUTTON_LABELS = {
+    **BUTTON_LABELS,
+    "accept": "La structure a confirmé la prise en charge",
+    "send_back": "La structure a refusé, ou ne répond pas",
+}
+
+FLASH_AFTER_MOVE = {
+    "assigned": "Orientation attribuée.",
+    "reported": "Orientation remise à attribuer.",
+    "contacted": "Orientation passée à « Contact établi ».",
+    "referred": "Orientation envoyée à la ressource.",
+    "accepted": "Prise en charge confirmée.",
+    "closed": "Orientation clôturée.",
+}
+
+
+def labels():
+    return {"status": STATUS_LABELS, "outcome": OUTCOME_LABELS, "channel": CHANNEL_LABELS,
+            "next": service.NEXT_STEPS, "category": category_label, "audience": audience_label}
+
+
+def move_forms(user, referral, *, posted=None):
+    """Return [(AvailableMove, MoveForm)] for the moves `user` may make now."""
+    moves = service.available_moves(user, referral)
+    needs = {name for move in moves for name in move.needs}
+    relays = service.proposed_relays(user, referral, limit=5) if "relay_id" in needs else []
+    resources = (service.proposed_resources(user, referral)
+                 if "resource_id" in needs and user.role == Role.COORDINATOR else [])
+    forms = []
+    for move in moves:
+        if posted is not None and posted._prefix == f"{move.target}-":
+            form = posted
+        else:
+            form = MoveForm(prefix=move.target, formdata=None)
+        form.fill(move, referral=referral, relays=relays, resources=resources)
+        form.version.data = str(referral.version)  # what the reader now sees
+        forms.append((move, form))
+    return forms
+
+
+BACK = {
+    "relay": ("relay.my_people", "Mes personnes"),
+    "coordination": ("coordination.inbox", "À attribuer"),
+    "structure": ("structure.referrals", "Orientations reçues"),
+}
+
+
+def _person_features(position):
+    if position is None:
+        return None
+    return feature_collection([point_feature(
+        position["lon"], position["lat"], kind="person", name="La personne",
+        detail="Position exacte" if position["exact"] else "Position approchée")])
+
+
+def render_referral(blueprint, referral_id, *, posted=None, summary=None, status=200):
+    """Render the referral page of `blueprint` (relay, coordination, structure)."""
+    user = current_user
+    referral = service.get_referral(user, referral_id)
+    view = service.visibility(user, referral)
+    position = service.resident_position(user, referral)
+    coordinator = user.role == Role.COORDINATOR
+    relay = user.role == Role.RELAY
+    back_endpoint, back_label = BACK[blueprint]
+    return render_template(
+        "referrals/referral.html", blueprint=blueprint, referral=referral, view=view,
+        back_endpoint=back_endpoint, back_label=back_label,
+        privacy_link=(url_for("privacy.resident", resident_id=referral.resident_id)
+                      if coordinator else None),
+        map_features=_person_features(position) if view == "full" else None,
+        # The contact page is the relay's; log_contact decides who may really log one.
+        can_log_contact=(blueprint == "relay" and view == "full"
+                         and referral.status in service.ACTIVE_STATUSES),
+        person=referral.resident if view != "status_only" else None,
+        position=position, timeline=service.timeline(user, referral),
+        contacts=service.visible_contacts(user, referral),
+        moves=move_forms(user, referral, posted=posted),
+        relay_contact=service.relay_contact(referral) if view == "structure" else None,
+        posted=posted, summary=summary, labels=labels(), is_relay=relay,
+        button_labels=RELAY_BUTTON_LABELS if relay else BUTTON_LABELS,
+        is_coordinator=coordinator,
+        resource=referral.resource if view != "status_only" else None,
+        correct_link=(url_for("referral_corrections.correct", referral_id=referral.id)
+                      if service.may_correct(user, referral) else None),
+    ), status
+
+
+def post_move(blueprint, referral_id, to, *, list_endpoint):
+    """Handle a move posted from a referral page; redirect 303, or show the page again."""
+    if to not in STATUSES:
+        abort(404)
+    form = MoveForm(prefix=to)
+    if not form.validate_on_submit():  # CSRF is checked before (CSRFProtect): lengths here
+        return render_referral(blueprint, referral_id, posted=form, status=422)
+    try:
+        referral = service.transition(current_user, referral_id, to, **form.values())
+    except (NotFound, ResidentErased):
+        raise
+    except DomainError as error:
+        aliases = {"reason": "reason" if to == "contacted" else "reason_text"}
+        summary = errors_on_form(form, error, aliases=aliases, missing=MISSING)
+        return render_referral(blueprint, referral_id, posted=form, summary=summary,
+                               status=error.status)
+    flash(FLASH_AFTER_MOVE.get(to, "Orientation mise à jour."), "success")
+    if service.can_see(current_user, referral.id):
+        return redirect(url_for(f"{blueprint}.referral", referral_id=referral.id), 303)
+    return redirect(url_for(list_endpoint), 303)

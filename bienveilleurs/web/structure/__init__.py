@@ -1,0 +1,1 @@
+"""Social workers' pages: the referrals sent to their structures."""
