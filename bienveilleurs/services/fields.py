@@ -46,6 +46,8 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 EMAIL_MAX = 254
 URL_MAX = 500
 _LANGUAGE = re.compile(r"[a-z]{2}")
+_SIRET = re.compile(r"[0-9]{14}")
+_POSTAL_CODE = re.compile(r"(?:\d{5}|2[AB]\d{3})")
 _INTEGER_TEXT = re.compile(r"\s*[+-]?\d{1,9}\s*")
 TRUE_WORDS = frozenset({"true", "1", "yes", "oui", "on", "vrai"})
 FALSE_WORDS = frozenset({"false", "0", "no", "non", "off", "faux"})
@@ -263,7 +265,8 @@ class Fields:
                             "par exemple 2025-03-14T10:30:00+01:00.")
             return None
         if moment.tzinfo is None:
-            self.fail(name, f"{label} doit préciser son décalage horaire (par exemple +01:00 ou Z).")
+            self.fail(name, f"{label} doit préciser son décalage horaire "
+                            "(par exemple +01:00 ou Z).")
             return None
         try:
             return moment.astimezone(UTC)
@@ -319,7 +322,7 @@ class Fields:
         return languages
 
     def categories(self, name="categories", *, label="Les catégories", expand=False):
-        """data·inclusion `thematiques` codes; with `expand`, a category stands for its sub-codes."""
+        """data·inclusion `thematiques` codes; `expand`: a category stands for its sub-codes."""
         values = self.string_list(name, label=label)
         if values is None:
             return None
@@ -382,6 +385,28 @@ class Fields:
                                  "message": exc.message})
             return None
 
+    def siret(self, name="siret", *, label="Le SIRET"):
+        """A SIRET number: 14 digits (spaces typed between groups are dropped)."""
+        siret = self.text(name, label=label, max_length=20)
+        if siret is None:
+            return None
+        siret = siret.replace(" ", "")
+        if not _SIRET.fullmatch(siret):
+            self.fail(name, f"{label} doit comporter 14 chiffres.")
+            return None
+        return siret
+
+    def postal_code(self, name="postal_code", *, label="Le code postal"):
+        """A French postal code: 5 digits (2A/2B for Corsica), spaces dropped."""
+        code = self.text(name, label=label, max_length=10)
+        if code is None:
+            return None
+        code = code.replace(" ", "")
+        if not _POSTAL_CODE.fullmatch(code):
+            self.fail(name, f"{label} doit comporter 5 chiffres.")
+            return None
+        return code
+
 
 def is_web_address(text):
     """Tell whether `text` is an http(s) address with a host name (never raises)."""
@@ -409,3 +434,19 @@ def _whole_number(value, *, strict):
 def whole_record(record, *, strict=True):
     """Return a `Fields` for a JSON object (BadRequest at once when it is not one)."""
     return Fields(require_object(record), strict=strict)
+
+
+class QueryFields(Fields):
+    """Read query-string arguments: text everywhere, and a value of the wrong kind is a 400.
+
+    A query string carries no JSON types, so every value is typed text (as in a form); but
+    an argument that is not even of the expected kind (a word where a number or a boolean
+    is expected) makes the request malformed (400), as a wrong JSON type does, while a
+    well-formed value out of its range stays a 422.
+    """
+
+    def __init__(self, args, *, prefix=""):
+        super().__init__(args, strict=False, prefix=prefix)
+
+    def bad_type(self, name, message):
+        self.missing(name, message)
