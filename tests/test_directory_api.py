@@ -145,7 +145,8 @@ BAD_RESOURCES = [
     ({"lat": ...}, 400, "lat"),
     ({"lat": ..., "lon": ..., "address": ...}, 400, "lat"),
     ({"lon": ...}, 400, "lon"),
-    ({"lat": "quarante-neuf"}, 400, "lat"),
+    # Decimal text is a coordinate too (the unified field rules): other text is an invalid value.
+    ({"lat": "quarante-neuf"}, 422, "lat"),
     ({"lat": True}, 400, "lat"),
     ({"lat": [49.49]}, 400, "lat"),
     ({"lat": 95.0}, 422, "lat"),
@@ -163,6 +164,8 @@ BAD_RESOURCES = [
     ({"phone": "appelez-nous"}, 422, "phone"),
     ({"email": "accueil@"}, 422, "email"),
     ({"website": "ftp://exemple.fr"}, 422, "website"),
+    ({"website": "http://["}, 422, "website"),
+    ({"name": "Accueil\x00de jour"}, 422, "name"),
     ({"opening_hours": "lundi au vendredi 9h-17h"}, 422, "opening_hours"),
     ({"languages": ["français"]}, 422, "languages"),
     ({"languages": "fr"}, 400, "languages"),
@@ -366,7 +369,8 @@ def test_register_relay_limits(app, client_as, db):
 @pytest.mark.parametrize("overrides,status,field", [
     ({"display_name": ...}, 400, "display_name"),
     ({"lat": ..., "lon": ...}, 400, "lat"),
-    ({"lat": "49,49"}, 400, "lat"),
+    ({"lat": "au nord"}, 422, "lat"),
+    ({"lat": True}, 400, "lat"),
     ({"lat": 0.1079, "lon": 49.4944}, 422, "lat,lon"),
     ({"radius_m": ...}, 400, "radius_m"),
     ({"radius_m": "800"}, 400, "radius_m"),
@@ -377,6 +381,7 @@ def test_register_relay_limits(app, client_as, db):
     ({"availability": "le soir"}, 422, "availability"),
     ({"languages": ["fra"]}, 422, "languages"),
     ({"email": "personne@test.bienveilleurs.fr"}, 422, "email"),
+    ({"email": "pas une adresse"}, 422, "email"),
 ])
 def test_relay_bad_input_writes_nothing(client_as, db, overrides, status, field):
     client = client_as("coordinator")
@@ -384,6 +389,13 @@ def test_relay_bad_input_writes_nothing(client_as, db, overrides, status, field)
     assert_error(post(client, "/api/v1/relays", relay_body(**overrides)), status,
                  "bad_request" if status == 400 else "validation_error", field)
     assert counts(db) == before
+
+
+def test_relay_coordinates_may_be_decimal_text_in_json(client_as, db):
+    # One rule for coordinates everywhere: numbers, or decimal text (with a French comma too).
+    response = post(client_as("coordinator"), "/api/v1/relays", relay_body(lat="49,49"))
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["lat"] == pytest.approx(49.49)
 
 
 def test_relay_account_must_be_a_free_relay_account(client_as, db):
