@@ -221,6 +221,30 @@ def test_simple_csv_bad_coordinates_and_ragged_lines(app, db):
     assert report.stopped and count(Resource, name="Bon") == 0
 
 
+def test_unparsable_website_and_control_characters_are_refused_on_their_field(app, db):
+    # "http://[" makes urlsplit raise: the field rules say it is an invalid website instead.
+    text = ("name,lat,lon,categories,website\n"
+            "Bon,49.49,0.11,sante,exemple.fr\n"
+            "Crochet,49.49,0.11,sante,http://[\n"
+            "Contrôle,49.49,0.11,sante,\x07exemple.fr\n")
+    report = import_files(files(r_csv=text), "csv", area=area(app), skip_invalid=True)
+    assert report.created == 1
+    assert {(p.position, p.field) for p in report.rejected} == {("ligne 3", "website"),
+                                                                ("ligne 4", "website")}
+
+
+def test_dry_run_inside_a_use_case_is_refused(app, db):
+    from bienveilleurs.services.transaction import use_case
+
+    @use_case
+    def outer():
+        return import_files(files(services_json=json.dumps([di_service(1)])),
+                            "data-inclusion", area=area(app), dry_run=True)
+
+    with pytest.raises(RuntimeError):
+        outer()
+
+
 def test_geojson_points_and_bad_geometries(app, db):
     collection = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": [0.11, 49.49]},
