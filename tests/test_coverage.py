@@ -5,6 +5,7 @@ import math
 from shapely.geometry import Polygon, shape
 from shapely.ops import unary_union
 
+from bienveilleurs.config import setting
 from bienveilleurs.services import coverage
 from geo.distance import haversine_m
 
@@ -38,7 +39,7 @@ def test_uncovered_cells_match_an_independent_computation(app, db):
     # Every cell is a hexagon of the configured size, touching the territory, and together
     # they cover it.
     area = Polygon(RING)
-    size = app.config.get("COVERAGE_CELL_M", coverage.DEFAULT_CELL_M)
+    size = setting("COVERAGE_CELL_M")
     project = local_metres(0.11, 49.495)
     for cell in cells:
         polygon = shape(cell.shape)

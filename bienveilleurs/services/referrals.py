@@ -31,15 +31,15 @@ from datetime import UTC, datetime, timedelta
 from functools import wraps
 
 from flask import current_app
-from geoalchemy2 import Geometry
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
-from sqlalchemy import and_, cast, exists, false, func, or_, select, true
+from sqlalchemy import and_, exists, false, or_, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from geo.errors import GeoError
 from geo.points import parse_point
 from geo.privacy import approximate_point
+from geo.queries import point_in_area
 
 from .. import clock
 from ..errors import (
@@ -369,11 +369,10 @@ def _city_wide_coordinator_exists():
 
 def _covering(territory_condition):
     """Condition on Resident: a territory matching `territory_condition` covers its point."""
-    # Same predicate as services.territories.coordinators_for_point, so that whoever is
-    # notified about a referral can also open it.
+    # The one point-in-territory test (as for notifications), so that whoever is notified
+    # about a referral can also open it.
     return exists(select(Territory.id).where(
-        territory_condition,
-        func.ST_Intersects(Territory.area, cast(Resident.point, Geometry))).correlate(Resident))
+        territory_condition, point_in_area(Resident.point, Territory.area)).correlate(Resident))
 
 
 def _coordinator_residents(user):
