@@ -75,6 +75,7 @@ def test_merging_into_itself_or_unknown_is_refused_and_writes_nothing(db):
     keep = make_structure(name="Seule")
     make_resource(structure=keep)
     admin = make_user(role="admin")
+    db.commit()  # what was there before: a refused use case rolls back only its own work
     with pytest.raises(ValidationFailed) as refused:
         structure_merge.merge_structures(admin, keep.id, keep.id)
     assert "elle-même" in refused.value.message
