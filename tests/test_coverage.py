@@ -1,4 +1,4 @@
-"""Coverage: hexagon cells no available relay reaches, checked against an independent computation."""
+"""Coverage: hexagon cells no available relay reaches, checked by an independent computation."""
 
 import math
 
@@ -78,8 +78,10 @@ def test_uncovered_cells_match_an_independent_computation(app, db):
 
 
 def test_uncovered_count_per_coordinator_counts_shared_cells_once(db):
-    west = make_territory(polygon=[(0.095, 49.487), (0.110, 49.487), (0.110, 49.502), (0.095, 49.502)])
-    east = make_territory(polygon=[(0.110, 49.487), (0.125, 49.487), (0.125, 49.502), (0.110, 49.502)])
+    west = make_territory(polygon=[(0.095, 49.487), (0.110, 49.487), (0.110, 49.502),
+                                   (0.095, 49.502)])
+    east = make_territory(polygon=[(0.110, 49.487), (0.125, 49.487), (0.125, 49.502),
+                                   (0.110, 49.502)])
     local = make_user(role="coordinator", territories=[west])
     city = make_user(role="coordinator")
     both = coverage.coverage([west, east])
