@@ -102,7 +102,7 @@ def _categories(fields, *, required):
         return None
     if categories is None and required and fields.record.get("categories") is None:
         fields.missing("categories", "Indiquez au moins une catégorie "
-                       "(codes « thematiques » de data·inclusion attendus).")
+                       "(codes « thematiques » de data·inclusion).")
     return categories
 
 
