@@ -386,24 +386,18 @@ class Fields:
             return None
 
     def siret(self, name="siret", *, label="Le SIRET"):
-        """A SIRET number: 14 digits (spaces typed between groups are dropped)."""
-        siret = self.text(name, label=label, max_length=20)
-        if siret is None:
-            return None
-        siret = siret.replace(" ", "")
-        if not _SIRET.fullmatch(siret):
-            self.fail(name, f"{label} doit comporter 14 chiffres.")
-            return None
-        return siret
+        """A SIRET number: 14 digits (spaces between groups dropped)."""
+        return self._spaced_code(name, label, 20, _SIRET, "doit comporter 14 chiffres")
 
     def postal_code(self, name="postal_code", *, label="Le code postal"):
         """A French postal code: 5 digits (2A/2B for Corsica), spaces dropped."""
-        code = self.text(name, label=label, max_length=10)
-        if code is None:
-            return None
-        code = code.replace(" ", "")
-        if not _POSTAL_CODE.fullmatch(code):
-            self.fail(name, f"{label} doit comporter 5 chiffres.")
+        return self._spaced_code(name, label, 10, _POSTAL_CODE, "doit comporter 5 chiffres")
+
+    def _spaced_code(self, name, label, max_length, pattern, rule):
+        code = self.text(name, label=label, max_length=max_length)
+        code = code.replace(" ", "") if code is not None else None
+        if code is not None and not pattern.fullmatch(code):
+            self.fail(name, f"{label} {rule}.")
             return None
         return code
 
@@ -437,13 +431,8 @@ def whole_record(record, *, strict=True):
 
 
 class QueryFields(Fields):
-    """Read query-string arguments: text everywhere, and a value of the wrong kind is a 400.
-
-    A query string carries no JSON types, so every value is typed text (as in a form); but
-    an argument that is not even of the expected kind (a word where a number or a boolean
-    is expected) makes the request malformed (400), as a wrong JSON type does, while a
-    well-formed value out of its range stays a 422.
-    """
+    """Read a query string: typed text, but a word where a number or a flag is expected makes
+    the request malformed (400), as a wrong JSON type does; a value out of range stays a 422."""
 
     def __init__(self, args, *, prefix=""):
         super().__init__(args, strict=False, prefix=prefix)
