@@ -63,7 +63,7 @@ def run(conn, template, lon, lat, categories=None):
         params[template["categories_key"]] = categories
     cur = conn.execute(template["sql"], params)
     names = [d.name for d in cur.description]
-    return [dict(zip(names, row)) for row in cur.fetchall()]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
 @app.get("/match")
@@ -74,7 +74,8 @@ def match():
         return jsonify(error="unauthorized"), 401
     conn = connection()
     digest = hashlib.sha256(token.strip().encode("utf-8")).digest()
-    user = conn.execute("SELECT users.id, users.role FROM users JOIN api_tokens ON api_tokens.user_id = users.id "
+    user = conn.execute("SELECT users.id, users.role FROM users "
+                        "JOIN api_tokens ON api_tokens.user_id = users.id "
                         "WHERE api_tokens.digest = %s AND users.active", (digest,)).fetchone()
     if user is None:
         return jsonify(error="unauthorized"), 401

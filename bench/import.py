@@ -42,20 +42,23 @@ def generate(folder, n_services, n_structures, seed=7):
     publics = [p.value for p in Public if p.value != "tous-publics"]
     words = ["Accueil", "Permanence", "Atelier", "Écoute", "Aide", "Accompagnement", "Point",
              "Espace", "Café", "Maison"]
-    topics = ["numérique", "santé", "emploi", "logement", "familles", "mobilité", "budget", "droits"]
+    topics = ["numérique", "santé", "emploi", "logement", "familles", "mobilité", "budget",
+              "droits"]
     today = date.today().isoformat()
     structures = []
     for i in range(n_structures):
         structures.append({
             "source": "bench", "id": f"bench--s{i}", "nom": f"Structure d'essai n°{i}",
-            "date_maj": today, "siret": None, "adresse": f"{i} rue de l'Essai", "code_postal": "76600",
+            "date_maj": today, "siret": None, "adresse": f"{i} rue de l'Essai",
+            "code_postal": "76600",
             "commune": "Le Havre", "longitude": round(rng.uniform(LE_HAVRE[0], LE_HAVRE[2]), 6),
             "latitude": round(rng.uniform(LE_HAVRE[1], LE_HAVRE[3]), 6),
             "telephone": "02 35 00 00 00", "courriel": f"structure{i}@exemple.fr",
         })
     services = []
     for i in range(n_services):
-        audiences = ["tous-publics"] if rng.random() < 0.4 else rng.sample(publics, rng.randint(1, 3))
+        audiences = (["tous-publics"] if rng.random() < 0.4
+                     else rng.sample(publics, rng.randint(1, 3)))
         services.append({
             "source": "bench", "structure_id": f"bench--s{rng.randrange(n_structures)}",
             "id": f"bench--{i}", "nom": f"{rng.choice(words)} {rng.choice(topics)} n°{i}",
@@ -65,8 +68,8 @@ def generate(folder, n_services, n_structures, seed=7):
             "commune": "Le Havre", "longitude": round(rng.uniform(LE_HAVRE[0], LE_HAVRE[2]), 6),
             "latitude": round(rng.uniform(LE_HAVRE[1], LE_HAVRE[3]), 6),
             "telephone": "02 35 00 00 00", "courriel": f"service{i}@exemple.fr",
-            "horaires_accueil": rng.choice(["Mo-Fr 09:00-12:00,14:00-17:00; PH off", "Tu,Th 14:00-18:00",
-                                             None]),
+            "horaires_accueil": rng.choice(["Mo-Fr 09:00-12:00,14:00-17:00; PH off",
+                                             "Tu,Th 14:00-18:00", None]),
             "lien_source": f"https://exemple.fr/services/{i}",
         })
     # The generator promises valid records: check a sample with the package's own models.
@@ -133,11 +136,14 @@ def run(database_url, args):
                 elapsed = time.perf_counter() - started
                 peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
                 rows = report.total + report.structures_created + report.structures_updated
-                print(f"import {round_number} : {elapsed:.1f} s, {report.total / elapsed:,.0f} services/s "
-                      f"— créés {report.created}, mis à jour {report.updated}, inchangés {report.unchanged}, "
-                      f"rejetés {report.rejected_count}, structures créées {report.structures_created}")
+                print(f"import {round_number} : {elapsed:.1f} s, "
+                      f"{report.total / elapsed:,.0f} services/s "
+                      f"— créés {report.created}, mis à jour {report.updated}, "
+                      f"inchangés {report.unchanged}, rejetés {report.rejected_count}, "
+                      f"structures créées {report.structures_created}")
                 print(f"  mémoire : pic du processus {peak_mb:.0f} Mo "
-                      f"(avant l'import {rss_before / 1024:.0f} Mo) ; lignes écrites ou vérifiées {rows}")
+                      f"(avant l'import {rss_before / 1024:.0f} Mo) ; "
+                      f"lignes écrites ou vérifiées {rows}")
                 verdict = "OK" if elapsed < TARGET_S else "AU-DESSUS DE L'OBJECTIF"
                 print(f"  objectif < {TARGET_S:.0f} s : {verdict}")
                 if report.rejected:

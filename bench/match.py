@@ -156,8 +156,8 @@ def in_app(db_url, queries):
                       "RELAY_MAX_RADIUS_M": 5000})
     with app.app_context():
         if db.session.scalar(db.select(User.id).where(User.email == BENCH_EMAIL)) is None:
-            accounts.create_user(BENCH_EMAIL, role="coordinator", password=secrets.token_urlsafe(24),
-                                 display_name="Banc d'essai")
+            accounts.create_user(BENCH_EMAIL, role="coordinator",
+                                 password=secrets.token_urlsafe(24), display_name="Banc d'essai")
         accounts.revoke_tokens(BENCH_EMAIL)
         token = accounts.issue_token(BENCH_EMAIL, label="bench/match.py")
 
@@ -233,7 +233,8 @@ def pgbench_binary():
                    key=lambda p: int(p.split("/")[4]))
     if found:
         return found[-1]
-    return shutil.which("pgbench") or sys.exit("pgbench not found (Debian package postgresql-contrib)")
+    return (shutil.which("pgbench")
+            or sys.exit("pgbench not found (Debian package postgresql-contrib)"))
 
 
 def percentiles_ms(latencies_us):
@@ -251,25 +252,28 @@ def run_pgbench(db_url, scripts, workdir, conns, duration, warmup):
     files = []
     for i, (relays_sql, resources_sql) in enumerate(scripts):
         path = workdir / f"match_{i:03d}.sql"
-        path.write_text(relays_sql.strip() + ";\n" + resources_sql.strip() + ";\n", encoding="utf-8")
+        path.write_text(relays_sql.strip() + ";\n" + resources_sql.strip() + ";\n",
+                        encoding="utf-8")
         files += ["-f", f"{path}@1"]
     base = [pgbench_binary(), "-n", "-M", "prepared", "-c", str(conns), "-j", str(min(conns, 2))]
     if warmup:
         subprocess.run(base + ["-T", str(warmup)] + files, env=env, capture_output=True, check=True)
     logdir = workdir / f"pglog_c{conns}_{time.monotonic_ns()}"
     logdir.mkdir()
-    done = subprocess.run(base + ["-T", str(duration), "-l", "--log-prefix", str(logdir / "log")] + files,
-                          env=env, capture_output=True, text=True)
+    done = subprocess.run(base + ["-T", str(duration), "-l", "--log-prefix", str(logdir / "log")]
+                          + files, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit("pgbench failed:\n" + done.stdout[-2000:] + done.stderr[-2000:])
-    tps = float(re.search(r"tps = ([\d.]+) \(without initial connection time\)", done.stdout).group(1))
+    tps = float(re.search(r"tps = ([\d.]+) \(without initial connection time\)",
+                          done.stdout).group(1))
     failed = re.search(r"number of failed transactions: (\d+)", done.stdout)
     latencies = []
     for log in logdir.iterdir():
         for line in log.read_text().splitlines():
             latencies.append(int(line.split()[2]))
     shutil.rmtree(logdir)
-    return {"rps": tps, "errors": int(failed.group(1)) if failed else 0, **percentiles_ms(latencies)}
+    return {"rps": tps, "errors": int(failed.group(1)) if failed else 0,
+            **percentiles_ms(latencies)}
 
 
 def free_port():
@@ -330,8 +334,8 @@ def get_json(url, token):
 
 def run_wrk(base_url, paths_file, token, conns, duration, warmup):
     wrk = shutil.which("wrk") or sys.exit("wrk not found: apt-get install wrk")
-    cmd = [wrk, "-t1", f"-c{conns}", "--latency", "--timeout", "10s", "-s", str(HERE / "rotate.lua"),
-           base_url, "--", str(paths_file), token]
+    cmd = [wrk, "-t1", f"-c{conns}", "--latency", "--timeout", "10s",
+           "-s", str(HERE / "rotate.lua"), base_url, "--", str(paths_file), token]
     if warmup:
         subprocess.run(cmd[:3] + [f"-d{warmup}s"] + cmd[3:], capture_output=True, check=True)
     done = subprocess.run(cmd[:3] + [f"-d{duration}s"] + cmd[3:], capture_output=True, text=True)
@@ -349,8 +353,9 @@ def naive_match(conn, lon, lat, categories, limit):
     from geo.distance import haversine_m
     wanted = set(categories)
     resources = []
-    for rid, name, cats, rlon, rlat in conn.execute(
-            "SELECT r.id::text, r.name, r.categories, ST_X(r.point::geometry), ST_Y(r.point::geometry) "
+    for rid, _name, cats, rlon, rlat in conn.execute(
+            "SELECT r.id::text, r.name, r.categories, "
+            "ST_X(r.point::geometry), ST_Y(r.point::geometry) "
             "FROM resources r WHERE r.active AND r.point IS NOT NULL"):
         if wanted and not wanted.intersection(cats):
             continue
@@ -364,7 +369,8 @@ def naive_match(conn, lon, lat, categories, limit):
         d = haversine_m(lon, lat, rlon, rlat)
         if d <= radius:
             relays.append((d, rid))
-    return ([rid for _, rid in sorted(relays)[:limit]], [rid for _, rid in sorted(resources)[:limit]])
+    return ([rid for _, rid in sorted(relays)[:limit]],
+            [rid for _, rid in sorted(resources)[:limit]])
 
 
 def timed_get(url, token, repeat=3):
@@ -386,12 +392,13 @@ def run_naive(db_url, queries, answers, n_points, *, app_url, token):
     from bienveilleurs.services.codes import expand_categories
     times, app_times, mismatches = [], [], 0
     with psycopg.connect(libpq_url(db_url), autocommit=True) as conn:
-        for args, answer in list(zip(queries, answers))[:n_points]:
+        for args, answer in list(zip(queries, answers, strict=True))[:n_points]:
             cats = expand_categories([args["categories"]]) if "categories" in args else []
             started = time.perf_counter()
             relays, resources = naive_match(conn, float(args["lon"]), float(args["lat"]), cats, 5)
             times.append(time.perf_counter() - started)
-            app_times.append(timed_get(app_url + "/api/v1/match?" + urllib.parse.urlencode(args), token))
+            app_times.append(timed_get(app_url + "/api/v1/match?" + urllib.parse.urlencode(args),
+                                       token))
             if (relays != [r["id"] for r in answer["relays"]]
                     or resources != [r["id"] for r in answer["resources"]]):
                 mismatches += 1
@@ -406,7 +413,7 @@ def run_naive(db_url, queries, answers, n_points, *, app_url, token):
 def check_answers(bare, app, paths, token, answers):
     """Every query point, once, on both servers: 200s, and the same ids in the same order."""
     differ = 0
-    for path, answer in zip(paths, answers):
+    for path, answer in zip(paths, answers, strict=True):
         got_app = get_json(app.url + "/api/v1/match?" + path, token)
         got_bare = get_json(bare.url + "/match?" + path, token)
         want = ([r["id"] for r in answer["relays"]], [r["id"] for r in answer["resources"]])
@@ -479,8 +486,8 @@ def bench_size(size, base_url, args, workdir):
     paths = [urllib.parse.urlencode(q) for q in queries]
     token, scripts, answers, templates = in_app(db_url, queries)
     found = sum(1 for a in answers if a["relays"]), sum(1 for a in answers if a["resources"])
-    say(f"  {len(queries)} query points ({sum('categories' in q for q in queries)} with categories); "
-        f"points with relays found: {found[0]}, with resources: {found[1]}")
+    say(f"  {len(queries)} query points ({sum('categories' in q for q in queries)} with "
+        f"categories); points with relays found: {found[0]}, with resources: {found[1]}")
 
     sizedir = workdir / size
     sizedir.mkdir()
@@ -492,7 +499,8 @@ def bench_size(size, base_url, args, workdir):
     env = app_env(db_url)
     env.update({"BENCH_DSN": libpq_url(db_url), "BENCH_SQL": str(sizedir / "statements.json")})
     sizing = {"workers": args.workers, "threads": args.threads}
-    bare = Server(f"bare_{size}", "bare_app:app", env, sizedir, extra=("--pythonpath", str(HERE)), **sizing)
+    bare = Server(f"bare_{size}", "bare_app:app", env, sizedir,
+                  extra=("--pythonpath", str(HERE)), **sizing)
     app = Server(f"app_{size}", "wsgi:app", env, sizedir, **sizing)
     try:
         bare.wait_ready("/match")
@@ -503,7 +511,8 @@ def bench_size(size, base_url, args, workdir):
         for conns in CONCURRENCIES:
             runs = {"a": [], "b": [], "c": []}
             for _ in range(args.rounds):
-                runs["a"].append(run_pgbench(db_url, scripts, sizedir, conns, args.duration, args.warmup))
+                runs["a"].append(run_pgbench(db_url, scripts, sizedir, conns, args.duration,
+                                             args.warmup))
                 runs["b"].append(run_wrk(bare.url, sizedir / "bare_paths.txt", token, conns,
                                          args.duration, args.warmup))
                 runs["c"].append(run_wrk(app.url, sizedir / "app_paths.txt", token, conns,
@@ -559,14 +568,16 @@ def report(all_results, args, versions):
     say(f"Matching benchmark — {machine_note()}; {versions}")
     say(f"gunicorn --workers {args.workers} --threads {args.threads} (gthread) --keep-alive 0 "
         "for (b) and (c); "
-        f"wrk -t1, {args.duration} s per run after {args.warmup} s warm-up, median of {args.rounds} "
-        f"round(s); {args.points} query points, limit 5; client, servers and PostgreSQL share the cores.")
+        f"wrk -t1, {args.duration} s per run after {args.warmup} s warm-up, "
+        f"median of {args.rounds} round(s); {args.points} query points, limit 5; "
+        "client, servers and PostgreSQL share the cores.")
     lines = ["| size | arm | conns | req/s | p50 ms | p95 ms | p99 ms |",
              "|---|---|---:|---:|---:|---:|---:|"]
     verdicts = []
     for size, res in all_results.items():
         n_res, n_rel = synthetic.SIZES[size]
-        label = f"{size} ({n_res // 1000}k / {n_rel // 1000 if n_rel >= 1000 else n_rel}{'k' if n_rel >= 1000 else ''})"
+        label = (f"{size} ({n_res // 1000}k / "
+                 f"{n_rel // 1000 if n_rel >= 1000 else n_rel}{'k' if n_rel >= 1000 else ''})")
         for arm in "abc":
             for conns in CONCURRENCIES:
                 r = res[arm][conns]
@@ -583,25 +594,31 @@ def report(all_results, args, versions):
         speedup = None
         if res["d"]:
             speedup = res["d"]["speedup"]
-            text += (f"; (c)/(d) speed {speedup:.0f}x (naive mean {res['d']['mean']:.0f} ms in-process "
-                     f"vs app mean {res['d']['app_mean']:.1f} ms over HTTP, same points, interleaved; "
-                     f"against the wrk mean at 1 conn: {res['d']['mean'] / res['c'][1]['mean']:.0f}x)")
+            text += (f"; (c)/(d) speed {speedup:.0f}x "
+                     f"(naive mean {res['d']['mean']:.0f} ms in-process "
+                     f"vs app mean {res['d']['app_mean']:.1f} ms over HTTP, same points, "
+                     "interleaved; against the wrk mean at 1 conn: "
+                     f"{res['d']['mean'] / res['c'][1]['mean']:.0f}x)")
         verdicts.append(text)
         if size in ("middle", "large"):
             p95 = res["c"][8]["p95"]
             verdicts.append(f"  target p95 < {TARGET_P95_MS:.0f} ms at 8 conns: {p95:.2f} ms — "
                             f"{'met' if p95 < TARGET_P95_MS else 'NOT met'}")
-            verdicts.append(f"  target (c) >= {TARGET_WEB_RATIO:.0%} of (b) at 8 conns: {ratio[8]:.0%} — "
+            verdicts.append(f"  target (c) >= {TARGET_WEB_RATIO:.0%} of (b) at 8 conns: "
+                            f"{ratio[8]:.0%} — "
                             f"{'met' if ratio[8] >= TARGET_WEB_RATIO else 'NOT met'}")
             if size == "middle" and speedup is not None:
                 verdicts.append(f"  target (c) >= {TARGET_NAIVE_SPEEDUP:.0f}x faster than (d): "
-                                f"{speedup:.0f}x — {'met' if speedup >= TARGET_NAIVE_SPEEDUP else 'NOT met'}")
-        verdicts.append(f"  CPU taken by other processes during the measured runs: {res['others']:.0%} "
-                        "of the machine (above a few per cent, the figures are not fair)")
+                                f"{speedup:.0f}x — "
+                                f"{'met' if speedup >= TARGET_NAIVE_SPEEDUP else 'NOT met'}")
+        verdicts.append("  CPU taken by other processes during the measured runs: "
+                        f"{res['others']:.0%} of the machine "
+                        "(above a few per cent, the figures are not fair)")
         errors = sum(res[arm][c]["errors"] for arm in "abc" for c in CONCURRENCIES)
         verdicts.append(f"  errors during runs: {errors}; answers differing between app, bare app "
                         f"and in-process service: {res['check_differ']}"
-                        + (f"; naive answers differing: {res['d']['mismatches']}" if res["d"] else ""))
+                        + (f"; naive answers differing: {res['d']['mismatches']}"
+                           if res["d"] else ""))
     say("\n".join(lines))
     say("")
     say("\n".join(verdicts))
@@ -619,15 +636,19 @@ def main():
                         help="comma-separated: small (5k/300), middle (140k/10k), large (1M/100k)")
     parser.add_argument("--duration", type=int, default=10, help="seconds per measured run")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up before each run")
-    parser.add_argument("--rounds", type=int, default=1, help="runs per arm and concurrency (median kept)")
-    parser.add_argument("--points", type=int, default=100, help="query points (at most 128: pgbench scripts)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="runs per arm and concurrency (median kept)")
+    parser.add_argument("--points", type=int, default=100,
+                        help="query points (at most 128: pgbench scripts)")
     parser.add_argument("--naive-points", type=int, default=10)
     parser.add_argument("--no-naive", action="store_true")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--reload", action="store_true", help="reload the data even if it looks loaded")
-    parser.add_argument("--load-only", action="store_true", help="build and load the databases, measure nothing")
+    parser.add_argument("--reload", action="store_true",
+                        help="reload the data even if it looks loaded")
+    parser.add_argument("--load-only", action="store_true",
+                        help="build and load the databases, measure nothing")
     args = parser.parse_args()
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     unknown = [s for s in sizes if s not in synthetic.SIZES]
@@ -635,7 +656,8 @@ def main():
         parser.error(f"unknown size(s): {', '.join(unknown)}")
     if not 1 <= args.points <= 128:
         parser.error("--points must be between 1 and 128")
-    base_url = os.environ.get("DATABASE_URL") or sys.exit("DATABASE_URL is not set (make bench sets it)")
+    base_url = (os.environ.get("DATABASE_URL")
+                or sys.exit("DATABASE_URL is not set (make bench sets it)"))
     # The app insists on DATABASE_URL at import of its config; keep the environment consistent.
     os.environ.setdefault("BIENVEILLEURS_ENV", "development")
 

@@ -81,7 +81,8 @@ def sample_points(rng, n, *, clustered_share=CLUSTERED_SHARE):
 
 def uuids(rng, n):
     raw = rng.bytes(16 * n).hex()
-    return [f"{raw[i:i + 8]}-{raw[i + 8:i + 12]}-4{raw[i + 13:i + 16]}-a{raw[i + 17:i + 20]}-{raw[i + 20:i + 32]}"
+    return [f"{raw[i:i + 8]}-{raw[i + 8:i + 12]}-4{raw[i + 13:i + 16]}-"
+            f"a{raw[i + 17:i + 20]}-{raw[i + 20:i + 32]}"
             for i in range(0, 32 * n, 32)]
 
 
@@ -134,7 +135,8 @@ def counts(conn):
 
 
 def load(conn, size, *, seed, categories, audiences, log=print):
-    """Replace structures, resources and relays by synthetic rows for this size (COPY), then ANALYZE.
+    """Replace structures, resources and relays by synthetic rows for this size (COPY),
+    then ANALYZE.
 
     `categories` are data·inclusion sub-codes, `audiences` data·inclusion publics.
     """
@@ -157,7 +159,8 @@ def load(conn, size, *, seed, categories, audiences, log=print):
         s_ids = uuids(rng, n_structures)
         s_lon, s_lat = sample_points(rng, n_structures)
         _copy(cur, "structures", ["id", "name", "point", "active", "created_at", "updated_at"],
-              (f"{s_ids[i]}\tStructure {i}\tSRID=4326;POINT({s_lon[i]:.6f} {s_lat[i]:.6f})\tt\t{now}\t{now}\n"
+              (f"{s_ids[i]}\tStructure {i}\tSRID=4326;POINT({s_lon[i]:.6f} {s_lat[i]:.6f})"
+               f"\tt\t{now}\t{now}\n"
                for i in range(n_structures)))
 
         r_ids = uuids(rng, n_resources)
@@ -184,10 +187,10 @@ def load(conn, size, *, seed, categories, audiences, log=print):
             for i in range(n_resources):
                 point = f"SRID=4326;POINT({r_lon[i]:.6f} {r_lat[i]:.6f})" if located[i] else "\\N"
                 oh = RESOURCE_HOURS[hours[i]] if hours[i] >= 0 else "\\N"
-                yield (f"{r_ids[i]}\t{s_ids[owner[i]]}\tService {i}\tService de test {i}\t{cats[i]}\t"
-                       f"{auds[i]}\t{point}\t{i} rue de l'Exemple\t+33 2 35 00 00 00\t{oh}\t{langs[i]}\t"
-                       f"{acc_text[access[i]]}\t{sat_text[saturation[i]]}\t{'t' if active[i] else 'f'}\t"
-                       f"bench\t{i}\t{now}\t{now}\n")
+                yield (f"{r_ids[i]}\t{s_ids[owner[i]]}\tService {i}\tService de test {i}\t"
+                       f"{cats[i]}\t{auds[i]}\t{point}\t{i} rue de l'Exemple\t+33 2 35 00 00 00\t"
+                       f"{oh}\t{langs[i]}\t{acc_text[access[i]]}\t{sat_text[saturation[i]]}\t"
+                       f"{'t' if active[i] else 'f'}\tbench\t{i}\t{now}\t{now}\n")
 
         _copy(cur, "resources", ["id", "structure_id", "name", "description", "categories",
                                  "audiences", "point", "address", "phone", "opening_hours",
@@ -220,7 +223,7 @@ def load(conn, size, *, seed, categories, audiences, log=print):
             f"{copied - started:.1f} s")
         for definition in dropped:
             cur.execute(definition)
-        cur.execute("COMMENT ON TABLE resources IS %s" % _quote(DATA_VERSION.format(seed=seed) + f" {size}"))
+        cur.execute(f"COMMENT ON TABLE resources IS {_quote(expected_version(size, seed))}")
         cur.execute("SET session_replication_role = DEFAULT")
     conn.commit()
     log(f"  indexes rebuilt: {time.monotonic() - copied:.1f} s")

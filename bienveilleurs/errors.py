@@ -12,12 +12,6 @@ class DomainError(Exception):
         self.details = details or []
         self.headers = headers or {}
 
-    def to_dict(self):
-        body = {"code": self.code, "message": self.message}
-        if self.details:
-            body["details"] = self.details
-        return {"error": body}
-
 
 class BadRequest(DomainError):
     status, code = 400, "bad_request"
@@ -98,7 +92,3 @@ class Throttled(DomainError):
         super().__init__(message or f"Trop de tentatives. Réessayez dans {retry_after} secondes.",
                          headers={"Retry-After": str(retry_after)})
         self.retry_after = retry_after
-
-
-class OutOfArea(ValidationFailed):
-    default_message = "Ce point est en dehors du territoire desservi."

@@ -47,7 +47,8 @@ def needs_rehash(stored_hash):
 def password_problem(password, *, email=""):
     """Return a French explanation of why a password is refused, or None when it is acceptable."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"Le mot de passe doit contenir au moins {MIN_PASSWORD_LENGTH} caractères (une phrase de passe convient très bien)."
+        return (f"Le mot de passe doit contenir au moins {MIN_PASSWORD_LENGTH} caractères "
+                "(une phrase de passe convient très bien).")
     if len(password) > MAX_PASSWORD_LENGTH:
         return f"Le mot de passe ne doit pas dépasser {MAX_PASSWORD_LENGTH} caractères."
     lowered = password.lower()

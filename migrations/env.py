@@ -55,5 +55,6 @@ def run_migrations_online():
 
 
 if context.is_offline_mode():
-    raise SystemExit("Les migrations hors ligne ne sont pas prises en charge ; utilisez flask db upgrade.")
+    raise SystemExit("Les migrations hors ligne ne sont pas prises en charge ; "
+                     "utilisez flask db upgrade.")
 run_migrations_online()

@@ -1,31 +1,41 @@
 """SQLAlchemy models. They never commit: services own the transactions."""
 
-from .accounts import ROLE_LABELS, ApiToken, LoginThrottle, Role, User, coordinator_territories
+from .accounts import (
+    ROLE_LABELS,
+    ROLE_VALUES,
+    ApiToken,
+    LoginThrottle,
+    Role,
+    User,
+    coordinator_territories,
+)
 from .administration import ACCOUNT_TOKEN_PURPOSES, AccountToken, AuditEntry
 from .directory import Relay, Resource, Structure, structure_members
 from .notifications import (
-                        NOTIFICATION_KINDS,
-                        Notification,
-                        NotificationAttempt,
-                        NotificationPreference,
+    NOTIFICATION_KINDS,
+    Notification,
+    NotificationAttempt,
+    NotificationPreference,
 )
 from .privacy import ACCESS_ACTIONS, AccessLog
 from .referrals import (
-                        CHANNEL_LABELS,
-                        CHANNELS,
-                        OUTCOME_LABELS,
-                        OUTCOMES,
-                        STATUS_LABELS,
-                        STATUSES,
-                        Contact,
-                        ErasedId,
-                        Referral,
-                        ReferralEvent,
-                        Resident,
+    CHANNEL_LABELS,
+    CHANNELS,
+    OUTCOME_LABELS,
+    OUTCOMES,
+    STATUS_LABELS,
+    STATUSES,
+    Contact,
+    ErasedId,
+    Referral,
+    ReferralEvent,
+    Resident,
 )
 from .territories import Territory
 
-__all__ = ["ApiToken", "CHANNELS", "CHANNEL_LABELS", "Contact", "ErasedId", "LoginThrottle",
-           "OUTCOMES", "OUTCOME_LABELS", "ROLE_LABELS", "Referral", "ReferralEvent", "Relay",
-           "Resident", "Resource", "Role", "STATUSES", "STATUS_LABELS", "Structure", "Territory",
-           "User", "coordinator_territories", "structure_members"]
+__all__ = ["ACCESS_ACTIONS", "ACCOUNT_TOKEN_PURPOSES", "AccessLog", "AccountToken", "ApiToken",
+           "AuditEntry", "CHANNELS", "CHANNEL_LABELS", "Contact", "ErasedId", "LoginThrottle",
+           "NOTIFICATION_KINDS", "Notification", "NotificationAttempt", "NotificationPreference",
+           "OUTCOMES", "OUTCOME_LABELS", "ROLE_LABELS", "ROLE_VALUES", "Referral", "ReferralEvent",
+           "Relay", "Resident", "Resource", "Role", "STATUSES", "STATUS_LABELS", "Structure",
+           "Territory", "User", "coordinator_territories", "structure_members"]

@@ -25,7 +25,7 @@ from ..extensions import db
 from .base import created_at, uuid_pk
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     ADMIN = "admin"
     COORDINATOR = "coordinator"
     RELAY = "relay"
@@ -47,7 +47,8 @@ ROLE_VALUES = tuple(r.value for r in Role)
 coordinator_territories = Table(
     "coordinator_territories",
     db.metadata,
-    Column("user_id", UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"),
+           primary_key=True),
     Column("territory_id", UUID(as_uuid=True), ForeignKey("territories.id", ondelete="CASCADE"),
            primary_key=True),
 )
@@ -95,17 +96,15 @@ class User(UserMixin, db.Model):
     def name(self):
         return self.display_name or self.email
 
-    def has_role(self, *roles):
-        return self.role in {Role(r).value for r in roles}
-
 
 class ApiToken(db.Model):
-    """A bearer token, stored only as its SHA-256 digest so a leaked table reveals nothing usable."""
+    """A bearer token, stored only as its SHA-256 digest: a leaked table reveals nothing usable."""
 
     __tablename__ = "api_tokens"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                               index=True)
     digest: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     label: Mapped[str] = mapped_column(String(120), default="")
     created_at: Mapped[datetime] = created_at()
@@ -121,7 +120,8 @@ class LoginThrottle(db.Model):
 
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
-    last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                      server_default=func.now())
     blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 

@@ -18,4 +18,5 @@ def created_at():
 
 
 def updated_at():
-    return mapped_column(DateTime(timezone=True), nullable=False, default=clock.now, onupdate=clock.now)
+    return mapped_column(DateTime(timezone=True), nullable=False, default=clock.now,
+                         onupdate=clock.now)

@@ -32,7 +32,8 @@ def point_type():
 structure_members = Table(
     "structure_members",
     db.metadata,
-    Column("user_id", UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"),
+           primary_key=True),
     Column("structure_id", UUID(as_uuid=True), ForeignKey("structures.id", ondelete="CASCADE"),
            primary_key=True),
 )
@@ -132,7 +133,8 @@ class Relay(db.Model):
     active_referrals: Mapped[int] = mapped_column(Integer, default=0)
     languages: Mapped[list[str]] = mapped_column(ARRAY(String(8)), default=list)
     skills: Mapped[list[str]] = mapped_column(ARRAY(String(100)), default=list)
-    # Weekly availability in OpenStreetMap opening_hours syntax ("Mo-Fr 17:00-20:00; Sa 10:00-12:00").
+    # Weekly availability in OpenStreetMap opening_hours syntax
+    # ("Mo-Fr 17:00-20:00; Sa 10:00-12:00").
     availability: Mapped[str | None] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(10), default="active")
     created_at: Mapped[datetime] = created_at()

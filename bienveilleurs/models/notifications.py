@@ -35,7 +35,7 @@ NOTIFICATION_KINDS = {
 
 
 class Notification(db.Model):
-    """One message to one recipient; the text is rendered when it is enqueued, from safe data only."""
+    """One message to one recipient; its text is rendered when enqueued, from safe data only."""
 
     __tablename__ = "notifications"
     __table_args__ = (
@@ -43,7 +43,8 @@ class Notification(db.Model):
         CheckConstraint("recipient_user_id IS NOT NULL OR recipient_email IS NOT NULL",
                         name="has_recipient"),
         # The sender's query: due pending rows, oldest first.
-        Index("ix_notifications_due", "next_attempt_at", postgresql_where=text("state = 'pending'")),
+        Index("ix_notifications_due", "next_attempt_at",
+              postgresql_where=text("state = 'pending'")),
         Index("ix_notifications_created_at", "created_at"),
     )
 

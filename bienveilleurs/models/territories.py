@@ -18,7 +18,7 @@ class Territory(db.Model):
     id: Mapped[uuid.UUID] = uuid_pk()
     name: Mapped[str] = mapped_column(String(120))
     code: Mapped[str | None] = mapped_column(String(40), unique=True)
-    # Polygons are compared with points by containment only, so plain lon/lat geometry is right here.
+    # Polygons are compared with points by containment only: plain lon/lat geometry is right.
     area = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=False)
     created_at: Mapped[datetime] = created_at()
 

@@ -1,14 +1,13 @@
 """record_access: write who read a resident's file, a referral, or made an export.
 
 One line in each read path: ``record_access(user, "referral.read", "referral", referral.id)``.
-The row joins the current transaction; a read-only use case does not commit, so the web
-layer commits pending access-log rows before the response leaves (a read that cannot be
-logged is answered with an error, never served silently), and the CLI commits them when
-its application context ends (see web/privacy.py). Identifiers only: never a name, a
-note or a position.
+The row joins the current transaction and never commits: the service that reads the file
+calls it and is itself a `@use_case`, so the row is committed with the read, the same way
+for a page, the API and the command line (a read that cannot be logged fails, it is never
+served silently). Identifiers only: never a name, a note or a position.
 """
 
-from flask import g, has_app_context, has_request_context
+from flask import has_request_context
 
 from .. import clock
 from ..extensions import db
@@ -25,16 +24,3 @@ def record_access(user, action, object_type=None, object_id=None):
     user_id = getattr(user, "id", None)
     db.session.add(AccessLog(at=clock.now(), user_id=user_id, action=action,
                              object_type=object_type, object_id=object_id))
-    if has_app_context():
-        g.access_log_pending = True
-
-
-def pending():
-    return has_app_context() and g.get("access_log_pending", False)
-
-
-def flush_pending():
-    """Commit the pending access-log rows (and nothing else is expected to be pending)."""
-    if pending():
-        db.session.commit()
-        g.access_log_pending = False

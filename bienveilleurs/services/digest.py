@@ -6,6 +6,8 @@ from .. import clock
 from ..extensions import db
 from ..models import Referral
 from . import notifications
+from .coverage import uncovered_count_for
+from .transaction import use_case
 
 
 def counts_for(user, *, uncovered=None):
@@ -31,16 +33,8 @@ def counts_for(user, *, uncovered=None):
     return counts
 
 
-def _uncovered_counter():
-    """Count uncovered coverage cells per coordinator, when the coverage feature is present."""
-    try:
-        from . import coverage
-    except ImportError:
-        return None
-    return getattr(coverage, "uncovered_count_for", None)
-
-
+@use_case
 def enqueue_daily_digests():
-    """Enqueue today's digest for every coordinator who has something to read (one transaction)."""
-    uncovered = _uncovered_counter()
-    return notifications.enqueue_digests(counts_for=lambda user: counts_for(user, uncovered=uncovered))
+    """Enqueue today's digest for every coordinator who has something to read."""
+    return notifications.enqueue_digests(
+        counts_for=lambda user: counts_for(user, uncovered=uncovered_count_for))

@@ -24,11 +24,9 @@ on its field.
     fields.done()
 """
 
-import math
 import re
 import uuid
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 from geo.errors import GeoError
 from geo.hours import validate_opening_hours
@@ -36,35 +34,24 @@ from geo.points import parse_point
 
 from ..errors import BadRequest, ValidationFailed
 from .codes import check_audiences, check_categories, expand_categories
-
-# Control characters a person never types; tab, line feed and carriage return are kept
-# in multi-line text (a note), folded into spaces in one-line text (a name).
-_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-_PHONE = re.compile(r"\+?[0-9 .\-()/]+")
-PHONE_MAX = 40
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
-EMAIL_MAX = 254
-URL_MAX = 500
-_LANGUAGE = re.compile(r"[a-z]{2}")
-_SIRET = re.compile(r"[0-9]{14}")
-_POSTAL_CODE = re.compile(r"(?:\d{5}|2[AB]\d{3})")
-_INTEGER_TEXT = re.compile(r"\s*[+-]?\d{1,9}\s*")
-TRUE_WORDS = frozenset({"true", "1", "yes", "oui", "on", "vrai"})
-FALSE_WORDS = frozenset({"false", "0", "no", "non", "off", "faux"})
+from .field_rules import (
+    EMAIL_MAX,
+    EMAIL_RE,
+    FALSE_WORDS,
+    LANGUAGE_RE,
+    PHONE_MAX,
+    PHONE_RE,
+    POSTAL_CODE_RE,
+    SIRET_RE,
+    TRUE_WORDS,
+    URL_MAX,
+    clean_text,
+    is_web_address,
+    parse_uuid,
+    whole_number,
+)
 
 NOT_AN_OBJECT = "Le corps de la requête doit être un objet JSON."
-
-
-def clean_text(value, *, multiline=False):
-    """Return `value` trimmed (inner white space folded unless multi-line), or raise ValueError.
-
-    ValueError when it holds a control character or an unpaired surrogate.
-    """
-    if _FORBIDDEN.search(value):
-        raise ValueError("forbidden character")
-    if multiline:
-        return value.strip()
-    return " ".join(value.split())
 
 
 def require_object(record):
@@ -217,7 +204,7 @@ class Fields:
         value = self.record.get(name)
         if value is None or (isinstance(value, str) and not value.strip()):
             return self._absent(name, required=required, label=label)
-        number = _whole_number(value, strict=self.strict)
+        number = whole_number(value, strict=self.strict)
         if number is None:
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 self.fail(name, f"{label} doit être un nombre entier.")
@@ -280,7 +267,7 @@ class Fields:
         if phone is None:
             return None
         digits = sum(c.isdigit() for c in phone)
-        if not _PHONE.fullmatch(phone) or not 4 <= digits <= 15:
+        if not PHONE_RE.fullmatch(phone) or not 4 <= digits <= 15:
             self.fail(name, f"{label} n'est pas valide (exemple : 02 35 00 00 00).")
             return None
         return phone
@@ -291,7 +278,7 @@ class Fields:
         if email is None:
             return None
         email = email.lower()
-        if not _EMAIL.fullmatch(email):
+        if not EMAIL_RE.fullmatch(email):
             self.fail(name, f"{label} n'est pas valide (exemple : accueil@exemple.fr).")
             return None
         return email
@@ -314,7 +301,7 @@ class Fields:
         if values is None:
             return None
         languages = list(dict.fromkeys(v.lower() for v in values))
-        bad = [v for v in languages if not _LANGUAGE.fullmatch(v)]
+        bad = [v for v in languages if not LANGUAGE_RE.fullmatch(v)]
         if bad:
             self.fail(name, "Langue inconnue : " + ", ".join(bad[:5]) +
                       " (codes ISO 639-1 à deux lettres attendus, par exemple fr, ar, en).")
@@ -322,7 +309,7 @@ class Fields:
         return languages
 
     def categories(self, name="categories", *, label="Les catégories", expand=False):
-        """data·inclusion `thematiques` codes; `expand`: a category stands for its sub-codes."""
+        """data·inclusion `thematiques` codes; with `expand`, a category means its sub-codes."""
         values = self.string_list(name, label=label)
         if values is None:
             return None
@@ -385,13 +372,28 @@ class Fields:
                                  "message": exc.message})
             return None
 
+    def uuids(self, name, *, label=None):
+        """Identifiers (UUID, as text or UUID objects) in a list, without duplicates."""
+        label = label or _default_label(self._name(name))
+        value = self.record.get(name)
+        if value is None:
+            return None
+        if isinstance(value, str) or not isinstance(value, (list, tuple, set, frozenset)):
+            self.bad_type(name, f"{label} doit être une liste d'identifiants.")
+            return None
+        ids = [parse_uuid(v) for v in value]
+        if None in ids:
+            self.fail(name, f"{label} : identifiant invalide (UUID attendu).")
+            return None
+        return list(dict.fromkeys(ids))
+
     def siret(self, name="siret", *, label="Le SIRET"):
         """A SIRET number: 14 digits (spaces between groups dropped)."""
-        return self._spaced_code(name, label, 20, _SIRET, "doit comporter 14 chiffres")
+        return self._spaced_code(name, label, 20, SIRET_RE, "doit comporter 14 chiffres")
 
     def postal_code(self, name="postal_code", *, label="Le code postal"):
         """A French postal code: 5 digits (2A/2B for Corsica), spaces dropped."""
-        return self._spaced_code(name, label, 10, _POSTAL_CODE, "doit comporter 5 chiffres")
+        return self._spaced_code(name, label, 10, POSTAL_CODE_RE, "doit comporter 5 chiffres")
 
     def _spaced_code(self, name, label, max_length, pattern, rule):
         code = self.text(name, label=label, max_length=max_length)
@@ -400,29 +402,6 @@ class Fields:
             self.fail(name, f"{label} {rule}.")
             return None
         return code
-
-
-def is_web_address(text):
-    """Tell whether `text` is an http(s) address with a host name (never raises)."""
-    try:
-        parts = urlsplit(text)
-        host = parts.hostname or ""
-        parts.port  # noqa: B018 - raises ValueError on a malformed port
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and "." in host and " " not in text
-
-
-def _whole_number(value, *, strict):
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and not strict and _INTEGER_TEXT.fullmatch(value):
-        return int(value)
-    return None
 
 
 def whole_record(record, *, strict=True):

@@ -9,28 +9,28 @@ import secrets
 import uuid
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import delete, select, update
 
 from .. import clock
+from ..config import setting
 from ..errors import Conflict, NotFound, Throttled, ValidationFailed
 from ..extensions import db
-from ..models import AccountToken, Role, Territory, User
+from ..models import AccountToken, Role, User
 from ..security import hash_password, password_problem
 from . import audit, notifications
 from .accounts import (
-    _attach_structures,
-    _check_email,
-    _check_throttle,
-    _record_failure,
+    add_account,
+    check_throttle,
+    email_taken,
     normalise_email,
+    read_new_account,
+    record_failure,
 )
+from .transaction import use_case
 
 INVITATION_TTL = timedelta(hours=72)
-
-
-def _reset_ttl():
-    return timedelta(minutes=current_app.config.get("PASSWORD_RESET_MINUTES", 120))
+# The longest wait between two reset requests for one address, once past the free ones.
+RESET_MAX_DELAY_S = 3600
 
 
 def _digest(secret):
@@ -59,62 +59,39 @@ def _issue(user, purpose, *, actor=None, ttl):
     return secret
 
 
-def _check_role(role):
-    try:
-        return Role(role).value
-    except ValueError:
-        raise ValidationFailed.field("role", "Choisissez un rôle dans la liste.") from None
+@use_case
+def invite(actor, *, email, role, display_name="", territory_ids=(), structure_ids=()):
+    """Create an account by invitation (no password yet, a one-time link valid 72 h).
 
-
-def create_invited(actor, *, email, role, display_name="", territory_ids=(), structure_ids=()):
-    """Create an account without password and send its invitation; flush, do not commit.
-
-    For use cases that create more in the same transaction (a relay and its profile).
+    Other use cases call it to create more in the same transaction (a relay and its
+    profile, a structure's new member).
     """
-    email = normalise_email(email)
-    _check_email(email)
-    role = _check_role(role)
-    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise Conflict(f"Un compte existe déjà pour {email}.",
-                       details=[{"field": "email", "message": f"Un compte existe déjà pour {email}."}])
-    user = User(id=uuid.uuid4(), email=email, role=role, display_name=(display_name or "").strip()[:120],
-                password_hash=None, active=True, session_version=1)
-    if territory_ids:
-        if role != Role.COORDINATOR.value:
-            raise ValidationFailed.field("territories", "Seuls les coordinateurs sont rattachés à des territoires.")
-        territories = db.session.scalars(select(Territory).where(Territory.id.in_(territory_ids))).all()
-        if len(territories) != len(set(territory_ids)):
-            raise ValidationFailed.field("territories", "Territoire inconnu.")
-        user.territories = list(territories)
-    db.session.add(user)
-    db.session.flush()
-    _attach_structures(user, structure_ids)
+    account = read_new_account(email=email, role=role, display_name=display_name,
+                               territory_ids=territory_ids, structure_ids=structure_ids,
+                               territory_field="territories")
+    if email_taken(account.email):
+        message = f"Un compte existe déjà pour {account.email}."
+        raise Conflict(message, details=[{"field": "email", "message": message}])
+    user = add_account(account, password_hash=None, id=uuid.uuid4(), active=True,
+                       session_version=1)
     _issue(user, "invitation", actor=actor, ttl=INVITATION_TTL)
     audit.record(actor, "account.invited", target_type="user", target_id=user.id,
-                 summary=f"Invitation de {email} ({Role(role).label})", email=email, role=role,
-                 territories=[str(t) for t in territory_ids], structures=[str(s) for s in structure_ids])
+                 summary=f"Invitation de {account.email} ({Role(account.role).label})",
+                 email=account.email, role=account.role,
+                 territories=[str(t) for t in territory_ids],
+                 structures=[str(s) for s in structure_ids])
     return user
 
 
-def invite(actor, *, email, role, display_name="", territory_ids=(), structure_ids=()):
-    """Create an account by invitation (a one-time link valid 72 h); one transaction."""
-    try:
-        user = create_invited(actor, email=email, role=role, display_name=display_name,
-                              territory_ids=territory_ids, structure_ids=structure_ids)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    return user
-
-
+@use_case
 def resend_invitation(actor, user_id):
-    """Send a fresh invitation to an account that never set its password; older links stop working."""
+    """Send a fresh invitation to an account that never set its password; older links stop."""
     user = db.session.scalar(select(User).where(User.id == user_id).with_for_update())
     if user is None:
         raise NotFound("Compte introuvable.")
     if user.password_hash is not None:
-        raise Conflict("Ce compte a déjà choisi son mot de passe : l'invitation n'a plus lieu d'être.")
+        raise Conflict("Ce compte a déjà choisi son mot de passe : "
+                       "l'invitation n'a plus lieu d'être.")
     if not user.active:
         raise Conflict("Ce compte est désactivé : réactivez-le d'abord.")
     db.session.execute(delete(AccountToken).where(AccountToken.user_id == user.id,
@@ -122,7 +99,6 @@ def resend_invitation(actor, user_id):
     _issue(user, "invitation", actor=actor, ttl=INVITATION_TTL)
     audit.record(actor, "account.invitation_resent", target_type="user", target_id=user.id,
                  summary=f"Nouvelle invitation pour {user.email}")
-    db.session.commit()
     return user
 
 
@@ -165,35 +141,28 @@ def _use(secret, purpose, password):
                                                   AccountToken.id != row.id))
     db.session.execute(update(User).where(User.id == user.id).values(
         password_hash=hash_password(password), session_version=User.session_version + 1))
+    return db.session.get(User, user.id, populate_existing=True)
+
+
+@use_case
+def accept_invitation(secret, password):
+    """Set the password of an invited account through its one-time link; return the user."""
+    user = _use(secret, "invitation", password)
+    audit.record(user, "account.invitation_accepted", target_type="user", target_id=user.id,
+                 summary=f"{user.email} a activé son compte")
     return user
 
 
-def accept_invitation(secret, password):
-    """Set the password of an invited account through its one-time link; return the user."""
-    try:
-        user = _use(secret, "invitation", password)
-        audit.record(user, "account.invitation_accepted", target_type="user", target_id=user.id,
-                     summary=f"{user.email} a activé son compte")
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    return db.session.get(User, user.id, populate_existing=True)
-
-
+@use_case
 def reset_password(secret, password):
     """Set a new password through a reset link; every session of the account ends."""
-    try:
-        user = _use(secret, "password_reset", password)
-        audit.record(user, "account.password_reset", target_type="user", target_id=user.id,
-                     summary=f"{user.email} a réinitialisé son mot de passe")
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    return db.session.get(User, user.id, populate_existing=True)
+    user = _use(secret, "password_reset", password)
+    audit.record(user, "account.password_reset", target_type="user", target_id=user.id,
+                 summary=f"{user.email} a réinitialisé son mot de passe")
+    return user
 
 
+@use_case(keep_on=(Throttled,))  # the refused request is counted too
 def request_password_reset(email, *, address):
     """Send a reset link if an active account has this address; the caller always answers the same.
 
@@ -204,13 +173,9 @@ def request_password_reset(email, *, address):
     # "address:" keys get more free attempts (shared addresses: NAT, a social centre's wifi).
     keys = [f"address:reset:{address or 'unknown'}", f"reset:{email}"]
     # Counted first, so that the request over the limit is itself refused.
-    _record_failure(keys, current_app.config.get("RESET_FREE_REQUESTS", 3), 3600)
-    try:
-        _check_throttle(keys)
-    except Throttled:
-        db.session.commit()
-        raise
+    record_failure(keys, setting("RESET_FREE_REQUESTS"), RESET_MAX_DELAY_S)
+    check_throttle(keys)
     user = db.session.scalar(select(User).where(User.email == email, User.active.is_(True)))
     if user is not None:
-        _issue(user, "password_reset", actor=None, ttl=_reset_ttl())
-    db.session.commit()
+        _issue(user, "password_reset", actor=None,
+               ttl=timedelta(minutes=setting("PASSWORD_RESET_MINUTES")))

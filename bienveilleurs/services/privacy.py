@@ -15,23 +15,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask import current_app
-from geoalchemy2.shape import from_shape, to_shape
-from shapely.geometry import Point
 from sqlalchemy import case, delete, exists, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from geo.points import lon_lat, stored_point
 from geo.privacy import approximate_point
 
 from .. import clock
+from ..config import setting
 from ..errors import Forbidden, NotFound, ResidentErased
 from ..extensions import db
 from ..models import (
     AccessLog,
+    AccountToken,
     ApiToken,
     Contact,
     ErasedId,
     LoginThrottle,
+    Notification,
     Referral,
     ReferralEvent,
     Relay,
@@ -40,6 +41,8 @@ from ..models import (
     User,
 )
 from .access_log import record_access
+from .fields import parse_uuid
+from .transaction import use_case
 
 log = logging.getLogger("bienveilleurs.privacy")
 
@@ -121,7 +124,7 @@ PERSONAL_DATA = {
 
 def _scrub(resident_ids, which):
     """Apply the registry's `erase` or `anonymise` values to every row about these residents."""
-    for name, entry in PERSONAL_DATA.items():
+    for entry in PERSONAL_DATA.values():
         values = getattr(entry, which)
         if values:
             db.session.execute(update(entry.model).where(entry.about(resident_ids))
@@ -131,10 +134,10 @@ def _scrub(resident_ids, which):
 # --- scope --------------------------------------------------------------------------------
 
 def _resident_id(value):
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except ValueError:
-        raise NotFound("Personne introuvable.") from None
+    rid = parse_uuid(value)
+    if rid is None:
+        raise NotFound("Personne introuvable.")
+    return rid
 
 
 def _coordinator_resident(user, rid, *, lock=False):
@@ -176,8 +179,8 @@ def _json_value(value):
     if isinstance(value, (bytes, memoryview)):
         return None
     try:  # a geography point
-        point = to_shape(value)
-        return {"lon": round(point.x, 6), "lat": round(point.y, 6)}
+        lon, lat = lon_lat(value)
+        return {"lon": round(lon, 6), "lat": round(lat, 6)}
     except Exception:  # noqa: BLE001 - anything else is shown as text
         return str(value)
 
@@ -209,6 +212,7 @@ def resident_file(resident):
     return tables
 
 
+@use_case
 def export_resident(user, resident_id):
     """Return the right-of-access export of one resident (coordinators in scope); logged."""
     resident = get_resident_for_coordinator(user, resident_id)
@@ -222,10 +226,10 @@ def export_resident(user, resident_id):
         "resident_id": str(resident.id),
         "tables": resident_file(resident),
     }
-    db.session.commit()
     return document
 
 
+@use_case
 def read_resident(user, resident_id):
     """Return (resident, file) for the coordinator's page; the read is logged."""
     resident = get_resident_for_coordinator(user, resident_id)
@@ -263,9 +267,11 @@ def _lock_resident_for_opposition(user, rid):
             raise Forbidden("Seuls le bienveilleur attribué et les coordinateurs enregistrent "
                             "une opposition.")
         raise NotFound("Personne introuvable.")
-    raise Forbidden("Seuls le bienveilleur attribué et les coordinateurs enregistrent une opposition.")
+    raise Forbidden("Seuls le bienveilleur attribué et les coordinateurs enregistrent "
+                    "une opposition.")
 
 
+@use_case
 def oppose(user, resident_id):
     """The person opposes: erase their data now, close their open referrals as "opposed".
 
@@ -275,30 +281,25 @@ def oppose(user, resident_id):
     """
     from . import referrals
     rid = _resident_id(resident_id)
-    try:
-        resident = _lock_resident_for_opposition(user, rid)
-        if resident.erased_at is not None:
-            raise ResidentErased()
-        now = clock.now()
-        open_referrals = db.session.scalars(
-            select(Referral).where(Referral.resident_id == rid, Referral.status != "closed")
-            .order_by(Referral.id).with_for_update()
-            .execution_options(populate_existing=True)).all()
-        closed = []
-        for referral in open_referrals:
-            referrals.close_for_opposition(user, referral, now=now)
-            closed.append(referral.id)
-        db.session.flush()
-        # erased_at first: the table's checks allow an empty row only once it is a tombstone.
-        db.session.execute(update(Resident).where(Resident.id == rid).values(erased_at=now)
-                           .execution_options(synchronize_session=False))
-        _scrub([rid], "erase")
-        _tombstones(rid, now)
-        record_access(user, "resident.erase", "resident", rid)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+    resident = _lock_resident_for_opposition(user, rid)
+    if resident.erased_at is not None:
+        raise ResidentErased()
+    now = clock.now()
+    open_referrals = db.session.scalars(
+        select(Referral).where(Referral.resident_id == rid, Referral.status != "closed")
+        .order_by(Referral.id).with_for_update()
+        .execution_options(populate_existing=True)).all()
+    closed = []
+    for referral in open_referrals:
+        referrals.close_for_opposition(user, referral, now=now)
+        closed.append(referral.id)
+    db.session.flush()
+    # erased_at first: the table's checks allow an empty row only once it is a tombstone.
+    db.session.execute(update(Resident).where(Resident.id == rid).values(erased_at=now)
+                       .execution_options(synchronize_session=False))
+    _scrub([rid], "erase")
+    _tombstones(rid, now)
+    record_access(user, "resident.erase", "resident", rid)
     log.info("resident %s erased on opposition (%d referral(s) closed)", rid, len(closed))
     return Erasure(rid, now, closed)
 
@@ -308,9 +309,11 @@ def _tombstones(rid, now):
     rows = [{"id": rid, "kind": "resident", "erased_at": now}]
     rows += [{"id": i, "kind": "referral", "erased_at": now}
              for i in db.session.scalars(referral_ids)]
+    contact_ids = select(Contact.id).where(Contact.referral_id.in_(referral_ids))
     rows += [{"id": i, "kind": "contact", "erased_at": now}
-             for i in db.session.scalars(select(Contact.id).where(Contact.referral_id.in_(referral_ids)))]
-    db.session.execute(pg_insert(ErasedId).values(rows).on_conflict_do_nothing(index_elements=["id"]))
+             for i in db.session.scalars(contact_ids)]
+    db.session.execute(pg_insert(ErasedId).values(rows)
+                       .on_conflict_do_nothing(index_elements=["id"]))
 
 
 # --- retention ----------------------------------------------------------------------------
@@ -350,11 +353,13 @@ def _close_for_retention(resident_ids, now):
         source = referral.status
         if source in ACTIVE_STATUSES and referral.relay_id in relays:
             relays[referral.relay_id].active_referrals -= 1
-        referral.status, referral.outcome, referral.status_changed_at = "closed", RETENTION_OUTCOME, now
+        referral.status, referral.outcome = "closed", RETENTION_OUTCOME
+        referral.status_changed_at = now
         db.session.add(ReferralEvent(
             referral_id=referral.id, at=now, actor_id=None, actor_role="system",
             from_status=source, to_status="closed", reason=RETENTION_REASON,
-            relay_id=referral.relay_id, resource_id=referral.resource_id, outcome=RETENTION_OUTCOME))
+            relay_id=referral.relay_id, resource_id=referral.resource_id,
+            outcome=RETENTION_OUTCOME))
     db.session.flush()
     return len(referrals)
 
@@ -366,10 +371,9 @@ def _anonymise_relays(now, retention_days):
                             func.coalesce(Relay.ended_at, Relay.updated_at) < cutoff)
         .order_by(Relay.id).with_for_update(of=Relay).execution_options(populate_existing=True)).all()
     for relay in relays:
-        point = to_shape(relay.point)
-        lon, lat = approximate_point(point.x, point.y)
+        lon, lat = approximate_point(*lon_lat(relay.point))
         relay.display_name = ANONYMISED_RELAY
-        relay.point = from_shape(Point(lon, lat), srid=4326)
+        relay.point = stored_point(lon, lat)
         relay.availability = None
         relay.skills = []
         relay.anonymised_at = now
@@ -378,19 +382,19 @@ def _anonymise_relays(now, retention_days):
                 email=f"anonymise-{relay.user_id}@anonymise.invalid", display_name="",
                 password_hash=None, active=False, session_version=User.session_version + 1))
             db.session.execute(delete(ApiToken).where(ApiToken.user_id == relay.user_id))
-            from ..models import Notification
-            db.session.execute(delete(Notification).where(Notification.recipient_user_id == relay.user_id))
+            db.session.execute(delete(Notification)
+                               .where(Notification.recipient_user_id == relay.user_id))
     return len(relays)
 
 
 def _purge_messages(now, retention_days):
     """Delete delivered or abandoned notifications older than the retention period, and
     one-time account links (invitations, resets) expired for more than a day."""
-    from ..models import AccountToken, Notification
     cutoff = now - timedelta(days=retention_days)
     purged = db.session.execute(delete(Notification).where(
         Notification.state != "pending", Notification.created_at < cutoff)).rowcount
-    db.session.execute(delete(AccountToken).where(AccountToken.expires_at < now - timedelta(days=1)))
+    db.session.execute(delete(AccountToken)
+                       .where(AccountToken.expires_at < now - timedelta(days=1)))
     return purged
 
 
@@ -410,34 +414,29 @@ def purge_access_log(access_log_days):
     return result.rowcount
 
 
+@use_case
 def run_retention(*, retention_days=None, access_log_days=None, batch_size=500):
     """Anonymise and purge per the retention settings; idempotent. Return what was done."""
-    config = current_app.config
-    retention_days = retention_days or config["RETENTION_DAYS"]
-    access_log_days = access_log_days or config["ACCESS_LOG_DAYS"]
+    retention_days = retention_days or setting("RETENTION_DAYS")
+    access_log_days = access_log_days or setting("ACCESS_LOG_DAYS")
     now = clock.now()
     summary = {"residents_anonymised": 0, "referrals_closed": 0, "relays_anonymised": 0,
                "access_log_purged": 0, "login_throttle_purged": 0, "notifications_purged": 0}
-    try:
-        due = residents_due(now, retention_days)
-        for start in range(0, len(due), batch_size):
-            batch = due[start:start + batch_size]
-            summary["referrals_closed"] += _close_for_retention(batch, now)
-            _scrub(batch, "anonymise")
-            db.session.execute(update(Resident).where(Resident.id.in_(batch))
-                               .values(anonymised_at=now)
-                               .execution_options(synchronize_session=False))
-            summary["residents_anonymised"] += len(batch)
-        summary["relays_anonymised"] = _anonymise_relays(now, retention_days)
-        from .accounts import FAILURE_MEMORY
-        summary["login_throttle_purged"] = db.session.execute(delete(LoginThrottle).where(
-            LoginThrottle.last_failure_at < now - FAILURE_MEMORY,
-            or_(LoginThrottle.blocked_until.is_(None), LoginThrottle.blocked_until < now))).rowcount
-        summary["notifications_purged"] = _purge_messages(now, retention_days)
-        summary["access_log_purged"] = purge_access_log(access_log_days)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+    due = residents_due(now, retention_days)
+    for start in range(0, len(due), batch_size):
+        batch = due[start:start + batch_size]
+        summary["referrals_closed"] += _close_for_retention(batch, now)
+        _scrub(batch, "anonymise")
+        db.session.execute(update(Resident).where(Resident.id.in_(batch))
+                           .values(anonymised_at=now)
+                           .execution_options(synchronize_session=False))
+        summary["residents_anonymised"] += len(batch)
+    summary["relays_anonymised"] = _anonymise_relays(now, retention_days)
+    from .accounts import FAILURE_MEMORY
+    summary["login_throttle_purged"] = db.session.execute(delete(LoginThrottle).where(
+        LoginThrottle.last_failure_at < now - FAILURE_MEMORY,
+        or_(LoginThrottle.blocked_until.is_(None), LoginThrottle.blocked_until < now))).rowcount
+    summary["notifications_purged"] = _purge_messages(now, retention_days)
+    summary["access_log_purged"] = purge_access_log(access_log_days)
     log.info("retention run: %s", summary)
     return summary

@@ -75,6 +75,7 @@ from ..models import (
 from . import matching
 from .access_log import record_access
 from .codes import SEPARATOR, check_audiences, check_categories, expand_categories
+from .transaction import use_case
 
 # --- the lifecycle ------------------------------------------------------------------------
 
@@ -458,6 +459,7 @@ def _not_found(referral_id):
     raise NotFound("Orientation introuvable.")
 
 
+@use_case
 def get_referral(user, referral_id):
     """Return the referral if `user` may see it; NotFound (404) otherwise, 410 if erased."""
     rid = _id_or_404(referral_id)

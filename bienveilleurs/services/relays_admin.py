@@ -4,48 +4,37 @@ Wraps the directory's relay functions (services/directory.py) so that each chang
 transaction with its audit entry, and a new relay's account is created by invitation.
 """
 
-from functools import wraps
-
 from sqlalchemy import func, select
 
 from .. import clock
 from ..errors import Conflict
 from ..extensions import db
-from ..models import AuditEntry, Referral, ReferralEvent, Relay, User
+from ..models import AuditEntry, Referral, ReferralEvent, Relay, Role
 from . import audit, directory, invitations, referrals
-from .accounts import normalise_email
+from .accounts import email_taken, normalise_email
+from .transaction import use_case
 
 
-def _rollback_on_error(function):
-    @wraps(function)
-    def wrapper(*args, **kwargs):
-        try:
-            return function(*args, **kwargs)
-        except BaseException:
-            db.session.rollback()
-            raise
-    return wrapper
-
-
-@_rollback_on_error
+@use_case
 def register_relay(actor, record, *, area, max_radius_m, geocoder=None):
     """Register a relay in one go: the account by invitation (when the e-mail has none yet)
     and the relay profile; one transaction, audited. Returns (relay, invited)."""
     email = normalise_email(record.get("email") or "")
-    invited = False
-    if email and db.session.scalar(select(User.id).where(User.email == email)) is None:
-        invitations.create_invited(actor, email=email, role="relay",
-                                   display_name=record.get("display_name") or "")
-        invited = True
+    # The directory checks the name with the rest of the record; the account takes at most
+    # its first 120 characters.
+    name = (record.get("display_name") or "").strip()[:120]
+    invited = bool(email) and not email_taken(email)
+    if invited:
+        invitations.invite(actor, email=email, role=Role.RELAY.value, display_name=name)
+    who = f" ({email}, invitation envoyée)" if invited else (f" ({email})" if email else "")
     audit.record(actor, "relay.registered", target_type="relay",
-                 summary=f"Inscription de « {(record.get('display_name') or '').strip()[:120]} »"
-                 + (f" ({email}, invitation envoyée)" if invited else (f" ({email})" if email else "")),
-                 email=email or None, invited=invited)
-    relay = directory.register_relay(record, area=area, max_radius_m=max_radius_m, geocoder=geocoder)
+                 summary=f"Inscription de « {name} »{who}", email=email or None, invited=invited)
+    relay = directory.register_relay(record, area=area, max_radius_m=max_radius_m,
+                                     geocoder=geocoder)
     return relay, invited
 
 
-@_rollback_on_error
+@use_case
 def update_relay(actor, relay_id, record, *, area, max_radius_m, geocoder=None):
     """Edit a relay's profile (coordinators), audited."""
     relay = directory.get_relay(relay_id)
@@ -55,17 +44,18 @@ def update_relay(actor, relay_id, record, *, area, max_radius_m, geocoder=None):
                                   geocoder=geocoder)
 
 
-@_rollback_on_error
+@use_case
 def set_status(actor, relay_id, status):
     """Pause or resume a relay (their current people stay with them), audited."""
     relay = directory.get_relay(relay_id)
-    action = "relay.paused" if status == "paused" else "relay.resumed"
-    audit.record(actor, action, target_type="relay", target_id=relay.id,
-                 summary=f"« {relay.display_name} » " + ("en pause" if status == "paused" else "de nouveau actif"))
+    paused = status == "paused"
+    audit.record(actor, "relay.paused" if paused else "relay.resumed", target_type="relay",
+                 target_id=relay.id, summary=f"« {relay.display_name} » "
+                 + ("en pause" if paused else "de nouveau actif"))
     return directory.set_relay_status(relay.id, status)
 
 
-@_rollback_on_error
+@use_case
 def end_relay(actor, relay_id):
     """End a relay's engagement: every active referral goes back to the coordinators' inbox.
 
@@ -83,7 +73,6 @@ def end_relay(actor, relay_id):
     audit.record(actor, "relay.ended", target_type="relay", target_id=relay.id,
                  summary=f"Fin d'engagement de « {relay.display_name} » ; {count} orientation(s) "
                          "revenue(s) à la coordination", referrals_sent_back=count)
-    db.session.commit()
     return relay, count
 
 
@@ -91,16 +80,18 @@ def load_and_history(relay_id, *, limit=100):
     """A relay's current load (active referrals by status) and their history (events, changes)."""
     relay = directory.get_relay(relay_id)
     by_status = dict(db.session.execute(
-        select(Referral.status, func.count()).where(Referral.relay_id == relay.id,
-                                                    Referral.status.in_(referrals.ACTIVE_STATUSES))
+        select(Referral.status, func.count())
+        .where(Referral.relay_id == relay.id, Referral.status.in_(referrals.ACTIVE_STATUSES))
         .group_by(Referral.status)).all())
     events = db.session.scalars(
         select(ReferralEvent).where(ReferralEvent.relay_id == relay.id)
         .order_by(ReferralEvent.id.desc()).limit(limit)).all()
     changes = db.session.scalars(
-        select(AuditEntry).where(AuditEntry.target_type == "relay", AuditEntry.target_id == str(relay.id))
+        select(AuditEntry).where(AuditEntry.target_type == "relay",
+                                 AuditEntry.target_id == str(relay.id))
         .order_by(AuditEntry.id.desc()).limit(limit)).all()
-    closed = db.session.scalar(select(func.count(func.distinct(ReferralEvent.referral_id))).where(
-        ReferralEvent.relay_id == relay.id, ReferralEvent.to_status == "closed")) or 0
+    closed = db.session.scalar(
+        select(func.count(func.distinct(ReferralEvent.referral_id)))
+        .where(ReferralEvent.relay_id == relay.id, ReferralEvent.to_status == "closed")) or 0
     return {"relay": relay, "by_status": by_status, "events": events, "changes": changes,
             "closed": closed}

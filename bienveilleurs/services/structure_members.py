@@ -1,21 +1,18 @@
 """A structure's members (social workers, added by invitation) and its contact e-mail."""
 
-import uuid
-
 from sqlalchemy import delete, insert, select
 
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Role, Structure, User, structure_members
 from . import audit, invitations
-from .accounts import _check_email, normalise_email
+from .fields import Fields, parse_uuid
+from .transaction import use_case
 
 
 def get_structure(structure_id):
-    try:
-        structure = db.session.get(Structure, uuid.UUID(str(structure_id)))
-    except ValueError:
-        structure = None
+    structure_id = parse_uuid(structure_id)
+    structure = db.session.get(Structure, structure_id) if structure_id else None
     if structure is None:
         raise NotFound("Structure introuvable.")
     return structure
@@ -29,69 +26,73 @@ def members(structure):
 
 def _is_member(structure, user):
     return db.session.scalar(select(structure_members.c.user_id).where(
-        structure_members.c.structure_id == structure.id, structure_members.c.user_id == user.id)) is not None
+        structure_members.c.structure_id == structure.id,
+        structure_members.c.user_id == user.id)) is not None
 
 
+def _email(value, *, required):
+    fields = Fields({"email": value}, strict=False)
+    email = fields.email(required=required)
+    fields.done()
+    return email
+
+
+@use_case
 def add_member(actor, structure_id, *, email, display_name=""):
     """Add a social worker: an existing social worker account is attached, a new address invited.
 
     Returns (user, invited). One transaction, audited.
     """
     structure = get_structure(structure_id)
-    email = normalise_email(email)
-    _check_email(email)
-    try:
-        user = db.session.scalar(select(User).where(User.email == email).with_for_update())
-        invited = user is None
-        if invited:
-            user = invitations.create_invited(actor, email=email, role=Role.SOCIAL_WORKER.value,
-                                              display_name=display_name, structure_ids=[structure.id])
-        else:
-            if user.role != Role.SOCIAL_WORKER.value:
-                raise ValidationFailed.field(
-                    "email", f"Le compte {email} n'est pas un compte de travailleur social.")
-            if _is_member(structure, user):
-                raise Conflict(f"{email} est déjà membre de {structure.name}.",
-                               details=[{"field": "email", "message": "Déjà membre de cette structure."}])
-            db.session.execute(insert(structure_members).values(user_id=user.id, structure_id=structure.id))
-        audit.record(actor, "structure.member_invited", target_type="structure", target_id=structure.id,
-                     summary=f"{email} membre de « {structure.name} »"
-                     + (" (invitation envoyée)" if invited else " (compte existant)"),
-                     email=email, invited=invited)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+    email = _email(email, required=True)
+    user = db.session.scalar(select(User).where(User.email == email).with_for_update())
+    invited = user is None
+    if invited:
+        user = invitations.invite(actor, email=email, role=Role.SOCIAL_WORKER.value,
+                                  display_name=display_name, structure_ids=[structure.id])
+    else:
+        if user.role != Role.SOCIAL_WORKER.value:
+            raise ValidationFailed.field(
+                "email", f"Le compte {email} n'est pas un compte de travailleur social.")
+        if _is_member(structure, user):
+            raise Conflict(f"{email} est déjà membre de {structure.name}.",
+                           details=[{"field": "email",
+                                     "message": "Déjà membre de cette structure."}])
+        db.session.execute(insert(structure_members)
+                           .values(user_id=user.id, structure_id=structure.id))
+    audit.record(actor, "structure.member_invited", target_type="structure",
+                 target_id=structure.id,
+                 summary=f"{email} membre de « {structure.name} »"
+                 + (" (invitation envoyée)" if invited else " (compte existant)"),
+                 email=email, invited=invited)
     return user, invited
 
 
+@use_case
 def remove_member(actor, structure_id, user_id):
     structure = get_structure(structure_id)
-    try:
-        user_id = uuid.UUID(str(user_id))
-    except ValueError:
-        raise NotFound("Membre introuvable.") from None
-    user = db.session.get(User, user_id)
+    user_id = parse_uuid(user_id)
+    user = db.session.get(User, user_id) if user_id else None
     if user is None or not _is_member(structure, user):
         raise NotFound("Membre introuvable.")
-    db.session.execute(delete(structure_members).where(structure_members.c.structure_id == structure.id,
-                                                       structure_members.c.user_id == user.id))
-    audit.record(actor, "structure.member_removed", target_type="structure", target_id=structure.id,
+    db.session.execute(delete(structure_members).where(
+        structure_members.c.structure_id == structure.id,
+        structure_members.c.user_id == user.id))
+    audit.record(actor, "structure.member_removed", target_type="structure",
+                 target_id=structure.id,
                  summary=f"{user.email} retiré de « {structure.name} »", email=user.email)
-    db.session.commit()
     return user
 
 
+@use_case
 def set_contact_email(actor, structure_id, email):
     """Where notifications go while the structure has no member (empty: none)."""
     structure = get_structure(structure_id)
-    email = normalise_email(email) or None
-    if email:
-        _check_email(email)
+    email = _email(email, required=False)
     previous = structure.contact_email
     structure.contact_email = email
-    audit.record(actor, "structure.contact_changed", target_type="structure", target_id=structure.id,
+    audit.record(actor, "structure.contact_changed", target_type="structure",
+                 target_id=structure.id,
                  summary=f"Contact de « {structure.name} » : {email or 'aucun'}",
                  before=previous, after=email)
-    db.session.commit()
     return structure

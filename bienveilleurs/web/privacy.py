@@ -1,5 +1,5 @@
 """A resident's file for coordinators: the readable page, the right-of-access export (JSON)
-and the opposition button. Also commits the access-log rows a read path recorded."""
+and the opposition button."""
 
 import json
 from datetime import datetime
@@ -21,7 +21,7 @@ from ..models import (
     STATUS_LABELS,
     User,
 )
-from ..services import access_log, privacy
+from ..services import privacy
 from ..services.codes import audience_label, category_label
 from .common import roles_required
 
@@ -32,27 +32,6 @@ class OppositionForm(FlaskForm):
     confirm = BooleanField(
         "La personne s'oppose au traitement de ses données : les effacer maintenant",
         validators=[DataRequired("Cochez la case pour confirmer l'effacement.")])
-
-
-@bp.after_app_request
-def _commit_access_log(response):
-    """A read that recorded an access-log row commits it before the data leaves."""
-    if response.status_code < 400:
-        access_log.flush_pending()
-    return response
-
-
-@bp.record_once
-def _commit_access_log_outside_requests(state):
-    @state.app.teardown_appcontext
-    def _commit(error):
-        # The command line (exports) has no response: commit when its context ends.
-        if error is None and access_log.pending():
-            try:
-                access_log.flush_pending()
-            except Exception:  # noqa: BLE001 - reported, never hidden
-                current_app.logger.exception("access log could not be written")
-                raise
 
 
 def _names(file):

@@ -20,7 +20,9 @@ def upgrade():
     sa.Column('digest', sa.Boolean(), nullable=False),
     sa.Column('email', sa.Boolean(), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notification_preferences_user_id_users'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'],
+                            name=op.f('fk_notification_preferences_user_id_users'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', name=op.f('pk_notification_preferences'))
     )
     op.create_table('notifications',
@@ -38,16 +40,22 @@ def upgrade():
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
-    sa.CheckConstraint("state IN ('pending', 'sent', 'failed')", name=op.f('ck_notifications_state_known')),
-    sa.CheckConstraint('recipient_user_id IS NOT NULL OR recipient_email IS NOT NULL', name=op.f('ck_notifications_has_recipient')),
-    sa.ForeignKeyConstraint(['recipient_user_id'], ['users.id'], name=op.f('fk_notifications_recipient_user_id_users'), ondelete='CASCADE'),
+    sa.CheckConstraint("state IN ('pending', 'sent', 'failed')",
+                       name=op.f('ck_notifications_state_known')),
+    sa.CheckConstraint('recipient_user_id IS NOT NULL OR recipient_email IS NOT NULL',
+                       name=op.f('ck_notifications_has_recipient')),
+    sa.ForeignKeyConstraint(['recipient_user_id'], ['users.id'],
+                            name=op.f('fk_notifications_recipient_user_id_users'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notifications')),
     sa.UniqueConstraint('dedup_key', name=op.f('uq_notifications_dedup_key'))
     )
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.create_index('ix_notifications_created_at', ['created_at'], unique=False)
-        batch_op.create_index('ix_notifications_due', ['next_attempt_at'], unique=False, postgresql_where=sa.text("state = 'pending'"))
-        batch_op.create_index(batch_op.f('ix_notifications_recipient_user_id'), ['recipient_user_id'], unique=False)
+        batch_op.create_index('ix_notifications_due', ['next_attempt_at'], unique=False,
+                              postgresql_where=sa.text("state = 'pending'"))
+        batch_op.create_index(batch_op.f('ix_notifications_recipient_user_id'),
+                              ['recipient_user_id'], unique=False)
 
     op.create_table('notification_attempts',
     sa.Column('id', sa.BigInteger(), autoincrement=True, nullable=False),
@@ -55,11 +63,14 @@ def upgrade():
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('ok', sa.Boolean(), nullable=False),
     sa.Column('error', sa.Text(), nullable=True),
-    sa.ForeignKeyConstraint(['notification_id'], ['notifications.id'], name=op.f('fk_notification_attempts_notification_id_notifications'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['notification_id'], ['notifications.id'],
+                            name=op.f('fk_notification_attempts_notification_id_notifications'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notification_attempts'))
     )
     with op.batch_alter_table('notification_attempts', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_notification_attempts_notification_id'), ['notification_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notification_attempts_notification_id'),
+                              ['notification_id'], unique=False)
 
     # ### end Alembic commands ###
 

@@ -3,7 +3,7 @@
 Revision ID: priv_01
 Revises: notif_01
 Create Date: 2026-11-22 00:40:17.677044
-"""
+"""  # noqa: E501 - the first line is the revision message alembic prints: kept whole
 import sqlalchemy as sa
 from alembic import op
 

@@ -11,7 +11,7 @@ from bienveilleurs import clock, create_app
 from bienveilleurs.config import ConfigError
 from bienveilleurs.models import User
 from bienveilleurs.security import verify_password
-from bienveilleurs.services import accounts
+from bienveilleurs.services import administration
 
 from ..conftest import sign_in
 from ..factories import TEST_PASSWORD, make_user
@@ -74,13 +74,14 @@ def test_password_change_ends_every_other_session(app, db):
 
 def test_deactivation_ends_every_session(app, db):
     user = make_user(role="relay", email="gone@b.fr")
+    admin = make_user(role="admin")
     client = app.test_client()
     form_login(client, "gone@b.fr")
     cookie = session_cookie(client, app)
-    accounts.set_active(user.id, False)
+    administration.set_active(admin, user.id, False)
     assert with_cookie(app, cookie).get("/").status_code == 302
     # Reactivating the account does not bring the old session back.
-    accounts.set_active(user.id, True)
+    administration.set_active(admin, user.id, True)
     assert with_cookie(app, cookie).get("/").status_code == 302
     assert form_login(app.test_client(), "gone@b.fr").status_code == 303
 
@@ -160,7 +161,8 @@ def test_development_has_no_hsts_and_a_plain_cookie_name(app, db):
     ({"confirm": "une autre saisie encore"}, "Les deux saisies du nouveau mot de passe diffèrent."),
     ({"new_password": TEST_PASSWORD, "confirm": TEST_PASSWORD}, "différent de l&#39;actuel"),
 ])
-def test_password_change_refusals_are_explained_and_change_nothing(client_as, db, fields, field_error):
+def test_password_change_refusals_are_explained_and_change_nothing(client_as, db, fields,
+                                                                   field_error):
     client = client_as("relay")
     data = {"current_password": TEST_PASSWORD, "new_password": NEW_PASSWORD,
             "confirm": NEW_PASSWORD, **fields}
@@ -192,7 +194,8 @@ def test_password_page_is_labelled_for_every_role(client_as, db):
         page = client_as(role).get("/compte/mot-de-passe")
         assert page.status_code == 200, role
         html = page.get_data(as_text=True)
-        for label in ("Mot de passe actuel", "Nouveau mot de passe", "Confirmez le nouveau mot de passe"):
+        for label in ("Mot de passe actuel", "Nouveau mot de passe",
+                      "Confirmez le nouveau mot de passe"):
             assert f">{label}</label>" in html
         assert 'autocomplete="new-password"' in html
 

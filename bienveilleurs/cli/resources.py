@@ -3,12 +3,13 @@
 import sys
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
 from geo.geocoding import make_geocoder
 
-resources_cli = AppGroup("resources", help="Import et export de l'annuaire des ressources.")
+from ..config import setting
+
+group = AppGroup("resources", help="Import et export de l'annuaire des ressources.")
 
 IMPORT_FORMATS = ("data-inclusion", "hsds", "geojson", "csv")
 EXPORT_FORMATS = ("data-inclusion", "geojson", "csv")
@@ -37,24 +38,24 @@ class _Bar:
             self.bar = None
 
 
-@resources_cli.command("import")
+@group.command("import")
 @click.argument("path", type=click.Path(exists=True))
 @click.option("--format", "fmt", required=True, type=click.Choice(IMPORT_FORMATS),
-              help="data-inclusion (JSON ou CSV, fichier, dossier ou zip), hsds (datapackage.json), "
-                   "geojson ou csv.")
+              help="data-inclusion (JSON ou CSV, fichier, dossier ou zip), "
+                   "hsds (datapackage.json), geojson ou csv.")
 @click.option("--skip-invalid", is_flag=True,
-              help="Importer les enregistrements valides et lister les autres (sinon : tout ou rien).")
+              help="Importer les enregistrements valides et lister les autres "
+                   "(sinon : tout ou rien).")
 @click.option("--source", default=None, help="Nom de la source quand le fichier n'en donne pas.")
 @click.option("--dry-run", is_flag=True, help="Tout vérifier et compter, sans rien enregistrer.")
 def resources_import(path, fmt, skip_invalid, source, dry_run):
     """Import resources (and structures) from PATH."""
-    from .services.imports import import_path
+    from ..services.imports import import_path
     bar = _Bar()
     try:
-        report = import_path(path, fmt, area=current_app.config["SERVICE_AREA"],
+        report = import_path(path, fmt, area=setting("SERVICE_AREA"),
                              skip_invalid=skip_invalid, dry_run=dry_run, source=source,
-                             geocoder=make_geocoder(current_app.config.get("GEOCODER_URL")),
-                             progress=bar)
+                             geocoder=make_geocoder(setting("GEOCODER_URL")), progress=bar)
     finally:
         bar.finish()
     for line in report.summary_lines():
@@ -77,7 +78,7 @@ def resources_import(path, fmt, skip_invalid, source, dry_run):
         sys.exit(1)
 
 
-@resources_cli.command("export")
+@group.command("export")
 @click.option("--format", "fmt", required=True, type=click.Choice(EXPORT_FORMATS))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Fichier de sortie (sinon la sortie standard).")
@@ -87,8 +88,9 @@ def resources_import(path, fmt, skip_invalid, source, dry_run):
               help="data·inclusion : exporter les structures plutôt que les services.")
 def resources_export(fmt, output, separator, structures):
     """Export the active resources."""
-    from .services.exports import export
-    content, _, _ = export(fmt, separator=separator, kind="structures" if structures else "services")
+    from ..services.exports import export
+    content, _, _ = export(fmt, separator=separator,
+                           kind="structures" if structures else "services")
     if output:
         with open(output, "w", encoding="utf-8", newline="") as handle:
             handle.write(content)

@@ -1,17 +1,18 @@
 """`flask --app wsgi referrals …`: the expiry job for referrals with no answer (for cron)."""
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
-referrals_cli = AppGroup("referrals", help="Orientations : relances et expirations.")
+from ..config import setting
+
+group = AppGroup("referrals", help="Orientations : relances et expirations.")
 
 
-@referrals_cli.command("expire")
+@group.command("expire")
 def expire():
     """Send back referrals with no answer from the resource (idempotent, for cron)."""
-    from .services import referrals
+    from ..services import referrals
     count = referrals.expire_referrals()
-    days = current_app.config.get("REFERRAL_EXPIRY_DAYS", 14)
+    days = setting("REFERRAL_EXPIRY_DAYS")
     click.echo(f"{count} orientation(s) sans réponse depuis {days} jours renvoyée(s) "
                "à la coordination.")

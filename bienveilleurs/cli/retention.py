@@ -1,20 +1,20 @@
 """`flask --app wsgi retention run`: anonymise and purge per the retention settings (cron)."""
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
-retention_cli = AppGroup("retention", help="Conservation des données personnelles (RGPD).")
+from ..config import setting
+
+group = AppGroup("retention", help="Conservation des données personnelles (RGPD).")
 
 
-@retention_cli.command("run")
+@group.command("run")
 def retention_run():
     """Anonymise residents and relays past the retention period; purge old traces."""
-    from .services import privacy
+    from ..services import privacy
     summary = privacy.run_retention()
-    config = current_app.config
-    click.echo(f"Conservation : {config['RETENTION_DAYS']} jours après le dernier contact, "
-               f"journal des accès {config['ACCESS_LOG_DAYS']} jours.")
+    click.echo(f"Conservation : {setting('RETENTION_DAYS')} jours après le dernier contact, "
+               f"journal des accès {setting('ACCESS_LOG_DAYS')} jours.")
     click.echo(f"Personnes anonymisées : {summary['residents_anonymised']} "
                f"(orientations clôturées : {summary['referrals_closed']})")
     click.echo(f"Bienveilleurs partis anonymisés : {summary['relays_anonymised']}")

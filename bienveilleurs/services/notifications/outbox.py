@@ -1,0 +1,93 @@
+"""The outbox row: rendered and added to the current transaction, with its links and the
+recipients' preferences. Nothing here commits but `save_preferences`, a use case."""
+
+from flask import current_app
+from sqlalchemy.dialects.postgresql import insert
+from werkzeug.routing import BuildError
+
+from ... import clock
+from ...config import setting
+from ...extensions import db
+from ...models import Notification, NotificationPreference
+from ..transaction import use_case
+
+# Kinds whose link is a one-time secret: once delivered, the stored copy loses it.
+SECRET_LINK_KINDS = {"invitation", "password_reset"}
+REDACTED_LINK = "[lien à usage unique envoyé]"
+
+
+# --- preferences -------------------------------------------------------------------------
+
+def preferences(user):
+    """Return the user's preferences (an unsaved row with the defaults when none is stored)."""
+    pref = db.session.get(NotificationPreference, user.id)
+    return pref or NotificationPreference(user_id=user.id, digest=True, email=True)
+
+
+@use_case
+def save_preferences(user, *, digest=None, email=None):
+    """Store the user's choices (digest on/off; for relays, e-mail or nothing)."""
+    pref = db.session.get(NotificationPreference, user.id)
+    if pref is None:
+        pref = NotificationPreference(user_id=user.id, digest=True, email=True)
+        db.session.add(pref)
+    if digest is not None:
+        pref.digest = bool(digest)
+    if email is not None:
+        pref.email = bool(email)
+    pref.updated_at = clock.now()
+    return pref
+
+
+def wants_email(user):
+    pref = db.session.get(NotificationPreference, user.id)
+    return pref is None or pref.email
+
+
+# --- enqueue -----------------------------------------------------------------------------
+
+def absolute_url(path):
+    return setting("BASE_URL") + (path or "/")
+
+
+def link_path(*candidates, default="/"):
+    """Return the path of the first candidate endpoint that exists, as (endpoint, values) pairs.
+
+    Pages are built by several blueprints; a notification links to the most precise one
+    available and falls back to the home page.
+    """
+    # Built without a request (the CLI, the expiry job): a plain map adapter gives the path.
+    adapter = current_app.url_map.bind("localhost")
+    for endpoint, values in candidates:
+        if endpoint not in current_app.view_functions:
+            continue
+        try:
+            return adapter.build(endpoint, values)
+        except BuildError:
+            continue
+    return default
+
+
+def render(kind, context):
+    """Render a notification template: its first line is the subject, the rest the body."""
+    text = current_app.jinja_env.get_template(f"notifications/{kind}.txt").render(**context)
+    subject, _, body = text.strip().partition("\n")
+    return " ".join(subject.split())[:200], body.strip() + "\n"
+
+
+def enqueue(kind, *, dedup_key, context, user=None, email=None, path=None):
+    """Add one notification to the current transaction (no commit); a known dedup key is a no-op.
+
+    Returns True when a row was added, False when this change had already been notified.
+    """
+    if user is None and not email:
+        raise ValueError("a notification needs a recipient")
+    path = path or "/"
+    subject, body = render(kind, {**context, "link": absolute_url(path)})
+    statement = insert(Notification).values(
+        kind=kind, recipient_user_id=user.id if user is not None else None,
+        recipient_email=None if user is not None else email.strip().lower(),
+        subject=subject, body_text=body, link_path=path, dedup_key=dedup_key[:250],
+        state="pending", attempts=0, next_attempt_at=clock.now(), created_at=clock.now(),
+    ).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(Notification.id)
+    return db.session.execute(statement).scalar() is not None
