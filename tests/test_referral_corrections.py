@@ -82,7 +82,7 @@ def test_each_field_is_corrected_and_named_in_one_event(world, data, field, labe
     after = person(referral.id)
     assert check(after)
     # Only that field moved; the position never does.
-    assert [name for name, a, b in zip(COLUMNS, after, before) if a != b] == [field]
+    assert [name for name, a, b in zip(COLUMNS, after, before, strict=True) if a != b] == [field]
     assert version(referral.id) == before_version + 1
     timeline = events(referral.id)
     assert len(timeline) == before_events + 1
@@ -277,7 +277,7 @@ def test_form_errors_are_shown_on_the_field(world, client_as):
     response = client.post(link, data=data)
     assert response.status_code == 422
     page = text(response)
-    assert 'id="phone-error"' in page and "Numéro de téléphone invalide." in page
+    assert 'id="phone-error"' in page and "Le numéro de téléphone n'est pas valide" in page
     assert person(referral.id)[2] == "06 12 34 56 78"
 
 

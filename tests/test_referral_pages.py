@@ -111,7 +111,7 @@ def test_a_relay_reports_a_person(world, client_as):
     ({"first_name": ""}, 422, "first_name", "Indiquez un prénom ou un pseudonyme."),
     ({"category": ""}, 422, "category", "Choisissez le besoin principal."),
     ({"lat": "", "lon": ""}, 422, "lat", "utilisez votre position"),
-    ({"phone": "pas un numéro"}, 422, "phone", "Numéro de téléphone invalide."),
+    ({"phone": "pas un numéro"}, 422, "phone", "Le numéro de téléphone n'est pas valide"),
     ({"lat": "48.8566", "lon": "2.3522"}, 422, "lat", "en dehors du territoire desservi"),
     ({"languages": "français"}, 422, "languages", "Langue inconnue"),
     ({"category": "pas-un-code"}, 422, "category", "Catégorie inconnue"),
@@ -422,7 +422,7 @@ def test_contact_errors(world, client_as):
     yesterday = clock.local(clock.now() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
     response = post(relay, f"/orientations/{referral.id}/contact",
                     {"at": yesterday, "channel": "fax", "reached": "false"})
-    assert response.status_code == 422 and "Canal inconnu" in text(response)
+    assert response.status_code == 422 and "Le moyen de contact doit valoir" in text(response)
     assert count(Contact) == 0 and row(referral.id).status == "assigned"
 
 

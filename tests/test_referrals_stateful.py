@@ -28,6 +28,7 @@ from bienveilleurs.errors import DomainError
 from bienveilleurs.extensions import db
 from bienveilleurs.models import OUTCOMES, STATUSES, Referral, ReferralEvent, Relay
 from bienveilleurs.services import referrals as service
+from bienveilleurs.services.referrals import events as referral_events
 
 from .referral_helpers import make_world, report_payload
 
@@ -142,8 +143,8 @@ class ReferralMachine(RuleBasedStateMachine):
           version=st.sampled_from(["current", "stale", None]))
     def any_move(self, data, actor, to, relay, resource, reason, outcome, version):
         """Anything, by anyone: mostly refused, and then nothing may change."""
-        self._attempt(self._actor(actor), data.draw(st.sampled_from(self.referral_ids)), to, version,
-                      relay_id=self.relay_ids[relay] if relay is not None else None,
+        self._attempt(self._actor(actor), data.draw(st.sampled_from(self.referral_ids)), to,
+                      version, relay_id=self.relay_ids[relay] if relay is not None else None,
                       resource_id=self.resource_ids[resource] if resource is not None else None,
                       reason=reason, outcome=outcome)
 
@@ -175,7 +176,8 @@ class ReferralMachine(RuleBasedStateMachine):
         referral_id = data.draw(st.sampled_from(self.referral_ids))
         status = self.known[referral_id][0]
         step = {
-            "reported": ("coordinator", "assigned", {"relay_id": data.draw(st.sampled_from(self.relay_ids))}),
+            "reported": ("coordinator", "assigned",
+                         {"relay_id": data.draw(st.sampled_from(self.relay_ids))}),
             "assigned": ("assigned", "contacted", {}),
             "contacted": ("assigned", "referred",
                           {"resource_id": data.draw(st.sampled_from(self.resource_ids))}),
@@ -249,7 +251,8 @@ def test_random_sequences_of_moves_keep_the_invariants(app, db, monkeypatch):
     # Record the hook instead of enqueueing notifications (tested on their own): faster,
     # and one more invariant.
     calls = []
-    monkeypatch.setattr(service, "_after_transition", lambda referral, event: calls.append(event.id))
+    monkeypatch.setattr(referral_events, "_after_transition",
+                        lambda referral, event: calls.append(event.id))
     monkeypatch.setattr(ReferralMachine, "hook_calls", calls)
     profile = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
     run_state_machine_as_test(ReferralMachine, settings=profile)

@@ -3,7 +3,9 @@
 Called by services.demo.load() after the accounts and the directory, inside its
 transaction (never commits). Idempotent: each referral has a fixed id and is skipped when
 it exists. Missing relays, a structure for social@ and its resource are created (source
-"demo") when the directory demo data does not provide them.
+"demo") when the directory demo data does not provide them. Each story is dated in the
+past: its report and its moves go through the referral service's public steps
+(`record_report`, `apply_move` with `at=`), so the table and the events are the real ones.
 """
 
 import uuid
@@ -11,12 +13,13 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from geo.points import stored_point
 from geo.privacy import approximate_point
 
 from .. import clock
 from ..extensions import db
-from ..models import Referral, ReferralEvent, Relay, Resident, Resource, Structure
-from . import referrals as lifecycle
+from ..models import Referral, Relay, Resident, Resource, Structure
+from . import referrals
 
 NAMESPACE = uuid.UUID("6f1e3a52-6a43-4c1e-9a57-1c0de0b1e4e7")
 DOMAIN = "demo.bienveilleurs.fr"
@@ -32,34 +35,42 @@ RELAYS = [
 # relay (the assigned relay's account, if any), social. "relay:<key>" picks the relay.
 STORIES = [
     # coordination@: a report nobody took for three days (stale), and a fresh one to assign.
-    dict(key="mireille", first_name="Mireille", lat=49.4921, lon=0.1065, category="remobilisation--lien-social",
-         reported=(3.2, "relais"), note="Vit seule depuis le décès de son mari, ne sort plus.", steps=[]),
-    dict(key="karim", first_name="Karim", lat=49.4862, lon=0.1291, category="numerique--acceder-a-des-services-en-ligne",
+    dict(key="mireille", first_name="Mireille", lat=49.4921, lon=0.1065,
+         category="remobilisation--lien-social",
+         reported=(3.2, "relais"), note="Vit seule depuis le décès de son mari, ne sort plus.",
+         steps=[]),
+    dict(key="karim", first_name="Karim", lat=49.4862, lon=0.1291,
+         category="numerique--acceder-a-des-services-en-ligne",
          newcomer=True, languages=["ar", "fr"], reported=(0.1, "coordination"),
          note="Arrivé le mois dernier, ne parvient pas à créer ses comptes en ligne.", steps=[]),
     # relais@: one to contact, one to orient, one waiting for the structure, one accepted.
-    dict(key="odette", first_name="Odette", lat=49.4950, lon=0.1120, category="sante--acces-aux-soins",
+    dict(key="odette", first_name="Odette", lat=49.4950, lon=0.1120,
+         category="sante--acces-aux-soins",
          reported=(2, "coordination"), note="Ne voit plus de médecin depuis deux ans.",
          steps=[(1, "coordination", "assigned", {"relay": "remi"})]),
-    dict(key="yacine", pseudonym="Monsieur Y.", lat=49.4908, lon=0.1012, category="logement-hebergement--se-maintenir-dans-le-logement",
+    dict(key="yacine", pseudonym="Monsieur Y.", lat=49.4908, lon=0.1012,
+         category="logement-hebergement--se-maintenir-dans-le-logement",
          reported=(6, "relais"), note="Courrier d'impayés de loyer sur la table.",
          steps=[(5, "relais", "assigned", {"relay": "remi"}),
                 (4, "relais", "contacted", {"note": "Accepte qu'on l'aide pour les démarches."})]),
-    dict(key="ginette", first_name="Ginette", lat=49.4965, lon=0.1049, category="sante--sante-mentale",
+    dict(key="ginette", first_name="Ginette", lat=49.4965, lon=0.1049,
+         category="sante--sante-mentale",
          reported=(9, "relais"), note="Très isolée, pleure souvent au téléphone.",
          steps=[(8, "coordination", "assigned", {"relay": "remi"}),
                 (7, "relais", "contacted", {}),
                 (2, "relais", "referred", {"resource": True,
                                             "note": "Suivi déjà engagé avec un psychiatre.",
                                             "note_professional": True})]),
-    dict(key="lucien", first_name="Lucien", lat=49.4899, lon=0.1101, category="sante--sante-mentale",
+    dict(key="lucien", first_name="Lucien", lat=49.4899, lon=0.1101,
+         category="sante--sante-mentale",
          reported=(20, "coordination"), note="Se dit épuisé depuis sa sortie d'hôpital.",
          steps=[(19, "coordination", "assigned", {"relay": "remi"}),
                 (18, "relais", "contacted", {}),
                 (15, "relais", "referred", {"resource": True}),
                 (12, "social", "accepted", {"note": "Premier rendez-vous fixé."})]),
     # A referral declined by the structure: back in coordination@'s inbox, next-best proposed.
-    dict(key="samba", first_name="Samba", lat=49.4840, lon=0.1330, category="sante--sante-mentale",
+    dict(key="samba", first_name="Samba", lat=49.4840, lon=0.1330,
+         category="sante--sante-mentale",
          languages=["fr", "wo"], reported=(10, "coordination"), note="Souhaite parler à quelqu'un.",
          steps=[(9, "coordination", "assigned", {"relay": "fatou"}),
                 (8, "coordination", "contacted", {}),
@@ -67,11 +78,13 @@ STORIES = [
                 (1, "social", "contacted", {"reason": "declined",
                                             "note": "Plus de créneau avant deux mois."})]),
     # Stale: assigned nine days ago, nobody reached the person since.
-    dict(key="marcel", first_name="Marcel", lat=49.5120, lon=0.1700, category="mobilite--etre-accompagne-dans-son-parcours-mobilite",
+    dict(key="marcel", first_name="Marcel", lat=49.5120, lon=0.1700,
+         category="mobilite--etre-accompagne-dans-son-parcours-mobilite",
          reported=(10, "coordination"), note="Ne peut plus conduire, habite loin du tram.",
          steps=[(9, "coordination", "assigned", {"relay": "jean-pierre"})]),
     # Closed, helped: the end of the loop.
-    dict(key="paulette", first_name="Paulette", lat=49.4930, lon=0.1130, category="sante--sante-mentale",
+    dict(key="paulette", first_name="Paulette", lat=49.4930, lon=0.1130,
+         category="sante--sante-mentale",
          reported=(40, "relais"), note="Isolée depuis son déménagement.",
          steps=[(39, "coordination", "assigned", {"relay": "remi"}),
                 (38, "relais", "contacted", {}),
@@ -80,10 +93,6 @@ STORIES = [
                 (10, "social", "closed", {"outcome": "helped",
                                           "note": "Participe à l'atelier chaque semaine."})]),
 ]
-
-
-def _geog(lon, lat):
-    return lifecycle._geog(lon, lat)
 
 
 def _relays(users, summary):
@@ -96,7 +105,7 @@ def _relays(users, summary):
         if relay is None:
             relay = db.session.scalar(select(Relay).where(Relay.display_name == name))
         if relay is None:
-            relay = Relay(display_name=name, point=_geog(lon, lat), radius_m=radius,
+            relay = Relay(display_name=name, point=stored_point(lon, lat), radius_m=radius,
                           capacity=capacity, languages=languages, status="active",
                           availability="Mo-Fr 17:00-20:00; Sa 10:00-12:00",
                           user_id=user.id if user is not None else None)
@@ -122,7 +131,7 @@ def _social_resources(social, summary):
         Structure.source == "demo", Structure.source_id == "referrals-demo-ccas"))
     if structure is None:
         structure = Structure(name="CCAS du Havre — point écoute (démo)", source="demo",
-                              source_id="referrals-demo-ccas", point=_geog(0.1075, 49.4935),
+                              source_id="referrals-demo-ccas", point=stored_point(0.1075, 49.4935),
                               address="Place de l'Hôtel de Ville, 76600 Le Havre")
         db.session.add(structure)
         summary["structures"] = summary.get("structures", 0) + 1
@@ -132,9 +141,10 @@ def _social_resources(social, summary):
         Resource.source == "demo", Resource.source_id == "referrals-demo-ccas-ecoute"))
     if resource is None:
         resource = Resource(structure=structure, name="Écoute et soutien psychologique (démo)",
-                            description="Entretiens gratuits avec une psychologue, sur rendez-vous.",
+                            description="Entretiens gratuits avec une psychologue, "
+                                        "sur rendez-vous.",
                             categories=["sante--sante-mentale", "remobilisation--lien-social"],
-                            audiences=["tous-publics"], point=_geog(0.1075, 49.4935),
+                            audiences=["tous-publics"], point=stored_point(0.1075, 49.4935),
                             address="Place de l'Hôtel de Ville, 76600 Le Havre",
                             opening_hours="Mo-Fr 09:00-12:00,14:00-17:00", languages=["fr"],
                             accessible=True, source="demo", source_id="referrals-demo-ccas-ecoute")
@@ -170,8 +180,8 @@ def load(users, summary):
         reporter = actors[reporter_key]
         approx_lon, approx_lat = approximate_point(story["lon"], story["lat"])
         resident = Resident(first_name=story.get("first_name"), pseudonym=story.get("pseudonym"),
-                            point=_geog(story["lon"], story["lat"]),
-                            approx_point=_geog(approx_lon, approx_lat),
+                            point=stored_point(story["lon"], story["lat"]),
+                            approx_point=stored_point(approx_lon, approx_lat),
                             languages=story.get("languages", ["fr"]), audiences=[],
                             newcomer=story.get("newcomer", False), consent_at=at,
                             consent_by_id=reporter.id, reported_by_id=reporter.id, created_at=at)
@@ -182,9 +192,7 @@ def load(users, summary):
                             created_at=at)
         db.session.add(referral)
         db.session.flush()
-        db.session.add(ReferralEvent(referral_id=referral.id, at=at, actor_id=reporter.id,
-                                     actor_role=reporter.role, from_status=None,
-                                     to_status="reported", note=story.get("note")))
+        referrals.record_report(reporter, referral, at=at, note=story.get("note"))
         for days_ago, actor_key, to, fields in story["steps"]:
             fields = dict(fields)
             if "relay" in fields:
@@ -194,8 +202,8 @@ def load(users, summary):
                 fields["relay_id"] = relay.id
             if fields.pop("resource", False):
                 fields["resource_id"] = _fitting(resources, story["category"]).id
-            lifecycle._move(actors[actor_key], referral, to, now=now - timedelta(days=days_ago),
-                            **fields)
+            referrals.apply_move(actors[actor_key], referral, to,
+                                 at=now - timedelta(days=days_ago), **fields)
         created += 1
     summary["orientations"] = created
     return created

@@ -387,6 +387,36 @@ class Fields:
             return None
         return list(dict.fromkeys(ids))
 
+    def category(self, name="category", *, label="Le besoin", required=False,
+                 missing_message=None):
+        """One data·inclusion `thematiques` code (a category or a sub-category)."""
+        value = self.text(name, label=label, max_length=100, required=required,
+                          missing_message=missing_message)
+        if value is None:
+            return None
+        try:
+            return check_categories([value], field=self._name(name))[0]
+        except ValidationFailed as exc:
+            self.fail(name, exc.message)
+            return None
+
+    def nested(self, name, *, label=None):
+        """Return a `Fields` for the JSON object under `name`, collecting its problems here.
+
+        Its field names are prefixed ("resident.lat"). None when the value is absent; a
+        value that is not an object is a type problem.
+        """
+        label = label or _default_label(self._name(name))
+        value = self.record.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            self.bad_type(name, f"{label} doit être un objet.")
+            return None
+        inner = Fields(value, strict=self.strict, prefix=self._name(name) + ".")
+        inner.malformed, inner.invalid = self.malformed, self.invalid
+        return inner
+
     def siret(self, name="siret", *, label="Le SIRET"):
         """A SIRET number: 14 digits (spaces between groups dropped)."""
         return self._spaced_code(name, label, 20, SIRET_RE, "doit comporter 14 chiffres")
@@ -416,5 +446,4 @@ class QueryFields(Fields):
     def __init__(self, args, *, prefix=""):
         super().__init__(args, strict=False, prefix=prefix)
 
-    def bad_type(self, name, message):
-        self.missing(name, message)
+    bad_type = Fields.missing  # in a query string, the wrong kind of value is malformed

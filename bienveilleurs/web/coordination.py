@@ -1,7 +1,7 @@
 """Coordinators' pages: the inbox to assign, referrals waiting too long, the map, a referral.
 
 Lists come from services.referrals (scoped in the query); relays are proposed by matching
-(services.referral_board.proposed_relays), resources by next-best matching. Every change
+(services.referrals.proposed_relays), resources by next-best matching. Every change
 goes through services.referrals.transition with the version the coordinator saw.
 """
 
@@ -10,7 +10,6 @@ from flask_login import current_user
 
 from ..errors import DomainError, NotFound, ResidentErased
 from ..models import Role
-from ..services import referral_board as board
 from ..services import referrals as service
 from .common import roles_required
 from .forms import EmptyForm
@@ -54,15 +53,15 @@ def _inbox_page(*, summary=None, status=200):
         referral, proposed = item.referral, n < PROPOSED_ROWS
         if item.kind == "to_assign":
             move = _assign_move(user, referral)
-            relays = board.proposed_relays(user, referral) if proposed and move else []
+            relays = service.proposed_relays(user, referral) if proposed and move else []
             rows.append({"item": item, "move": move, "proposed": proposed, "relays": relays,
                          "resources": []})
         else:
             can_refer = any(m.target == "referred" for m in service.available_moves(user, referral))
-            resources = (board.proposed_resources(user, referral, limit=3)
+            resources = (service.proposed_resources(user, referral, limit=3)
                          if proposed and can_refer else [])
             rows.append({"item": item, "relays": [], "proposed": proposed and can_refer,
-                         "returned": board.last_return(user, referral), "resources": resources})
+                         "returned": service.last_return(user, referral), "resources": resources})
     to_assign = [row for row in rows if row["item"].kind == "to_assign"]
     sent_back = [row for row in rows if row["item"].kind == "sent_back"]
     return render_template("coordination/inbox.html", to_assign=to_assign, sent_back=sent_back,
@@ -82,7 +81,7 @@ def _stale_page(*, summary=None, status=200):
     rows = []
     for n, stale in enumerate(service.stale_referrals(user)):
         move = _assign_move(user, stale.referral)
-        relays = (board.proposed_relays(user, stale.referral, limit=2)
+        relays = (service.proposed_relays(user, stale.referral, limit=2)
                   if move is not None and n < PROPOSED_ROWS else [])
         rows.append({"stale": stale, "move": move, "relays": relays,
                      "proposed": n < PROPOSED_ROWS})
@@ -103,7 +102,7 @@ def stale():
 def open_map():
     user = current_user
     rows, features = [], []
-    for referral in board.open_referrals(user):
+    for referral in service.open_referrals(user):
         position = service.resident_position(user, referral)
         rows.append({"referral": referral, "position": position})
         if position is None:

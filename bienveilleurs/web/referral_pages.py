@@ -14,7 +14,6 @@ from flask_login import current_user
 from .. import clock
 from ..errors import DomainError, NotFound, ResidentErased
 from ..models import CHANNEL_LABELS, OUTCOME_LABELS, STATUS_LABELS, STATUSES, Role
-from ..services import referral_board as board
 from ..services import referrals as service
 from ..services.codes import audience_label, category_label
 from .referral_forms import MISSING, MoveForm, distance_text
@@ -79,8 +78,8 @@ def move_forms(user, referral, *, posted=None):
     """Return [(AvailableMove, MoveForm)] for the moves `user` may make now."""
     moves = service.available_moves(user, referral)
     needs = {name for move in moves for name in move.needs}
-    relays = board.proposed_relays(user, referral, limit=5) if "relay_id" in needs else []
-    resources = (board.proposed_resources(user, referral)
+    relays = service.proposed_relays(user, referral, limit=5) if "relay_id" in needs else []
+    resources = (service.proposed_resources(user, referral)
                  if "resource_id" in needs and user.role == Role.COORDINATOR.value else [])
     forms = []
     for move in moves:
@@ -132,10 +131,10 @@ def render_referral(blueprint, referral_id, *, posted=None, summary=None, status
         can_log_contact=(blueprint == "relay" and view == "full"
                          and referral.status in service.ACTIVE_STATUSES),
         person=referral.resident if view != "status_only" else None,
-        position=position, timeline=board.timeline(user, referral),
+        position=position, timeline=service.timeline(user, referral),
         contacts=service.visible_contacts(user, referral),
         moves=move_forms(user, referral, posted=posted),
-        relay_contact=board.relay_contact(referral) if view == "structure" else None,
+        relay_contact=service.relay_contact(referral) if view == "structure" else None,
         posted=posted, summary=summary, labels=labels(), is_relay=user.role == Role.RELAY.value,
         button_labels=RELAY_BUTTON_LABELS if user.role == Role.RELAY.value else BUTTON_LABELS,
         is_coordinator=user.role == Role.COORDINATOR.value,
@@ -188,6 +187,6 @@ def post_move(blueprint, referral_id, to, *, list_endpoint):
         return render_referral(blueprint, referral_id, posted=form, summary=summary,
                                status=error.status)
     flash(FLASH_AFTER_MOVE.get(to, "Orientation mise à jour."), "success")
-    if board.can_see(current_user, referral.id):
+    if service.can_see(current_user, referral.id):
         return redirect(url_for(f"{blueprint}.referral", referral_id=referral.id), 303)
     return redirect(url_for(list_endpoint), 303)

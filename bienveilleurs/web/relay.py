@@ -11,7 +11,6 @@ from .. import clock
 from ..errors import DomainError, Forbidden, NotFound, ResidentErased
 from ..models import Role
 from ..services import directory
-from ..services import referral_board as board
 from ..services import referrals as service
 from ..services.codes import publics
 from .common import roles_required
@@ -158,7 +157,7 @@ def _orient_page(referral_id, form, *, summary=None, status=200):
     user = current_user
     referral = _accompanied(referral_id)
     can_refer = any(m.target == "referred" for m in service.available_moves(user, referral))
-    resources = board.proposed_resources(user, referral, limit=8) if can_refer else []
+    resources = service.proposed_resources(user, referral, limit=8) if can_refer else []
     form.version.data = str(referral.version)
     position = service.resident_position(user, referral)
     features = {"type": "FeatureCollection", "features": [

@@ -9,7 +9,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 
 from ..models import Role
-from ..services import referral_board as board
+from ..services import referrals as service
 from .common import roles_required
 from .referral_pages import labels, post_move, register_filters, render_referral, since
 
@@ -25,7 +25,7 @@ def _only_social_workers():
 
 @bp.get("/orientations")
 def referrals():
-    groups = board.structure_referrals(current_user)
+    groups = service.structure_referrals(current_user)
     return render_template("structure/referrals.html", groups=groups, labels=labels(), since=since,
                            has_structure=bool(current_user.structures))
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
 from bienveilleurs import clock
+from bienveilleurs.extensions import db as extension_db
 from bienveilleurs.models import (
     AccessLog,
     Contact,
@@ -80,7 +81,8 @@ def test_reading_a_referral_is_logged_and_an_out_of_scope_read_is_not(app, db, c
     world = make_world()
     referral = new_referral(world)
     coordinator = client_as(world.coordinator)
-    assert coordinator.get(f"/api/v1/referrals/{referral.id}", headers=api_headers()).status_code == 200
+    response = coordinator.get(f"/api/v1/referrals/{referral.id}", headers=api_headers())
+    assert response.status_code == 200
     rows = _log_rows(db, action="referral.read")
     assert [(r.user_id, r.object_type, r.object_id) for r in rows] == [
         (world.coordinator.id, "referral", referral.id)]
@@ -109,7 +111,7 @@ def _a_followed_person(world):
         "note": "Voudrait passer le permis."})
     second = bring_to(world, second, "reported")
     service.transition(world.coordinator, second.id, "closed", outcome="duplicate")
-    db_session = service.db.session
+    db_session = extension_db.session
     db_session.expire_all()
     return db_session.get(Resident, first.resident_id), first, second, contact
 
@@ -121,7 +123,8 @@ def test_opposition_erases_now_and_late_replays_get_410(app, db, client_as):
     assert load_before == 1
 
     coordinator = client_as(world.coordinator)
-    response = coordinator.post(f"/api/v1/residents/{resident.id}/opposition", headers=api_headers())
+    response = coordinator.post(f"/api/v1/residents/{resident.id}/opposition",
+                                headers=api_headers())
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.get_json()["closed_referral_ids"] == [str(open_referral.id)]
 
@@ -141,7 +144,8 @@ def test_opposition_erases_now_and_late_replays_get_410(app, db, client_as):
         "closed", "opposed", "opposition", world.coordinator.id)
     assert db.scalar(select(func.count()).select_from(ReferralEvent)
                      .where(ReferralEvent.note.is_not(None))) == 0
-    assert db.scalar(select(func.count()).select_from(Contact).where(Contact.note.is_not(None))) == 0
+    assert db.scalar(select(func.count()).select_from(Contact)
+                     .where(Contact.note.is_not(None))) == 0
     assert db.scalar(select(Relay.active_referrals).where(Relay.id == world.relay.id)) == 0
     tombstones = dict(db.execute(select(ErasedId.id, ErasedId.kind)).all())
     assert tombstones == {resident.id: "resident", open_referral.id: "referral",
@@ -157,9 +161,11 @@ def test_opposition_erases_now_and_late_replays_get_410(app, db, client_as):
         ("/api/v1/referrals", {"resident_id": str(resident.id), "category": "mobilite",
                                "consent": True}),
         (f"/api/v1/referrals/{open_referral.id}/contacts",
-         {"id": str(contact.id), "at": clock.now().isoformat(), "channel": "visit", "reached": True}),
+         {"id": str(contact.id), "at": clock.now().isoformat(), "channel": "visit",
+          "reached": True}),
         (f"/api/v1/referrals/{open_referral.id}/contacts",
-         {"id": str(uuid.uuid4()), "at": clock.now().isoformat(), "channel": "phone", "reached": False}),
+         {"id": str(uuid.uuid4()), "at": clock.now().isoformat(), "channel": "phone",
+          "reached": False}),
         (f"/api/v1/referrals/{open_referral.id}/transitions", {"to": "reported", "reason": "x"}),
         (f"/api/v1/residents/{resident.id}/opposition", {}),
     ]
@@ -221,8 +227,8 @@ def test_coordinator_page_shows_the_file_and_the_opposition_button(app, db, clie
     assert [r.object_id for r in _log_rows(db, action="resident.read")] == [resident.id]
 
     # Without the confirmation box: nothing happens.
-    refused = coordinator.post(f"/personnes/{resident.id}/opposition", data={"csrf_token": _csrf(html)},
-                               follow_redirects=True)
+    refused = coordinator.post(f"/personnes/{resident.id}/opposition",
+                               data={"csrf_token": _csrf(html)}, follow_redirects=True)
     assert "Cochez la case" in refused.get_data(as_text=True)
     # Without the CSRF token: refused.
     assert coordinator.post(f"/personnes/{resident.id}/opposition",
@@ -246,7 +252,8 @@ def test_resident_page_and_export_are_for_coordinators_only(app, db, client_as, 
     referral = bring_to(world, new_referral(world), "referred")
     user = {"relay": world.relay_user, "social_worker": world.social, "admin": world.admin}[role]
     client = client_as(user)
-    for path in (f"/personnes/{referral.resident_id}", f"/personnes/{referral.resident_id}/export.json"):
+    for path in (f"/personnes/{referral.resident_id}",
+                 f"/personnes/{referral.resident_id}/export.json"):
         response = client.get(path)
         assert response.status_code == 403, path
         assert "Mireille" not in response.get_data(as_text=True)
@@ -257,8 +264,8 @@ def test_coordinator_outside_the_territory_gets_404(app, db, client_as):
     referral = new_referral(world)
     far = make_territory(polygon=[(0.20, 49.60), (0.21, 49.60), (0.21, 49.61), (0.20, 49.61)])
     client = client_as(make_user(role="coordinator", territories=[far]))
-    for path in (f"/personnes/{referral.resident_id}", f"/personnes/{referral.resident_id}/export.json",
-                 f"/personnes/{uuid.uuid4()}"):
+    for path in (f"/personnes/{referral.resident_id}",
+                 f"/personnes/{referral.resident_id}/export.json", f"/personnes/{uuid.uuid4()}"):
         assert client.get(path).status_code == 404, path
 
 
@@ -341,7 +348,8 @@ def test_export_carries_every_column_of_every_row_about_the_person(db):
 
 
 def test_openapi_documents_the_opposition(client_as):
-    paths = client_as("relay").get("/api/v1/openapi.json", headers=api_headers()).get_json()["paths"]
+    paths = client_as("relay").get("/api/v1/openapi.json",
+                                   headers=api_headers()).get_json()["paths"]
     operation = paths["/api/v1/residents/{id}/opposition"]["post"]
     assert {"200", "403", "404", "410"} <= set(operation["responses"])
 

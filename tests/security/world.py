@@ -59,7 +59,7 @@ def _referral(coordinator, relay_user, relay, resource, *, name, phone, lon, lat
         "id": str(uuid.uuid4()), "at": "2026-01-05T10:00:00+01:00", "channel": "visit",
         "reached": True, "note": f"Zqx{tag}ContactNote"})
     service.transition(coordinator, referral.id, "referred", resource_id=resource.id)
-    return service.db.session.get(type(referral), referral.id), contact
+    return db.session.get(type(referral), referral.id), contact
 
 
 def build_world():
@@ -108,8 +108,9 @@ def build_world():
               for side, position in (("A", RESIDENT_A), ("B", RESIDENT_B))}
     sentinels = {
         "resident_a": {"ZqxResidentAname", "06 11 22 33 44", "0611223344", "ZqxANote"},
-        "resident_b": {"ZqxResidentBname", "06 99 88 77 66", "0699887766", "ZqxBNote",
-                       "ZqxBContactNote"} | position_strings(*RESIDENT_B) | position_strings(*approx["B"]),
+        "resident_b": ({"ZqxResidentBname", "06 99 88 77 66", "0699887766", "ZqxBNote",
+                        "ZqxBContactNote"}
+                       | position_strings(*RESIDENT_B) | position_strings(*approx["B"])),
         "resident_a_exact": position_strings(*RESIDENT_A),
         "contact_note_a": {"ZqxAContactNote"},
         "pro_note_a": {"ZqxAProNote"},

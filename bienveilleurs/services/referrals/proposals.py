@@ -1,0 +1,133 @@
+"""Matching for a referral: the relays and resources proposed for the person and the need.
+
+- `referral_matches` (a use case: the read is access-logged): the answer of
+  GET /api/v1/referrals/{id}/matches;
+- `proposed_relays`, `proposed_resources`: proposals on the pages, for those who may see
+  the person's exact position;
+- `next_best_resources`, `declined_resource_ids`: the nearest fitting resources without
+  those that already declined the referral.
+
+Built on services.matching; nothing is written here but the access-log row of
+`referral_matches`.
+"""
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from geo.points import lon_lat
+
+from ...config import setting
+from ...errors import Forbidden, ResidentErased
+from ...extensions import db
+from ...models import ReferralEvent, Role
+from .. import matching
+from ..codes import SEPARATOR, expand_categories
+from ..transaction import use_case
+from .scope import get_referral, resident_position, visibility
+
+
+def declined_resource_ids(referral):
+    """Return the ids of resources that declined or did not answer this referral (from events)."""
+    return set(db.session.scalars(select(ReferralEvent.resource_id).where(
+        ReferralEvent.referral_id == referral.id, ReferralEvent.from_status == "referred",
+        ReferralEvent.to_status == "contacted", ReferralEvent.resource_id.isnot(None))).all())
+
+
+def _categories_for(category):
+    codes = set(expand_categories([category]))
+    if SEPARATOR in category:
+        # A resource tagged with the whole category fits a need of one of its sub-categories.
+        codes.add(category.split(SEPARATOR, 1)[0])
+    return sorted(codes)
+
+
+def next_best_resources(referral, *, limit=5, at=None):
+    """Return the nearest fitting resources for the referral (matching dicts), without
+    the ones that already declined it. Uses the exact point: for coordinators' pages."""
+    point = lon_lat(referral.resident.point) if referral.resident else None
+    if point is None:
+        return []
+    excluded = {str(r) for r in declined_resource_ids(referral)}
+    query = matching.MatchQuery(lon=point[0], lat=point[1],
+                                categories=_categories_for(referral.category),
+                                limit=limit + len(excluded))
+    return [r for r in matching.match_resources(query, at=at)
+            if r["id"] not in excluded][:limit]
+
+
+@use_case
+def referral_matches(user, referral_id, *, audiences=(), languages=(), open_now=False,
+                     accessible=False, available_now=False, limit=matching.DEFAULT_LIMIT,
+                     at=None):
+    """Answer GET /api/v1/referrals/{id}/matches: the match for the person's point and need.
+
+    Relays only for coordinators (a relay's point is often their home). Social workers
+    are matched from the ~200 m grid point; status-only viewers are refused. The read of
+    the referral is access-logged.
+    """
+    referral = get_referral(user, referral_id)
+    if visibility(user, referral) == "status_only":
+        raise Forbidden("Vous ne voyez que l'état de cette orientation.")
+    position = resident_position(user, referral)
+    if position is None:
+        raise ResidentErased()
+    query = matching.MatchQuery(lon=position["lon"], lat=position["lat"],
+                                categories=_categories_for(referral.category),
+                                audiences=list(audiences), languages=list(languages),
+                                open_now=open_now, accessible=accessible,
+                                available_now=available_now, limit=limit)
+    include_relays = user.role in (Role.COORDINATOR.value, Role.ADMIN.value)
+    return matching.match(query, include_relays=include_relays,
+                          max_radius_m=setting("RELAY_MAX_RADIUS_M"), at=at)
+
+
+@dataclass
+class RelayProposal:
+    """A relay proposed to a coordinator for a referral, with why it fits."""
+
+    id: str
+    display_name: str
+    distance_m: float
+    free_capacity: int
+    capacity: int
+    shared_languages: list = field(default_factory=list)
+    available_now: bool | None = None
+
+
+def proposed_relays(user, referral, *, limit=3):
+    """Return the best relays for the referral (coordinators only), best first.
+
+    Matching (`match_relays`: active, free capacity, within their own radius of the person)
+    ranked by `rank_relays_for` (shared language, available now, free room, distance). The
+    relay already in charge is left out (a reassignment needs someone else).
+    """
+    if user.role != Role.COORDINATOR.value:
+        return []  # a relay's point is often their home: coordinators only
+    position = resident_position(user, referral)
+    if position is None:
+        return []
+    spoken = list(referral.resident.languages or [])
+    query = matching.MatchQuery(lon=position["lon"], lat=position["lat"],
+                                limit=min(matching.MAX_LIMIT, limit * 3 + 1))
+    relays = matching.match_relays(query, max_radius_m=setting("RELAY_MAX_RADIUS_M"))
+    current = str(referral.relay_id) if referral.relay_id else None
+    relays = [r for r in relays if r["id"] != current]
+    ranked = matching.rank_relays_for(query, relays, resident_languages=spoken)
+    return [RelayProposal(id=r["id"], display_name=r["display_name"], distance_m=r["distance_m"],
+                          free_capacity=r["free_capacity"], capacity=r["capacity"],
+                          shared_languages=sorted(set(spoken) & set(r["languages"])),
+                          available_now=r["available_now"])
+            for r in ranked[:limit]]
+
+
+def proposed_resources(user, referral, *, limit=5):
+    """Return the nearest fitting resources for the referral, without those that declined it.
+
+    For the people who may see the person's exact position (coordinators, the relay in
+    charge while it is open); nobody else gets proposals computed from it.
+    """
+    position = resident_position(user, referral)
+    if position is None or not position["exact"]:
+        return []
+    return next_best_resources(referral, limit=limit)
