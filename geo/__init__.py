@@ -17,8 +17,21 @@ from geo.geocoding import BanGeocoder, Geocoder, GeocodeResult, NullGeocoder, ma
 from geo.hours import is_open, validate_opening_hours
 from geo.points import LE_HAVRE_AREA, ServiceArea, lon_lat, parse_bbox, parse_point, stored_point
 from geo.privacy import approximate_point
-from geo.queries import distance_m, geog_point, in_bbox, nearest, within_m
-from geo.territories import TerritoryFeature, parse_territories_geojson, to_wkt_multipolygon
+from geo.queries import (
+    distance_m,
+    geog_point,
+    in_bbox,
+    lon_lat_of,
+    nearest,
+    point_in_area,
+    within_m,
+)
+from geo.territories import (
+    TerritoryFeature,
+    parse_territories_geojson,
+    stored_area,
+    to_wkt_multipolygon,
+)
 
 __all__ = [
     "EARTH_MEAN_RADIUS_M",
@@ -42,11 +55,14 @@ __all__ = [
     "in_bbox",
     "is_open",
     "lon_lat",
+    "lon_lat_of",
     "make_geocoder",
     "nearest",
     "parse_bbox",
     "parse_point",
     "parse_territories_geojson",
+    "point_in_area",
+    "stored_area",
     "stored_point",
     "to_wkt_multipolygon",
     "validate_opening_hours",

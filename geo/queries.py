@@ -1,4 +1,4 @@
-"""Build SQLAlchemy expressions for radius, nearest-first and distance on geography.
+"""Build SQLAlchemy expressions for radius, nearest-first, distance and territory on geography.
 
 Columns are ``Geography("POINT", srid=4326)``. Only the constant side of each
 expression is ever cast: wrapping the column in a cast or ST_Transform would make
@@ -7,7 +7,7 @@ PostgreSQL ignore its GiST index and scan every row.
 
 from __future__ import annotations
 
-from geoalchemy2 import Geography
+from geoalchemy2 import Geography, Geometry
 from sqlalchemy import Float, cast, func
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -54,3 +54,20 @@ def in_bbox(column: ColumnElement, bbox: tuple[float, float, float, float]) -> C
     min_lon, min_lat, max_lon, max_lat = (float(v) for v in bbox)
     envelope = cast(func.ST_MakeEnvelope(min_lon, min_lat, max_lon, max_lat, 4326), _POLYGON)
     return func.ST_Intersects(column, envelope)
+
+
+def lon_lat_of(column: ColumnElement) -> tuple[ColumnElement, ColumnElement]:
+    """Return the (longitude, latitude) columns of a geography point, to select beside it."""
+    return func.ST_X(func.geometry(column)), func.ST_Y(func.geometry(column))
+
+
+def point_in_area(point: ColumnElement, area: ColumnElement) -> ColumnElement:
+    """Return a WHERE condition true when the outline ``area`` covers ``point``.
+
+    The one test of "which territory is this point in", used for scoping, notifications
+    and coverage alike, so that whoever is told about a person can also open their file.
+    ``area`` is a geometry column (EPSG:4326) with its GiST index; ``point`` is a geography
+    point (a column of the outer row, or ``geog_point``), cast to geometry on its side only.
+    A point on a shared edge lies in both neighbours (ST_Intersects, not ST_Within).
+    """
+    return func.ST_Intersects(area, cast(point, Geometry))

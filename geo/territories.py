@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import shapely
 import shapely.errors
+from geoalchemy2.elements import WKBElement
+from geoalchemy2.shape import from_shape
 from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 
@@ -45,6 +47,11 @@ def parse_territories_geojson(data: bytes | str | dict) -> list[TerritoryFeature
     if not features:
         raise InvalidGeoJSON("Le fichier ne contient aucun territoire.")
     return [_parse_feature(feature, index) for index, feature in enumerate(features)]
+
+
+def stored_area(geometry: BaseGeometry) -> WKBElement:
+    """Return the value to store in a territory's ``area`` column (geometry, EPSG:4326)."""
+    return from_shape(geometry, srid=4326)
 
 
 def to_wkt_multipolygon(geometry: BaseGeometry) -> str:

@@ -1,10 +1,11 @@
-"""Coverage: hexagon cells no available relay reaches, checked against an independent computation."""
+"""Coverage: hexagon cells no available relay reaches, checked by an independent computation."""
 
 import math
 
 from shapely.geometry import Polygon, shape
 from shapely.ops import unary_union
 
+from bienveilleurs.config import setting
 from bienveilleurs.services import coverage
 from geo.distance import haversine_m
 
@@ -38,7 +39,7 @@ def test_uncovered_cells_match_an_independent_computation(app, db):
     # Every cell is a hexagon of the configured size, touching the territory, and together
     # they cover it.
     area = Polygon(RING)
-    size = app.config.get("COVERAGE_CELL_M", coverage.DEFAULT_CELL_M)
+    size = setting("COVERAGE_CELL_M")
     project = local_metres(0.11, 49.495)
     for cell in cells:
         polygon = shape(cell.shape)
@@ -77,8 +78,10 @@ def test_uncovered_cells_match_an_independent_computation(app, db):
 
 
 def test_uncovered_count_per_coordinator_counts_shared_cells_once(db):
-    west = make_territory(polygon=[(0.095, 49.487), (0.110, 49.487), (0.110, 49.502), (0.095, 49.502)])
-    east = make_territory(polygon=[(0.110, 49.487), (0.125, 49.487), (0.125, 49.502), (0.110, 49.502)])
+    west = make_territory(polygon=[(0.095, 49.487), (0.110, 49.487), (0.110, 49.502),
+                                   (0.095, 49.502)])
+    east = make_territory(polygon=[(0.110, 49.487), (0.125, 49.487), (0.125, 49.502),
+                                   (0.110, 49.502)])
     local = make_user(role="coordinator", territories=[west])
     city = make_user(role="coordinator")
     both = coverage.coverage([west, east])

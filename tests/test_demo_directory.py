@@ -22,7 +22,8 @@ def test_demo_directory(db):
     relays = db.scalars(select(Relay)).all()
     assert len(resources) >= 55 and len(relays) >= 28
     assert summary["ressources"] == len(resources) and summary["bienveilleurs"] == len(relays)
-    assert all("(démo)" in r.name for r in resources) and all("(démo)" in r.display_name for r in relays)
+    assert all("(démo)" in r.name for r in resources)
+    assert all("(démo)" in r.display_name for r in relays)
     top_levels = {code.split("--")[0] for r in resources for code in r.categories}
     assert len(top_levels) >= 12
     assert all(c in thematiques() for r in resources for c in r.categories)
@@ -46,5 +47,6 @@ def test_demo_directory(db):
     again = {}
     demo_directory.load(users, again)
     db.expire_all()
-    assert [db.scalar(select(func.count()).select_from(m)) for m in (Structure, Resource, Relay)] == counts
+    models = (Structure, Resource, Relay)
+    assert [db.scalar(select(func.count()).select_from(m)) for m in models] == counts
     assert again == {}

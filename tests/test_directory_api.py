@@ -19,7 +19,8 @@ CENTRE = {"lat": 49.4944, "lon": 0.1079}
 
 def post(client, path, body):
     data = body if isinstance(body, (str, bytes)) else json.dumps(body)
-    return client.post(path, data=data, headers={**api_headers(), "Content-Type": "application/json"})
+    return client.post(path, data=data,
+                       headers={**api_headers(), "Content-Type": "application/json"})
 
 
 def get(client, path, **params):
@@ -65,7 +66,8 @@ def test_create_structure(client_as, db):
     body = response.get_json()
     structure = db.get(Structure, uuid.UUID(body["id"]))
     assert structure.name == "CCAS (test)" and structure.siret == "12345678900012"
-    assert body["lat"] == pytest.approx(CENTRE["lat"]) and body["lon"] == pytest.approx(CENTRE["lon"])
+    assert body["lat"] == pytest.approx(CENTRE["lat"])
+    assert body["lon"] == pytest.approx(CENTRE["lon"])
 
 
 @pytest.mark.parametrize("role,status", [("admin", 201), ("coordinator", 201), ("relay", 403),
@@ -107,14 +109,16 @@ def test_create_resource_creates_then_reuses_the_structure_of_the_same_name(clie
     assert first.status_code == 201, first.get_json()
     body = first.get_json()
     assert body["located"] is True and "warning" not in body
-    assert body["lat"] == pytest.approx(CENTRE["lat"]) and body["lon"] == pytest.approx(CENTRE["lon"])
+    assert body["lat"] == pytest.approx(CENTRE["lat"])
+    assert body["lon"] == pytest.approx(CENTRE["lon"])
     assert body["languages"] == ["fr", "ar"] and body["email"] == "accueil@exemple.fr"
-    assert body["website"] == "https://exemple.fr" and body["categories"] == ["sante--sante-mentale"]
+    assert body["website"] == "https://exemple.fr"
+    assert body["categories"] == ["sante--sante-mentale"]
     structure = db.get(Structure, uuid.UUID(body["structure_id"]))
     assert structure.name == "Point écoute (test)"
 
-    second = post(client, "/api/v1/resources", resource_body(name="Permanence (test)",
-                                                               structure_name="  POINT  écoute (Test) "))
+    second = post(client, "/api/v1/resources",
+                  resource_body(name="Permanence (test)", structure_name="  POINT  écoute (Test) "))
     assert second.status_code == 201
     assert second.get_json()["structure_id"] == body["structure_id"]
     third = post(client, "/api/v1/resources", resource_body(name="Atelier (test)"))
@@ -145,7 +149,8 @@ BAD_RESOURCES = [
     ({"lat": ...}, 400, "lat"),
     ({"lat": ..., "lon": ..., "address": ...}, 400, "lat"),
     ({"lon": ...}, 400, "lon"),
-    ({"lat": "quarante-neuf"}, 400, "lat"),
+    # Decimal text is a coordinate too (the unified field rules): other text is an invalid value.
+    ({"lat": "quarante-neuf"}, 422, "lat"),
     ({"lat": True}, 400, "lat"),
     ({"lat": [49.49]}, 400, "lat"),
     ({"lat": 95.0}, 422, "lat"),
@@ -163,6 +168,8 @@ BAD_RESOURCES = [
     ({"phone": "appelez-nous"}, 422, "phone"),
     ({"email": "accueil@"}, 422, "email"),
     ({"website": "ftp://exemple.fr"}, 422, "website"),
+    ({"website": "http://["}, 422, "website"),
+    ({"name": "Accueil\x00de jour"}, 422, "name"),
     ({"opening_hours": "lundi au vendredi 9h-17h"}, 422, "opening_hours"),
     ({"languages": ["français"]}, 422, "languages"),
     ({"languages": "fr"}, 400, "languages"),
@@ -200,7 +207,8 @@ def test_nan_latitude_is_refused(client_as, db):
     body = json.dumps(resource_body()).replace('"lat": 49.4944', '"lat": NaN')
     assert "NaN" in body
     before = counts(db)
-    assert_error(post(client_as("admin"), "/api/v1/resources", body), 422, "validation_error", "lat")
+    assert_error(post(client_as("admin"), "/api/v1/resources", body), 422, "validation_error",
+                 "lat")
     assert counts(db) == before
 
 
@@ -291,7 +299,8 @@ def test_get_resource_and_inactive_visibility(client_as, db):
 
 def test_resources_geojson_in_bbox(client_as, db):
     inside = make_resource(lat=49.50, lon=0.11, categories=["sante--sante-mentale"])
-    other_category = make_resource(lat=49.501, lon=0.111, categories=["mobilite--mobilite-douce-partagee-collective"])
+    other_category = make_resource(lat=49.501, lon=0.111,
+                                   categories=["mobilite--mobilite-douce-partagee-collective"])
     make_resource(lat=49.50, lon=0.112, active=False)
     make_resource(lat=49.58, lon=0.30)  # outside the box
     make_resource(lat=None)             # not located
@@ -303,7 +312,8 @@ def test_resources_geojson_in_bbox(client_as, db):
     ids = {f["id"] for f in collection["features"]}
     assert ids == {str(inside.id), str(other_category.id)}
     feature = next(f for f in collection["features"] if f["id"] == str(inside.id))
-    assert feature["geometry"] == {"type": "Point", "coordinates": [pytest.approx(0.11), pytest.approx(49.50)]}
+    assert feature["geometry"] == {"type": "Point",
+                                   "coordinates": [pytest.approx(0.11), pytest.approx(49.50)]}
     assert feature["properties"]["name"] == inside.name
     # A top-level code stands for its sub-codes.
     only_health = get(client, "/api/v1/resources", bbox="0.05,49.45,0.20,49.55", categories="sante")
@@ -366,7 +376,8 @@ def test_register_relay_limits(app, client_as, db):
 @pytest.mark.parametrize("overrides,status,field", [
     ({"display_name": ...}, 400, "display_name"),
     ({"lat": ..., "lon": ...}, 400, "lat"),
-    ({"lat": "49,49"}, 400, "lat"),
+    ({"lat": "au nord"}, 422, "lat"),
+    ({"lat": True}, 400, "lat"),
     ({"lat": 0.1079, "lon": 49.4944}, 422, "lat,lon"),
     ({"radius_m": ...}, 400, "radius_m"),
     ({"radius_m": "800"}, 400, "radius_m"),
@@ -377,6 +388,7 @@ def test_register_relay_limits(app, client_as, db):
     ({"availability": "le soir"}, 422, "availability"),
     ({"languages": ["fra"]}, 422, "languages"),
     ({"email": "personne@test.bienveilleurs.fr"}, 422, "email"),
+    ({"email": "pas une adresse"}, 422, "email"),
 ])
 def test_relay_bad_input_writes_nothing(client_as, db, overrides, status, field):
     client = client_as("coordinator")
@@ -384,6 +396,13 @@ def test_relay_bad_input_writes_nothing(client_as, db, overrides, status, field)
     assert_error(post(client, "/api/v1/relays", relay_body(**overrides)), status,
                  "bad_request" if status == 400 else "validation_error", field)
     assert counts(db) == before
+
+
+def test_relay_coordinates_may_be_decimal_text_in_json(client_as, db):
+    # One rule for coordinates everywhere: numbers, or decimal text (with a French comma too).
+    response = post(client_as("coordinator"), "/api/v1/relays", relay_body(lat="49,49"))
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["lat"] == pytest.approx(49.49)
 
 
 def test_relay_account_must_be_a_free_relay_account(client_as, db):
@@ -458,6 +477,18 @@ def test_match_bad_input(client_as, db, params, status, field):
                  "bad_request" if status == 400 else "validation_error", field)
 
 
+def test_match_reports_every_bad_argument_at_once(client_as, db):
+    response = get(client_as("coordinator"), "/api/v1/match", **CENTRE, limit=0,
+                   categories="inconnu", languages="arabe")
+    error = assert_error(response, 422, "validation_error")
+    assert {d["field"] for d in error["details"]} == {"limit", "categories", "languages"}
+    # A malformed argument (a word for a number) makes the whole request a 400, still listing all.
+    response = get(client_as("coordinator"), "/api/v1/match", **CENTRE, limit="dix",
+                   categories="inconnu")
+    error = assert_error(response, 400, "bad_request")
+    assert {d["field"] for d in error["details"]} == {"limit", "categories"}
+
+
 def test_match_limit_fifty_is_allowed(client_as, db):
     assert get(client_as("coordinator"), "/api/v1/match", **CENTRE, limit=50).status_code == 200
 
@@ -483,7 +514,8 @@ FIELDS = ["name", "lat", "lon", "categories", "audiences", "structure_id", "phon
           "source", "source_id", "description", "address"]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(changes=st.dictionaries(st.sampled_from(FIELDS), JSON_VALUES, max_size=4))
 def test_any_json_gets_a_clear_answer_never_a_500(app, db, changes):
     client = sign_in(app.test_client(), make_user(role="admin"))

@@ -18,7 +18,8 @@ SCHEMAS = Path(__file__).resolve().parents[1] / ".." / "shared" / "standards" / 
 
 pytestmark = pytest.mark.skipif(
     not (SCHEMAS / "compiled" / "service.json").is_file(),
-    reason=f"schémas HSDS 3.0 absents ({SCHEMAS.resolve()}) : le dossier shared/ n'est pas à côté du projet")
+    reason=f"schémas HSDS 3.0 absents ({SCHEMAS.resolve()}) : le dossier shared/ n'est pas à "
+           "côté du projet")
 
 
 def _checker():
@@ -26,7 +27,9 @@ def _checker():
 
     @checker.checks("date-time", raises=ValueError)
     def date_time(value):
-        return not isinstance(value, str) or datetime.fromisoformat(value.replace("Z", "+00:00")).tzinfo is not None
+        if not isinstance(value, str):
+            return True
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).tzinfo is not None
 
     @checker.checks("uri")
     def uri(value):
@@ -55,17 +58,20 @@ def assert_valid(validator, document):
 
 @pytest.fixture
 def directory(db):
-    structure = make_structure(name="CCAS du Havre", email="ccas@exemple.fr", website="https://ccas.exemple.fr")
+    structure = make_structure(name="CCAS du Havre", email="ccas@exemple.fr",
+                               website="https://ccas.exemple.fr")
     located = make_resource(structure=structure, name="Permanence santé", lat=49.4944, lon=0.1079,
                             categories=["sante--sante-mentale", "famille"], audiences=["seniors"],
-                            phone="02 35 00 00 00", address="1 place de l'Hôtel de Ville", postal_code="76600",
-                            city="Le Havre", opening_hours="Mo-Fr 09:00-12:00,14:00-17:00; PH off",
-                            languages=["fr", "ar"], website="https://exemple.fr/sante", email="sante@exemple.fr",
-                            description="Écoute et orientation.")
-    odd_hours = make_resource(structure=structure, name="Atelier d'été", opening_hours="Jul-Aug Mo 10:00-12:00",
+                            phone="02 35 00 00 00", address="1 place de l'Hôtel de Ville",
+                            postal_code="76600", city="Le Havre",
+                            opening_hours="Mo-Fr 09:00-12:00,14:00-17:00; PH off",
+                            languages=["fr", "ar"], website="https://exemple.fr/sante",
+                            email="sante@exemple.fr", description="Écoute et orientation.")
+    odd_hours = make_resource(structure=structure, name="Atelier d'été",
+                              opening_hours="Jul-Aug Mo 10:00-12:00",
                               categories=["remobilisation--lien-social"])
-    unlocated = make_resource(structure=structure, name="Sans position", lat=None, address="2 rue X",
-                              categories=["numerique"])
+    unlocated = make_resource(structure=structure, name="Sans position", lat=None,
+                              address="2 rue X", categories=["numerique"])
     hidden = make_resource(structure=structure, name="Fermée", active=False)
     extra = [make_resource(structure=structure, name=f"Ressource {i:02d}") for i in range(5)]
     return {"located": located, "odd_hours": odd_hours, "unlocated": unlocated, "hidden": hidden,
@@ -87,8 +93,8 @@ def test_every_page_validates_and_pages_cover_the_active_services(client, direct
         assert response.headers["Access-Control-Allow-Origin"] == "*"
         body = response.get_json()
         assert_valid(page_validator, body)
-        assert {"total_items", "total_pages", "page_number", "size", "first_page", "last_page", "empty",
-                "contents"} <= set(body)
+        assert {"total_items", "total_pages", "page_number", "size", "first_page", "last_page",
+                "empty", "contents"} <= set(body)
         for item in body["contents"]:
             assert_valid(item_validator, item)
         assert body["page_number"] == page and body["size"] == len(body["contents"])
@@ -139,7 +145,8 @@ def test_inactive_unknown_and_malformed_ids_are_404_json(client, directory):
         assert response.get_json()["error"]["code"] == "not_found"
 
 
-@pytest.mark.parametrize("query, status", [("page=0", 422), ("per_page=1000", 422), ("page=abc", 400)])
+@pytest.mark.parametrize("query, status",
+                         [("page=0", 422), ("per_page=1000", 422), ("page=abc", 400)])
 def test_bad_paging_is_refused(client, directory, query, status):
     response = client.get(f"/hsds/services?{query}")
     assert response.status_code == status

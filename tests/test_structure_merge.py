@@ -21,8 +21,9 @@ def members(db, structure_id):
 
 def duplicates(db):
     keep = make_structure(name="CCAS du Havre", phone="02 35 00 00 00", email=None, website=None)
-    other = make_structure(name="C.C.A.S. Le Havre", phone="02 35 99 99 99", email="ccas@example.fr",
-                           website="https://ccas.example.fr", lat=49.49, lon=0.11)
+    other = make_structure(name="C.C.A.S. Le Havre", phone="02 35 99 99 99",
+                           email="ccas@example.fr", website="https://ccas.example.fr",
+                           lat=49.49, lon=0.11)
     shared, mine, theirs = (make_user(role="social_worker") for _ in range(3))
     keep.members = [shared, mine]
     other.members = [shared, theirs]
@@ -68,13 +69,15 @@ def test_an_imported_duplicate_is_deactivated_not_deleted(db):
     db.expire_all()
     row = db.get(Structure, other.id)
     assert row is not None and row.active is False
-    assert db.scalar(select(func.count()).select_from(Resource).where(Resource.structure_id == other.id)) == 0
+    assert db.scalar(select(func.count()).select_from(Resource)
+                     .where(Resource.structure_id == other.id)) == 0
 
 
 def test_merging_into_itself_or_unknown_is_refused_and_writes_nothing(db):
     keep = make_structure(name="Seule")
     make_resource(structure=keep)
     admin = make_user(role="admin")
+    db.commit()  # what was there before: a refused use case rolls back only its own work
     with pytest.raises(ValidationFailed) as refused:
         structure_merge.merge_structures(admin, keep.id, keep.id)
     assert "elle-même" in refused.value.message
@@ -111,11 +114,14 @@ def test_pages_confirm_then_merge(client_as, db):
     db.expire_all()
     assert db.get(Structure, other.id) is not None
     done = client.post(base, data={"csrf_token": csrf(page), "duplicate": str(other.id)})
-    assert done.status_code == 303 and done.headers["Location"].endswith(f"/gestion/structures/{keep.id}")
+    assert done.status_code == 303
+    assert done.headers["Location"].endswith(f"/gestion/structures/{keep.id}")
     db.expire_all()
-    assert db.scalar(select(func.count()).select_from(Structure).where(Structure.id == other_id)) == 0
+    assert db.scalar(select(func.count()).select_from(Structure)
+                     .where(Structure.id == other_id)) == 0
     assert members(db, keep.id) == {shared.id, mine.id, theirs.id}
-    assert db.scalar(select(AuditEntry.actor_id).where(AuditEntry.action == "structure.merged")) == client.user.id
+    assert db.scalar(select(AuditEntry.actor_id)
+                     .where(AuditEntry.action == "structure.merged")) == client.user.id
 
 
 def test_page_errors_are_in_french_and_roles_checked(client_as, db):

@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from markupsafe import Markup, escape
 from sqlalchemy import and_, func, select
 
-from geo.queries import distance_m, geog_point, nearest
+from geo.queries import distance_m, geog_point, lon_lat_of, nearest
 
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Resource, Structure, Territory
 from .codes import category_label, expand_categories, top_categories
+from .directory import one_line_address
 from .weekly_hours import french_lines
 
 MARGIN_M = 300          # resources just outside a neighbourhood's edge still serve it
@@ -28,8 +29,8 @@ MAX_RADIUS_M = 10_000
 BOOKLET_LIMIT = 40
 SHEET_LIMIT = 5
 SHEET_RADIUS_M = 3000
-DIRECTIONS = ("au nord", "au nord-est", "à l'est", "au sud-est", "au sud", "au sud-ouest", "à l'ouest",
-              "au nord-ouest")
+DIRECTIONS = ("au nord", "au nord-est", "à l'est", "au sud-est", "au sud", "au sud-ouest",
+              "à l'ouest", "au nord-ouest")
 
 
 @dataclass
@@ -98,7 +99,7 @@ def _nearby(centre, *, within, categories, limit):
         conditions.append(Resource.categories.overlap(categories))
     rows = db.session.execute(
         select(Resource, Structure.name, distance_m(Resource.point, point),
-               func.ST_X(func.geometry(Resource.point)), func.ST_Y(func.geometry(Resource.point)))
+               *lon_lat_of(Resource.point))
         .join(Structure, Structure.id == Resource.structure_id)
         .where(and_(*conditions))
         .order_by(nearest(Resource.point, point), Resource.id)
@@ -110,8 +111,7 @@ def _nearby(centre, *, within, categories, limit):
             number=number, name=resource.name, structure=structure_name,
             description=(resource.description or "").strip(),
             categories=[category_label(c) for c in resource.categories or []],
-            address=", ".join(p for p in (resource.address, " ".join(
-                p for p in (resource.postal_code, resource.city) if p)) if p) or None,
+            address=one_line_address(resource.address, resource.postal_code, resource.city),
             phone=resource.phone, email=resource.email, website=resource.website,
             hours=french_lines(resource.opening_hours) if resource.opening_hours else [],
             distance_m=round(distance, 1),
@@ -140,14 +140,16 @@ def neighbourhood_booklet(territory_id, categories=(), *, limit=BOOKLET_LIMIT):
     polygons = json.loads(geojson)["coordinates"]
     outline = [tuple(p) for p in polygons[0][0]] if polygons else None
     return Booklet(title=f"Livret ressources — {name}",
-                   subtitle="Les services proches, du plus près au plus loin du centre du quartier.",
+                   subtitle="Les services proches, du plus près au plus loin du centre du "
+                            "quartier.",
                    centre=(lon, lat), centre_label="Centre du quartier", entries=entries,
                    categories=[category_label(c) for c in categories], outline=outline)
 
 
 def _check_radius(radius_m):
     if radius_m is None or radius_m < 100 or radius_m > MAX_RADIUS_M:
-        raise ValidationFailed.field("radius_m", f"Le rayon doit être compris entre 100 et {MAX_RADIUS_M} mètres.")
+        raise ValidationFailed.field(
+            "radius_m", f"Le rayon doit être compris entre 100 et {MAX_RADIUS_M} mètres.")
     return radius_m
 
 
@@ -172,16 +174,20 @@ def near_you_sheet(lon, lat, categories, *, radius_m=SHEET_RADIUS_M, limit=SHEET
     entries = _nearby((lon, lat), within=func.ST_DWithin(Resource.point, point, radius_m),
                       categories=_categories(categories), limit=limit)
     return Booklet(title="Près de chez vous",
-                   subtitle="Des services proches pour vous aider. N'hésitez pas à appeler avant de vous déplacer.",
+                   subtitle="Des services proches pour vous aider. N'hésitez pas à appeler avant "
+                            "de vous déplacer.",
                    centre=(lon, lat), centre_label="Vous êtes ici", entries=entries,
                    categories=[category_label(c) for c in categories])
 
 
 # --- the small map ---------------------------------------------------------------------------
 
-def map_svg(booklet, *, width=640, height=420, pad=28):
-    """An accessible SVG map: the neighbourhood outline, the start point, numbered resources."""
-    points = [booklet.centre] + [(e.lon, e.lat) for e in booklet.entries] + list(booklet.outline or [])
+FONT = 'font-family="DejaVu Sans, sans-serif"'
+SCALE_LENGTHS_M = (50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000)
+
+
+def _projection(points, *, width, height, pad):
+    """Return (xy, pixels per metre): a local flat projection fitting ``points`` in the frame."""
     lons, lats = [p[0] for p in points], [p[1] for p in points]
     mid_lat = math.radians((min(lats) + max(lats)) / 2)
     kx = math.cos(mid_lat) * 111_320.0  # metres per degree of longitude here
@@ -194,34 +200,49 @@ def map_svg(booklet, *, width=640, height=420, pad=28):
     def xy(lon, lat):
         return (width / 2 + (lon - cx) * kx * scale, height / 2 - (lat - cy) * ky * scale)
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="booklet-map" viewBox="0 0 {width} {height}" '
-             f'role="img" aria-labelledby="map-title">',
-             f'<title id="map-title">Plan : {escape(booklet.centre_label)} et les {len(booklet.entries)} '
-             'lieux numérotés comme dans la liste</title>',
-             f'<rect x="0" y="0" width="{width}" height="{height}" fill="#f4f6f8" stroke="#9aa3ad"/>']
+    return xy, scale
+
+
+def _scale_bar(scale, *, width, height, pad):
+    """A scale bar of a round length near a fifth of the width, and north."""
+    target = (width / 5) / scale
+    length = next(v for v in SCALE_LENGTHS_M if v >= target * 0.6)
+    bar = length * scale
+    return [f'<line x1="{pad}" y1="{height - 14}" x2="{pad + bar:.1f}" y2="{height - 14}" '
+            'stroke="#222" stroke-width="3"/>',
+            f'<text x="{pad}" y="{height - 20}" font-size="13" {FONT} '
+            f'fill="#222">{distance_text(length)}</text>',
+            f'<text x="{width - pad}" y="{pad}" text-anchor="end" font-size="15" '
+            f'{FONT} fill="#222" font-weight="bold">N ↑</text>']
+
+
+def map_svg(booklet, *, width=640, height=420, pad=28):
+    """An accessible SVG map: the neighbourhood outline, the start point, numbered resources."""
+    points = [booklet.centre] + [(e.lon, e.lat) for e in booklet.entries] + \
+        list(booklet.outline or [])
+    xy, scale = _projection(points, width=width, height=height, pad=pad)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="booklet-map" '
+             f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="map-title">',
+             f'<title id="map-title">Plan : {escape(booklet.centre_label)} et les '
+             f'{len(booklet.entries)} lieux numérotés comme dans la liste</title>',
+             f'<rect x="0" y="0" width="{width}" height="{height}" fill="#f4f6f8" '
+             'stroke="#9aa3ad"/>']
     if booklet.outline:
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(*p) for p in booklet.outline))
-        parts.append(f'<polygon points="{path}" fill="#dfe9f5" stroke="#1d4f91" stroke-width="2"/>')
+        parts.append(f'<polygon points="{path}" fill="#dfe9f5" stroke="#1d4f91" '
+                     'stroke-width="2"/>')
     x0, y0 = xy(*booklet.centre)
     parts.append(f'<rect x="{x0 - 9:.1f}" y="{y0 - 9:.1f}" width="18" height="18" fill="#b3261e" '
                  'stroke="#fff" stroke-width="2"/>')
-    parts.append(f'<text x="{x0 + 13:.1f}" y="{y0 + 5:.1f}" font-size="15" font-family="DejaVu Sans, sans-serif" '
+    parts.append(f'<text x="{x0 + 13:.1f}" y="{y0 + 5:.1f}" font-size="15" {FONT} '
                  f'fill="#b3261e" font-weight="bold">{escape(booklet.centre_label)}</text>')
     for entry in reversed(booklet.entries):  # the nearest drawn last, on top
         x, y = xy(entry.lon, entry.lat)
-        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="12" fill="#1d4f91" stroke="#fff" stroke-width="2"/>')
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="12" fill="#1d4f91" stroke="#fff" '
+                     'stroke-width="2"/>')
         parts.append(f'<text x="{x:.1f}" y="{y + 5:.1f}" text-anchor="middle" font-size="13" '
-                     f'font-family="DejaVu Sans, sans-serif" fill="#fff" font-weight="bold">{entry.number}</text>')
-    # Scale bar: a round length near a fifth of the width.
-    target = (width / 5) / scale
-    length = next(v for v in (50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000) if v >= target * 0.6)
-    bar = length * scale
-    parts.append(f'<line x1="{pad}" y1="{height - 14}" x2="{pad + bar:.1f}" y2="{height - 14}" stroke="#222" '
-                 'stroke-width="3"/>')
-    parts.append(f'<text x="{pad}" y="{height - 20}" font-size="13" font-family="DejaVu Sans, sans-serif" '
-                 f'fill="#222">{distance_text(length)}</text>')
-    parts.append(f'<text x="{width - pad}" y="{pad}" text-anchor="end" font-size="15" '
-                 'font-family="DejaVu Sans, sans-serif" fill="#222" font-weight="bold">N ↑</text>')
+                     f'{FONT} fill="#fff" font-weight="bold">{entry.number}</text>')
+    parts.extend(_scale_bar(scale, width=width, height=height, pad=pad))
     parts.append("</svg>")
     return Markup("".join(parts))
 

@@ -10,14 +10,13 @@ import json
 import uuid
 from dataclasses import dataclass, field
 
-from flask import current_app
-from sqlalchemy import bindparam, text
+from sqlalchemy import bindparam, exists, select, text
 
+from geo.queries import lon_lat_of, point_in_area
+
+from ..config import setting
 from ..extensions import db
-from ..models import Role
-
-DEFAULT_CELL_M = 250
-DEFAULT_SRID = 2154
+from ..models import Referral, Relay, Resident, Role, Territory
 
 _CELLS = text("""
 WITH t AS (
@@ -89,15 +88,8 @@ class TerritoryCoverage:
         return round(100 * len(self.uncovered) / len(self.cells)) if self.cells else 0
 
 
-def _settings():
-    config = current_app.config
-    return (config.get("COVERAGE_CELL_M", DEFAULT_CELL_M), config.get("COVERAGE_SRID", DEFAULT_SRID),
-            config.get("RELAY_MAX_RADIUS_M", 5000))
-
-
 def territories_for(user):
     """The territories a coordinator looks after (all of them when city-wide, or for an admin)."""
-    from ..models import Territory
     if user.role == Role.COORDINATOR.value and user.territories:
         return sorted(user.territories, key=lambda t: t.name)
     return db.session.query(Territory).order_by(Territory.name).all()
@@ -108,7 +100,8 @@ def coverage(territories):
     result = {t.id: TerritoryCoverage(t.id, t.name) for t in territories}
     if not result:
         return []
-    size, srid, max_radius = _settings()
+    size, srid = setting("COVERAGE_CELL_M"), setting("COVERAGE_SRID")
+    max_radius = setting("RELAY_MAX_RADIUS_M")
     ids = list(result)
     for row in db.session.execute(_CELLS, {"ids": ids, "size": size, "srid": srid,
                                            "max_radius": max_radius}):
@@ -149,33 +142,23 @@ def features(report, *, relays=None):
 
 def relay_points(report):
     """The relays of a report with their position (coordinators and admins only)."""
-    from geoalchemy2 import Geometry
-    from sqlalchemy import cast, func, select
-
-    from ..models import Relay
     ids = {r["id"] for t in report for r in t.relays}
     if not ids:
         return []
-    rows = db.session.execute(select(Relay.id, Relay.display_name, Relay.capacity, Relay.active_referrals,
-                                     func.ST_X(cast(Relay.point, Geometry)),
-                                     func.ST_Y(cast(Relay.point, Geometry)))
+    rows = db.session.execute(select(Relay.id, Relay.display_name, Relay.capacity,
+                                     Relay.active_referrals, *lon_lat_of(Relay.point))
                               .where(Relay.id.in_(ids)).order_by(Relay.display_name))
-    return [{"id": r[0], "display_name": r[1], "free": max(0, r[2] - r[3]), "lon": r[4], "lat": r[5]}
-            for r in rows]
+    return [{"id": r[0], "display_name": r[1], "free": max(0, r[2] - r[3]), "lon": r[4],
+             "lat": r[5]} for r in rows]
 
 
 def referrals_outside_territories(*, limit=500):
     """Open referrals whose person lies in no territory: status, age and approximate cell only."""
-    from geoalchemy2 import Geometry
-    from sqlalchemy import cast, exists, func, select
-
-    from ..models import Referral, Resident, Territory
-    inside = exists(select(Territory.id).where(
-        func.ST_Intersects(Territory.area, cast(Resident.point, Geometry))).correlate(Resident))
+    inside = exists(select(Territory.id).where(point_in_area(Resident.point, Territory.area))
+                    .correlate(Resident))
     rows = db.session.execute(
         select(Referral.id, Referral.status, Referral.status_changed_at,
-               func.ST_X(cast(Resident.approx_point, Geometry)),
-               func.ST_Y(cast(Resident.approx_point, Geometry)))
+               *lon_lat_of(Resident.approx_point))
         .join(Resident, Resident.id == Referral.resident_id)
         .where(Referral.status != "closed", Resident.point.is_not(None), ~inside)
         .order_by(Referral.status_changed_at, Referral.id).limit(limit))

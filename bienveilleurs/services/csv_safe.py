@@ -49,7 +49,8 @@ def write_csv(stream, header, rows, *, separator=",", bom=True):
         raise ValueError(f"unsupported CSV separator {separator!r}")
     if bom:
         stream.write(BOM)
-    writer = csv.writer(stream, delimiter=separator, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer = csv.writer(stream, delimiter=separator, quoting=csv.QUOTE_MINIMAL,
+                        lineterminator="\r\n")
     writer.writerow([safe_cell(h) for h in header])
     for row in rows:
         writer.writerow([safe_cell(v) for v in row])

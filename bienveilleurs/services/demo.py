@@ -1,12 +1,14 @@
 """Demonstration data for Le Havre. Everything here is fictitious; shapes are approximate."""
 
-from geoalchemy2.shape import from_shape
 from shapely.geometry import MultiPolygon, Polygon
 from sqlalchemy import select
+
+from geo.territories import stored_area
 
 from ..extensions import db
 from ..models import Role, Territory, User
 from ..security import hash_password
+from .transaction import use_case
 
 DEMO_DOMAIN = "demo.bienveilleurs.fr"
 
@@ -18,13 +20,15 @@ ACCOUNTS = [
     (f"coordination.nord@{DEMO_DOMAIN}", Role.COORDINATOR, "Nadia Nord (démo)",
      "demo-coordination-nord", ("DEMO-CAUC", "DEMO-MTG", "DEMO-APL")),
     (f"relais@{DEMO_DOMAIN}", Role.RELAY, "Rémi Relais (démo)", "demo-relais-le-havre", ()),
-    (f"social@{DEMO_DOMAIN}", Role.SOCIAL_WORKER, "Sophie Social (démo)", "demo-social-le-havre", ()),
+    (f"social@{DEMO_DOMAIN}", Role.SOCIAL_WORKER, "Sophie Social (démo)", "demo-social-le-havre",
+     ()),
 ]
 
 # Rough outlines (lon, lat) of a few neighbourhoods; for demonstration, not for any real use.
 NEIGHBOURHOODS = [
-    ("DEMO-CENTRE", "Centre reconstruit", [(0.0985, 49.4885), (0.1190, 49.4870), (0.1215, 49.4960),
-                                            (0.1130, 49.4990), (0.0990, 49.4975)]),
+    ("DEMO-CENTRE", "Centre reconstruit", [(0.0985, 49.4885), (0.1190, 49.4870),
+                                            (0.1215, 49.4960), (0.1130, 49.4990),
+                                            (0.0990, 49.4975)]),
     ("DEMO-SUD", "Quartiers Sud", [(0.1190, 49.4780), (0.1600, 49.4760), (0.1620, 49.4890),
                                    (0.1215, 49.4905)]),
     ("DEMO-APL", "Aplemont", [(0.1330, 49.5040), (0.1560, 49.5030), (0.1580, 49.5140),
@@ -39,10 +43,12 @@ NEIGHBOURHOODS = [
                                (0.0905, 49.5260)]),
 ]
 
+
 def present_accounts():
     return [(email, role.value, password) for email, role, _, password, _ in ACCOUNTS]
 
 
+@use_case
 def load(*, if_empty=False):
     """Load or complete the demo data in one transaction; None when skipped because not empty."""
     if if_empty and db.session.scalar(select(User.id).limit(1)) is not None:
@@ -53,7 +59,7 @@ def load(*, if_empty=False):
         territory = db.session.scalar(select(Territory).where(Territory.code == code))
         if territory is None:
             territory = Territory(code=code, name=name,
-                                  area=from_shape(MultiPolygon([Polygon(ring)]), srid=4326))
+                                  area=stored_area(MultiPolygon([Polygon(ring)])))
             db.session.add(territory)
             summary["territoires"] += 1
         territories[code] = territory
@@ -74,5 +80,4 @@ def load(*, if_empty=False):
     # Referrals come last: they need the accounts and the directory (relays, resources).
     from . import demo_referrals
     demo_referrals.load(users, summary)
-    db.session.commit()
     return summary

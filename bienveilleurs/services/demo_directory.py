@@ -8,9 +8,9 @@ display name (or their account), and only what is missing is created. Every name
 
 import random
 
-from geoalchemy2.shape import from_shape
-from shapely.geometry import Point
 from sqlalchemy import select
+
+from geo.points import stored_point
 
 from ..extensions import db
 from ..models import Relay, Resource, Structure
@@ -20,84 +20,170 @@ DOMAIN = "demo.bienveilleurs.fr"
 
 # (key, name, lat, lon, address, phone, website) — centres of the demo neighbourhoods.
 STRUCTURES = [
-    ("ccas", "CCAS du Havre (démo)", 49.4937, 0.1078, "Place de l'Hôtel de Ville, 76600 Le Havre", "02 35 00 00 01", None),
-    ("cs-sud", "Centre social des Quartiers Sud (démo)", 49.4832, 0.1395, "Rue fictive des Docks, 76600 Le Havre", "02 35 00 00 02", None),
-    ("cs-aplemont", "Centre social d'Aplemont (démo)", 49.5092, 0.1448, "Rue fictive d'Aplemont, 76610 Le Havre", "02 35 00 00 03", None),
-    ("cs-caucriauville", "Centre social de Caucriauville (démo)", 49.5121, 0.1735, "Rue fictive de Caucriauville, 76610 Le Havre", "02 35 00 00 04", None),
-    ("mq-bleville", "Maison de quartier du Bois de Bléville (démo)", 49.5255, 0.1195, "Rue fictive de Bléville, 76620 Le Havre", "02 35 00 00 05", None),
-    ("cs-mare-rouge", "Centre social de la Mare Rouge (démo)", 49.5185, 0.0992, "Rue fictive de la Mare Rouge, 76620 Le Havre", "02 35 00 00 06", None),
-    ("media-centre", "Médiathèque du centre (démo)", 49.4925, 0.1055, "Rue fictive du Centre, 76600 Le Havre", "02 35 00 00 07", "https://mediatheque.demo.bienveilleurs.fr"),
-    ("media-mtg", "Médiathèque de Mont-Gaillard (démo)", 49.5215, 0.1430, "Rue fictive de Mont-Gaillard, 76620 Le Havre", "02 35 00 00 08", None),
-    ("pmi-sud", "PMI des Quartiers Sud (démo)", 49.4850, 0.1290, "Rue fictive de la PMI, 76600 Le Havre", "02 35 00 00 09", None),
-    ("mission-locale", "Mission locale (démo)", 49.4952, 0.1135, "Boulevard fictif de Strasbourg, 76600 Le Havre", "02 35 00 00 10", "https://mission-locale.demo.bienveilleurs.fr"),
-    ("epicerie", "Épicerie solidaire (démo)", 49.5105, 0.1680, "Allée fictive des Solidarités, 76610 Le Havre", "02 35 00 00 11", None),
-    ("mobilite", "Association Mobilité pour tous (démo)", 49.4868, 0.1460, "Quai fictif de la Mobilité, 76600 Le Havre", "02 35 00 00 12", None),
-    ("sante-cauc", "Maison de santé de Caucriauville (démo)", 49.5140, 0.1790, "Rue fictive de la Santé, 76610 Le Havre", "02 35 00 00 13", None),
-    ("lire-ecrire", "Association Lire et écrire (démo)", 49.5230, 0.1385, "Rue fictive des Lettres, 76620 Le Havre", "02 35 00 00 14", None),
+    ("ccas", "CCAS du Havre (démo)", 49.4937, 0.1078,
+     "Place de l'Hôtel de Ville, 76600 Le Havre", "02 35 00 00 01", None),
+    ("cs-sud", "Centre social des Quartiers Sud (démo)", 49.4832, 0.1395,
+     "Rue fictive des Docks, 76600 Le Havre", "02 35 00 00 02", None),
+    ("cs-aplemont", "Centre social d'Aplemont (démo)", 49.5092, 0.1448,
+     "Rue fictive d'Aplemont, 76610 Le Havre", "02 35 00 00 03", None),
+    ("cs-caucriauville", "Centre social de Caucriauville (démo)", 49.5121, 0.1735,
+     "Rue fictive de Caucriauville, 76610 Le Havre", "02 35 00 00 04", None),
+    ("mq-bleville", "Maison de quartier du Bois de Bléville (démo)", 49.5255, 0.1195,
+     "Rue fictive de Bléville, 76620 Le Havre", "02 35 00 00 05", None),
+    ("cs-mare-rouge", "Centre social de la Mare Rouge (démo)", 49.5185, 0.0992,
+     "Rue fictive de la Mare Rouge, 76620 Le Havre", "02 35 00 00 06", None),
+    ("media-centre", "Médiathèque du centre (démo)", 49.4925, 0.1055,
+     "Rue fictive du Centre, 76600 Le Havre", "02 35 00 00 07",
+     "https://mediatheque.demo.bienveilleurs.fr"),
+    ("media-mtg", "Médiathèque de Mont-Gaillard (démo)", 49.5215, 0.1430,
+     "Rue fictive de Mont-Gaillard, 76620 Le Havre", "02 35 00 00 08", None),
+    ("pmi-sud", "PMI des Quartiers Sud (démo)", 49.4850, 0.1290,
+     "Rue fictive de la PMI, 76600 Le Havre", "02 35 00 00 09", None),
+    ("mission-locale", "Mission locale (démo)", 49.4952, 0.1135,
+     "Boulevard fictif de Strasbourg, 76600 Le Havre", "02 35 00 00 10",
+     "https://mission-locale.demo.bienveilleurs.fr"),
+    ("epicerie", "Épicerie solidaire (démo)", 49.5105, 0.1680,
+     "Allée fictive des Solidarités, 76610 Le Havre", "02 35 00 00 11", None),
+    ("mobilite", "Association Mobilité pour tous (démo)", 49.4868, 0.1460,
+     "Quai fictif de la Mobilité, 76600 Le Havre", "02 35 00 00 12", None),
+    ("sante-cauc", "Maison de santé de Caucriauville (démo)", 49.5140, 0.1790,
+     "Rue fictive de la Santé, 76610 Le Havre", "02 35 00 00 13", None),
+    ("lire-ecrire", "Association Lire et écrire (démo)", 49.5230, 0.1385,
+     "Rue fictive des Lettres, 76620 Le Havre", "02 35 00 00 14", None),
 ]
 
 # (structure key, service name, categories, audiences)
 SERVICES = [
-    ("ccas", "Aide alimentaire d'urgence", ["equipement-et-alimentation--alimentation"], ["personnes-en-situation-durgence"]),
-    ("ccas", "Accompagnement aux démarches administratives", ["difficultes-administratives-ou-juridiques--accompagnement-aux-demarches-administratives"], ["tous-publics"]),
-    ("ccas", "Accès aux droits sociaux", ["difficultes-administratives-ou-juridiques--accompagnement-pour-lacces-aux-droits"], ["beneficiaires-des-minimas-sociaux"]),
-    ("ccas", "Conseil budgétaire", ["difficultes-financieres--ameliorer-sa-gestion-budgetaire", "difficultes-financieres--situation-dendettement-surendettement"], ["tous-publics"]),
-    ("ccas", "Point écoute seniors", ["remobilisation--lien-social", "sante--sante-mentale"], ["seniors"]),
-    ("ccas", "Aide au maintien dans le logement", ["logement-hebergement--se-maintenir-dans-le-logement", "logement-hebergement--reduire-les-impayes-de-loyer"], ["tous-publics"]),
-    ("ccas", "Hébergement temporaire : orientation", ["logement-hebergement--rechercher-une-solution-dhebergement-temporaire"], ["personnes-en-situation-durgence"]),
-    ("cs-sud", "Café des parents", ["famille--soutien-a-la-parentalite-et-a-leducation"], ["familles"]),
-    ("cs-sud", "Ateliers sociolinguistiques", ["lecture-ecriture-calcul--maitriser-le-francais"], ["personnes-exilees"]),
-    ("cs-sud", "Permanence écrivain public", ["difficultes-administratives-ou-juridiques--accompagnement-aux-demarches-administratives"], ["tous-publics"]),
-    ("cs-sud", "Sorties familles", ["remobilisation--activites-sportives-et-culturelles"], ["familles"]),
+    ("ccas", "Aide alimentaire d'urgence", ["equipement-et-alimentation--alimentation"],
+     ["personnes-en-situation-durgence"]),
+    ("ccas", "Accompagnement aux démarches administratives",
+     ["difficultes-administratives-ou-juridiques--accompagnement-aux-demarches-administratives"],
+     ["tous-publics"]),
+    ("ccas", "Accès aux droits sociaux",
+     ["difficultes-administratives-ou-juridiques--accompagnement-pour-lacces-aux-droits"],
+     ["beneficiaires-des-minimas-sociaux"]),
+    ("ccas", "Conseil budgétaire",
+     ["difficultes-financieres--ameliorer-sa-gestion-budgetaire",
+      "difficultes-financieres--situation-dendettement-surendettement"],
+     ["tous-publics"]),
+    ("ccas", "Point écoute seniors", ["remobilisation--lien-social", "sante--sante-mentale"],
+     ["seniors"]),
+    ("ccas", "Aide au maintien dans le logement",
+     ["logement-hebergement--se-maintenir-dans-le-logement",
+      "logement-hebergement--reduire-les-impayes-de-loyer"],
+     ["tous-publics"]),
+    ("ccas", "Hébergement temporaire : orientation",
+     ["logement-hebergement--rechercher-une-solution-dhebergement-temporaire"],
+     ["personnes-en-situation-durgence"]),
+    ("cs-sud", "Café des parents", ["famille--soutien-a-la-parentalite-et-a-leducation"],
+     ["familles"]),
+    ("cs-sud", "Ateliers sociolinguistiques", ["lecture-ecriture-calcul--maitriser-le-francais"],
+     ["personnes-exilees"]),
+    ("cs-sud", "Permanence écrivain public",
+     ["difficultes-administratives-ou-juridiques--accompagnement-aux-demarches-administratives"],
+     ["tous-publics"]),
+    ("cs-sud", "Sorties familles", ["remobilisation--activites-sportives-et-culturelles"],
+     ["familles"]),
     ("cs-sud", "Accueil de loisirs", ["famille--garde-denfants"], ["familles"]),
     ("cs-aplemont", "Repas partagés", ["remobilisation--lien-social"], ["seniors"]),
-    ("cs-aplemont", "Aide aux devoirs", ["famille--soutien-a-la-parentalite-et-a-leducation"], ["familles", "jeunes"]),
-    ("cs-aplemont", "Permanence juridique", ["difficultes-administratives-ou-juridiques--prendre-en-compte-une-problematique-judiciaire"], ["tous-publics"]),
-    ("cs-aplemont", "Atelier budget", ["difficultes-financieres--acquerir-une-autonomie-budgetaire"], ["tous-publics"]),
-    ("cs-aplemont", "Accueil des nouveaux habitants", ["remobilisation--lien-social", "difficultes-administratives-ou-juridiques--accompagnement-pour-lacces-aux-droits"], ["tous-publics"]),
-    ("cs-caucriauville", "Permanence logement", ["logement-hebergement--sinformer-sur-les-demarches-liees-a-lacces-au-logement"], ["tous-publics"]),
+    ("cs-aplemont", "Aide aux devoirs", ["famille--soutien-a-la-parentalite-et-a-leducation"],
+     ["familles", "jeunes"]),
+    ("cs-aplemont", "Permanence juridique",
+     ["difficultes-administratives-ou-juridiques--prendre-en-compte-une-problematique-judiciaire"],
+     ["tous-publics"]),
+    ("cs-aplemont", "Atelier budget",
+     ["difficultes-financieres--acquerir-une-autonomie-budgetaire"], ["tous-publics"]),
+    ("cs-aplemont", "Accueil des nouveaux habitants",
+     ["remobilisation--lien-social",
+      "difficultes-administratives-ou-juridiques--accompagnement-pour-lacces-aux-droits"],
+     ["tous-publics"]),
+    ("cs-caucriauville", "Permanence logement",
+     ["logement-hebergement--sinformer-sur-les-demarches-liees-a-lacces-au-logement"],
+     ["tous-publics"]),
     ("cs-caucriauville", "Soutien aux aidants", ["famille--soutien-aidants"], ["tous-publics"]),
-    ("cs-caucriauville", "Groupe de parole", ["sante--sante-mentale", "remobilisation--bien-etre-confiance-en-soi"], ["femmes"]),
-    ("cs-caucriauville", "Atelier couture et vêtements", ["equipement-et-alimentation--habillement"], ["tous-publics"]),
-    ("cs-caucriauville", "Jardin partagé", ["remobilisation--lien-social", "remobilisation--benevolat-action-citoyenne"], ["tous-publics"]),
-    ("mq-bleville", "Permanence numérique", ["numerique--acceder-a-des-services-en-ligne"], ["seniors"]),
-    ("mq-bleville", "Club de marche", ["remobilisation--activites-sportives-et-culturelles"], ["seniors"]),
-    ("mq-bleville", "Ludothèque", ["famille--soutien-a-la-parentalite-et-a-leducation"], ["familles"]),
-    ("mq-bleville", "Bénévolat de quartier", ["remobilisation--benevolat-action-citoyenne"], ["tous-publics"]),
-    ("mq-bleville", "Point relais aide alimentaire", ["equipement-et-alimentation--alimentation"], ["beneficiaires-des-minimas-sociaux"]),
-    ("cs-mare-rouge", "Accueil social de proximité", ["difficultes-administratives-ou-juridiques--accompagnement-pour-lacces-aux-droits"], ["tous-publics"]),
-    ("cs-mare-rouge", "Atelier cuisine", ["equipement-et-alimentation--alimentation", "remobilisation--lien-social"], ["tous-publics"]),
-    ("cs-mare-rouge", "Médiation familiale", ["famille--surmonter-conflits-separation-violence"], ["familles"]),
-    ("cs-mare-rouge", "Cours de français pour adultes", ["lecture-ecriture-calcul--maitriser-le-francais"], ["personnes-exilees"]),
-    ("media-centre", "Initiation à l'ordinateur", ["numerique--maitriser-les-fondamentaux-du-numerique"], ["tous-publics"]),
-    ("media-centre", "Accès libre à internet", ["numerique--acceder-a-une-connexion-internet"], ["tous-publics"]),
-    ("media-centre", "Aide en ligne : impôts, CAF, retraite", ["numerique--acceder-a-des-services-en-ligne"], ["tous-publics"]),
-    ("media-centre", "Club de lecture", ["remobilisation--lien-social", "remobilisation--activites-sportives-et-culturelles"], ["tous-publics"]),
-    ("media-mtg", "Ateliers numériques", ["numerique--maitriser-les-fondamentaux-du-numerique"], ["seniors"]),
-    ("media-mtg", "Lecture pour les tout-petits", ["famille--soutien-a-la-parentalite-et-a-leducation"], ["familles"]),
+    ("cs-caucriauville", "Groupe de parole",
+     ["sante--sante-mentale", "remobilisation--bien-etre-confiance-en-soi"], ["femmes"]),
+    ("cs-caucriauville", "Atelier couture et vêtements",
+     ["equipement-et-alimentation--habillement"], ["tous-publics"]),
+    ("cs-caucriauville", "Jardin partagé",
+     ["remobilisation--lien-social", "remobilisation--benevolat-action-citoyenne"],
+     ["tous-publics"]),
+    ("mq-bleville", "Permanence numérique", ["numerique--acceder-a-des-services-en-ligne"],
+     ["seniors"]),
+    ("mq-bleville", "Club de marche", ["remobilisation--activites-sportives-et-culturelles"],
+     ["seniors"]),
+    ("mq-bleville", "Ludothèque", ["famille--soutien-a-la-parentalite-et-a-leducation"],
+     ["familles"]),
+    ("mq-bleville", "Bénévolat de quartier", ["remobilisation--benevolat-action-citoyenne"],
+     ["tous-publics"]),
+    ("mq-bleville", "Point relais aide alimentaire", ["equipement-et-alimentation--alimentation"],
+     ["beneficiaires-des-minimas-sociaux"]),
+    ("cs-mare-rouge", "Accueil social de proximité",
+     ["difficultes-administratives-ou-juridiques--accompagnement-pour-lacces-aux-droits"],
+     ["tous-publics"]),
+    ("cs-mare-rouge", "Atelier cuisine",
+     ["equipement-et-alimentation--alimentation", "remobilisation--lien-social"], ["tous-publics"]),
+    ("cs-mare-rouge", "Médiation familiale", ["famille--surmonter-conflits-separation-violence"],
+     ["familles"]),
+    ("cs-mare-rouge", "Cours de français pour adultes",
+     ["lecture-ecriture-calcul--maitriser-le-francais"], ["personnes-exilees"]),
+    ("media-centre", "Initiation à l'ordinateur",
+     ["numerique--maitriser-les-fondamentaux-du-numerique"], ["tous-publics"]),
+    ("media-centre", "Accès libre à internet", ["numerique--acceder-a-une-connexion-internet"],
+     ["tous-publics"]),
+    ("media-centre", "Aide en ligne : impôts, CAF, retraite",
+     ["numerique--acceder-a-des-services-en-ligne"], ["tous-publics"]),
+    ("media-centre", "Club de lecture",
+     ["remobilisation--lien-social", "remobilisation--activites-sportives-et-culturelles"],
+     ["tous-publics"]),
+    ("media-mtg", "Ateliers numériques", ["numerique--maitriser-les-fondamentaux-du-numerique"],
+     ["seniors"]),
+    ("media-mtg", "Lecture pour les tout-petits",
+     ["famille--soutien-a-la-parentalite-et-a-leducation"], ["familles"]),
     ("media-mtg", "Prêt de tablettes", ["numerique--acquerir-un-equipement"], ["tous-publics"]),
     ("pmi-sud", "Consultations nourrissons", ["sante--acces-aux-soins"], ["familles"]),
-    ("pmi-sud", "Accompagnement à la parentalité", ["famille--soutien-a-la-parentalite-et-a-leducation"], ["familles"]),
+    ("pmi-sud", "Accompagnement à la parentalité",
+     ["famille--soutien-a-la-parentalite-et-a-leducation"], ["familles"]),
     ("pmi-sud", "Planification familiale", ["sante--sante-sexuelle"], ["femmes", "jeunes"]),
-    ("mission-locale", "Accueil des jeunes 16-25 ans", ["trouver-un-emploi--repondre-a-des-offres-demploi", "se-former--trouver-sa-formation"], ["jeunes"]),
-    ("mission-locale", "Atelier CV et lettre de motivation", ["preparer-sa-candidature--realiser-un-cv-et-ou-une-lettre-de-motivation"], ["jeunes", "demandeurs-emploi"]),
-    ("mission-locale", "Découverte des métiers", ["choisir-un-metier--decouvrir-un-metier-ou-un-secteur-dactivite"], ["jeunes"]),
-    ("mission-locale", "Préparer un entretien", ["trouver-un-emploi--convaincre-un-recruteur-en-entretien"], ["demandeurs-emploi"]),
-    ("epicerie", "Épicerie à petits prix", ["equipement-et-alimentation--alimentation"], ["beneficiaires-des-minimas-sociaux"]),
-    ("epicerie", "Atelier petit électroménager", ["equipement-et-alimentation--electromenager"], ["tous-publics"]),
-    ("epicerie", "Vestiaire solidaire", ["equipement-et-alimentation--habillement"], ["tous-publics"]),
-    ("mobilite", "Location de vélos à bas prix", ["mobilite--mobilite-douce-partagee-collective"], ["demandeurs-emploi"]),
-    ("mobilite", "Auto-école sociale", ["mobilite--preparer-un-permis"], ["jeunes", "demandeurs-emploi"]),
-    ("mobilite", "Garage solidaire", ["mobilite--entretenir-reparer-son-vehicule"], ["tous-publics"]),
-    ("mobilite", "Conseil en mobilité", ["mobilite--etre-accompagne-dans-son-parcours-mobilite", "mobilite--financer-ma-mobilite"], ["tous-publics"]),
+    ("mission-locale", "Accueil des jeunes 16-25 ans",
+     ["trouver-un-emploi--repondre-a-des-offres-demploi", "se-former--trouver-sa-formation"],
+     ["jeunes"]),
+    ("mission-locale", "Atelier CV et lettre de motivation",
+     ["preparer-sa-candidature--realiser-un-cv-et-ou-une-lettre-de-motivation"],
+     ["jeunes", "demandeurs-emploi"]),
+    ("mission-locale", "Découverte des métiers",
+     ["choisir-un-metier--decouvrir-un-metier-ou-un-secteur-dactivite"], ["jeunes"]),
+    ("mission-locale", "Préparer un entretien",
+     ["trouver-un-emploi--convaincre-un-recruteur-en-entretien"], ["demandeurs-emploi"]),
+    ("epicerie", "Épicerie à petits prix", ["equipement-et-alimentation--alimentation"],
+     ["beneficiaires-des-minimas-sociaux"]),
+    ("epicerie", "Atelier petit électroménager", ["equipement-et-alimentation--electromenager"],
+     ["tous-publics"]),
+    ("epicerie", "Vestiaire solidaire", ["equipement-et-alimentation--habillement"],
+     ["tous-publics"]),
+    ("mobilite", "Location de vélos à bas prix", ["mobilite--mobilite-douce-partagee-collective"],
+     ["demandeurs-emploi"]),
+    ("mobilite", "Auto-école sociale", ["mobilite--preparer-un-permis"],
+     ["jeunes", "demandeurs-emploi"]),
+    ("mobilite", "Garage solidaire", ["mobilite--entretenir-reparer-son-vehicule"],
+     ["tous-publics"]),
+    ("mobilite", "Conseil en mobilité",
+     ["mobilite--etre-accompagne-dans-son-parcours-mobilite", "mobilite--financer-ma-mobilite"],
+     ["tous-publics"]),
     ("sante-cauc", "Consultations sans rendez-vous", ["sante--acces-aux-soins"], ["tous-publics"]),
     ("sante-cauc", "Psychologue : premier entretien", ["sante--sante-mentale"], ["tous-publics"]),
     ("sante-cauc", "Prévention des addictions", ["sante--addictions"], ["jeunes"]),
-    ("sante-cauc", "Aide au dossier MDPH", ["sante--constituer-un-dossier-mdph-invalidite"], ["personnes-en-situation-de-handicap"]),
-    ("lire-ecrire", "Remise à niveau en français", ["lecture-ecriture-calcul--maitriser-le-francais"], ["tous-publics"]),
-    ("lire-ecrire", "Atelier calcul du quotidien", ["lecture-ecriture-calcul--maitriser-le-calcul"], ["tous-publics"]),
-    ("lire-ecrire", "Accompagnement vers la formation", ["se-former--monter-son-dossier-de-formation"], ["demandeurs-emploi"]),
-    ("lire-ecrire", "Conversation en français", ["lecture-ecriture-calcul--maitriser-le-francais", "remobilisation--lien-social"], ["personnes-exilees"]),
+    ("sante-cauc", "Aide au dossier MDPH", ["sante--constituer-un-dossier-mdph-invalidite"],
+     ["personnes-en-situation-de-handicap"]),
+    ("lire-ecrire", "Remise à niveau en français",
+     ["lecture-ecriture-calcul--maitriser-le-francais"], ["tous-publics"]),
+    ("lire-ecrire", "Atelier calcul du quotidien", ["lecture-ecriture-calcul--maitriser-le-calcul"],
+     ["tous-publics"]),
+    ("lire-ecrire", "Accompagnement vers la formation",
+     ["se-former--monter-son-dossier-de-formation"], ["demandeurs-emploi"]),
+    ("lire-ecrire", "Conversation en français",
+     ["lecture-ecriture-calcul--maitriser-le-francais", "remobilisation--lien-social"],
+     ["personnes-exilees"]),
 ]
 
 HOURS = [
@@ -114,8 +200,9 @@ LANGUAGES = [["fr"], ["fr", "en"], ["fr"], ["fr", "ar"], ["fr"], ["fr", "es"], [
 # Relays: (name, lat, lon, radius_m, capacity, languages, skills, availability, status, email).
 # The first three match the ones the demo referrals expect (same names and places).
 FIXED_RELAYS = [
-    ("Rémi Relais (démo)", 49.4930, 0.1080, 2000, 8, ["fr", "en"], ["écoute", "démarches administratives"],
-     "Mo-Fr 17:00-20:00; Sa 10:00-12:00", "active", f"relais@{DOMAIN}"),
+    ("Rémi Relais (démo)", 49.4930, 0.1080, 2000, 8, ["fr", "en"],
+     ["écoute", "démarches administratives"], "Mo-Fr 17:00-20:00; Sa 10:00-12:00", "active",
+     f"relais@{DOMAIN}"),
     ("Fatou Diallo (démo)", 49.4835, 0.1350, 2500, 4, ["fr", "wo"], ["écoute", "traduction"],
      "Mo-Fr 17:00-20:00; Sa 10:00-12:00", "active", None),
     ("Jean-Pierre Martin (démo)", 49.5110, 0.1720, 3000, 3, ["fr"], ["mobilité", "bricolage"],
@@ -143,10 +230,6 @@ AREAS = [
 ]
 
 
-def _geog(lon, lat):
-    return from_shape(Point(lon, lat), srid=4326)
-
-
 def _count(summary, key):
     summary[key] = summary.get(key, 0) + 1
 
@@ -158,9 +241,9 @@ def _structures(summary):
         structure = db.session.scalar(select(Structure).where(
             Structure.source == SOURCE, Structure.source_id == source_id))
         if structure is None:
-            structure = Structure(name=name, point=_geog(lon, lat), address=address, phone=phone,
-                                  website=website, email=f"{key}@{DOMAIN}", source=SOURCE,
-                                  source_id=source_id)
+            structure = Structure(name=name, point=stored_point(lon, lat), address=address,
+                                  phone=phone, website=website, email=f"{key}@{DOMAIN}",
+                                  source=SOURCE, source_id=source_id)
             db.session.add(structure)
             _count(summary, "structures")
         structures[key] = (structure, lat, lon, address, phone)
@@ -185,7 +268,8 @@ def _resources(structures, summary):
             structure=structure, name=f"{name} (démo)",
             description=f"{name} proposé par {structure.name}. Service fictif de démonstration.",
             categories=list(categories), audiences=list(audiences),
-            point=_geog(lon + offset_lon, lat + offset_lat), address=address, postal_code=address[-14:-9],
+            point=stored_point(lon + offset_lon, lat + offset_lat), address=address,
+            postal_code=address[-14:-9],
             city="Le Havre", phone=phone, opening_hours=HOURS[index % len(HOURS)],
             languages=list(LANGUAGES[index % len(LANGUAGES)]), accessible=index % 3 != 2,
             saturation=("available", "limited", "full", None)[index % 4],
@@ -211,7 +295,8 @@ def _relay_specs():
 
 
 def _relays(users, summary):
-    for name, lat, lon, radius, capacity, languages, skills, availability, status, email in _relay_specs():
+    for spec in _relay_specs():
+        name, lat, lon, radius, capacity, languages, skills, availability, status, email = spec
         user = users.get(email) if email else None
         relay = None
         if user is not None:
@@ -220,7 +305,7 @@ def _relays(users, summary):
             relay = db.session.scalar(select(Relay).where(Relay.display_name == name))
         if relay is not None:
             continue
-        db.session.add(Relay(display_name=name, point=_geog(lon, lat), radius_m=radius,
+        db.session.add(Relay(display_name=name, point=stored_point(lon, lat), radius_m=radius,
                              capacity=capacity, active_referrals=0, languages=languages,
                              skills=skills, availability=availability, status=status,
                              user_id=user.id if user is not None else None))

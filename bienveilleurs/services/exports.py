@@ -11,8 +11,10 @@ from datetime import date
 import pydantic
 from data_inclusion.schema.v1 import Categorie, Service, Thematique
 from data_inclusion.schema.v1 import Structure as DiStructure
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import lazyload
+
+from geo.queries import lon_lat_of
 
 from .. import clock
 from ..extensions import db
@@ -23,23 +25,22 @@ from .imports.records import LOCAL_SOURCE
 from .transaction import use_case
 
 FORMATS = {"data-inclusion": "data·inclusion (JSON)", "geojson": "GeoJSON", "csv": "CSV"}
-CSV_COLUMNS = ("source", "source_id", "name", "description", "structure", "structure_id", "categories",
-               "audiences", "lat", "lon", "address", "postal_code", "city", "phone", "email", "website",
-               "opening_hours", "languages", "accessible")
+CSV_COLUMNS = ("source", "source_id", "name", "description", "structure", "structure_id",
+               "categories", "audiences", "lat", "lon", "address", "postal_code", "city", "phone",
+               "email", "website", "opening_hours", "languages", "accessible")
 _THEMATIQUES = {t.value for t in Thematique}
-_SUB_CODES = {c.value: sorted(t for t in _THEMATIQUES if t.startswith(c.value + "--")) for c in Categorie}
+_SUB_CODES = {c.value: sorted(t for t in _THEMATIQUES if t.startswith(c.value + "--"))
+              for c in Categorie}
 
 
 def _rows():
-    statement = (select(Resource, Structure,
-                        func.ST_X(func.geometry(Resource.point)), func.ST_Y(func.geometry(Resource.point)))
+    statement = (select(Resource, Structure, *lon_lat_of(Resource.point))
                  .join(Structure, Structure.id == Resource.structure_id)
                  .where(Resource.active.is_(True))
                  .order_by(Resource.name, Resource.id)
                  .options(lazyload(Resource.structure))  # selected above; no second join
                  .execution_options(yield_per=2000))
-    for resource, structure, lon, lat in db.session.execute(statement):
-        yield resource, structure, lon, lat
+    yield from db.session.execute(statement)  # rows of (resource, structure, lon, lat)
 
 
 def identity(item):
@@ -153,9 +154,9 @@ def data_inclusion_services():
 
 def data_inclusion_structures():
     """Return the data·inclusion structures of the active resources."""
-    statement = (select(Structure, func.ST_X(func.geometry(Structure.point)),
-                        func.ST_Y(func.geometry(Structure.point)))
-                 .where(Structure.id.in_(select(Resource.structure_id).where(Resource.active.is_(True))))
+    offering = select(Resource.structure_id).where(Resource.active.is_(True))
+    statement = (select(Structure, *lon_lat_of(Structure.point))
+                 .where(Structure.id.in_(offering))
                  .order_by(Structure.name, Structure.id))
     records = (data_inclusion_structure(*row) for row in db.session.execute(statement))
     return [r for r in records if r is not None]
@@ -198,13 +199,14 @@ def csv_export(*, separator=","):
     def rows():
         for row in _rows():
             record = flat_record(*row)
-            yield [("|".join(record[c]) if isinstance(record[c], list) else record[c]) for c in CSV_COLUMNS]
+            yield [("|".join(record[c]) if isinstance(record[c], list) else record[c])
+                   for c in CSV_COLUMNS]
     return csv_text(CSV_COLUMNS, rows(), separator=separator)
 
 
 @use_case
 def export(fmt, *, separator=",", kind="services"):
-    """Return (text, media type, file name) of the whole export in ``fmt``."""
+    """Return (text, media type, file name) of the whole export in ``fmt``; logged as read."""
     record_access(None, "export", "resources", None)  # privacy: every export is logged
     stamp = clock.local(clock.now()).strftime("%Y-%m-%d")
     if fmt == "data-inclusion":

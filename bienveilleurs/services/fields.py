@@ -24,11 +24,9 @@ on its field.
     fields.done()
 """
 
-import math
 import re
 import uuid
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 from geo.errors import GeoError
 from geo.hours import validate_opening_hours
@@ -36,33 +34,24 @@ from geo.points import parse_point
 
 from ..errors import BadRequest, ValidationFailed
 from .codes import check_audiences, check_categories, expand_categories
-
-# Control characters a person never types; tab, line feed and carriage return are kept
-# in multi-line text (a note), folded into spaces in one-line text (a name).
-_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-_PHONE = re.compile(r"\+?[0-9 .\-()/]+")
-PHONE_MAX = 40
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
-EMAIL_MAX = 254
-URL_MAX = 500
-_LANGUAGE = re.compile(r"[a-z]{2}")
-_INTEGER_TEXT = re.compile(r"\s*[+-]?\d{1,9}\s*")
-TRUE_WORDS = frozenset({"true", "1", "yes", "oui", "on", "vrai"})
-FALSE_WORDS = frozenset({"false", "0", "no", "non", "off", "faux"})
+from .field_rules import (
+    EMAIL_MAX,
+    EMAIL_RE,
+    FALSE_WORDS,
+    LANGUAGE_RE,
+    PHONE_MAX,
+    PHONE_RE,
+    POSTAL_CODE_RE,
+    SIRET_RE,
+    TRUE_WORDS,
+    URL_MAX,
+    clean_text,
+    is_web_address,
+    parse_uuid,
+    whole_number,
+)
 
 NOT_AN_OBJECT = "Le corps de la requête doit être un objet JSON."
-
-
-def clean_text(value, *, multiline=False):
-    """Return `value` trimmed (inner white space folded unless multi-line), or raise ValueError.
-
-    ValueError when it holds a control character or an unpaired surrogate.
-    """
-    if _FORBIDDEN.search(value):
-        raise ValueError("forbidden character")
-    if multiline:
-        return value.strip()
-    return " ".join(value.split())
 
 
 def require_object(record):
@@ -215,7 +204,7 @@ class Fields:
         value = self.record.get(name)
         if value is None or (isinstance(value, str) and not value.strip()):
             return self._absent(name, required=required, label=label)
-        number = _whole_number(value, strict=self.strict)
+        number = whole_number(value, strict=self.strict)
         if number is None:
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 self.fail(name, f"{label} doit être un nombre entier.")
@@ -278,7 +267,7 @@ class Fields:
         if phone is None:
             return None
         digits = sum(c.isdigit() for c in phone)
-        if not _PHONE.fullmatch(phone) or not 4 <= digits <= 15:
+        if not PHONE_RE.fullmatch(phone) or not 4 <= digits <= 15:
             self.fail(name, f"{label} n'est pas valide (exemple : 02 35 00 00 00).")
             return None
         return phone
@@ -289,7 +278,7 @@ class Fields:
         if email is None:
             return None
         email = email.lower()
-        if not _EMAIL.fullmatch(email):
+        if not EMAIL_RE.fullmatch(email):
             self.fail(name, f"{label} n'est pas valide (exemple : accueil@exemple.fr).")
             return None
         return email
@@ -312,7 +301,7 @@ class Fields:
         if values is None:
             return None
         languages = list(dict.fromkeys(v.lower() for v in values))
-        bad = [v for v in languages if not _LANGUAGE.fullmatch(v)]
+        bad = [v for v in languages if not LANGUAGE_RE.fullmatch(v)]
         if bad:
             self.fail(name, "Langue inconnue : " + ", ".join(bad[:5]) +
                       " (codes ISO 639-1 à deux lettres attendus, par exemple fr, ar, en).")
@@ -428,28 +417,21 @@ class Fields:
         inner.malformed, inner.invalid = self.malformed, self.invalid
         return inner
 
+    def siret(self, name="siret", *, label="Le SIRET"):
+        """A SIRET number: 14 digits (spaces between groups dropped)."""
+        return self._spaced_code(name, label, 20, SIRET_RE, "doit comporter 14 chiffres")
 
-def is_web_address(text):
-    """Tell whether `text` is an http(s) address with a host name (never raises)."""
-    try:
-        parts = urlsplit(text)
-        host = parts.hostname or ""
-        parts.port  # noqa: B018 - raises ValueError on a malformed port
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and "." in host and " " not in text
+    def postal_code(self, name="postal_code", *, label="Le code postal"):
+        """A French postal code: 5 digits (2A/2B for Corsica), spaces dropped."""
+        return self._spaced_code(name, label, 10, POSTAL_CODE_RE, "doit comporter 5 chiffres")
 
-
-def _whole_number(value, *, strict):
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and not strict and _INTEGER_TEXT.fullmatch(value):
-        return int(value)
-    return None
+    def _spaced_code(self, name, label, max_length, pattern, rule):
+        code = self.text(name, label=label, max_length=max_length)
+        code = code.replace(" ", "") if code is not None else None
+        if code is not None and not pattern.fullmatch(code):
+            self.fail(name, f"{label} {rule}.")
+            return None
+        return code
 
 
 def whole_record(record, *, strict=True):
@@ -457,14 +439,11 @@ def whole_record(record, *, strict=True):
     return Fields(require_object(record), strict=strict)
 
 
-def parse_uuid(value):
-    """Return `value` as a UUID, or None when it is not one (never raises).
+class QueryFields(Fields):
+    """Read a query string: typed text, but a word where a number or a flag is expected makes
+    the request malformed (400), as a wrong JSON type does; a value out of range stays a 422."""
 
-    For identifiers in a path or a form: an id that is not a UUID names nothing (a 404).
-    """
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
+    def __init__(self, args, *, prefix=""):
+        super().__init__(args, strict=False, prefix=prefix)
+
+    bad_type = Fields.missing  # in a query string, the wrong kind of value is malformed

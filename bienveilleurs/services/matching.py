@@ -15,19 +15,16 @@ from sqlalchemy import Float, Integer, and_, bindparam, cast, func, select
 
 from geo.errors import GeoError
 from geo.hours import is_open
-from geo.points import parse_point
 from geo.queries import distance_m, nearest, within_m
 
 from .. import clock
-from ..errors import BadRequest, ValidationFailed
 from ..extensions import db
 from ..models import Relay, Resource, Structure
-from .codes import check_audiences, expand_categories
+from .codes import check_audiences  # noqa: F401 - read by the referral matches API
+from .fields import QueryFields
 
 DEFAULT_LIMIT = 5
 MAX_LIMIT = 50
-TRUE_WORDS = {"true", "1", "yes", "oui", "on"}
-FALSE_WORDS = {"false", "0", "no", "non", "off", ""}
 _POINT = Geography(geometry_type="POINT", srid=4326)
 
 
@@ -50,67 +47,70 @@ def split_list(value):
     return [item.strip() for item in str(value).split(",") if item.strip()]
 
 
+# --- reading the query string (services.fields rules; a word for a number or a flag is a 400)
+
+def _flag(fields, name):
+    return fields.boolean(name, label=f"Le paramètre {name}") is True
+
+
+def _limit(fields, *, default=DEFAULT_LIMIT, maximum=MAX_LIMIT):
+    limit = fields.integer("limit", label="Le paramètre limit")
+    if limit is not None and not 1 <= limit <= maximum:
+        fields.fail("limit", f"Le paramètre limit doit être compris entre 1 et {maximum}.")
+        return default
+    return default if limit is None else limit
+
+
 def parse_flag(args, name):
-    raw = args.get(name)
-    if raw is None:
-        return False
-    raw = str(raw).strip().lower()
-    if raw in TRUE_WORDS:
-        return True
-    if raw in FALSE_WORDS:
-        return False
-    raise BadRequest(f"Le paramètre {name} doit valoir true ou false.",
-                     details=[{"field": name, "message": "true ou false attendu."}])
+    """A true/false argument (oui/non, 1/0, on/off…); absent or blank: false."""
+    fields = QueryFields(args)
+    flag = _flag(fields, name)
+    fields.done()
+    return flag
 
 
 def parse_limit(raw, *, default=DEFAULT_LIMIT, maximum=MAX_LIMIT):
-    if raw is None or str(raw).strip() == "":
-        return default
-    try:
-        limit = int(str(raw).strip())
-    except ValueError:
-        raise BadRequest("Le paramètre limit doit être un nombre entier.",
-                         details=[{"field": "limit", "message": "Nombre entier attendu."}]) from None
-    if limit < 1 or limit > maximum:
-        raise ValidationFailed.field("limit", f"Le paramètre limit doit être compris entre 1 et {maximum}.")
+    """The number of results asked for, between 1 and ``maximum``; absent: ``default``."""
+    fields = QueryFields({"limit": raw})
+    limit = _limit(fields, default=default, maximum=maximum)
+    fields.done()
     return limit
 
 
 def parse_languages(values, *, field="languages"):
-    languages = [v.lower() for v in values]
-    bad = [v for v in languages if len(v) != 2 or not v.isalpha()]
-    if bad:
-        raise ValidationFailed.field(field, "Langue inconnue : " + ", ".join(bad[:5]) +
-                                     " (codes ISO 639-1 à deux lettres attendus, par exemple fr, ar).")
-    return languages
+    """ISO 639-1 codes, lower case."""
+    fields = QueryFields({field: list(values)})
+    languages = fields.languages(field)
+    fields.done()
+    return languages or []
 
 
 def point_from(lat, lon, *, area):
     """Validate a point at the edge; missing → 400, invalid or outside the area → 422."""
-    if lat is None or lon is None or str(lat).strip() == "" or str(lon).strip() == "":
-        missing = "lat" if lat is None or str(lat).strip() == "" else "lon"
-        raise BadRequest(f"Le paramètre {missing} est obligatoire.",
-                         details=[{"field": missing, "message": "Obligatoire."}])
-    try:
-        return parse_point(lat, lon, area=area)
-    except GeoError as exc:
-        raise ValidationFailed(exc.message, details=[{"field": exc.field or "lat,lon",
-                                                       "message": exc.message}]) from None
+    fields = QueryFields({"lat": lat, "lon": lon})
+    point = fields.point(area=area, required=True)
+    fields.done()
+    return point
 
 
 def parse_match_query(args, *, area):
-    """Build a MatchQuery from query-string arguments (API.md names), validating everything."""
-    lon, lat = point_from(args.get("lat"), args.get("lon"), area=area)
-    return MatchQuery(
-        lon=lon, lat=lat,
-        categories=expand_categories(split_list(args.get("categories"))),
-        audiences=check_audiences(split_list(args.get("audiences"))),
-        languages=parse_languages(split_list(args.get("languages"))),
-        open_now=parse_flag(args, "open_now"),
-        accessible=parse_flag(args, "accessible"),
-        available_now=parse_flag(args, "available_now"),
-        limit=parse_limit(args.get("limit")),
-    )
+    """Build a MatchQuery from query-string arguments (API.md names), validating everything.
+
+    Every problem is reported at once, each on its argument.
+    """
+    fields = QueryFields(args)
+    point = fields.point(area=area, required=True)
+    filters = {
+        "categories": fields.categories(expand=True) or [],
+        "audiences": fields.audiences() or [],
+        "languages": fields.languages() or [],
+        "open_now": _flag(fields, "open_now"),
+        "accessible": _flag(fields, "accessible"),
+        "available_now": _flag(fields, "available_now"),
+        "limit": _limit(fields),
+    }
+    fields.done()
+    return MatchQuery(lon=point[0], lat=point[1], **filters)
 
 
 def _round_m(value):
@@ -311,7 +311,10 @@ def match(query, *, include_relays, max_radius_m, at=None):
 
 
 def rank_relays_for(query, relays, *, resident_languages=()):
-    """Order relay matches for a coordinator's page: shared language, available now, free room, distance."""
+    """Order relay matches for a coordinator's page.
+
+    Shared language first, then available now, then free room, then distance.
+    """
     wanted = set(resident_languages)
 
     def score(relay):

@@ -15,9 +15,12 @@ from urllib.parse import urlsplit
 from data_inclusion.schema.v1 import Categorie, Public, Thematique
 from sqlalchemy import func, select
 
-from ..errors import BadRequest, NotFound, ValidationFailed
+from geo.queries import lon_lat_of
+
+from ..errors import NotFound
 from ..extensions import db
 from ..models import Resource, Structure
+from .fields import QueryFields
 from .weekly_hours import hsds_schedules
 
 DEFAULT_PER_PAGE = 50
@@ -33,7 +36,8 @@ TAXONOMIES = {
                     "uri": THEMATIQUES_URI},
     "publics": {"id": str(uuid.uuid5(NAMESPACE, "taxonomy:publics")),
                 "name": "data·inclusion — publics",
-                "description": "Référentiel national des publics visés, paquet data-inclusion-schema.",
+                "description": "Référentiel national des publics visés, "
+                               "paquet data-inclusion-schema.",
                 "uri": PUBLICS_URI},
 }
 
@@ -45,8 +49,12 @@ def _id(*parts):
 def _uri(value):
     if not value:
         return None
-    parts = urlsplit(value)
-    return value if parts.scheme in ("http", "https") and parts.netloc and " " not in value else None
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # "http://[": never let a stored value break the page
+        return None
+    web = parts.scheme in ("http", "https") and parts.netloc and " " not in value
+    return value if web else None
 
 
 def _email(value):
@@ -215,28 +223,20 @@ def service_full(resource, structure, lon, lat):
 
 
 def _page_arguments(args):
-    values = {}
-    for name, default, maximum in (("page", 1, None), ("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)):
-        raw = args.get(name)
-        if raw is None or str(raw).strip() == "":
-            values[name] = default
-            continue
-        try:
-            number = int(str(raw).strip())
-        except ValueError:
-            raise BadRequest(f"Le paramètre {name} doit être un nombre entier.",
-                             details=[{"field": name, "message": "Nombre entier attendu."}]) from None
-        if number < 1 or (maximum and number > maximum):
-            limit = f"entre 1 et {maximum}" if maximum else "au moins 1"
-            raise ValidationFailed.field(name, f"Le paramètre {name} doit être {limit}.")
-        values[name] = number
-    return values["page"], values["per_page"]
+    fields = QueryFields(args)
+    page = fields.integer("page", label="Le paramètre page", minimum=1)
+    per_page = fields.integer("per_page", label="Le paramètre per_page")
+    if per_page is not None and not 1 <= per_page <= MAX_PER_PAGE:
+        fields.fail("per_page", f"Le paramètre per_page doit être entre 1 et {MAX_PER_PAGE}.")
+    fields.done()
+    return page or 1, per_page or DEFAULT_PER_PAGE
 
 
 def services_page(args):
     """Return the HSDS page object of active services (ordered by name, then id)."""
     page, per_page = _page_arguments(args)
-    total = db.session.scalar(select(func.count()).select_from(Resource).where(Resource.active.is_(True)))
+    total = db.session.scalar(select(func.count()).select_from(Resource)
+                              .where(Resource.active.is_(True)))
     rows = db.session.execute(
         select(Resource, Structure).join(Structure, Structure.id == Resource.structure_id)
         .where(Resource.active.is_(True)).order_by(Resource.name, Resource.id)
@@ -261,8 +261,7 @@ def service_detail(service_id):
     except ValueError:
         raise NotFound("Service introuvable.") from None
     row = db.session.execute(
-        select(Resource, Structure, func.ST_X(func.geometry(Resource.point)),
-               func.ST_Y(func.geometry(Resource.point)))
+        select(Resource, Structure, *lon_lat_of(Resource.point))
         .join(Structure, Structure.id == Resource.structure_id)
         .where(Resource.id == key, Resource.active.is_(True))).first()
     if row is None:

@@ -1,6 +1,6 @@
 """Running the relays network: register by invitation, pause, resume, end; load and history.
 
-Wraps the directory's relay functions (services/directory.py) so that each change is one
+Wraps the directory's relay functions (services/directory/) so that each change is one
 transaction with its audit entry, and a new relay's account is created by invitation.
 """
 

@@ -5,7 +5,9 @@ from sqlalchemy import delete, insert, select, update
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import Resource, Structure, User, structure_members
+from . import audit
 from .directory import get_structure
+from .transaction import use_case
 
 # Fields of the kept structure filled from the duplicate when blank (never its import key).
 FILLABLE = ("siret", "address", "point", "phone", "email", "website", "contact_email")
@@ -32,30 +34,36 @@ def _member_ids(structure_id):
                                   .where(structure_members.c.structure_id == structure_id)))
 
 
+def _fills(keep, merged):
+    """The fields blank on the kept structure that the duplicate has."""
+    return [name for name in FILLABLE
+            if getattr(keep, name) in (None, "") and getattr(merged, name) not in (None, "")]
+
+
 def merge_plan(keep_id, merge_id):
     """What a merge would do, for the confirmation page (nothing written)."""
     keep, merged = _pair(keep_id, merge_id)
     resources = db.session.scalars(select(Resource).where(Resource.structure_id == merged.id)
                                    .order_by(Resource.name)).all()
     new_ids = _member_ids(merged.id) - _member_ids(keep.id)
-    members = db.session.scalars(select(User).where(User.id.in_(new_ids)).order_by(User.email)).all() \
-        if new_ids else []
-    fills = [name for name in FILLABLE
-             if getattr(keep, name) in (None, "") and getattr(merged, name) not in (None, "")]
+    members = db.session.scalars(select(User).where(User.id.in_(new_ids))
+                                 .order_by(User.email)).all() if new_ids else []
+    fills = _fills(keep, merged)
     return {"keep": keep, "merged": merged, "resources": resources, "members": members,
             "fills": fills, "labels": FIELD_LABELS,
             "deleted": not (merged.source and merged.source_id)}
 
 
+@use_case
 def merge_structures(actor, keep_id, merge_id):
     """Move the duplicate's resources and members to the kept structure; one transaction, audited.
 
     The duplicate is deleted, unless it came from an import (source and identifier): then it is
     deactivated and kept, so the next import of that source finds it instead of re-creating it.
     """
-    from . import audit
     keep, merged = _pair(keep_id, merge_id, lock=True)
-    resource_ids = list(db.session.scalars(select(Resource.id).where(Resource.structure_id == merged.id)))
+    resource_ids = list(db.session.scalars(select(Resource.id)
+                                           .where(Resource.structure_id == merged.id)))
     if resource_ids:
         db.session.execute(update(Resource).where(Resource.id.in_(resource_ids))
                            .values(structure_id=keep.id))
@@ -63,12 +71,12 @@ def merge_structures(actor, keep_id, merge_id):
     if new_ids:
         db.session.execute(insert(structure_members),
                            [{"structure_id": keep.id, "user_id": i} for i in new_ids])
-    db.session.execute(delete(structure_members).where(structure_members.c.structure_id == merged.id))
+    db.session.execute(delete(structure_members)
+                       .where(structure_members.c.structure_id == merged.id))
     filled = {}
-    for name in FILLABLE:
-        if getattr(keep, name) in (None, "") and getattr(merged, name) not in (None, ""):
-            setattr(keep, name, getattr(merged, name))
-            filled[name] = "(position)" if name == "point" else getattr(merged, name)
+    for name in _fills(keep, merged):
+        setattr(keep, name, getattr(merged, name))
+        filled[name] = "(position)" if name == "point" else getattr(merged, name)
     merged_name, merged_id = merged.name, merged.id
     deleted = not (merged.source and merged.source_id)
     if deleted:
@@ -81,6 +89,5 @@ def merge_structures(actor, keep_id, merge_id):
                          f"service(s), {len(new_ids)} membre(s) ajouté(s)",
                  merged_id=merged_id, merged_name=merged_name, resources=resource_ids,
                  members=new_ids, filled=sorted(filled), deleted=deleted)
-    db.session.commit()
     return {"keep_id": keep.id, "resources": len(resource_ids), "members": len(new_ids),
             "filled": sorted(filled), "deleted": deleted}

@@ -1,16 +1,23 @@
-"""Territories: import from GeoJSON, and which territories cover a point."""
+"""Territories: import from GeoJSON, edit one, and which territories cover a point."""
 
-from geoalchemy2.shape import from_shape
-from sqlalchemy import exists, func, select
+import json
+import uuid
+
+from sqlalchemy import delete, exists, insert, select
 
 from geo.errors import GeoError
-from geo.territories import parse_territories_geojson
+from geo.queries import geog_point, point_in_area
+from geo.territories import parse_territories_geojson, stored_area
 
-from ..errors import Conflict, ValidationFailed
+from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
-from ..models import Territory
+from ..models import Role, Territory, User, coordinator_territories
+from . import audit
+from .fields import Fields
+from .transaction import use_case
 
 
+@use_case
 def import_territories(data, *, actor=None):
     """Create or update territories from a GeoJSON FeatureCollection (by code, else by name).
 
@@ -26,7 +33,7 @@ def import_territories(data, *, actor=None):
         query = query.where(Territory.code == feature.code) if feature.code else \
             query.where(Territory.name == feature.name, Territory.code.is_(None))
         territory = db.session.scalar(query)
-        geometry = from_shape(feature.geometry, srid=4326)
+        geometry = stored_area(feature.geometry)
         if territory is None:
             db.session.add(Territory(name=feature.name, code=feature.code, area=geometry))
             created += 1
@@ -34,11 +41,9 @@ def import_territories(data, *, actor=None):
             territory.name, territory.area = feature.name, geometry
             updated += 1
     if actor is not None:
-        from . import audit
         audit.record(actor, "territory.imported", target_type="territory",
                      summary=f"Import GeoJSON : {created} créé(s), {updated} mis à jour",
                      created=created, updated=updated, names=[f.name for f in features][:50])
-    db.session.commit()
     return {"created": created, "updated": updated}
 
 
@@ -49,14 +54,13 @@ def coordinators_for_point(lon, lat):
     point is unknown, e.g. erased), the city-wide coordinators (attached to no territory);
     failing those, every active coordinator.
     """
-    from ..models import Role, User, coordinator_territories
     coordinator = (User.role == Role.COORDINATOR.value) & User.active.is_(True)
     if lon is not None and lat is not None:
-        point = func.ST_SetSRID(func.ST_MakePoint(float(lon), float(lat)), 4326)
         covering = db.session.scalars(
-            select(User).join(coordinator_territories, coordinator_territories.c.user_id == User.id)
+            select(User)
+            .join(coordinator_territories, coordinator_territories.c.user_id == User.id)
             .join(Territory, Territory.id == coordinator_territories.c.territory_id)
-            .where(coordinator, func.ST_Intersects(Territory.area, point))
+            .where(coordinator, point_in_area(geog_point(lon, lat), Territory.area))
             .distinct().order_by(User.email)).all()
         if covering:
             return covering
@@ -64,7 +68,8 @@ def coordinators_for_point(lon, lat):
         coordinator_territories.c.user_id == User.id)
     city_wide = db.session.scalars(
         select(User).where(coordinator, ~exists(attached)).order_by(User.email)).all()
-    return city_wide or db.session.scalars(select(User).where(coordinator).order_by(User.email)).all()
+    return city_wide or db.session.scalars(
+        select(User).where(coordinator).order_by(User.email)).all()
 
 
 def list_territories():
@@ -72,9 +77,6 @@ def list_territories():
 
 
 def get_territory(territory_id):
-    import uuid
-
-    from ..errors import NotFound
     try:
         territory = db.session.get(Territory, uuid.UUID(str(territory_id)))
     except ValueError:
@@ -85,15 +87,13 @@ def get_territory(territory_id):
 
 
 def _name_and_code(name, code):
-    """Return the cleaned name and optional code of a territory, or raise 422 on the field."""
-    name = (name or "").strip()
-    code = (code or "").strip() or None
-    if not name:
-        raise ValidationFailed.field("name", "Indiquez le nom du territoire.")
-    if len(name) > 120:
-        raise ValidationFailed.field("name", "120 caractères au plus.")
-    if code and len(code) > 40:
-        raise ValidationFailed.field("code", "40 caractères au plus.")
+    """Return the cleaned name and optional code of a territory, or raise 422 on the fields."""
+    fields = Fields({"name": name, "code": code}, strict=False)
+    name = fields.text("name", label="Le nom", max_length=120)
+    if name is None and not fields.failed("name"):
+        fields.fail("name", "Indiquez le nom du territoire.")
+    code = fields.text("code", label="Le code", max_length=40)
+    fields.done()
     return name, code
 
 
@@ -109,83 +109,84 @@ def _check_code_free(code, *, other_than=None):
                        details=[{"field": "code", "message": f"Le code {code} est déjà pris."}])
 
 
-def update_territory(actor, territory_id, *, name, code, coordinator_ids):
-    """Rename a territory, change its code and set its coordinators; audited, one transaction."""
-    import uuid
-
-    from sqlalchemy import delete, insert
-
-    from ..models import Role, User, coordinator_territories
-    from . import audit
-    territory = get_territory(territory_id)
-    name, code = _name_and_code(name, code)
-    _check_code_free(code, other_than=territory.id)
+def _coordinators(coordinator_ids):
+    """The coordinator accounts named by ``coordinator_ids`` (422 for any other id)."""
     try:
         ids = {uuid.UUID(str(c)) for c in coordinator_ids}
     except ValueError:
         raise ValidationFailed.field("coordinators", "Coordinateur inconnu.") from None
-    found = db.session.scalars(select(User).where(User.id.in_(ids), User.role == Role.COORDINATOR.value)
-                               ).all() if ids else []
+    found = db.session.scalars(select(User).where(
+        User.id.in_(ids), User.role == Role.COORDINATOR.value)).all() if ids else []
     if len(found) != len(ids):
-        raise ValidationFailed.field("coordinators", "Seuls des comptes de coordination peuvent être rattachés.")
+        raise ValidationFailed.field("coordinators", "Seuls des comptes de coordination "
+                                     "peuvent être rattachés.")
+    return found
+
+
+@use_case
+def update_territory(actor, territory_id, *, name, code, coordinator_ids):
+    """Rename a territory, change its code and set its coordinators; audited."""
+    territory = get_territory(territory_id)
+    name, code = _name_and_code(name, code)
+    _check_code_free(code, other_than=territory.id)
+    found = _coordinators(coordinator_ids)
     before = {"name": territory.name, "code": territory.code,
               "coordinators": sorted(u.email for u in territory.coordinators)}
     territory.name, territory.code = name, code
     db.session.execute(delete(coordinator_territories).where(
         coordinator_territories.c.territory_id == territory.id))
-    if ids:
+    if found:
         db.session.execute(insert(coordinator_territories),
-                           [{"user_id": i, "territory_id": territory.id} for i in ids])
+                           [{"user_id": u.id, "territory_id": territory.id} for u in found])
     after = {"name": name, "code": code, "coordinators": sorted(u.email for u in found)}
     audit.record(actor, "territory.updated", target_type="territory", target_id=territory.id,
-                 summary=f"Territoire « {name} » : " + (", ".join(after["coordinators"]) or "aucun coordinateur"),
+                 summary=f"Territoire « {name} » : "
+                         + (", ".join(after["coordinators"]) or "aucun coordinateur"),
                  before=before, after=after)
-    db.session.commit()
+    db.session.flush()
     db.session.expire(territory)
     return territory
 
 
+@use_case
 def replace_outline(actor, territory_id, data):
-    """Replace one territory's outline from GeoJSON (a geometry, a feature, or a collection of one)."""
-    from . import audit
+    """Replace one territory's outline from GeoJSON (a geometry, a feature, a collection of one)."""
     territory = get_territory(territory_id)
-    territory.area = from_shape(_one_outline(data, territory.name), srid=4326)
+    territory.area = stored_area(_one_outline(data, territory.name))
     audit.record(actor, "territory.updated", target_type="territory", target_id=territory.id,
                  summary=f"Contour du territoire « {territory.name} » remplacé")
-    db.session.commit()
     return territory
 
 
+@use_case
 def create_territory(actor, *, name, code, data):
     """Create a territory from a name, an optional unique code and one GeoJSON outline; audited."""
-    from . import audit
     name, code = _name_and_code(name, code)
     geometry = _one_outline(data, name)
     _check_code_free(code)
-    territory = Territory(name=name, code=code, area=from_shape(geometry, srid=4326))
+    territory = Territory(name=name, code=code, area=stored_area(geometry))
     db.session.add(territory)
     db.session.flush()
     audit.record(actor, "territory.created", target_type="territory", target_id=territory.id,
                  summary=f"Territoire « {name} » créé", code=code)
-    db.session.commit()
     return territory
 
 
 def _one_outline(data, name):
     """The geometry of exactly one outline in GeoJSON, or ValidationFailed on field `geojson`."""
-    import json
-
     try:
         document = json.loads(data) if isinstance(data, (bytes, str)) else data
     except (ValueError, UnicodeDecodeError):
-        raise ValidationFailed.field("geojson", "Le fichier n'est pas du GeoJSON lisible.") from None
+        raise ValidationFailed.field("geojson",
+                                     "Le fichier n'est pas du GeoJSON lisible.") from None
     if isinstance(document, dict) and document.get("type") in ("Polygon", "MultiPolygon"):
         document = {"type": "Feature", "geometry": document, "properties": {}}
     if isinstance(document, dict) and document.get("type") == "Feature":
         document = {"type": "FeatureCollection", "features": [document]}
     features = document.get("features") if isinstance(document, dict) else None
     if isinstance(features, list) and len(features) != 1:
-        raise ValidationFailed.field("geojson", "Le fichier doit contenir un seul contour (un polygone).")
+        raise ValidationFailed.field("geojson",
+                                     "Le fichier doit contenir un seul contour (un polygone).")
     if isinstance(features, list) and isinstance(features[0], dict):
         properties = features[0].get("properties") or {}
         features[0]["properties"] = {**properties, "name": properties.get("name") or name}

@@ -37,7 +37,7 @@ def _days(spec):
 
 
 def parse_weekly(expression):
-    """Return {day index: [(opens "HH:MM", closes "HH:MM"), …]} or None if not plain weekly hours."""
+    """Return {day index: [(opens "HH:MM", closes "HH:MM"), …]}, None if not plain weekly hours."""
     if not expression or not isinstance(expression, str):
         return None
     week = {}
@@ -76,8 +76,8 @@ def _french_time(value):
     return f"{hours} h" if minutes == "00" else f"{hours} h {minutes}"
 
 
-def _french_days(days):
-    """Group consecutive days: [0, 1, 2, 3, 4] → "du lundi au vendredi"."""
+def _runs(days):
+    """Group consecutive day indexes: [0, 1, 2, 4] → [(0, 2), (4, 4)]."""
     groups, start, previous = [], None, None
     for day in days:
         if start is None:
@@ -89,8 +89,13 @@ def _french_days(days):
             start = previous = day
     if start is not None:
         groups.append((start, previous))
+    return groups
+
+
+def _french_days(days):
+    """Group consecutive days: [0, 1, 2, 3, 4] → "du lundi au vendredi"."""
     parts = []
-    for first, last in groups:
+    for first, last in _runs(days):
         if first == last:
             parts.append(FRENCH_DAYS[first])
         elif last == first + 1:
@@ -101,7 +106,7 @@ def _french_days(days):
 
 
 def french_lines(expression):
-    """Return lines like "Du lundi au vendredi : 9 h – 12 h, 14 h – 17 h" (or the raw expression)."""
+    """Return lines like "Du lundi au vendredi : 9 h – 12 h, 14 h – 17 h" (or the expression)."""
     week = parse_weekly(expression)
     if week is None:
         return [expression] if expression else []
@@ -119,7 +124,7 @@ def french_lines(expression):
 
 
 def hsds_schedules(expression):
-    """Return [{"byday", "opens_at", "closes_at", "description"}] for plain weekly hours, else []."""
+    """Return [{"byday", "opens_at", "closes_at", "description"}] of plain weekly hours, or []."""
     week = parse_weekly(expression)
     if not week:
         return []
@@ -171,14 +176,4 @@ def osm_from_hsds(schedules):
 
 
 def _osm_days(days):
-    groups, start, previous = [], None, None
-    for day in days:
-        if start is None:
-            start = previous = day
-        elif day == previous + 1:
-            previous = day
-        else:
-            groups.append((start, previous))
-            start = previous = day
-    groups.append((start, previous))
-    return ",".join(DAYS[a] if a == b else f"{DAYS[a]}-{DAYS[b]}" for a, b in groups)
+    return ",".join(DAYS[a] if a == b else f"{DAYS[a]}-{DAYS[b]}" for a, b in _runs(days))

@@ -6,10 +6,12 @@ simple CSV. Each reader turns its files into rows in the directory's record shap
 row is then checked with `directory.clean_resource` / `clean_structure` (the same rules as
 the API and the pages), and the valid ones are upserted in bulk on (source, source_id).
 
-One call is one transaction. Without ``skip_invalid`` a single rejected record stops the
-run and nothing is written; with it, the valid records are written and the report lists
-the others. ``dry_run`` does all the work, reports it, and rolls back: the upload page's
-preview.
+One call is one use case and one transaction, committed once, never in batches: the
+bulk writer (COPY then INSERT … ON CONFLICT) writes a whole file in a few statements, so
+an import is all-or-nothing at no cost. Without ``skip_invalid`` a single rejected record
+stops the run and nothing is written; with it, the valid records are written and the
+report lists the others. ``dry_run`` does all the work, reports it, and rolls back: the
+upload page's preview.
 """
 
 import os
@@ -19,8 +21,8 @@ from geo.geocoding import NullGeocoder
 
 from ... import clock
 from ...errors import ValidationFailed
-from ...extensions import db
-from ..directory import locate_address
+from ..directory import locate_address, one_line_address
+from ..transaction import in_use_case, use_case
 from . import data_inclusion, geojson, hsds, simple_csv
 from .checking import check_all
 from .files import FileProblem, FileSet
@@ -74,11 +76,12 @@ class ImportReport:
         verb = "seraient" if self.dry_run else "ont été"
         lines = []
         if self.stopped:
-            lines.append("Import interrompu : rien n'a été enregistré. Corrigez les erreurs ci-dessous, "
-                         "ou relancez avec l'option d'ignorer les enregistrements invalides.")
+            lines.append("Import interrompu : rien n'a été enregistré. Corrigez les erreurs "
+                         "ci-dessous, ou relancez avec l'option d'ignorer les enregistrements "
+                         "invalides.")
         else:
-            lines.append(f"{self.created} ressource(s) {verb} créée(s), {self.updated} mise(s) à jour, "
-                         f"{self.unchanged} inchangée(s).")
+            lines.append(f"{self.created} ressource(s) {verb} créée(s), {self.updated} mise(s) "
+                         f"à jour, {self.unchanged} inchangée(s).")
             if self.structures_created or self.structures_updated:
                 lines.append(f"Structures : {self.structures_created} créée(s), "
                              f"{self.structures_updated} mise(s) à jour.")
@@ -108,9 +111,18 @@ class _NoProgress:
         pass
 
 
+class _Preview(Exception):
+    """End of a dry run: leaving the use case this way rolls everything back."""
+
+    def __init__(self, report):
+        super().__init__("dry run")
+        self.report = report
+
+
 def import_path(path, fmt, **options):
     """Import a file, a folder or a zip archive (see `import_files`)."""
-    if fmt == "hsds" and os.path.isfile(path) and os.path.basename(path).lower() == "datapackage.json":
+    if fmt == "hsds" and os.path.isfile(path) and \
+            os.path.basename(path).lower() == "datapackage.json":
         path = os.path.dirname(os.path.abspath(path))  # the datapackage is the folder around it
     max_expanded = options.pop("max_expanded", None)
     try:
@@ -123,16 +135,30 @@ def import_path(path, fmt, **options):
     return import_files(files, fmt, **options)
 
 
-def import_files(files, fmt, *, area, skip_invalid=False, dry_run=False, geocoder=None, source=None,
-                 progress=None, workers=None):
+def import_files(files, fmt, *, area, skip_invalid=False, dry_run=False, geocoder=None,
+                 source=None, progress=None, workers=None):
     """Read, check and upsert the records of ``files`` in one transaction; return an ImportReport.
 
     ``workers``: processes checking the records of big files (default 1: in this process).
+    A dry run must be a use case of its own (never inside another one), since it ends by
+    rolling back.
     """
     if fmt not in FORMATS:
-        raise ValidationFailed.field("format", "Format inconnu : " + ", ".join(FORMATS) + " attendus.")
-    progress = progress or _NoProgress()
+        raise ValidationFailed.field("format", "Format inconnu : " + ", ".join(FORMATS) +
+                                     " attendus.")
+    if dry_run and in_use_case():
+        raise RuntimeError("a dry run rolls back: call it outside any other use case")
     report = ImportReport(fmt, files.label, skip_invalid=skip_invalid, dry_run=dry_run)
+    try:
+        return _import(files, report, area=area, geocoder=geocoder, source=source,
+                       progress=progress or _NoProgress(), workers=workers)
+    except _Preview as preview:
+        return preview.report
+
+
+@use_case
+def _import(files, report, *, area, geocoder, source, progress, workers):
+    fmt = report.format
     try:
         structure_rows, resource_rows, warnings = FORMATS[fmt][1](files, source=source)
     except FileProblem as problem:
@@ -142,20 +168,19 @@ def import_files(files, fmt, *, area, skip_invalid=False, dry_run=False, geocode
     report.total = len(resource_rows)
     progress.start(len(structure_rows) + len(resource_rows))
 
-    default_source = source or DEFAULT_SOURCES[fmt]
-    structures = _check_structures(structure_rows, report, area=area, progress=progress, workers=workers)
-    resources = _check_resources(resource_rows, report, area=area, default_source=default_source,
-                                 geocoder=geocoder or NullGeocoder(), progress=progress, workers=workers)
+    checks = {"area": area, "progress": progress, "workers": workers}
+    structures = _check_structures(structure_rows, report, **checks)
+    resources = _check_resources(resource_rows, report, default_source=source or
+                                 DEFAULT_SOURCES[fmt], geocoder=geocoder or NullGeocoder(),
+                                 **checks)
     if report.stopped or (not structures and not resources):
         return report
     counts = write(structures, resources, now=clock.now())
     for key, value in counts.items():
         setattr(report, key, value)
-    if dry_run:
-        db.session.rollback()
-    else:
-        db.session.commit()
-        report.applied = True
+    if report.dry_run:
+        raise _Preview(report)
+    report.applied = True
     return report
 
 
@@ -166,44 +191,44 @@ def _reject(report, item, details, name):
         report.rejected.append(Problem(item.file, item.position, shown, message, name))
 
 
-def _duplicate(key, seen):
-    return [("source_id", f"identifiant « {key[1]} » en double dans le fichier (déjà vu : {seen[key]})")]
+def _valid_records(items, results, report):
+    """Yield (item, check result, clean values) of the records that passed, once per key.
+
+    A refused record, or a second record with the same (source, source_id) in the files,
+    is put in the report instead.
+    """
+    seen = {}
+    for item, result in zip(items, results, strict=True):
+        name, _, clean, problems, _ = result
+        if problems:
+            _reject(report, item, problems, name)
+            continue
+        key = (clean["source"], clean["source_id"])
+        if key in seen:
+            duplicate = (f"identifiant « {key[1]} » en double dans le fichier "
+                         f"(déjà vu : {seen[key]})")
+            _reject(report, item, [("source_id", duplicate)], name)
+            continue
+        seen[key] = item.position
+        clean["local_id"] = local_id(*key)
+        yield item, result, clean
 
 
 def _check_structures(items, report, *, area, progress, workers):
     """Return {(source, source_id): clean values} of the valid structure records."""
-    valid, seen = {}, {}
-    results = check_all(items, kind="structure", area=area, default_source=None, progress=progress,
-                        workers=workers)
-    for item, (name, _, clean, problems, _) in zip(items, results):
-        if problems:
-            _reject(report, item, problems, name)
-            continue
-        key = (clean["source"], clean["source_id"])
-        if key in seen:
-            _reject(report, item, _duplicate(key, seen), name)
-            continue
-        seen[key] = item.position
-        clean["local_id"] = local_id(*key)
-        valid[key] = clean
-    return valid
+    results = check_all(items, kind="structure", area=area, default_source=None,
+                        progress=progress, workers=workers)
+    return {(clean["source"], clean["source_id"]): clean
+            for _, _, clean in _valid_records(items, results, report)}
 
 
 def _check_resources(items, report, *, area, default_source, geocoder, progress, workers):
     """Return the clean values of the valid resource records, each with its structure reference."""
-    valid, seen, geocoded = [], {}, {}
+    valid, geocoded = [], {}
     results = check_all(items, kind="resource", area=area, default_source=default_source,
                         progress=progress, workers=workers)
-    for item, (name, structure_key, clean, problems, structure_id) in zip(items, results):
-        if problems:
-            _reject(report, item, problems, name)
-            continue
-        key = (clean["source"], clean["source_id"])
-        if key in seen:
-            _reject(report, item, _duplicate(key, seen), name)
-            continue
-        seen[key] = item.position
-        clean["local_id"] = local_id(*key)
+    for item, result, clean in _valid_records(items, results, report):
+        _, structure_key, _, _, structure_id = result
         clean["structure_ref"] = _structure_ref(structure_key, clean, structure_id)
         if clean["point"] is None:
             _locate(clean, item, report, area=area, geocoder=geocoder, cache=geocoded)
@@ -225,8 +250,7 @@ def _structure_ref(structure_key, clean, structure_id):
 
 
 def _locate(clean, row, report, *, area, geocoder, cache):
-    address = ", ".join(p for p in (clean.get("address"), " ".join(
-        p for p in (clean.get("postal_code"), clean.get("city")) if p)) if p)
+    address = one_line_address(clean.get("address"), clean.get("postal_code"), clean.get("city"))
     if not address:
         note = "ni coordonnées ni adresse"
     elif isinstance(geocoder, NullGeocoder):

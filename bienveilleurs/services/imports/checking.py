@@ -69,8 +69,8 @@ def check_all(items, *, kind, area, default_source, progress, workers=None):
     results = []
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
         n = len(chunks)
-        for chunk, done in zip(chunks, pool.map(_check_chunk, chunks, [kind] * n, [area] * n,
-                                                [default_source] * n)):
+        done_chunks = pool.map(_check_chunk, chunks, [kind] * n, [area] * n, [default_source] * n)
+        for chunk, done in zip(chunks, done_chunks, strict=True):
             results.extend(done)
             progress.advance(len(chunk))
     return results

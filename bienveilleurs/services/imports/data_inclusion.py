@@ -1,4 +1,4 @@
-"""data·inclusion `structures` and `services` (JSON lists or CSV), checked with the package's models."""
+"""data·inclusion `structures` and `services` (JSON lists or CSV), checked with its models."""
 
 import json
 
@@ -35,7 +35,8 @@ def read(files, *, source=None):
         records = list(_records(files.read(name), name))
         kind = _kind(name, records, single=len(names) == 1)
         if kind is None:
-            warnings.append((name, "fichier ignoré : ni des services ni des structures data·inclusion"))
+            warnings.append((name, "fichier ignoré : ni des services ni des structures "
+                             "data·inclusion"))
             continue
         for position, record in records:
             if kind == "structures":
@@ -79,7 +80,8 @@ def _records(data, name):
     if isinstance(document, dict) and isinstance(document.get("items"), list):
         document = document["items"]
     if not isinstance(document, list):
-        raise FileProblem(name, "Le fichier JSON doit contenir une liste de services ou de structures.")
+        raise FileProblem(name, "Le fichier JSON doit contenir une liste de services ou de "
+                          "structures.")
     for index, record in enumerate(document, start=1):
         yield f"élément {index}", record
 
@@ -118,7 +120,8 @@ def _list_cell(text):
 
 def _validate(model, row, record):
     if isinstance(record, dict) and "__cells__" in record:
-        row.problem(None, f"la ligne a {record['__cells__']} cellules au lieu du nombre de colonnes")
+        row.problem(None, f"la ligne a {record['__cells__']} cellules au lieu du nombre de "
+                    "colonnes")
         return None
     if not isinstance(record, dict):
         row.problem(None, "l'élément n'est pas un objet JSON")
@@ -132,51 +135,55 @@ def _validate(model, row, record):
         return None
 
 
-def _service_row(name, position, record):
+def _checked_row(model, fields, name, position, record):
+    """Return (row, the record checked by ``model`` or None when the model refused it)."""
     row = Row(name, position, {"name": record.get("nom") if isinstance(record, dict) else None},
-              fields=SERVICE_FIELDS)
-    service = _validate(Service, row, record)
+              fields=fields)
+    return row, _validate(model, row, record)
+
+
+def _place(item):
+    """The values a service and a structure share: name, address, point and phone."""
+    return {
+        "name": item.nom,
+        "address": _join(item.adresse, item.complement_adresse),
+        "lat": item.latitude,
+        "lon": item.longitude,
+        "phone": item.telephone,
+        "source": item.source,
+        "source_id": item.id,
+    }
+
+
+def _service_row(name, position, record):
+    row, service = _checked_row(Service, SERVICE_FIELDS, name, position, record)
     if service is None:
         return row
     row.values = {
-        "name": service.nom,
+        **_place(service),
         "description": service.description,
         "categories": sorted(t.value for t in service.thematiques or ()),
         "audiences": sorted(p.value for p in service.publics or ()),
-        "lat": service.latitude,
-        "lon": service.longitude,
-        "address": _join(service.adresse, service.complement_adresse),
         "postal_code": service.code_postal,
         "city": service.commune,
-        "phone": service.telephone,
         # The original text, not pydantic's normalised URL (which adds a trailing slash).
         "email": _raw(record, "courriel"),
         "website": _raw(record, "lien_source"),
         "opening_hours": service.horaires_accueil,
-        "source": service.source,
-        "source_id": service.id,
     }
     row.structure_key = (service.source, service.structure_id)
     return row
 
 
 def _structure_row(name, position, record):
-    row = Row(name, position, {"name": record.get("nom") if isinstance(record, dict) else None},
-              fields=STRUCTURE_FIELDS)
-    structure = _validate(Structure, row, record)
+    row, structure = _checked_row(Structure, STRUCTURE_FIELDS, name, position, record)
     if structure is None:
         return row
     row.values = {
-        "name": structure.nom,
+        **_place(structure),
         "siret": structure.siret,
-        "address": _join(structure.adresse, structure.complement_adresse),
-        "lat": structure.latitude,
-        "lon": structure.longitude,
-        "phone": structure.telephone,
         "email": _raw(record, "courriel"),
         "website": _raw(record, "site_web"),
-        "source": structure.source,
-        "source_id": structure.id,
     }
     return row
 
@@ -191,41 +198,42 @@ def _join(*parts):
     return text or None
 
 
+# pydantic error type → French sentence; "{shown}" is the refused value, "{n}" a bound.
+_MESSAGES = {
+    "missing": "champ obligatoire absent",
+    "string_too_short": "trop court (au moins {min_length} caractères)",
+    "string_too_long": "trop long (au plus {max_length} caractères)",
+    "too_short": "au moins {min_length} valeur(s) attendue(s)",
+    "enum": "code inconnu{shown} (codes des référentiels data·inclusion attendus)",
+    "literal_error": "valeur inconnue{shown}",
+    "string_pattern_mismatch": "format invalide{shown}",
+    **dict.fromkeys(("float_parsing", "float_type", "int_parsing", "int_type", "finite_number"),
+                    "nombre attendu{shown}"),
+    **dict.fromkeys(("greater_than_equal", "greater_than", "less_than_equal", "less_than"),
+                    "valeur hors limites{shown} (limite : {bound})"),
+    **dict.fromkeys(("date_parsing", "date_from_datetime_parsing", "date_type",
+                     "date_from_datetime_inexact"),
+                    "date invalide{shown} (format AAAA-MM-JJ attendu)"),
+    **dict.fromkeys(("string_type", "str_type"), "texte attendu"),
+    **dict.fromkeys(("list_type", "set_type", "iterable_type"), "liste attendue"),
+    **dict.fromkeys(("model_type", "dict_type", "model_attributes_type"), "objet JSON attendu"),
+}
+
+
 def french_error(error):
     """Say in French what a pydantic error of the data·inclusion models means."""
     kind = error.get("type", "")
     ctx = error.get("ctx") or {}
     value = error.get("input")
-    shown = f" « {value} »" if isinstance(value, (str, int, float)) and len(str(value)) <= 80 else ""
-    if kind == "missing":
-        return "champ obligatoire absent"
-    if kind == "string_too_short":
-        return f"trop court (au moins {ctx.get('min_length')} caractères)"
-    if kind == "string_too_long":
-        return f"trop long (au plus {ctx.get('max_length')} caractères)"
-    if kind == "too_short":
-        return f"au moins {ctx.get('min_length')} valeur(s) attendue(s)"
-    if kind == "enum":
-        return f"code inconnu{shown} (codes des référentiels data·inclusion attendus)"
-    if kind == "literal_error":
-        return f"valeur inconnue{shown}"
-    if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "finite_number"):
-        return f"nombre attendu{shown}"
-    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+    shown = f" « {value} »" if isinstance(value, (str, int, float)) and len(str(value)) <= 80 \
+        else ""
+    if kind in _MESSAGES:
         bound = ctx.get("ge", ctx.get("gt", ctx.get("le", ctx.get("lt"))))
-        return f"valeur hors limites{shown} (limite : {bound})"
-    if kind in ("date_parsing", "date_from_datetime_parsing", "date_type", "date_from_datetime_inexact"):
-        return f"date invalide{shown} (format AAAA-MM-JJ attendu)"
+        return _MESSAGES[kind].format(shown=shown, bound=bound,
+                                      min_length=ctx.get("min_length"),
+                                      max_length=ctx.get("max_length"))
     if kind.startswith("url"):
         return f"adresse web invalide{shown}"
-    if kind == "string_pattern_mismatch":
-        return f"format invalide{shown}"
-    if kind in ("string_type", "str_type"):
-        return "texte attendu"
-    if kind in ("list_type", "set_type", "iterable_type"):
-        return "liste attendue"
-    if kind in ("model_type", "dict_type", "model_attributes_type"):
-        return "objet JSON attendu"
     if kind == "value_error":
         message = str(error.get("msg", ""))
         if "email" in message:

@@ -109,8 +109,8 @@ def load_json(data, name):
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise FileProblem(name, f"JSON invalide ou tronqué (ligne {exc.lineno}, colonne {exc.colno} : "
-                          f"{_json_reason(exc.msg)}).") from None
+        raise FileProblem(name, f"JSON invalide ou tronqué (ligne {exc.lineno}, "
+                          f"colonne {exc.colno} : {_json_reason(exc.msg)}).") from None
     except RecursionError:
         raise FileProblem(name, "JSON trop profondément imbriqué.") from None
 
@@ -120,7 +120,8 @@ def _json_reason(msg):
         "Expecting value": "valeur attendue",
         "Expecting ',' delimiter": "virgule attendue",
         "Expecting ':' delimiter": "deux-points attendus",
-        "Expecting property name enclosed in double quotes": "nom de propriété entre guillemets attendu",
+        "Expecting property name enclosed in double quotes":
+            "nom de propriété entre guillemets attendu",
         "Unterminated string starting at": "texte non terminé",
         "Extra data": "contenu en trop après la fin du document",
         "Invalid control character at": "caractère de contrôle interdit",
@@ -144,7 +145,8 @@ def read_csv(data, name):
     text = decode_text(data, name)
     first_line = text.split("\n", 1)[0]
     if not first_line.strip():
-        raise FileProblem(name, "Le fichier CSV est vide ou sa première ligne (les en-têtes) est vide.")
+        raise FileProblem(name, "Le fichier CSV est vide ou sa première ligne (les en-têtes) "
+                          "est vide.")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=detect_separator(first_line))
     try:
         header = [h.strip() for h in next(reader)]
@@ -162,7 +164,7 @@ def read_csv(data, name):
                     if len(cells) != len(header):
                         yield line, {"__cells__": len(cells)}
                     else:
-                        yield line, dict(zip(header, cells))
+                        yield line, dict(zip(header, cells, strict=True))
                 line = reader.line_num + 1
         except csv.Error as exc:
             raise FileProblem(name, f"CSV illisible à la ligne {line} ({exc}).") from None

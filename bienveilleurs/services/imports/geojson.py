@@ -32,8 +32,8 @@ def read(files, *, source=None):
             values = values_from(properties, mapping)
             if "source_id" not in values and feature.get("id") not in (None, ""):
                 values["source_id"] = str(feature["id"])
-            row = Row(name, position, values, fields={**mapping, "lat": "geometry", "lon": "geometry",
-                                                      "lat,lon": "geometry"})
+            row = Row(name, position, values, fields={
+                **mapping, "lat": "geometry", "lon": "geometry", "lat,lon": "geometry"})
             _geometry(row, feature.get("geometry"))
             rows.append(row)
         if unknown_seen:

@@ -54,8 +54,9 @@ def _paths(package):
 
 def _table(files, name, table):
     header, rows = read_csv(files.read(name), name)
-    if table in ("services", "organizations", "locations") and ("id" not in header or
-                                                                  (table != "locations" and "name" not in header)):
+    needs_name = table in ("services", "organizations")
+    if (needs_name or table == "locations") and \
+            ("id" not in header or (needs_name and "name" not in header)):
         raise FileProblem(name, f"Colonnes obligatoires absentes de {name} : id, name. "
                           "Colonnes trouvées : " + ", ".join(header[:20]) + ".")
     out = []
@@ -90,72 +91,108 @@ def _structures(tables, source):
     return rows
 
 
-def _resources(tables, source, warnings):
-    locations = {r["id"]: r for _, r in tables["locations"] if r.get("id")}
-    addresses = _by(tables["addresses"], "location_id")
-    links = _by(tables["service_at_locations"], "service_id")
-    phones_by_service = _by(tables["phones"], "service_id")
-    phones_by_location = _by(tables["phones"], "location_id")
-    schedules_by_service = _by(tables["schedules"], "service_id")
-    schedules_by_location = _by(tables["schedules"], "location_id")
-    schedules_by_link = _by(tables["schedules"], "service_at_location_id")
-    languages = _by(tables["languages"], "service_id")
-    terms = {r["id"]: r for _, r in tables["taxonomy_terms"] if r.get("id")}
-    attributes = _by(tables["attributes"], "link_id")
-    known_categories, known_publics = thematiques(), publics()
+class _Joins:
+    """The HSDS tables around services, indexed by the ids they point at."""
 
+    def __init__(self, tables):
+        self.locations = {r["id"]: r for _, r in tables["locations"] if r.get("id")}
+        self.addresses = _by(tables["addresses"], "location_id")
+        self.links = _by(tables["service_at_locations"], "service_id")
+        self.phones = {key: _by(tables["phones"], key) for key in ("service_id", "location_id")}
+        self.schedules = {key: _by(tables["schedules"], key)
+                          for key in ("service_at_location_id", "service_id", "location_id")}
+        self.languages = _by(tables["languages"], "service_id")
+        self.terms = {r["id"]: r for _, r in tables["taxonomy_terms"] if r.get("id")}
+        self.attributes = _by(tables["attributes"], "link_id")
+        self.known_categories, self.known_publics = thematiques(), publics()
+
+    def taxonomy(self, service_id):
+        """(categories, audiences, unknown codes) of a service's attributes."""
+        codes = [(self.terms.get(a.get("taxonomy_term_id")) or {}).get("code") or a.get("value")
+                 for a in self.attributes.get(service_id, [])]
+        categories = sorted({c for c in codes if c in self.known_categories})
+        audiences = sorted({c for c in codes if c in self.known_publics})
+        unknown = sorted({c for c in codes if c and c not in self.known_categories
+                          and c not in self.known_publics})
+        return categories, audiences, unknown
+
+    def _of_location(self, table, location):
+        return table["location_id"].get(location["id"], []) if location else []
+
+    def address(self, location):
+        return (self.addresses.get(location["id"], [None])[0] if location else None) or {}
+
+    def phone(self, service_id, location):
+        """The first number of the service, else of its location."""
+        phones = self.phones["service_id"].get(service_id, []) + \
+            self._of_location(self.phones, location)
+        return next((p.get("number") for p in phones if p.get("number")), None)
+
+    def schedules_of(self, service_id, link, location):
+        """The schedules of the service at this location, else of the service, else of the place."""
+        at_link = self.schedules["service_at_location_id"].get(link["id"], []) \
+            if link and link.get("id") else []
+        return at_link or self.schedules["service_id"].get(service_id, []) \
+            or self._of_location(self.schedules, location)
+
+    def language_codes(self, service_id):
+        return sorted({lang.get("code", "").lower() for lang in self.languages.get(service_id, [])
+                       if lang.get("code")})
+
+
+def _resources(tables, source, warnings):
+    joins = _Joins(tables)
     rows = []
     for line, service in tables["services"]:
-        service_id = service.get("id")
-        codes = [(terms.get(a.get("taxonomy_term_id")) or {}).get("code") or a.get("value")
-                 for a in attributes.get(service_id, [])]
-        categories = sorted({c for c in codes if c in known_categories})
-        audiences = sorted({c for c in codes if c in known_publics})
-        unknown = sorted({c for c in codes if c and c not in known_categories and c not in known_publics})
-        service_links = links.get(service_id, []) or [None]
-        for link in service_links:
-            location = locations.get(link["location_id"]) if link else None
-            source_id = service_id if len(service_links) == 1 else f"{service_id}@{link['location_id']}"
-            address = (addresses.get(location["id"], [None])[0] if location else None) or {}
-            phone = next((p.get("number") for p in phones_by_service.get(service_id, []) +
-                          (phones_by_location.get(location["id"], []) if location else [])
-                          if p.get("number")), None)
-            schedules = (schedules_by_link.get(link["id"], []) if link and link.get("id") else []) \
-                or schedules_by_service.get(service_id, []) \
-                or (schedules_by_location.get(location["id"], []) if location else [])
-            hours = osm_from_hsds(schedules) if schedules else None
-            values = {
-                "name": service.get("name") or None,
-                "description": service.get("description") or "",
-                "categories": categories,
-                "audiences": audiences,
-                "lat": (location or {}).get("latitude") or None,
-                "lon": (location or {}).get("longitude") or None,
-                "address": " ".join(p for p in (address.get("address_1"), address.get("address_2")) if p)
-                or None,
-                "postal_code": address.get("postal_code") or None,
-                "city": address.get("city") or None,
-                "phone": phone,
-                "email": service.get("email") or None,
-                "website": service.get("url") or None,
-                "opening_hours": hours,
-                "languages": sorted({lang.get("code", "").lower() for lang in languages.get(service_id, [])
-                                     if lang.get("code")}),
-                "active": (service.get("status") or "active").lower() == "active",
-                "source": source,
-                "source_id": source_id,
-            }
-            row = Row("services.csv", f"ligne {line}", values, fields=FIELDS)
-            if not service_id:
-                row.problem("id", "identifiant absent")
-            if link and location is None:
-                row.problem("location_id", f"lieu « {link['location_id']} » absent de locations.csv")
-            if unknown and not categories:
-                row.problem("attributes", "codes de taxonomie inconnus : " + ", ".join(unknown[:5]) +
-                            " (codes « thematiques » de data·inclusion attendus)")
-            if schedules and hours is None:
-                warnings.append(("services.csv", f"ligne {line} : horaires non hebdomadaires ignorés"))
-            row.structure_key = (source, service.get("organization_id")) if service.get("organization_id") \
-                else None
-            rows.append(row)
+        taxonomy = joins.taxonomy(service.get("id"))
+        links = joins.links.get(service.get("id"), []) or [None]
+        for link in links:
+            rows.append(_resource_row(joins, line, service, link, single=len(links) == 1,
+                                      taxonomy=taxonomy, source=source, warnings=warnings))
     return rows
+
+
+def _resource_row(joins, line, service, link, *, single, taxonomy, source, warnings):
+    """One resource: a service at one of its locations (a service with one keeps its id)."""
+    service_id = service.get("id")
+    location = joins.locations.get(link["location_id"]) if link else None
+    schedules = joins.schedules_of(service_id, link, location)
+    hours = osm_from_hsds(schedules) if schedules else None
+    categories, audiences, unknown = taxonomy
+    values = {
+        "name": service.get("name") or None,
+        "description": service.get("description") or "",
+        "categories": categories,
+        "audiences": audiences,
+        **_place(joins.address(location), location),
+        "phone": joins.phone(service_id, location),
+        "email": service.get("email") or None,
+        "website": service.get("url") or None,
+        "opening_hours": hours,
+        "languages": joins.language_codes(service_id),
+        "active": (service.get("status") or "active").lower() == "active",
+        "source": source,
+        "source_id": service_id if single else f"{service_id}@{link['location_id']}",
+    }
+    row = Row("services.csv", f"ligne {line}", values, fields=FIELDS)
+    if not service_id:
+        row.problem("id", "identifiant absent")
+    if link and location is None:
+        row.problem("location_id", f"lieu « {link['location_id']} » absent de locations.csv")
+    if unknown and not categories:
+        row.problem("attributes", "codes de taxonomie inconnus : " + ", ".join(unknown[:5]) +
+                    " (codes « thematiques » de data·inclusion attendus)")
+    if schedules and hours is None:
+        warnings.append(("services.csv", f"ligne {line} : horaires non hebdomadaires ignorés"))
+    organization = service.get("organization_id")
+    row.structure_key = (source, organization) if organization else None
+    return row
+
+
+def _place(address, location):
+    street = " ".join(p for p in (address.get("address_1"), address.get("address_2")) if p)
+    return {"lat": (location or {}).get("latitude") or None,
+            "lon": (location or {}).get("longitude") or None,
+            "address": street or None,
+            "postal_code": address.get("postal_code") or None,
+            "city": address.get("city") or None}

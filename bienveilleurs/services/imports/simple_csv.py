@@ -28,9 +28,10 @@ def read(files, *, source=None):
             position = f"ligne {line}"
             if "__cells__" in record:
                 row = Row(name, position, {}, fields=fields)
-                row.problem(None, f"la ligne a {record['__cells__']} cellules pour {len(header)} colonnes "
-                            "(séparateur ou guillemets mal placés ?)")
+                row.problem(None, f"la ligne a {record['__cells__']} cellules pour "
+                            f"{len(header)} colonnes (séparateur ou guillemets mal placés ?)")
                 rows.append(row)
                 continue
-            rows.append(Row(name, position, values_from(record, mapping, spreadsheet=True), fields=fields))
+            values = values_from(record, mapping, spreadsheet=True)
+            rows.append(Row(name, position, values, fields=fields))
     return [], rows, warnings

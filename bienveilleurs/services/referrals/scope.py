@@ -17,10 +17,10 @@ The helpers without a leading underscore that are not re-exported by the package
 import uuid
 from dataclasses import dataclass
 
-from geoalchemy2 import Geometry
-from sqlalchemy import and_, cast, exists, false, func, or_, select, true
+from sqlalchemy import and_, exists, false, or_, select, true
 
 from geo.points import lon_lat
+from geo.queries import point_in_area
 
 from ...errors import NotFound, ResidentErased
 from ...extensions import db
@@ -95,11 +95,10 @@ def _city_wide_coordinator_exists():
 
 def _covering(territory_condition):
     """Condition on Resident: a territory matching `territory_condition` covers its point."""
-    # Same predicate as services.territories.coordinators_for_point, so that whoever is
-    # notified about a referral can also open it.
+    # The one point-in-territory test (as for notifications), so that whoever is notified
+    # about a referral can also open it.
     return exists(select(Territory.id).where(
-        territory_condition,
-        func.ST_Intersects(Territory.area, cast(Resident.point, Geometry))).correlate(Resident))
+        territory_condition, point_in_area(Resident.point, Territory.area)).correlate(Resident))
 
 
 def _coordinator_residents(user):

@@ -1,0 +1,152 @@
+"""Resources: the services structures offer at a point, and the queries of their pages."""
+
+from sqlalchemy import or_, select
+
+from geo.queries import geog_point, in_bbox, lon_lat_of, nearest
+
+from ...errors import NotFound, ValidationFailed
+from ...extensions import db
+from ...models import Resource, Structure
+from ..transaction import use_case
+from .cleaning import NO_CATEGORY, clean_resource
+from .common import Saved, flush_or, like_pattern, lock_key, locked, parse_uuid, stored
+from .locating import locate_address, lon_lat
+from .structures import structure_for
+
+RESOURCE_FIELDS = ("name", "description", "categories", "audiences", "address", "postal_code",
+                   "city", "phone", "email", "website", "opening_hours", "languages",
+                   "accessible", "capacity", "saturation", "active", "source", "source_id")
+NO_POSITION = ("position non renseignée : la ressource n'apparaîtra pas dans les recherches "
+               "de proximité")
+
+
+def _resolve_point(clean, *, geocoder, area, current=None, cleared=False):
+    """Decide the point: typed coordinates win; else the address is geocoded.
+
+    Not when it is the current address and the current point was not cleared: no needless
+    geocoding on re-imports and edits. Returns ((lon, lat) or None, note or None).
+    """
+    if clean.get("point"):
+        return clean["point"], None
+    address = clean["address"] if "address" in clean else (current.address if current else None)
+    keep = current is not None and current.point is not None and not cleared
+    if address:
+        if keep and address == current.address:
+            return lon_lat(current), None
+        location = locate_address(address, geocoder=geocoder, area=area)
+        return location.point, location.note
+    if keep:
+        return lon_lat(current), None
+    return None, NO_POSITION
+
+
+def _apply_resource(resource, clean, point):
+    for name in RESOURCE_FIELDS:
+        if name in clean:
+            setattr(resource, name, clean[name])
+    resource.point = stored(point)
+
+
+def _names_structure(clean):
+    return bool(clean.get("structure_id") or clean.get("structure_name"))
+
+
+def _same_source(clean):
+    """The resource already imported from the same (source, source_id), locked; or None."""
+    if not (clean.get("source") and clean.get("source_id")):
+        return None
+    lock_key("resource-source", clean["source"], clean["source_id"])
+    return db.session.scalars(select(Resource).where(
+        Resource.source == clean["source"], Resource.source_id == clean["source_id"])
+        .with_for_update(of=Resource)).first()
+
+
+@use_case
+def create_resource(record, *, area, geocoder=None, strict=False):
+    """Create a resource, or update it when ``source`` and ``source_id`` name an existing one.
+
+    Without ``structure_id`` the structure is found by name or created (see
+    `structure_for`). Without coordinates the address is geocoded; when the geocoder cannot
+    be reached or finds nothing the resource is still saved, without a point, and the
+    returned note says "adresse non localisée". Returns a Saved.
+    """
+    clean = clean_resource(record, area=area, strict=strict)
+    existing = _same_source(clean)
+    if existing is not None:
+        point, note = _resolve_point(clean, geocoder=geocoder, area=area, current=existing)
+        _apply_resource(existing, clean, point)
+        if _names_structure(clean):
+            existing.structure = structure_for(clean, point=point)
+        flush_or()
+        return Saved(existing, False, note)
+    point, note = _resolve_point(clean, geocoder=geocoder, area=area)
+    resource = Resource(structure=structure_for(clean, point=point), name=clean["name"])
+    _apply_resource(resource, clean, point)
+    db.session.add(resource)
+    flush_or()
+    return Saved(resource, True, note)
+
+
+@use_case
+def update_resource(resource_id, record, *, area, geocoder=None, strict=False):
+    """Update the fields present in ``record``; a new address without coordinates is geocoded."""
+    resource = locked(Resource, resource_id)
+    if resource is None:
+        raise NotFound("Ressource introuvable.")
+    clean = clean_resource(record, area=area, strict=strict, partial=True)
+    if "categories" in clean and not clean["categories"]:
+        raise ValidationFailed.field("categories", NO_CATEGORY)
+    point, note = _resolve_point(clean, geocoder=geocoder, area=area, current=resource,
+                                 cleared="point" in clean and clean["point"] is None)
+    if _names_structure(clean):
+        resource.structure = structure_for(clean, point=point)
+    _apply_resource(resource, clean, point)
+    flush_or()
+    return Saved(resource, False, note)
+
+
+@use_case
+def set_resource_active(resource_id, active):
+    """Deactivate (hidden from searches and matching, kept for history) or reactivate."""
+    resource = locked(Resource, resource_id)
+    if resource is None:
+        raise NotFound("Ressource introuvable.")
+    resource.active = bool(active)
+    return resource
+
+
+def get_resource(resource_id, *, include_inactive=False):
+    """Return a resource; an inactive one only to those allowed to manage it (else 404)."""
+    resource = db.session.get(Resource, parse_uuid(resource_id))
+    if resource is None or (not resource.active and not include_inactive):
+        raise NotFound("Ressource introuvable.")
+    return resource
+
+
+def list_resources(*, search=None, inactive=False, limit=200):
+    """Resources for the management list: by name, structure or address; active or inactive."""
+    statement = select(Resource).join(Structure).where(Resource.active.is_(not inactive))
+    if search:
+        pattern = like_pattern(search)
+        statement = statement.where(or_(Resource.name.ilike(pattern),
+                                        Structure.name.ilike(pattern),
+                                        Resource.address.ilike(pattern)))
+    statement = statement.order_by(Resource.name, Resource.id).limit(limit)
+    return db.session.scalars(statement).unique().all()
+
+
+def resources_in_bbox(bbox, *, categories=(), limit=1000):
+    """Active located resources in a (minlon, minlat, maxlon, maxlat) box, nearest the centre first.
+
+    Returns (rows, truncated). Each row is (Resource, structure name, lon, lat).
+    """
+    centre = geog_point((bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2)
+    statement = (select(Resource, Structure.name, *lon_lat_of(Resource.point))
+                 .join(Structure, Structure.id == Resource.structure_id)
+                 .where(Resource.active.is_(True), Resource.point.isnot(None),
+                        in_bbox(Resource.point, bbox)))
+    if categories:
+        statement = statement.where(Resource.categories.overlap(list(categories)))
+    rows = db.session.execute(statement.order_by(nearest(Resource.point, centre), Resource.id)
+                              .limit(limit + 1)).all()
+    return rows[:limit], len(rows) > limit
