@@ -73,3 +73,11 @@ def parse_uuid(value):
         return uuid.UUID(str(value))
     except ValueError:
         return None
+
+
+def one_of(choices):
+    """Write the allowed values the French way: « a, b ou c »."""
+    values = list(choices)
+    if len(values) < 2:
+        return ", ".join(values)
+    return ", ".join(values[:-1]) + " ou " + values[-1]
