@@ -1,4 +1,8 @@
-"""Domain errors: raised by services, turned into a page or a JSON body by one handler."""
+"""Domain errors: raised by services, turned into a page or a JSON body by one handler.
+
+One class per row of the error table of API.md (status, code, a French message for a
+person); most differ by nothing else, so they are declared as the table they are.
+"""
 
 
 class DomainError(Exception):
@@ -13,54 +17,35 @@ class DomainError(Exception):
         self.headers = headers or {}
 
 
-class BadRequest(DomainError):
-    status, code = 400, "bad_request"
-    default_message = "La demande est mal formée."
+def _error(name, status, code, message):
+    """Declare one DomainError subclass from a row of the error table."""
+    return type(name, (DomainError,), {"status": status, "code": code,
+                                       "default_message": message, "__module__": __name__,
+                                       "__doc__": f"{status} {code}: {message}"})
 
 
-class Unauthorized(DomainError):
-    status, code = 401, "unauthorized"
-    default_message = "Identifiants absents ou invalides."
-
-
-class Forbidden(DomainError):
-    status, code = 403, "forbidden"
-    default_message = "Votre rôle ne permet pas cette action."
-
-
-class NotFound(DomainError):
-    status, code = 404, "not_found"
-    default_message = "Élément introuvable."
-
-
-class InvalidTransition(DomainError):
-    status, code = 409, "invalid_transition"
-    default_message = "Ce changement d'état n'est pas possible depuis l'état actuel."
-
-
-class StaleVersion(DomainError):
-    status, code = 409, "stale_version"
-    default_message = "Cet élément a été modifié entre-temps ; rechargez-le avant de réessayer."
-
-
-class CapacityFull(DomainError):
-    status, code = 409, "capacity_full"
-    default_message = "Ce bienveilleur suit déjà le nombre maximal de personnes."
-
-
-class Conflict(DomainError):
-    status, code = 409, "conflict"
-    default_message = "Conflit avec l'état actuel des données."
-
-
-class ResidentErased(DomainError):
-    status, code = 410, "resident_erased"
-    default_message = "Les données de cette personne ont été effacées à sa demande."
-
-
-class TooLarge(DomainError):
-    status, code = 413, "too_large"
-    default_message = "Le contenu envoyé est trop volumineux."
+BadRequest = _error("BadRequest", 400, "bad_request", "La demande est mal formée.")
+Unauthorized = _error("Unauthorized", 401, "unauthorized", "Identifiants absents ou invalides.")
+Forbidden = _error("Forbidden", 403, "forbidden", "Votre rôle ne permet pas cette action.")
+NotFound = _error("NotFound", 404, "not_found", "Élément introuvable.")
+InvalidTransition = _error(
+    "InvalidTransition", 409, "invalid_transition",
+    "Ce changement d'état n'est pas possible depuis l'état actuel.")
+StaleVersion = _error(
+    "StaleVersion", 409, "stale_version",
+    "Cet élément a été modifié entre-temps ; rechargez-le avant de réessayer.")
+CapacityFull = _error("CapacityFull", 409, "capacity_full",
+                      "Ce bienveilleur suit déjà le nombre maximal de personnes.")
+Conflict = _error("Conflict", 409, "conflict", "Conflit avec l'état actuel des données.")
+ResidentErased = _error("ResidentErased", 410, "resident_erased",
+                        "Les données de cette personne ont été effacées à sa demande.")
+TooLarge = _error("TooLarge", 413, "too_large", "Le contenu envoyé est trop volumineux.")
+ConsentRequired = _error(
+    "ConsentRequired", 422, "consent_required",
+    "La personne doit avoir été informée et ne pas s'être opposée à l'enregistrement de ses "
+    "données.")
+IdempotencyMismatch = _error("IdempotencyMismatch", 422, "idempotency_mismatch",
+                             "Cet identifiant a déjà servi pour un contenu différent.")
 
 
 class ValidationFailed(DomainError):
@@ -70,17 +55,6 @@ class ValidationFailed(DomainError):
     @classmethod
     def field(cls, field, message):
         return cls(message, details=[{"field": field, "message": message}])
-
-
-class ConsentRequired(DomainError):
-    status, code = 422, "consent_required"
-    default_message = ("La personne doit avoir été informée et ne pas s'être opposée "
-                       "à l'enregistrement de ses données.")
-
-
-class IdempotencyMismatch(DomainError):
-    status, code = 422, "idempotency_mismatch"
-    default_message = "Cet identifiant a déjà servi pour un contenu différent."
 
 
 class Throttled(DomainError):

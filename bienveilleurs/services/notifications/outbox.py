@@ -51,16 +51,14 @@ def absolute_url(path):
 
 
 def link_path(*candidates, default="/"):
-    """Return the path of the first candidate endpoint that exists, as (endpoint, values) pairs.
+    """Return the path of the first candidate, (endpoint, values), that builds.
 
-    Pages are built by several blueprints; a notification links to the most precise one
-    available and falls back to the home page.
+    A notification links to the most precise page whose URL its values can fill, and
+    falls back to the home page.
     """
     # Built without a request (the CLI, the expiry job): a plain map adapter gives the path.
     adapter = current_app.url_map.bind("localhost")
     for endpoint, values in candidates:
-        if endpoint not in current_app.view_functions:
-            continue
         try:
             return adapter.build(endpoint, values)
         except BuildError:
