@@ -15,7 +15,7 @@ from sqlalchemy import Float, Integer, and_, bindparam, cast, func, select
 
 from geo.errors import GeoError
 from geo.hours import is_open
-from geo.queries import distance_m, nearest, within_m
+from geo.queries import distance_m, lon_lat_of, nearest, within_m
 
 from .. import clock
 from ..extensions import db
@@ -137,6 +137,11 @@ RELAY_COLUMNS = (Relay.id, Relay.display_name, Relay.radius_m, Relay.capacity,
                  Relay.active_referrals, Relay.languages, Relay.skills, Relay.availability)
 
 
+def _lat_lon(column):
+    lon, lat = lon_lat_of(column)
+    return lat.label("lat"), lon.label("lon")
+
+
 @lru_cache(maxsize=64)
 def _resources_statement(categories, audiences, accessible, languages):
     """Build the resources statement for this combination of filters (flags only)."""
@@ -152,8 +157,7 @@ def _resources_statement(categories, audiences, accessible, languages):
         conditions.append(Resource.languages.overlap(bindparam("languages")))
     return (select(*RESOURCE_COLUMNS, Structure.name.label("structure_name"),
                    distance_m(Resource.point, point).label("distance_m"),
-                   func.ST_Y(func.geometry(Resource.point)).label("lat"),
-                   func.ST_X(func.geometry(Resource.point)).label("lon"))
+                   *_lat_lon(Resource.point))
             .join(Structure, Structure.id == Resource.structure_id)
             .where(and_(*conditions))
             .order_by(nearest(Resource.point, point))
@@ -174,8 +178,7 @@ def _relays_statement(max_radius_m, languages):
     if languages:
         conditions.append(Relay.languages.overlap(bindparam("languages")))
     return (select(*RELAY_COLUMNS, distance_m(Relay.point, point).label("distance_m"),
-                   func.ST_Y(func.geometry(Relay.point)).label("lat"),
-                   func.ST_X(func.geometry(Relay.point)).label("lon"))
+                   *_lat_lon(Relay.point))
             .where(and_(*conditions))
             .order_by(nearest(Relay.point, point))
             .limit(bindparam("batch", type_=Integer)))
