@@ -40,7 +40,8 @@ def database_url():
     """Create a database of its own for this run, so parallel runs never collide."""
     base = os.environ.get("DATABASE_URL")
     if not base:
-        pytest.exit("DATABASE_URL n'est pas défini : lancez les tests avec `make test`.", returncode=2)
+        pytest.exit("DATABASE_URL n'est pas défini : lancez les tests avec `make test`.",
+                    returncode=2)
     url = make_url(base)
     name = f"bv_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
@@ -121,7 +122,8 @@ def truncate_all(app):
                         if row[0] not in KEEP_TABLES]
                     if tables:
                         # The access log refuses TRUNCATE unless told (migration priv_01).
-                        conn.execute(text("SET LOCAL bienveilleurs.allow_access_log_truncate = 'on'"))
+                        conn.execute(text(
+                            "SET LOCAL bienveilleurs.allow_access_log_truncate = 'on'"))
                         conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
                                           + " CASCADE"))
                 return

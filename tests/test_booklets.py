@@ -14,7 +14,8 @@ from .factories import make_resource, make_structure, make_territory
 
 
 def offset(lon, lat, metres_east, metres_north):
-    return (lon + metres_east / (111_320.0 * math.cos(math.radians(lat))), lat + metres_north / 110_574.0)
+    return (lon + metres_east / (111_320.0 * math.cos(math.radians(lat))),
+            lat + metres_north / 110_574.0)
 
 
 @pytest.fixture
@@ -27,19 +28,26 @@ def centre_neighbourhood(db):
                           .where(Territory.id == territory.id)).one()
     structure = make_structure(name="CCAS du Havre (essai)")
     # Created out of order on purpose; (name, metres east, metres north, categories).
-    placed = [("Épicerie « Le Panier » ; solidaire", -450, 0, ["equipement-et-alimentation--alimentation"]),
+    placed = [("Épicerie « Le Panier » ; solidaire", -450, 0,
+               ["equipement-et-alimentation--alimentation"]),
               ("Point écoute santé", 120, 60, ["sante--sante-mentale"]),
-              ("Atelier numérique", 0, -260, ["numerique--maitriser-les-fondamentaux-du-numerique"]),
-              ("Café des parents", 700, 150, ["famille--soutien-a-la-parentalite-et-a-leducation"])]
+              ("Atelier numérique", 0, -260,
+               ["numerique--maitriser-les-fondamentaux-du-numerique"]),
+              ("Café des parents", 700, 150,
+               ["famille--soutien-a-la-parentalite-et-a-leducation"])]
     for name, east, north, categories in placed:
         rlon, rlat = offset(lon, lat, east, north)
         make_resource(structure=structure, name=name, lon=rlon, lat=rlat, categories=categories,
-                      phone="02 35 00 00 00", address="1 rue de l'Essai", postal_code="76600", city="Le Havre",
-                      opening_hours="Mo-Fr 09:00-12:00; PH off", description="Accueil sans rendez-vous.")
+                      phone="02 35 00 00 00", address="1 rue de l'Essai", postal_code="76600",
+                      city="Le Havre", opening_hours="Mo-Fr 09:00-12:00; PH off",
+                      description="Accueil sans rendez-vous.")
     far = offset(lon, lat, 6000, 4000)
-    make_resource(structure=structure, name="Très loin", lon=far[0], lat=far[1], categories=["sante"])
-    make_resource(structure=structure, name="Fermée définitivement", lon=lon, lat=lat, active=False)
-    expected = [name for name, east, north, _ in sorted(placed, key=lambda p: math.hypot(p[1], p[2]))]
+    make_resource(structure=structure, name="Très loin", lon=far[0], lat=far[1],
+                  categories=["sante"])
+    make_resource(structure=structure, name="Fermée définitivement", lon=lon, lat=lat,
+                  active=False)
+    by_distance = sorted(placed, key=lambda p: math.hypot(p[1], p[2]))
+    expected = [name for name, east, north, _ in by_distance]
     return territory, (lon, lat), expected
 
 
@@ -56,14 +64,15 @@ def _require(tool):
 
 def _text(pdf_path):
     _require("pdftotext")
-    return subprocess.run(["pdftotext", "-layout", str(pdf_path), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    return subprocess.run(["pdftotext", "-layout", str(pdf_path), "-"], capture_output=True,
+                          text=True, check=True).stdout
 
 
-def test_neighbourhood_booklet_pdf_renders_and_lists_resources_by_distance(client_as, centre_neighbourhood,
-                                                                          tmp_path):
+def test_neighbourhood_booklet_pdf_renders_and_lists_resources_by_distance(
+        client_as, centre_neighbourhood, tmp_path):
     territory, _, expected = centre_neighbourhood
-    response = client_as("coordinator").get(f"/livrets/quartier?territoire={territory.id}&format=pdf")
+    response = client_as("coordinator").get(
+        f"/livrets/quartier?territoire={territory.id}&format=pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     pdf = tmp_path / "livret.pdf"
     pdf.write_bytes(response.data)
@@ -85,7 +94,8 @@ def test_neighbourhood_booklet_pdf_renders_and_lists_resources_by_distance(clien
 
 def test_neighbourhood_booklet_page_filters_categories(client_as, centre_neighbourhood):
     territory, _, _ = centre_neighbourhood
-    response = client_as("relay").get(f"/livrets/quartier?territoire={territory.id}&categories=sante")
+    response = client_as("relay").get(
+        f"/livrets/quartier?territoire={territory.id}&categories=sante")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Point écoute santé" in html and "Atelier numérique" not in html
@@ -119,7 +129,8 @@ def test_near_you_needs_a_place_and_a_need(client_as, db):
     assert response.status_code == 422
     assert "Choisissez au moins un besoin." in html
     assert "Indiquez une adresse, ou la latitude et la longitude." in html
-    outside = client.post("/livrets/pres-de-chez-vous", data={"lat": "48.85", "lon": "2.35", "categories": "sante"})
+    outside = client.post("/livrets/pres-de-chez-vous",
+                          data={"lat": "48.85", "lon": "2.35", "categories": "sante"})
     assert outside.status_code == 422 and "territoire desservi" in outside.get_data(as_text=True)
 
 
@@ -131,12 +142,14 @@ def test_point_booklet_and_radius_bounds(client_as, centre_neighbourhood):
     assert ok.status_code == 200
     assert [n for n in expected if n.replace("«", "&#171;") in html or n in html] == expected[:3]
     assert "Café des parents" not in html  # 716 m away
-    too_big = client.post("/livrets/point", data={"lat": str(lat), "lon": str(lon), "radius_m": "50000"})
+    too_big = client.post("/livrets/point",
+                          data={"lat": str(lat), "lon": str(lon), "radius_m": "50000"})
     assert too_big.status_code == 422
 
 
 def test_unknown_neighbourhood_is_404(client_as, db):
-    response = client_as("coordinator").get("/livrets/quartier?territoire=00000000-0000-0000-0000-000000000000")
+    response = client_as("coordinator").get(
+        "/livrets/quartier?territoire=00000000-0000-0000-0000-000000000000")
     assert response.status_code == 404
 
 

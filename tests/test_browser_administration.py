@@ -36,7 +36,8 @@ def set_password(page, path, password):
     assert "Votre mot de passe est enregistré" in page.locator(".flashes").inner_text()
 
 
-def test_admin_invites_a_coordinator_who_registers_a_relay_who_logs_in_on_a_phone(app, phone, committed):
+def test_admin_invites_a_coordinator_who_registers_a_relay_who_logs_in_on_a_phone(
+        app, phone, committed):
     admin = make_user(role="admin", email="admin@test.bienveilleurs.fr")
     make_territory(name="Quartier Nord")
     committed.commit()
@@ -50,7 +51,8 @@ def test_admin_invites_a_coordinator_who_registers_a_relay_who_logs_in_on_a_phon
     phone.get_by_label("Quartier Nord").check()
     phone.get_by_role("button", name="Envoyer l'invitation").click()
     phone.wait_for_load_state()
-    assert "Invitation envoyée à nadia@test.bienveilleurs.fr" in phone.locator(".flashes").inner_text()
+    flashes = phone.locator(".flashes").inner_text()
+    assert "Invitation envoyée à nadia@test.bienveilleurs.fr" in flashes
     open_menu(phone)
     phone.get_by_role("button", name="Se déconnecter").click()
     phone.wait_for_url("**/connexion")
@@ -100,7 +102,8 @@ def test_forgotten_password_in_the_browser_gives_the_same_answer(phone, committe
     assert TEST_PASSWORD  # the known account's password is untouched until the link is used
 
 
-def test_admin_creates_a_structure_invites_a_social_worker_who_sees_its_referrals(app, phone, committed):
+def test_admin_creates_a_structure_invites_a_social_worker_who_sees_its_referrals(
+        app, phone, committed):
     from bienveilleurs.models import Structure
     from bienveilleurs.services import referrals
 
@@ -116,7 +119,8 @@ def test_admin_creates_a_structure_invites_a_social_worker_who_sees_its_referral
 
     # A referral reaches one of its services (set up through the referral service).
     committed.expire_all()
-    structure = committed.scalar(select(Structure).where(Structure.name == "Centre social des Quais"))
+    structure = committed.scalar(select(Structure)
+                                 .where(Structure.name == "Centre social des Quais"))
     resource = make_resource(structure=structure, name="Accueil de jour")
     coordinator = make_user(role="coordinator")
     relay = make_relay(user=make_user(role="relay"))
@@ -135,12 +139,14 @@ def test_admin_creates_a_structure_invites_a_social_worker_who_sees_its_referral
     phone.get_by_label("Nom affiché").fill("Inès")
     phone.get_by_role("button", name="Ajouter").click()
     phone.wait_for_load_state()
-    assert "Invitation envoyée à ines@test.bienveilleurs.fr" in phone.locator(".flashes").inner_text()
+    flashes = phone.locator(".flashes").inner_text()
+    assert "Invitation envoyée à ines@test.bienveilleurs.fr" in flashes
     open_menu(phone)
     phone.get_by_role("button", name="Se déconnecter").click()
     phone.wait_for_url("**/connexion")
 
-    set_password(phone, invitation_path(app, "ines@test.bienveilleurs.fr"), "les quais au petit matin")
+    set_password(phone, invitation_path(app, "ines@test.bienveilleurs.fr"),
+                 "les quais au petit matin")
     browser_login(phone, "ines@test.bienveilleurs.fr", "les quais au petit matin")
     open_menu(phone)
     phone.get_by_role("link", name="Orientations reçues").first.click()

@@ -59,8 +59,8 @@ def check_results(page, lat, lon):
     assert [name for name, _ in rows] == nearest_health(lat, lon)
     distances = [d for _, d in rows]
     assert distances == sorted(distances)
-    assert page.get_by_role("status").filter(has_text="ressources trouvées").inner_text().startswith(
-        f"{len(rows)} ressources trouvées")
+    summary = page.get_by_role("status").filter(has_text="ressources trouvées")
+    assert summary.inner_text().startswith(f"{len(rows)} ressources trouvées")
     # One marker per result (numbered like the list) plus the ring of the search point.
     page.wait_for_selector(".leaflet-marker-icon.marker-resource")
     assert page.locator(".leaflet-marker-icon.marker-resource").count() == len(rows)

@@ -49,7 +49,8 @@ def test_phone_header_is_compact_and_the_menu_opens_and_closes(phone, relay_emai
     assert toggle.get_attribute("aria-expanded") == "true"
     for name in NAV_LINKS:
         assert nav.get_by_role("link", name=name, exact=True).is_visible()
-    assert nav.get_by_role("link", name="Accueil", exact=True).get_attribute("aria-current") == "page"
+    home = nav.get_by_role("link", name="Accueil", exact=True)
+    assert home.get_attribute("aria-current") == "page"
     assert logout.is_visible()
     assert phone.get_by_role("link", name="Mot de passe", exact=True).is_visible()
     assert header_height(phone) > 150

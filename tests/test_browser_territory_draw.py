@@ -34,8 +34,10 @@ def test_admin_draws_a_triangle_by_clicking_three_points_and_saves(app, phone, c
     # The centre of the three clicks, in longitude/latitude, as the map itself converts pixels.
     cx = sum(fx for fx, _ in clicks) / 3 * box["width"]
     cy = sum(fy for _, fy in clicks) / 3 * box["height"]
-    inside = page.evaluate("([x, y]) => { var m = document.querySelector('#territory-map [data-map]').bvMap.map;"
-                           " var p = m.containerPointToLatLng([x, y]); return [p.lng, p.lat]; }", [cx, cy])
+    inside = page.evaluate("([x, y]) => {"
+                           " var m = document.querySelector('#territory-map [data-map]').bvMap.map;"
+                           " var p = m.containerPointToLatLng([x, y]); return [p.lng, p.lat]; }",
+                           [cx, cy])
     page.screenshot(path="/tmp/territory-draw.png")
     save.click()
     page.wait_for_load_state()
@@ -43,10 +45,12 @@ def test_admin_draws_a_triangle_by_clicking_three_points_and_saves(app, phone, c
     assert page.console_errors == []
     with app.app_context():
         point = func.ST_SetSRID(func.ST_MakePoint(*inside), 4326)
-        row = _db.session.execute(select(func.ST_Contains(Territory.area, point), func.ST_NPoints(Territory.area))
+        row = _db.session.execute(select(func.ST_Contains(Territory.area, point),
+                                         func.ST_NPoints(Territory.area))
                                   .where(Territory.id == territory_id)).one()
         assert row == (True, 4)  # a triangle (closed ring of 4 positions) around the clicks' centre
-        assert _db.session.scalar(select(AuditEntry.summary).where(AuditEntry.target_id == str(territory_id)))
+        assert _db.session.scalar(select(AuditEntry.summary)
+                                  .where(AuditEntry.target_id == str(territory_id)))
         _db.session.remove()
     # "Nouveau territoire" is drawn the same way.
     page.goto("/admin/territoires/nouveau")

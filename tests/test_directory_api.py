@@ -192,8 +192,8 @@ def test_resource_bad_input_is_refused_in_french_and_nothing_written(client_as, 
                          "bad_request" if status == 400 else "validation_error", field)
     detail = next(d for d in error["details"] if d["field"] == field)
     assert any(word in detail["message"].lower() for word in
-               ("doit", "doivent", "obligatoire", "inconnu", "invalide", "valide", "territoire", "catégorie",
-                "dépasser", "au moins", "vont ensemble", "format", "n'existe")), detail
+               ("doit", "doivent", "obligatoire", "inconnu", "invalide", "valide", "territoire",
+                "catégorie", "dépasser", "au moins", "vont ensemble", "format", "n'existe")), detail
     assert counts(db) == before
 
 

@@ -43,7 +43,8 @@ def status_text(response):
 
 
 def field_error(response, field):
-    match = re.search(rf'<p class="error" id="{field}-error">(.*?)</p>', response.get_data(as_text=True), re.S)
+    match = re.search(rf'<p class="error" id="{field}-error">(.*?)</p>',
+                      response.get_data(as_text=True), re.S)
     return html.unescape(match.group(1)) if match else None
 
 
@@ -118,7 +119,8 @@ def test_search_page_uses_the_packaged_leaflet_no_cdn_no_inline_code(client_as):
     assert '<link rel="stylesheet" href="/vendor/leaflet/leaflet.css?v=' in text
     assert '<script src="/static/js/map.js" defer>' in text
     for cdn in ("unpkg", "cdnjs", "jsdelivr", "cdn.", "//"):
-        assert not re.search(rf'(src|href)="[^"]*{re.escape(cdn)}', text.replace("http://localhost", "")), cdn
+        assert not re.search(rf'(src|href)="[^"]*{re.escape(cdn)}',
+                             text.replace("http://localhost", "")), cdn
     assert " style=" not in text
     # Every script is either a file of ours or a JSON data block.
     for tag in re.findall(r"<script[^>]*>", text):
@@ -156,7 +158,8 @@ def test_every_role_finds_resources_sorted_by_distance(client_as, places, role):
             true = haversine_m(CENTRE[1], CENTRE[0], *where[rid])
             tolerance = 1 if true < 1000 else 50  # "67 m" to the metre, "1,2 km" to 100 m
             assert abs(metres(dist) - true) <= tolerance, (dist, true)
-    assert status_text(response) == (f"{len(rows)} ressources trouvées, de la plus proche à la plus éloignée.")
+    assert status_text(response) == (f"{len(rows)} ressources trouvées, "
+                                     "de la plus proche à la plus éloignée.")
 
 
 def test_list_items_carry_structure_categories_address_phone(client_as, places):
@@ -208,7 +211,7 @@ def test_map_features_match_the_list(client_as, places):
     collection = json_block(response, "search-results")
     assert collection["type"] == "FeatureCollection"
     assert len(collection["features"]) == len(rows) == 3
-    for (number, rid, name, _, _), feature in zip(rows, collection["features"]):
+    for (number, rid, name, _, _), feature in zip(rows, collection["features"], strict=True):
         props = feature["properties"]
         assert props["kind"] == "resource" and props["label"] == number and props["name"] == name
         assert props["url"] == f"/ressources/{rid}"
@@ -253,7 +256,8 @@ def test_bad_input_is_explained_next_to_the_field(client_as, places, params, fie
     assert error and message.lower() in error.lower()
     text = response.get_data(as_text=True)
     assert 'class="error-summary" role="alert"' in text
-    assert f'aria-describedby="{field}-error"' in text or f'aria-describedby="{field}-hint {field}-error"' in text
+    assert (f'aria-describedby="{field}-error"' in text
+            or f'aria-describedby="{field}-hint {field}-error"' in text)
     assert results_of(response) == []
 
 
@@ -267,10 +271,10 @@ def test_filters_without_a_place_ask_for_one(client_as):
 
 def test_an_address_is_located_and_searched_around(app, client_as, places):
     client = client_as("social_worker")
-    with ban_stub({"crèche": (0.1079, 49.4899, "2 Rue de la Crèche 76600 Le Havre")}) as (url, queries), \
-            geocoder_url(app, url):
-        response = client.get("/ressources", query_string={"address": "2 rue de la crèche", "lat": "",
-                                                           "lon": "", "limit": "2"})
+    located = {"crèche": (0.1079, 49.4899, "2 Rue de la Crèche 76600 Le Havre")}
+    with ban_stub(located) as (url, queries), geocoder_url(app, url):
+        response = client.get("/ressources", query_string={"address": "2 rue de la crèche",
+                                                           "lat": "", "lon": "", "limit": "2"})
     assert response.status_code == 200
     assert queries == ["2 rue de la crèche"]
     rows = results_of(response)
@@ -283,7 +287,8 @@ def test_an_address_is_located_and_searched_around(app, client_as, places):
 
 
 def test_address_wins_over_stale_coordinates(app, client_as, places):
-    with ban_stub({"crèche": (0.1079, 49.4899, "Rue de la Crèche")}) as (url, _), geocoder_url(app, url):
+    located = {"crèche": (0.1079, 49.4899, "Rue de la Crèche")}
+    with ban_stub(located) as (url, _), geocoder_url(app, url):
         response = search(client_as("social_worker"), address="rue de la crèche", limit="1")
     assert [name for _, _, name, _, _ in results_of(response)] == ["Crèche"]
 
@@ -305,15 +310,17 @@ def test_geocoder_down_keeps_the_coordinates_usable(app, client_as, places):
         response = search(client, address="1 rue de Paris")
     assert response.status_code == 200
     assert results_of(response)
-    assert "ne répond pas" in response.get_data(as_text=True)
-    assert "La recherche utilise la latitude et la longitude indiquées." in response.get_data(as_text=True)
+    text = response.get_data(as_text=True)
+    assert "ne répond pas" in text
+    assert "La recherche utilise la latitude et la longitude indiquées." in text
 
 
 def test_without_a_geocoder_the_page_says_so(client_as, places):
     response = client_as("social_worker").get("/ressources?address=1+rue+de+Paris&lat=&lon=")
     assert response.status_code == 422
     assert "aucun service de géocodage" in field_error(response, "address")
-    assert "La recherche d&#39;adresse n&#39;est pas disponible ici" in response.get_data(as_text=True)
+    text = response.get_data(as_text=True)
+    assert "La recherche d&#39;adresse n&#39;est pas disponible ici" in text
 
 
 # --- detail --------------------------------------------------------------------------------
@@ -324,10 +331,11 @@ def test_resource_detail_shows_every_field_in_french(client_as, db):
     resource = make_resource(
         name="Soutien aux parents", structure=structure, lat=49.4950, lon=0.1079,
         categories=["famille--soutien-a-la-parentalite-et-a-leducation"], audiences=["familles"],
-        description="Groupes de parole\net ateliers.", address="3 rue des Lilas", postal_code="76600",
-        city="Le Havre", phone="02 35 44 55 66", email="parents@familles.test",
+        description="Groupes de parole\net ateliers.", address="3 rue des Lilas",
+        postal_code="76600", city="Le Havre", phone="02 35 44 55 66", email="parents@familles.test",
         website="javascript:alert(1)", opening_hours="Tu 09:00-12:00", languages=["fr", "ar"],
-        accessible=True, capacity=12, saturation="limited", source="data-inclusion", source_id="abc-1")
+        accessible=True, capacity=12, saturation="limited", source="data-inclusion",
+        source_id="abc-1")
     tuesday_10h = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
     with clock.frozen(tuesday_10h):
         response = client_as("social_worker").get(f"/ressources/{resource.id}")
@@ -343,7 +351,8 @@ def test_resource_detail_shows_every_field_in_french(client_as, db):
     # A website that is not http(s) is shown as text, never as a link.
     assert 'href="javascript:' not in text
     features = json_block(response, "resource-point")["features"]
-    assert len(features) == 1 and features[0]["geometry"]["coordinates"] == pytest.approx([0.1079, 49.4950])
+    assert len(features) == 1
+    assert features[0]["geometry"]["coordinates"] == pytest.approx([0.1079, 49.4950])
     assert "Ressource désactivée" not in text
 
 
@@ -352,7 +361,8 @@ def test_resource_without_point_has_no_map(client_as, db):
     response = client_as("relay").get(f"/ressources/{resource.id}")
     assert response.status_code == 200
     text = response.get_data(as_text=True)
-    assert "Non localisée sur la carte" in text and "data-map" not in text and "leaflet.js" not in text
+    assert "Non localisée sur la carte" in text
+    assert "data-map" not in text and "leaflet.js" not in text
 
 
 def test_unknown_resource_is_404(client_as, db):

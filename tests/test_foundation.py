@@ -67,7 +67,8 @@ def test_cli_refuses_duplicates_and_weak_passwords(app, db):
     dup = runner.invoke(args=["users", "create", "DUP@b.fr", "--role", "relay",
                               "--password", "une autre phrase solide"])
     assert dup.exit_code != 0 and "existe déjà" in dup.output
-    weak = runner.invoke(args=["users", "create", "weak@b.fr", "--role", "relay", "--password", "court"])
+    weak = runner.invoke(args=["users", "create", "weak@b.fr", "--role", "relay",
+                               "--password", "court"])
     assert weak.exit_code != 0 and "12 caractères" in weak.output
     common = runner.invoke(args=["users", "create", "weak@b.fr", "--role", "relay",
                                  "--password", "motdepasse123"])
@@ -77,7 +78,8 @@ def test_cli_refuses_duplicates_and_weak_passwords(app, db):
 
 def test_password_stdin_and_hash_is_argon2id(app, db):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["users", "create", "s@b.fr", "--role", "admin", "--password-stdin"],
+    result = runner.invoke(args=["users", "create", "s@b.fr", "--role", "admin",
+                                 "--password-stdin"],
                            input="phrase lue sur l'entrée standard\n")
     assert result.exit_code == 0, result.output
     user = db.scalar(select(User).where(User.email == "s@b.fr"))
@@ -127,7 +129,8 @@ def test_wrong_password_shows_french_error_and_logs_no_secret(app, db, caplog):
     make_user(role="relay", email="r@b.fr")
     client = app.test_client()
     with caplog.at_level(logging.INFO):
-        response = client.post("/connexion", data={"email": "r@b.fr", "password": "secret-tres-mauvais",
+        response = client.post("/connexion", data={"email": "r@b.fr",
+                                                   "password": "secret-tres-mauvais",
                                                    "csrf_token": _csrf(client)})
     assert response.status_code == 401
     page = response.get_data(as_text=True)
@@ -155,7 +158,8 @@ def test_login_throttling_grows_and_lets_the_real_user_in_later(app, db):
     start = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
     with clock.frozen(start):
         for _ in range(app.config["LOGIN_FREE_ATTEMPTS"]):
-            r = client.post("/connexion", data={"email": "t@b.fr", "password": "mauvais mot de passe",
+            r = client.post("/connexion", data={"email": "t@b.fr",
+                                                "password": "mauvais mot de passe",
                                                 "csrf_token": _csrf(client)})
             assert r.status_code == 401
         r = client.post("/connexion", data={"email": "t@b.fr", "password": "mauvais mot de passe",

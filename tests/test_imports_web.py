@@ -32,7 +32,8 @@ def admin(client_as, app, tmp_path, monkeypatch):
 def test_preview_then_confirm(admin, db, tmp_path):
     content = json.dumps([di_service(1), di_service(2)]).encode()
     response = upload(admin, content)
-    assert response.status_code == 303 and response.headers["Location"].endswith("/admin/imports/apercu")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/admin/imports/apercu")
     # The file waits under a random token folder; the token is in the session, not in a form.
     stored = list((tmp_path / "uploads").iterdir())
     assert len(stored) == 1 and (stored[0] / "services.json").read_bytes() == content
@@ -77,7 +78,8 @@ def test_cancel_deletes_the_file(admin, db, tmp_path):
     assert admin.get("/admin/imports/apercu").status_code == 303
 
 
-def test_upload_over_the_limit_is_413_in_french_and_writes_nothing(admin, app, db, monkeypatch, tmp_path):
+def test_upload_over_the_limit_is_413_in_french_and_writes_nothing(admin, app, db, monkeypatch,
+                                                                   tmp_path):
     monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 64 * 1024)
     big = json.dumps([di_service(i) for i in range(400)]).encode()
     assert len(big) > 64 * 1024
@@ -89,7 +91,8 @@ def test_upload_over_the_limit_is_413_in_french_and_writes_nothing(admin, app, d
 
 
 def test_missing_file_shows_a_field_error(admin):
-    response = admin.post("/admin/imports/", data={"format": "csv"}, content_type="multipart/form-data")
+    response = admin.post("/admin/imports/", data={"format": "csv"},
+                          content_type="multipart/form-data")
     assert response.status_code == 200
     assert "Choisissez un fichier à importer." in response.get_data(as_text=True)
 

@@ -25,9 +25,11 @@ def test_a_relay_chooses_email_or_nothing(client_as, db):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "Me prévenir par e-mail" in html and checked(html) == "email"
-    response = client.post("/preferences/notifications", data={"csrf_token": csrf(html), "channel": "none"})
+    response = client.post("/preferences/notifications",
+                           data={"csrf_token": csrf(html), "channel": "none"})
     assert response.status_code == 303
-    pref = db.scalar(select(NotificationPreference).where(NotificationPreference.user_id == client.user.id))
+    pref = db.scalar(select(NotificationPreference)
+                     .where(NotificationPreference.user_id == client.user.id))
     db.refresh(pref)
     assert pref.email is False
     assert checked(client.get("/preferences/notifications").get_data(as_text=True)) == "none"
@@ -36,7 +38,8 @@ def test_a_relay_chooses_email_or_nothing(client_as, db):
 def test_a_bad_choice_is_refused_and_changes_nothing(client_as, db):
     client = client_as("relay")
     html = client.get("/preferences/notifications").get_data(as_text=True)
-    response = client.post("/preferences/notifications", data={"csrf_token": csrf(html), "channel": "sms"})
+    response = client.post("/preferences/notifications",
+                           data={"csrf_token": csrf(html), "channel": "sms"})
     assert response.status_code == 422
     assert db.scalar(select(NotificationPreference).where(
         NotificationPreference.user_id == client.user.id)) is None

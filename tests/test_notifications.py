@@ -87,7 +87,8 @@ class SmtpServer:
 def smtp(app, monkeypatch):
     server = SmtpServer().start()
     monkeypatch.setitem(app.config, "SMTP_URL", server.url)
-    monkeypatch.setitem(app.config, "MAIL_FROM", "Bienveilleurs <ne-pas-repondre@test.bienveilleurs.fr>")
+    monkeypatch.setitem(app.config, "MAIL_FROM",
+                        "Bienveilleurs <ne-pas-repondre@test.bienveilleurs.fr>")
     yield server
     server.stop()
 
@@ -101,12 +102,14 @@ def geog(lon, lat):
     return from_shape(Point(lon, lat), srid=4326)
 
 
-def make_structure(*, name="Centre social Test", contact_email=None, members=(), address=None, phone=None):
+def make_structure(*, name="Centre social Test", contact_email=None, members=(), address=None,
+                   phone=None):
     structure = Structure(name=name, contact_email=contact_email, address=address, phone=phone)
     _db.session.add(structure)
     _db.session.flush()
     for user in members:
-        _db.session.execute(structure_members.insert().values(user_id=user.id, structure_id=structure.id))
+        _db.session.execute(structure_members.insert().values(user_id=user.id,
+                                                              structure_id=structure.id))
     return structure
 
 
@@ -147,10 +150,11 @@ def make_referral(*, lonlat=HAVRE, first_name="Josette", status="reported", rela
 
 def move(referral, to, *, actor=None, reason=None, resource=None, relay=None, note=None):
     """Record a move as the referral service does, and let notifications see it."""
+    sent_to = resource or referral.resource
     event = ReferralEvent(referral_id=referral.id, actor_id=actor.id if actor else None,
                           actor_role=actor.role if actor else "system", from_status=referral.status,
                           to_status=to, reason=reason, note=note,
-                          resource_id=(resource or referral.resource).id if (resource or referral.resource) else None,
+                          resource_id=sent_to.id if sent_to else None,
                           relay_id=(relay.id if relay else referral.relay_id))
     referral.status = to
     if relay is not None:
@@ -338,7 +342,8 @@ def test_smtp_down_keeps_the_notification_pending_then_delivers_it_once_back(app
             assert notifications.send_pending() == {"sent": 0, "retry": 0, "failed": 0}
     finally:
         server.stop()
-    assert server.inbox.recipients == ["autre@test.bienveilleurs.fr", "personne@test.bienveilleurs.fr"]
+    assert server.inbox.recipients == ["autre@test.bienveilleurs.fr",
+                                       "personne@test.bienveilleurs.fr"]
     first, second = notification_rows()
     assert (first.state, first.attempts) == ("sent", 2)
     assert [a.ok for a in first.attempts_log] == [False, True]
@@ -455,7 +460,8 @@ def test_two_senders_at_once_send_each_message_once(app, committed, monkeypatch)
     finally:
         server.stop()
     assert errors == []
-    assert sorted(server.inbox.recipients) == sorted(f"personne{n}@test.bienveilleurs.fr" for n in range(30))
+    assert sorted(server.inbox.recipients) == sorted(f"personne{n}@test.bienveilleurs.fr"
+                                                     for n in range(30))
     assert sum(r["sent"] for r in results) == 30
     # Both senders did part of the work.
     assert all(r["sent"] > 0 for r in results)
@@ -489,8 +495,9 @@ def test_no_template_leaks_needs_notes_addresses_positions_or_phones(app, db):
     category = "sante--sante-mentale"
     kinds = set()
     for structure in (with_member, with_contact, nobody):
-        resource = make_resource(structure, name=SENTINELS["resource"], address=SENTINELS["address"],
-                                 phone=SENTINELS["phone"], lonlat=SENTINEL_POINT, category=category)
+        resource = make_resource(structure, name=SENTINELS["resource"],
+                                 address=SENTINELS["address"], phone=SENTINELS["phone"],
+                                 lonlat=SENTINEL_POINT, category=category)
         referral = make_referral(lonlat=SENTINEL_POINT, phone=SENTINELS["phone"],
                                  note=SENTINELS["note"], category=category)
         for to, kwargs in [("assigned", {"relay": relay, "actor": coordinator}),

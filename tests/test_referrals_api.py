@@ -96,8 +96,8 @@ def test_whole_lifecycle_through_the_api(world, client_as):
 def test_decline_sends_back_to_contacted_and_keeps_the_resource_in_the_event(world, client_as):
     referral = bring_to(world, new_referral(world), "referred")
     social = client_as(world.social)
-    response = move(social, referral.id, to="contacted", reason="declined", version=referral.version,
-                    note="Plus de place ce mois-ci.")
+    response = move(social, referral.id, to="contacted", reason="declined",
+                    version=referral.version, note="Plus de place ce mois-ci.")
     assert response.status_code == 200, response.json
     # The social worker no longer sees it: the resource was cleared.
     assert response.json["visibility"] is None
@@ -148,7 +148,8 @@ def test_report_validation_errors(world, client_as):
         (report_payload(resident={"first_name": "A", "lat": [1], "lon": LON}), 400, "bad_request"),
         (report_payload(resident={"lat": LAT, "lon": LON}), 400, "bad_request"),
         (report_payload(resident="Mireille"), 400, "bad_request"),
-        (report_payload(resident={"first_name": "A", "lat": LAT, "lon": LON, "languages": ["french"]}),
+        (report_payload(resident={"first_name": "A", "lat": LAT, "lon": LON,
+                                  "languages": ["french"]}),
          422, "validation_error"),
         (report_payload(resident={"first_name": "A", "lat": LAT, "lon": LON, "audiences": ["x"]}),
          422, "validation_error"),
@@ -210,7 +211,8 @@ def test_referral_creation_is_idempotent_on_the_client_id(world, client_as):
                          "first_name": " Mireille"}
     replay = post(relay, "/api/v1/referrals", again)
     assert replay.status_code == 200, replay.json
-    assert replay.json["id"] == client_id and replay.json["resident_id"] == first.json["resident_id"]
+    assert replay.json["id"] == client_id
+    assert replay.json["resident_id"] == first.json["resident_id"]
     different = post(relay, "/api/v1/referrals", report_payload(id=client_id, category="mobilite"))
     assert different.status_code == 422
     assert different.json["error"]["code"] == "idempotency_mismatch"
@@ -262,7 +264,8 @@ def test_capacity_full_and_inactive_relay(db, client_as):
     world = make_world(capacity=1)
     coordinator = client_as(world.coordinator)
     first, second = new_referral(world), new_referral(world)
-    assert move(coordinator, first.id, to="assigned", relay_id=str(world.relay.id)).status_code == 200
+    assert move(coordinator, first.id, to="assigned",
+                relay_id=str(world.relay.id)).status_code == 200
     response = move(coordinator, second.id, to="assigned", relay_id=str(world.relay.id))
     assert response.status_code == 409 and response.json["error"]["code"] == "capacity_full"
     world.other_relay.status = "paused"
@@ -287,8 +290,9 @@ def test_contacts_api(world, client_as):
     relay = client_as(world.relay_user)
     attempt = contact(relay, referral.id, reached=False, channel="phone")
     assert attempt.status_code == 201 and attempt.json["referral"]["status"] == "assigned"
-    for body, status in [({"id": None}, 400), ({"channel": "pigeon"}, 422), ({"reached": "oui"}, 400),
-                         ({"at": "hier"}, 422), ({"at": "2025-01-01T10:00:00"}, 422),
+    for body, status in [({"id": None}, 400), ({"channel": "pigeon"}, 422),
+                         ({"reached": "oui"}, 400), ({"at": "hier"}, 422),
+                         ({"at": "2025-01-01T10:00:00"}, 422),
                          ({"at": (clock.now() + timedelta(days=1)).isoformat()}, 422),
                          ({"at": "0001-01-01T00:00:00+01:00"}, 422), ({"at": 12}, 400),
                          ({"note": ["x"]}, 400), ({"channel": None}, 400),
@@ -306,7 +310,8 @@ def test_contacts_api(world, client_as):
 def test_matches_for_a_referral(world, client_as):
     referral = bring_to(world, new_referral(world), "contacted")
     body = get(client_as(world.coordinator), f"/api/v1/referrals/{referral.id}/matches").json
-    assert [r["id"] for r in body["resources"]] == [str(world.resource.id), str(world.other_resource.id)]
+    assert ([r["id"] for r in body["resources"]]
+            == [str(world.resource.id), str(world.other_resource.id)])
     assert body["resources"][0]["distance_m"] == pytest.approx(111.2, abs=1)
     assert str(world.relay.id) in [r["id"] for r in body["relays"]]
     body = get(client_as(world.relay_user), f"/api/v1/referrals/{referral.id}/matches?limit=1").json
@@ -319,6 +324,7 @@ def test_matches_for_a_referral(world, client_as):
 
 def test_openapi_documents_the_referral_endpoints(client_as):
     document = get(client_as("relay"), "/api/v1/openapi.json").json
-    for path in ("/api/v1/referrals", "/api/v1/referrals/{id}", "/api/v1/referrals/{id}/transitions",
-                 "/api/v1/referrals/{id}/contacts", "/api/v1/referrals/{id}/matches"):
+    for path in ("/api/v1/referrals", "/api/v1/referrals/{id}",
+                 "/api/v1/referrals/{id}/transitions", "/api/v1/referrals/{id}/contacts",
+                 "/api/v1/referrals/{id}/matches"):
         assert path in document["paths"], path

@@ -91,7 +91,8 @@ def test_contact_replays_sequential_and_concurrent_make_one_row(app, committed):
     committed.get(Relay, relay_id).user_id = relay_user_id
     committed.commit()
     from bienveilleurs.services import referrals as service
-    service.transition(committed.get(User, coordinator_id), referral_id, "assigned", relay_id=relay_id)
+    service.transition(committed.get(User, coordinator_id), referral_id, "assigned",
+                       relay_id=relay_id)
 
     def body(contact_id, note="Visite du mardi."):
         return {"id": contact_id, "at": clock.now().isoformat(), "channel": "visit",
@@ -111,7 +112,8 @@ def test_contact_replays_sequential_and_concurrent_make_one_row(app, committed):
 
     different = client.post(f"/api/v1/referrals/{referral_id}/contacts",
                             json={**concurrent, "note": "Autre chose."}, headers=api_headers())
-    assert different.status_code == 422 and _code((0, different.get_json())) == "idempotency_mismatch"
+    assert different.status_code == 422
+    assert _code((0, different.get_json())) == "idempotency_mismatch"
 
     committed.rollback()  # a fresh snapshot of what the threads committed
     assert set(committed.scalars(select(Contact.id))) == {uuid.UUID(sequential["id"]),

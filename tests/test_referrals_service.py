@@ -118,7 +118,8 @@ def test_who_may_make_each_listed_move(world, source, target, viewer):
     before = snapshot(referral.id)
     allowed = ALLOWED[(source, target)]
     capacity = {"coordinator": "coordinator", "territorial_coordinator": None,
-                "assigned_relay": "assigned_relay" if source not in ("reported", "closed") else "relay_self",
+                "assigned_relay": ("assigned_relay" if source not in ("reported", "closed")
+                                   else "relay_self"),
                 "reporter_relay": "relay_self", "other_relay": "relay_self",
                 "social_worker": "social_worker" if source in ("referred", "accepted") else None,
                 "other_social_worker": None, "admin": None}[viewer]
@@ -163,14 +164,16 @@ def test_counters_follow_assign_reassign_unassign_close_and_reopen(world):
     assert reopened.version == 7
     events = db.session.scalars(select(ReferralEvent.to_status).where(
         ReferralEvent.referral_id == referral.id).order_by(ReferralEvent.id)).all()
-    assert events == ["reported", "assigned", "assigned", "reported", "assigned", "closed", "reported"]
+    assert events == ["reported", "assigned", "assigned", "reported", "assigned", "closed",
+                      "reported"]
 
 
 def test_reassign_needs_the_version(world):
     referral = bring_to(world, new_referral(world), "assigned")
     before = snapshot(referral.id)
     with pytest.raises(Exception) as caught:
-        service.transition(world.coordinator, referral.id, "assigned", relay_id=world.other_relay.id)
+        service.transition(world.coordinator, referral.id, "assigned",
+                           relay_id=world.other_relay.id)
     assert caught.value.status == 400 and caught.value.details[0]["field"] == "version"
     assert snapshot(referral.id) == before
 
@@ -191,7 +194,8 @@ def test_contact_after_reassignment_by_the_former_relay_is_accepted(world):
         # A contact dated after the reassignment is not theirs to log any more.
         with pytest.raises(NotFound):
             service.log_contact(world.relay_user, referral.id, {
-                "id": str(uuid.uuid4()), "at": (visited_at + timedelta(hours=2, minutes=30)).isoformat(),
+                "id": str(uuid.uuid4()),
+                "at": (visited_at + timedelta(hours=2, minutes=30)).isoformat(),
                 "channel": "phone", "reached": False})
 
 
@@ -204,7 +208,8 @@ def test_scoping_by_territory_and_the_city_wide_fallback(world):
     uncovered = new_referral(world, resident={"first_name": "Loin", "lat": 49.53, "lon": 0.30})
 
     def ids(user):
-        return set(db.session.scalars(service.scoped_referrals(user).with_only_columns(Referral.id)))
+        return set(db.session.scalars(
+            service.scoped_referrals(user).with_only_columns(Referral.id)))
 
     assert ids(local) == {covered.id}
     assert ids(remote) == set()
@@ -223,7 +228,8 @@ def test_resident_position_exact_only_for_those_allowed(world):
     assert exact["exact"] and exact["lat"] == pytest.approx(49.4944)
     assert service.resident_position(world.relay_user, referral)["exact"] is True
     social = service.resident_position(world.social, referral)
-    assert social["exact"] is False and (social["lon"], social["lat"]) != (exact["lon"], exact["lat"])
+    assert social["exact"] is False
+    assert (social["lon"], social["lat"]) != (exact["lon"], exact["lat"])
     assert service.resident_position(world.reporter, referral) is None
 
 
@@ -232,7 +238,8 @@ def test_available_moves_lists_what_the_user_may_do(world):
     names = {(m.name, m.target): m for m in service.available_moves(world.social, referral)}
     assert set(names) == {("close", "closed")}
     assert names[("close", "closed")].outcomes == ("helped", "not_helped", "redirected")
-    coordinator = {(m.name, m.target): m for m in service.available_moves(world.coordinator, referral)}
+    coordinator = {(m.name, m.target): m
+                   for m in service.available_moves(world.coordinator, referral)}
     assert len(coordinator[("close", "closed")].outcomes) == 7
     assert service.available_moves(world.admin, referral) == []
 
@@ -247,7 +254,8 @@ def test_stale_referrals_and_their_age(world):
     with clock.frozen(start + timedelta(days=29)):
         fresh = new_referral(world)
         # Moved recently: not stale even though created long ago.
-        service.transition(world.coordinator, fresh_enough.id, "assigned", relay_id=world.other_relay.id)
+        service.transition(world.coordinator, fresh_enough.id, "assigned",
+                           relay_id=world.other_relay.id)
     now = start + timedelta(days=30)
     stale = {s.referral.id: s for s in service.stale_referrals(world.coordinator, now=now)}
     assert {k: s.kind for k, s in stale.items()} == {
@@ -256,8 +264,8 @@ def test_stale_referrals_and_their_age(world):
     assert fresh.id not in stale
     # Thresholds come from the settings.
     assert service.stale_referrals(world.coordinator, now=start + timedelta(hours=47)) == []
-    assert {s.kind for s in service.stale_referrals(world.coordinator,
-                                                    now=start + timedelta(hours=49))} == {"unassigned"}
+    later = service.stale_referrals(world.coordinator, now=start + timedelta(hours=49))
+    assert {s.kind for s in later} == {"unassigned"}
 
 
 def test_expiry_sends_back_once_and_is_idempotent(app, world):
@@ -318,7 +326,8 @@ def test_demo_referrals_give_each_demo_account_something_to_do(app, db):
     coordination, relais, social = users["coordination"], users["relais"], users["social"]
     assert {i.kind for i in service.coordinator_inbox(coordination)} == {"to_assign", "sent_back"}
     assert {s.kind for s in service.stale_referrals(coordination)} >= {"unassigned", "no_contact"}
-    assert {r.status for r in service.relay_referrals(relais)} >= {"assigned", "contacted", "referred"}
+    assert ({r.status for r in service.relay_referrals(relais)}
+            >= {"assigned", "contacted", "referred"})
     statuses = {r.status for r in db.scalars(service.scoped_referrals(social))}
     assert statuses >= {"referred", "accepted", "closed"}
     assert set(db.scalars(select(Referral.status))) == set(STATUSES)

@@ -44,7 +44,8 @@ def test_a_coordinator_registers_a_relay_and_their_account_by_invitation_in_one_
     assert (notification.kind, notification.recipient_user_id) == ("invitation", user.id)
     actions = db.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
     assert actions == ["account.invited", "relay.registered"]
-    assert "invitation a été envoyée" in html.unescape(client.get("/reseau/bienveilleurs").get_data(as_text=True))
+    relays = client.get("/reseau/bienveilleurs").get_data(as_text=True)
+    assert "invitation a été envoyée" in html.unescape(relays)
 
 
 def test_an_invalid_relay_form_creates_neither_account_nor_invitation(client_as, db):
@@ -52,7 +53,8 @@ def test_an_invalid_relay_form_creates_neither_account_nor_invitation(client_as,
     page = client.get("/reseau/bienveilleurs/nouveau").get_data(as_text=True)
     users = db.scalar(select(func.count()).select_from(User))
     response = client.post("/reseau/bienveilleurs/nouveau", data={
-        "csrf_token": csrf(page), **relay_form(email="nouveau@test.bienveilleurs.fr", radius_m="999999")})
+        "csrf_token": csrf(page),
+        **relay_form(email="nouveau@test.bienveilleurs.fr", radius_m="999999")})
     assert response.status_code == 422
     db.expire_all()
     assert db.scalar(select(func.count()).select_from(User)) == users
@@ -97,7 +99,8 @@ def test_ending_a_relay_sends_every_active_referral_back_to_the_inbox(db):
     # Ended, they are refused new people, and ending twice is a conflict.
     from bienveilleurs.errors import Conflict, ValidationFailed
     with pytest.raises(ValidationFailed):
-        referrals.transition(world.coordinator, new_referral(world).id, "assigned", relay_id=relay.id)
+        referrals.transition(world.coordinator, new_referral(world).id, "assigned",
+                             relay_id=relay.id)
     with pytest.raises(Conflict):
         relays_admin.end_relay(world.coordinator, relay.id)
 

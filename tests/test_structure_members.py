@@ -19,7 +19,8 @@ def csrf(page):
 
 
 def post(client, url, data, page_url):
-    return client.post(url, data={"csrf_token": csrf(client.get(page_url).get_data(as_text=True)), **data})
+    page = client.get(page_url).get_data(as_text=True)
+    return client.post(url, data={"csrf_token": csrf(page), **data})
 
 
 def test_an_invited_social_worker_sees_the_referrals_sent_to_their_structure(client_as, db):
@@ -27,7 +28,8 @@ def test_an_invited_social_worker_sees_the_referrals_sent_to_their_structure(cli
     referral = bring_to(world, new_referral(world), "referred")  # sent to world.structure
     admin = client_as("admin")
     url = f"/gestion/structures/{world.structure.id}/membres"
-    response = post(admin, url, {"email": "nouvelle.as@test.bienveilleurs.fr", "display_name": "Inès"}, url)
+    response = post(admin, url, {"email": "nouvelle.as@test.bienveilleurs.fr",
+                                 "display_name": "Inès"}, url)
     assert response.status_code == 303
     db.expire_all()
     user = db.scalar(select(User).where(User.email == "nouvelle.as@test.bienveilleurs.fr"))
@@ -38,7 +40,8 @@ def test_an_invited_social_worker_sees_the_referrals_sent_to_their_structure(cli
     visible = db.scalars(referrals.scoped_referrals(user)).all()
     assert [r.id for r in visible] == [referral.id]
     assert "nouvelle.as@test.bienveilleurs.fr" in admin.get(url).get_data(as_text=True)
-    assert db.scalar(select(AuditEntry.action).where(AuditEntry.action == "structure.member_invited"))
+    assert db.scalar(select(AuditEntry.action)
+                     .where(AuditEntry.action == "structure.member_invited"))
 
 
 def test_existing_accounts_are_attached_once_and_other_roles_refused(client_as, db):
@@ -58,7 +61,8 @@ def test_existing_accounts_are_attached_once_and_other_roles_refused(client_as, 
     assert rows == [worker.id]
     assert db.scalar(select(Notification.id)) is None  # nobody was invited
 
-    response = post(client, f"/gestion/structures/{structure.id}/membres/{worker.id}/retirer", {}, url)
+    response = post(client, f"/gestion/structures/{structure.id}/membres/{worker.id}/retirer",
+                    {}, url)
     assert response.status_code == 303
     assert db.execute(select(structure_members.c.user_id).where(
         structure_members.c.structure_id == structure.id)).first() is None
@@ -66,10 +70,12 @@ def test_existing_accounts_are_attached_once_and_other_roles_refused(client_as, 
 
 def test_the_contact_email_receives_referrals_while_the_structure_has_no_member(client_as, db):
     world = make_world()
-    db.execute(structure_members.delete().where(structure_members.c.structure_id == world.structure.id))
+    db.execute(structure_members.delete()
+               .where(structure_members.c.structure_id == world.structure.id))
     client = client_as(world.coordinator)
     url = f"/gestion/structures/{world.structure.id}/membres"
-    bad = post(client, f"/gestion/structures/{world.structure.id}/contact", {"contact_email": "pas-une-adresse"}, url)
+    bad = post(client, f"/gestion/structures/{world.structure.id}/contact",
+               {"contact_email": "pas-une-adresse"}, url)
     assert bad.status_code == 422
     ok = post(client, f"/gestion/structures/{world.structure.id}/contact",
               {"contact_email": "Accueil@Centre.test"}, url)
@@ -82,7 +88,9 @@ def test_the_contact_email_receives_referrals_while_the_structure_has_no_member(
 
 def test_members_pages_are_for_admins_and_coordinators(client_as, db):
     structure = make_structure()
-    for role, status in (("relay", 403), ("social_worker", 403), ("coordinator", 200), ("admin", 200)):
-        assert client_as(role).get(f"/gestion/structures/{structure.id}/membres").status_code == status
+    url = f"/gestion/structures/{structure.id}/membres"
+    for role, status in (("relay", 403), ("social_worker", 403), ("coordinator", 200),
+                         ("admin", 200)):
+        assert client_as(role).get(url).status_code == status
     assert client_as("admin").get(
         "/gestion/structures/00000000-0000-0000-0000-000000000000/membres").status_code == 404

@@ -82,7 +82,8 @@ def test_every_reachable_page_is_clean(app, browser, live_server, demo_data):
         context = browser.new_context(base_url=live_server.url, **PHONE)
         page = context.new_page()
         page.console_errors = []
-        page.on("console", lambda msg, page=page: msg.type == "error" and page.console_errors.append(msg.text))
+        page.on("console", lambda msg, page=page:
+                msg.type == "error" and page.console_errors.append(msg.text))
         page.on("pageerror", lambda exc, page=page: page.console_errors.append(str(exc)))
         try:
             visited, problems = _crawl(app, page, live_server.url, email, password)

@@ -24,7 +24,8 @@ def test_ordinary_cells_are_left_alone(value):
 
 
 def _cells(text):
-    return [cell for row in csv.reader(io.StringIO(text.lstrip("\ufeff"), newline="")) for cell in row]
+    return [cell for row in csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+            for cell in row]
 
 
 def test_a_whole_file_has_no_formula_cell():

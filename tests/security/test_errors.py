@@ -114,7 +114,8 @@ def test_api_bodies_over_the_limit_get_413_in_json(small_app, db):
 
 def test_forms_over_the_limit_get_a_french_413_page(small_app, db):
     client = small_app.test_client()
-    response = client.post("/connexion", data={"email": "a@b.fr", "password": "y" * (1024 * 1024 + 10)})
+    response = client.post("/connexion",
+                           data={"email": "a@b.fr", "password": "y" * (1024 * 1024 + 10)})
     assert response.status_code == 413
     assert "trop volumineux" in _clean(response)
 

@@ -46,7 +46,8 @@ def _followed_person(world):
 
 
 def _stats(db):
-    return sorted(db.execute(select(Referral.category, func.count()).group_by(Referral.category)).all())
+    return sorted(db.execute(select(Referral.category, func.count())
+                             .group_by(Referral.category)).all())
 
 
 def _run(app, at):
@@ -76,7 +77,8 @@ def test_a_resident_is_anonymised_just_over_the_limit_and_statistics_remain(app,
     with clock.frozen(T0 + timedelta(days=30)):
         recent = new_referral(world)  # another person, seen later: kept
     stats_before = _stats(db)
-    exact_before = db.scalar(select(func.ST_AsText(Resident.point)).where(Resident.id == referral.resident_id))
+    exact_before = db.scalar(select(func.ST_AsText(Resident.point))
+                             .where(Resident.id == referral.resident_id))
     assert db.scalar(select(Relay.active_referrals).where(Relay.id == world.relay.id)) == 1
 
     at = T0 + timedelta(days=days) + SECOND
@@ -89,12 +91,15 @@ def test_a_resident_is_anonymised_just_over_the_limit_and_statistics_remain(app,
     assert (person.first_name, person.pseudonym, person.phone) == (
         entry.anonymise["first_name"], privacy.ANONYMISED_NAME, None)
     assert person.anonymised_at == at and person.erased_at is None
-    exact, approx = db.execute(select(func.ST_AsText(Resident.point), func.ST_AsText(Resident.approx_point))
+    exact, approx = db.execute(select(func.ST_AsText(Resident.point),
+                                      func.ST_AsText(Resident.approx_point))
                                .where(Resident.id == person.id)).one()
     assert exact == approx and exact != exact_before
     assert person.languages == ["fr"]  # kept for the statistics
-    assert db.scalar(select(func.count()).select_from(Contact).where(Contact.note.is_not(None))) == 0
-    notes = db.scalars(select(ReferralEvent.note).where(ReferralEvent.referral_id == referral.id)).all()
+    assert db.scalar(select(func.count()).select_from(Contact)
+                     .where(Contact.note.is_not(None))) == 0
+    notes = db.scalars(select(ReferralEvent.note)
+                       .where(ReferralEvent.referral_id == referral.id)).all()
     assert set(notes) == {None}
 
     closed = db.get(Referral, referral.id)
@@ -132,7 +137,8 @@ def test_reasons_typed_by_people_go_codes_stay(app, db, days):
         service.transition(world.coordinator, referral.id, "closed", outcome="duplicate")
     _run(app, T0 + timedelta(days=days) + SECOND)
     db.expire_all()
-    reasons = db.scalars(select(ReferralEvent.reason).where(ReferralEvent.referral_id == referral.id)
+    reasons = db.scalars(select(ReferralEvent.reason)
+                         .where(ReferralEvent.referral_id == referral.id)
                          .order_by(ReferralEvent.id)).all()
     assert "Madame Durand préfère une autre personne" not in reasons
     assert None in reasons
@@ -163,7 +169,8 @@ def test_relays_who_left(app, db, days, offset, anonymised):
     assert row.availability is None and row.skills == []
     assert "partie" not in account.email and account.display_name == ""
     assert account.password_hash is None and not account.active
-    assert db.scalar(select(func.count()).select_from(ApiToken).where(ApiToken.user_id == user.id)) == 0
+    assert db.scalar(select(func.count()).select_from(ApiToken)
+                     .where(ApiToken.user_id == user.id)) == 0
 
 
 def test_old_traces_are_purged(app, db):

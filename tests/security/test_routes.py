@@ -85,19 +85,22 @@ EXPECT = {
     "api.openapi": Route(get=PUBLIC),
     "privacy.resident": Route(get=only(["coordinator"], SCOPED), args={"resident_id": "resident"}),
     "privacy.export": Route(get=only(["coordinator"], SCOPED), args={"resident_id": "resident"}),
-    "privacy.opposition": Route(post=only(["coordinator"], SCOPED), args={"resident_id": "resident"}),
+    "privacy.opposition": Route(post=only(["coordinator"], SCOPED),
+                                args={"resident_id": "resident"}),
     "api_privacy.opposition": Route(post=only(["coordinator", "relay"], SCOPED),
                                     args={"resident_id": "resident"}),
     # --- referrals API (issue 4)
     "api_referrals.create_referral": Route(post=only(["coordinator", "relay"], ANY)),
-    "api_referrals.show_referral": Route(get=only(["coordinator", "relay", "social_worker"], SCOPED),
-                                         args={"referral_id": "referral"}),
+    "api_referrals.show_referral": Route(
+        get=only(["coordinator", "relay", "social_worker"], SCOPED),
+        args={"referral_id": "referral"}),
     "api_referrals.referral_matches": Route(
-        get=only(["coordinator", "relay", "social_worker"], SCOPED), args={"referral_id": "referral"}),
+        get=only(["coordinator", "relay", "social_worker"], SCOPED),
+        args={"referral_id": "referral"}),
     # Sent back by the resource: a move all three may make on a referred referral.
-    "api_referrals.move_referral": Route(post=only(["coordinator", "relay", "social_worker"], SCOPED),
-                                         args={"referral_id": "referral"},
-                                         json={"to": "contacted", "reason": "no_answer"}),
+    "api_referrals.move_referral": Route(
+        post=only(["coordinator", "relay", "social_worker"], SCOPED),
+        args={"referral_id": "referral"}, json={"to": "contacted", "reason": "no_answer"}),
     "api_referrals.add_contact": Route(post=only(["coordinator", "relay"], ANY),
                                        args={"referral_id": "referral"}),
     # --- directory (issue 3)
@@ -136,7 +139,8 @@ EXPECT = {
     "network.new_relay": Route(get=only(["admin", "coordinator"]),
                                post=only(["admin", "coordinator"], ANY)),
     "network.edit_relay": Route(get=only(["admin", "coordinator"]),
-                                post=only(["admin", "coordinator"], ANY), args={"relay_id": "relay"}),
+                                post=only(["admin", "coordinator"], ANY),
+                                args={"relay_id": "relay"}),
     "network.pause": Route(post=only(["admin", "coordinator"], ANY), args={"relay_id": "relay"}),
     "network.resume": Route(post=only(["admin", "coordinator"], ANY), args={"relay_id": "relay"}),
     "relays_admin.show": Route(get=only(["admin", "coordinator"]), args={"relay_id": "relay"}),
@@ -145,7 +149,8 @@ EXPECT = {
     # --- notifications (issue 9)
     "preferences.edit": Route(get=EVERYONE, post=signed_in(ANY)),
     "notifications_admin.index": Route(get=only(["admin"])),
-    "notifications_admin.show": Route(get=only(["admin"]), args={"notification_id": "notification"}),
+    "notifications_admin.show": Route(get=only(["admin"]),
+                                      args={"notification_id": "notification"}),
     "notifications_admin.retry": Route(post=only(["admin"], ANY),
                                        args={"notification_id": "notification"}),
     # --- administration
@@ -163,7 +168,8 @@ EXPECT = {
                              args={"territory_id": "territory"}),
     "admin.territory_outline": Route(post=only(["admin"], ANY), args={"territory_id": "territory"}),
     "admin.new_territory": Route(get=only(["admin"]), post=only(["admin"], ANY)),
-    "structure_merge.merge": Route(get=only(["admin", "coordinator"]), post=only(["admin", "coordinator"], ANY),
+    "structure_merge.merge": Route(get=only(["admin", "coordinator"]),
+                                   post=only(["admin", "coordinator"], ANY),
                                    args={"structure_id": "structure"}),
     "admin.outside": Route(get=only(["admin", "coordinator"])),
     "coverage.index": Route(get=only(["admin", "coordinator"])),
@@ -179,27 +185,31 @@ EXPECT = {
     "invitations.forgot": Route(get={"*": ANY}, post={"*": ANY}),
     "tokens.index": Route(get=EVERYONE, post=signed_in(ANY)),
     # --- referral pages (issue 4 pages, issue 5 phone)
-    "relay.report": Route(get=only(["relay", "coordinator"]), post=only(["relay", "coordinator"], ANY)),
+    "relay.report": Route(get=only(["relay", "coordinator"]),
+                          post=only(["relay", "coordinator"], ANY)),
     "relay.my_people": Route(get=only(["relay"])),
     "relay.referral": Route(get=only(["relay"], SCOPED), args={"referral_id": "referral"}),
     "relay.contact": Route(get=only(["relay"], SCOPED), post=only(["relay"], TRY),
                            args={"referral_id": "referral"}),
     "relay.orient": Route(get=only(["relay"], SCOPED), post=only(["relay"], TRY),
                           args={"referral_id": "referral"}),
-    "relay.move": Route(post=only(["relay"], TRY), args={"referral_id": "referral", "to": "contacted"}),
+    "relay.move": Route(post=only(["relay"], TRY),
+                        args={"referral_id": "referral", "to": "contacted"}),
     "referral_corrections.correct": Route(get=only(["relay", "coordinator"], SCOPED),
                                          post=only(["relay", "coordinator"], TRY),
                                          args={"referral_id": "referral"}),
     "coordination.inbox": Route(get=only(["coordinator"])),
     "coordination.stale": Route(get=only(["coordinator"])),
     "coordination.map": Route(get=only(["coordinator"])),
-    "coordination.referral": Route(get=only(["coordinator"], SCOPED), args={"referral_id": "referral"}),
+    "coordination.referral": Route(get=only(["coordinator"], SCOPED),
+                                   args={"referral_id": "referral"}),
     "coordination.move": Route(post=only(["coordinator"], TRY),
                                args={"referral_id": "referral", "to": "contacted"}),
     "coordination.assign": Route(post=only(["coordinator"], TRY), args={"referral_id": "referral"}),
     "coordination.refer": Route(post=only(["coordinator"], TRY), args={"referral_id": "referral"}),
     "structure.referrals": Route(get=only(["social_worker"])),
-    "structure.referral": Route(get=only(["social_worker"], SCOPED), args={"referral_id": "referral"}),
+    "structure.referral": Route(get=only(["social_worker"], SCOPED),
+                                args={"referral_id": "referral"}),
     "structure.move": Route(post=only(["social_worker"], TRY),
                             args={"referral_id": "referral", "to": "contacted"}),
     # --- structure members, booklets (issue 3)
@@ -317,7 +327,8 @@ class Check:
 
 
 def _is_login_redirect(response):
-    return response.status_code in (301, 302, 303) and "/connexion" in response.headers.get("Location", "")
+    return (response.status_code in (301, 302, 303)
+            and "/connexion" in response.headers.get("Location", ""))
 
 
 # Endpoints deliberately cached for the phone's offline shell (docs/privacy.md, "L'exception au
@@ -361,57 +372,95 @@ def _form_endpoint(app, action, page_path):
     return endpoint
 
 
-def _judge(check, response, world, api):
-    status = check.status = response.status_code
-    problems = check.problems
+def _judge_status(check, response):
+    """The answer the role should get for these objects, and never a server error."""
+    status, problems, expected = check.status, check.problems, check.expected
     if status >= 500:
         problems.append(f"server error {status}")
-    expected = check.expected
     if expected == OK and not (200 <= status < 400 and not _is_login_redirect(response)):
         problems.append(f"expected success, got {status}")
     elif expected == LOGIN and not (_is_login_redirect(response) or status == 401):
         problems.append(f"expected a login request, got {status}")
     elif expected in (DENY, NONE) and status not in (403, 404, 410):
         problems.append(f"expected 403/404, got {status}")
-    elif expected == ANY and (_is_login_redirect(response) or status == 401) and check.role != "anonymous":
+    elif (expected == ANY and (_is_login_redirect(response) or status == 401)
+          and check.role != "anonymous"):
         problems.append(f"signed-in role asked to log in ({status})")
     elif expected == REDIRECT and status not in (301, 302, 303):
         problems.append(f"expected a redirect, got {status}")
-    headers = response.headers
+
+
+def _judge_security_headers(check, response):
+    """CSP, nosniff and a referrer policy on every answer."""
+    headers, problems = response.headers, check.problems
     if "default-src 'self'" not in headers.get("Content-Security-Policy", ""):
         problems.append("no CSP")
     if headers.get("X-Content-Type-Options") != "nosniff":
         problems.append("no nosniff")
     if not headers.get("Referrer-Policy"):
         problems.append("no Referrer-Policy")
-    static = check.endpoint in ("static", "directory.leaflet")
+
+
+def _judge_no_store(check, response, static):
+    """Authenticated answers are never kept by a cache (static files, public pages and the
+    listed exceptions aside)."""
     cached = static or check.endpoint in NO_STORE_EXCEPTIONS
     public = EXPECT[check.endpoint].get.get("anonymous", EXPECT[check.endpoint].get.get("*")) == OK
-    if (check.role != "anonymous" and not cached and not public and status < 400
+    if (check.role != "anonymous" and not cached and not public and check.status < 400
             and not _is_login_redirect(response)):
-        if "no-store" not in headers.get("Cache-Control", ""):
-            problems.append("authenticated response without Cache-Control: no-store")
-    body = response.get_data(as_text=True) if not static else ""
+        if "no-store" not in response.headers.get("Cache-Control", ""):
+            check.problems.append("authenticated response without Cache-Control: no-store")
+
+
+def _judge_leaks(check, body, world):
+    """No sentinel string the role must not receive appears in the body."""
     for name in world.forbidden[check.role]:
         for sentinel in world.sentinels[name]:
             if sentinel in body:
-                problems.append(f"leaks {name} ({sentinel!r})")
-    if "text/html" in headers.get("Content-Type", "") and status < 400:
-        parser = _Forms()
-        parser.feed(body)
-        for method, action, names in parser.forms:
-            if method != "get":
-                continue
-            endpoint = _form_endpoint(check.app, action, check.path) or ""
-            personal = PERSONAL_FIELDS & set(names)
-            if endpoint.split(".")[0] in RESIDENT_BLUEPRINTS and personal:
-                problems.append(f"GET form to {endpoint} sends {sorted(personal)} in the URL")
-    if "csv" in headers.get("Content-Type", ""):
-        for row in csv.reader(io.StringIO(body.lstrip("\ufeff"), newline=""),
-                              delimiter=";" if body.count(";") > body.count(",") else ","):
-            for cell in row:
-                if cell[:1] in ("=", "+", "@", "\t", "\r") or (cell[:1] == "-" and not cell[1:2].isdigit()):
-                    problems.append(f"CSV cell starts a formula: {cell[:30]!r}")
+                check.problems.append(f"leaks {name} ({sentinel!r})")
+
+
+def _judge_get_forms(check, response, body):
+    """No GET form of a page sends a person's position or identity to a resident route."""
+    if "text/html" not in response.headers.get("Content-Type", "") or check.status >= 400:
+        return
+    parser = _Forms()
+    parser.feed(body)
+    for method, action, names in parser.forms:
+        if method != "get":
+            continue
+        endpoint = _form_endpoint(check.app, action, check.path) or ""
+        personal = PERSONAL_FIELDS & set(names)
+        if endpoint.split(".")[0] in RESIDENT_BLUEPRINTS and personal:
+            check.problems.append(f"GET form to {endpoint} sends {sorted(personal)} in the URL")
+
+
+def _starts_formula(cell):
+    return cell[:1] in ("=", "+", "@", "\t", "\r") or (cell[:1] == "-" and not cell[1:2].isdigit())
+
+
+def _judge_csv(check, response, body):
+    """No CSV cell starts a formula."""
+    if "csv" not in response.headers.get("Content-Type", ""):
+        return
+    for row in csv.reader(io.StringIO(body.lstrip("\ufeff"), newline=""),
+                          delimiter=";" if body.count(";") > body.count(",") else ","):
+        for cell in row:
+            if _starts_formula(cell):
+                check.problems.append(f"CSV cell starts a formula: {cell[:30]!r}")
+
+
+def _judge(check, response, world, api):
+    """Record on `check` every problem of one answer: status, headers, leaks, forms, CSV."""
+    check.status = response.status_code
+    _judge_status(check, response)
+    _judge_security_headers(check, response)
+    static = check.endpoint in ("static", "directory.leaflet")
+    _judge_no_store(check, response, static)
+    body = response.get_data(as_text=True) if not static else ""
+    _judge_leaks(check, body, world)
+    _judge_get_forms(check, response, body)
+    _judge_csv(check, response, body)
     return check
 
 
@@ -506,7 +555,8 @@ def test_every_page_post_needs_the_csrf_token(app, db, world):
         if "POST" not in rule.methods or rule.rule.startswith(("/api/", "/hsds/")):
             continue
         route = EXPECT.get(endpoint, Route())
-        role = next((r for r in ROLES[1:] if route.post.get(r, route.post.get("*")) not in (DENY, None)),
+        role = next((r for r in ROLES[1:]
+                     if route.post.get(r, route.post.get("*")) not in (DENY, None)),
                     "anonymous")
         path = _path(app, rule, _fill(rule, route, world, "A"), {})
         response = clients[role].post(path, data={})
