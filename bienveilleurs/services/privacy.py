@@ -111,7 +111,8 @@ PERSONAL_DATA = {
         erase={"note": None, "reason": _scrubbed_reason()},
         anonymise={"note": None, "reason": _scrubbed_reason()},
         keep=frozenset({"id", "referral_id", "at", "actor_id", "actor_role", "from_status",
-                        "to_status", "note_professional", "relay_id", "resource_id", "outcome"})),
+                        "to_status", "note_professional", "relay_id", "resource_id", "outcome",
+                        "report_note_shared"})),
     "contacts": PersonalTable(
         Contact, lambda ids: Contact.referral_id.in_(_referrals_of(ids)),
         erase={"note": None, "payload_digest": EMPTY_DIGEST},
@@ -148,9 +149,11 @@ def _coordinator_resident(user, rid, *, lock=False):
     return db.session.scalar(statement)
 
 
-def _refuse_if_erased(rid):
+def _refuse_if_erased(user, rid):
+    """An erased person: 410 to whoever could see them, 404 to anyone else."""
+    from . import referrals
     if db.session.get(ErasedId, rid) is not None:
-        raise ResidentErased()
+        referrals.erased_or_not_found(user, rid, NotFound("Personne introuvable."))
 
 
 def get_resident_for_coordinator(user, resident_id):
@@ -160,7 +163,7 @@ def get_resident_for_coordinator(user, resident_id):
         raise Forbidden("Seuls les coordinateurs consultent le dossier complet d'une personne.")
     resident = _coordinator_resident(user, rid)
     if resident is None:
-        _refuse_if_erased(rid)
+        _refuse_if_erased(user, rid)
         raise NotFound("Personne introuvable.")
     return resident
 
@@ -248,7 +251,7 @@ class Erasure:
 
 def _lock_resident_for_opposition(user, rid):
     """Lock the resident row if `user` may record an opposition; raise 403 / 404 / 410."""
-    _refuse_if_erased(rid)
+    _refuse_if_erased(user, rid)
     if user.role == Role.COORDINATOR.value:
         resident = _coordinator_resident(user, rid, lock=True)
         if resident is None:
@@ -294,6 +297,7 @@ def oppose(user, resident_id):
         referrals.close_for_opposition(user, referral, now=now)
         closed.append(referral.id)
     db.session.flush()
+    referrals.tombstone_resident(rid, now)  # with its territories, before the point goes
     # erased_at first: the table's checks allow an empty row only once it is a tombstone.
     db.session.execute(update(Resident).where(Resident.id == rid).values(erased_at=now)
                        .execution_options(synchronize_session=False))
