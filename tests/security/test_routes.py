@@ -12,6 +12,7 @@ import csv
 import io
 import os
 import random
+import re
 import uuid
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -390,10 +391,13 @@ def _judge_no_store(check, response, static):
 
 
 def _judge_leaks(check, body, world):
-    """No sentinel string the role must not receive appears in the body."""
+    """No sentinel string the role must not receive appears in the body.
+
+    Not right after a digit: a position's "0.1371" is no leak inside a time's "…:10.137123".
+    """
     for name in world.forbidden[check.role]:
         for sentinel in world.sentinels[name]:
-            if sentinel in body:
+            if re.search(r"(?<!\d)" + re.escape(sentinel), body):
                 check.problems.append(f"leaks {name} ({sentinel!r})")
 
 
