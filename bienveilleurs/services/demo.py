@@ -62,12 +62,19 @@ def present_accounts():
 
 
 def current_code(email):
-    """The code of the moment of a demo account with a second factor (None for any other)."""
+    """The code of the moment of a demo account with a second factor (None for any other).
+
+    Read from the account, so that a demo account enrolled at its first sign-in (a database
+    loaded before the demo had keys) is served too.
+    """
     from . import two_factor
-    secret = DEMO_TOTP_SECRETS.get((email or "").strip().lower())
-    if secret is None:
+    email = (email or "").strip().lower()
+    if not email.endswith("@" + DEMO_DOMAIN):
         return None
-    return two_factor.code_at_step(secret, two_factor.current_step(secret))
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None or user.totp_enabled_at is None:
+        return None
+    return two_factor.code_at_step(user.totp_secret, two_factor.current_step(user.totp_secret))
 
 
 @use_case
