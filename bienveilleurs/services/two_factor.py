@@ -100,14 +100,14 @@ def recovery_codes_left(user):
         RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)))
 
 
-def _accept(user, code, *, recovery=True):
+def _accept(user, code):
     """Check a code (or a recovery code) of an enrolled account, marking it used; a bool."""
     code = _clean(code)
     step = _matching_step(user.totp_secret, code, after=user.totp_last_step)
     if step is not None:
         user.totp_last_step = step
         return True
-    return recovery and _use_recovery_code(user, code)
+    return _use_recovery_code(user, code)
 
 
 def _locked(user_id):
@@ -198,7 +198,7 @@ def verify_sign_in(session_id, code, *, address=None, devices=None):
 
 def _check_code(row, code, keys, *, field="code"):
     check_throttle(keys)
-    if not _accept(row, code, recovery=False):
+    if not _accept(row, code):
         record_failure(keys, *limits(None, None))
         raise ValidationFailed.field(field, WRONG_CODE)
 

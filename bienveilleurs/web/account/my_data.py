@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from ... import clock
 from ...models import ACCESS_ACTIONS, NOTIFICATION_KINDS, ROLE_LABELS, STATUS_LABELS
+from ...models.notifications import NOTIFICATION_STATE_LABELS
 from ...services import audit
 from ...services.own_data import own_data
 from ..pages import login_required_any
@@ -19,7 +20,8 @@ bp = Blueprint("my_data", __name__, url_prefix="/compte/mes-donnees")
 def show():
     return render_template("account/my_data.html", data=own_data(current_user), labels={
         "role": ROLE_LABELS, "status": STATUS_LABELS, "kind": NOTIFICATION_KINDS,
-        "access": ACCESS_ACTIONS, "audit": audit.ACTION_LABELS})
+        "access": ACCESS_ACTIONS, "audit": audit.ACTION_LABELS,
+        "state": NOTIFICATION_STATE_LABELS})
 
 
 @bp.get("/export.json")
