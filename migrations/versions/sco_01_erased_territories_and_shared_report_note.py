@@ -1,7 +1,7 @@
 """erased residents' territories, report note shared with the structure
 
 Revision ID: sco_01
-Revises: admin_01
+Revises: sec_01
 Create Date: 2026-11-24 10:00:00.000000
 """
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = 'sco_01'
-down_revision = 'admin_01'
+down_revision = 'sec_01'
 branch_labels = None
 depends_on = None
 
