@@ -80,6 +80,8 @@ SETTINGS = (
     Setting("STALE_NO_ANSWER_DAYS", _integer, 10, "a referred referral without answer is waiting"),
     Setting("REFERRAL_EXPIRY_DAYS", _integer, 14,
             "a referral the resource never answered is sent back (flask referrals expire)"),
+    Setting("STRUCTURE_LINK_DAYS", _integer, 21,
+            "how long a structure's one-time link to a referral stays valid"),
     Setting("COVERAGE_CELL_M", _integer, 250, "side of a cell of the coverage map"),
     Setting("COVERAGE_SRID", _integer, 2154, "metric projection of the coverage grid (Lambert-93)"),
     Setting("IMPORT_UPLOAD_DIR", _text, "", "where uploaded imports wait for confirmation; "

@@ -232,6 +232,17 @@ EXPECT = {
                                post=only(["coordinator", "relay", "social_worker"], ANY)),
     "tokens.revoke": Route(post={"anonymous": LOGIN, "*": DENY, "relay": SCOPED},
                            args={"token_id": "token"}),
+    # --- a structure's one-time link (issue 23): public pages, opened by the secret of the
+    # e-mail, then by the link's row id held in the session (none here: 404 for everyone)
+    "structure_link.open": Route(get={"*": NONE}, args={"token": "bvl_bad-token"}),
+    "structure_link.referral": Route(get={"*": NONE}, args={"referral_id": "referral"}),
+    "structure_link.move": Route(post={"*": NONE},
+                                 args={"referral_id": "referral", "to": "accepted"}),
+    # The coordinator's buttons on the referral page: their territories only.
+    "structure_link.resend": Route(post=only(["coordinator"], TRY),
+                                   args={"referral_id": "referral"}),
+    "structure_link.disable": Route(post=only(["coordinator"], TRY),
+                                    args={"referral_id": "referral"}),
 }
 
 

@@ -33,6 +33,8 @@ from .messages import (
     referral_assigned,
     referral_referred,
     referral_returned,
+    structure_link,
+    structure_members_told,
 )
 from .outbox import (
     REDACTED_LINK,
@@ -43,6 +45,7 @@ from .outbox import (
     preferences,
     render,
     save_preferences,
+    withdraw,
 )
 
 __all__ = ["PermanentFailure", "REDACTED_LINK", "SECRET_LINK_KINDS", "SmtpTransport",
@@ -50,4 +53,4 @@ __all__ = ["PermanentFailure", "REDACTED_LINK", "SECRET_LINK_KINDS", "SmtpTransp
            "counts_by_state", "enqueue", "enqueue_digests", "get", "invitation", "link_path",
            "on_transition", "password_reset", "preferences", "recent", "referral_assigned",
            "referral_referred", "referral_returned", "render", "retry", "save_preferences",
-           "send_pending"]
+           "send_pending", "structure_link", "structure_members_told", "withdraw"]

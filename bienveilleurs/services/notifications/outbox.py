@@ -2,6 +2,7 @@
 recipients' preferences. Nothing here commits but `save_preferences`, a use case."""
 
 from flask import current_app
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from werkzeug.routing import BuildError
 
@@ -12,7 +13,7 @@ from ...models import Notification, NotificationPreference
 from ..transaction import use_case
 
 # Kinds whose link is a one-time secret: once delivered, the stored copy loses it.
-SECRET_LINK_KINDS = {"invitation", "password_reset"}
+SECRET_LINK_KINDS = {"invitation", "password_reset", "structure_link"}
 REDACTED_LINK = "[lien à usage unique envoyé]"
 
 
@@ -92,3 +93,19 @@ def enqueue(kind, *, dedup_key, context, user=None, email=None, path=None, refer
         state="pending", attempts=0, next_attempt_at=clock.now(), created_at=clock.now(),
     ).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(Notification.id)
     return db.session.execute(statement).scalar() is not None
+
+
+def withdraw(notification_id):
+    """A one-time link that stopped before its e-mail left: never send it, drop the link.
+
+    A message already sent keeps its text (its link was redacted when it left).
+    """
+    notification = db.session.scalar(select(Notification).where(
+        Notification.id == notification_id).with_for_update(of=Notification))
+    if notification is None or notification.state not in ("pending", "failed"):
+        return False
+    if notification.link_path:
+        notification.body_text = notification.body_text.replace(
+            absolute_url(notification.link_path), REDACTED_LINK)
+    notification.state, notification.link_path = "cancelled", None
+    return True

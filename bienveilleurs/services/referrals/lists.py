@@ -28,6 +28,7 @@ from ...models import (
     ReferralEvent,
     Relay,
     Resource,
+    Structure,
     User,
 )
 from ..codes import category_label
@@ -38,6 +39,7 @@ from .table import (
     OPPOSITION_REASON,
     RELAY_ENDED_REASON,
     SEND_BACK_REASONS,
+    STRUCTURE_LINK,
     is_correction,
 )
 
@@ -188,6 +190,7 @@ def category_name(code):
 
 ROLE_NAMES = {role.value: label for role, label in ROLE_LABELS.items()}
 ROLE_NAMES["system"] = "Automatique"
+ROLE_NAMES[STRUCTURE_LINK] = "lien reçu par e-mail, sans compte"
 
 REASON_LABELS = {
     **SEND_BACK_REASONS,
@@ -231,9 +234,11 @@ def _names(model, column, ids):
 
 
 def _timeline_row(user, event, names):
-    actors, emails, relays, resources = names
+    actors, emails, relays, resources, structures = names
     if event.actor_role == "system":
         actor = SYSTEM_ACTOR.display_name
+    elif event.actor_role == STRUCTURE_LINK:  # the structure of the resource it answered for
+        actor = structures.get(event.resource_id) or "La structure"
     else:
         actor = actors.get(event.actor_id) or emails.get(event.actor_id) or "Compte supprimé"
     note = event_note(user, event)
@@ -260,8 +265,19 @@ def timeline(user, referral):
     names = (_names(User, User.display_name, (e.actor_id for e in events)),
              _names(User, User.email, (e.actor_id for e in events)),
              _names(Relay, Relay.display_name, (e.relay_id for e in events)),
-             _names(Resource, Resource.name, (e.resource_id for e in events)))
+             _names(Resource, Resource.name, (e.resource_id for e in events)),
+             _structure_names(e.resource_id for e in events if e.actor_role == STRUCTURE_LINK))
     return [_timeline_row(user, event, names) for event in events]
+
+
+def _structure_names(resource_ids):
+    """{resource id: its structure's name}, for the events a structure's link made."""
+    ids = set(resource_ids)
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Resource.id, Structure.name)
+                                   .join(Structure, Structure.id == Resource.structure_id)
+                                   .where(Resource.id.in_(ids))).all())
 
 
 @dataclass

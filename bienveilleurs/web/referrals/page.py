@@ -10,6 +10,7 @@ the error's status.
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from ...errors import DomainError, NotFound, ResidentErased
 from ...models import CHANNEL_LABELS, OUTCOME_LABELS, STATUS_LABELS, STATUSES, Role
@@ -17,6 +18,9 @@ from ...services import referrals as service
 from ...services.codes import audience_label, category_label
 from ..pages import errors_on_form, feature_collection, point_feature
 from .forms import MISSING, MoveForm
+
+# Who answers for a structure: its social workers, and its one-time link (no account).
+STRUCTURE_VIEWERS = (Role.SOCIAL_WORKER, service.STRUCTURE_LINK)
 
 # Button wording where the service's move label names a state rather than an action.
 BUTTON_LABELS = {
@@ -61,6 +65,9 @@ def move_forms(user, referral, *, posted=None):
         else:
             form = MoveForm(prefix=move.target, formdata=None)
         form.fill(move, referral=referral, relays=relays, resources=resources)
+        if user.role in STRUCTURE_VIEWERS:  # a structure refuses with its own reasons only
+            form.reason.choices = [SelectChoice(code, label) for code, label
+                                   in service.STRUCTURE_SEND_BACK_REASONS.items()]
         form.version.data = str(referral.version)  # what the reader now sees
         forms.append((move, form))
     return forms
@@ -81,17 +88,18 @@ def _person_features(position):
         detail="Position exacte" if position["exact"] else "Position approchée")])
 
 
-def render_referral(blueprint, referral_id, *, posted=None, summary=None, status=200):
-    """Render the referral page of `blueprint` (relay, coordination, structure)."""
-    user = current_user
-    referral = service.get_referral(user, referral_id)
+def referral_context(blueprint, user, referral, *, posted=None, summary=None):
+    """What the referral page shows `user`, a reader of `referral` already read (and logged).
+
+    `blueprint` (relay, coordination, structure, structure_link) takes the move forms.
+    """
     view = service.visibility(user, referral)
     position = service.resident_position(user, referral)
     coordinator = user.role == Role.COORDINATOR
     relay = user.role == Role.RELAY
-    back_endpoint, back_label = BACK[blueprint]
-    return render_template(
-        "referrals/referral.html", blueprint=blueprint, referral=referral, view=view,
+    back_endpoint, back_label = BACK.get(blueprint, (None, None))
+    return dict(
+        blueprint=blueprint, referral=referral, view=view,
         back_endpoint=back_endpoint, back_label=back_label,
         privacy_link=(url_for("privacy.resident", resident_id=referral.resident_id)
                       if coordinator else None),
@@ -110,7 +118,15 @@ def render_referral(blueprint, referral_id, *, posted=None, summary=None, status
         resource=referral.resource if view != "status_only" else None,
         correct_link=(url_for("referral_corrections.correct", referral_id=referral.id)
                       if service.may_correct(user, referral) else None),
-    ), status
+        structure_link=service.link_summary(user, referral),
+    )
+
+
+def render_referral(blueprint, referral_id, *, posted=None, summary=None, status=200):
+    """Render the referral page of `blueprint` (relay, coordination, structure)."""
+    referral = service.get_referral(current_user, referral_id)
+    return render_template("referrals/referral.html", **referral_context(
+        blueprint, current_user, referral, posted=posted, summary=summary)), status
 
 
 def post_move(blueprint, referral_id, to, *, list_endpoint):
