@@ -30,6 +30,7 @@ from bienveilleurs.models import (
 )
 from bienveilleurs.services import notifications, privacy
 from bienveilleurs.services import referrals as service
+from bienveilleurs.services.referrals import link_coordination
 from bienveilleurs.services.referrals import structure_link as links
 
 from .conftest import api_headers, sign_in
@@ -239,11 +240,11 @@ def _expire(world, referral):
 
 
 def _replace(world, referral):
-    links.resend(world.coordinator, referral.id)
+    link_coordination.resend(world.coordinator, referral.id)
 
 
 def _disable(world, referral):
-    links.disable(world.coordinator, referral.id)
+    link_coordination.disable(world.coordinator, referral.id)
 
 
 def _refer_again(world, referral):
@@ -475,7 +476,7 @@ def test_a_structure_gaining_a_member_gets_new_referrals_as_members_and_links_ke
     assert _db.session.get(Referral, referral.id).status == "accepted"
     # The coordinator may no longer send a link: the members see the referral.
     with pytest.raises(Conflict):
-        links.resend(world.coordinator, later.id)
+        link_coordination.resend(world.coordinator, later.id)
 
 
 def test_link_rows_are_exported_without_digest_and_erased_with_the_person(app, world):

@@ -17,7 +17,8 @@ the modules are split by concern:
 - `reads`: the list pages as use cases, each view access-logged with the people it showed;
 - `proposals`: matching for a referral (`referral_matches`, proposed relays and resources);
 - `structure_link`: a structure without an account answers from its e-mail (a one-time
-  link acting through `transition`), and the coordinator's view and buttons of it.
+  link acting through `transition`); `link_coordination`: the coordinator's view of it and
+  their buttons (re-send, disable).
 
 `actor` is always a `User`, `SYSTEM_ACTOR` for the expiry job, or a structure's link
 (`structure_link.LinkActor`). Every public function
@@ -36,6 +37,7 @@ from .lifecycle import (
     release_relay,
     transition,
 )
+from .link_coordination import LinkSummary, link_summary
 from .lists import (
     REASON_LABELS,
     ROLE_NAMES,
@@ -91,7 +93,7 @@ from .scope import (
     visible_contacts,
     visible_events,
 )
-from .structure_link import LinkRefused, LinkSummary, LinkView, link_summary
+from .structure_link import LinkRefused, LinkView
 from .table import (
     ACTIVE_STATUSES,
     CONTACT_REASON,
@@ -136,7 +138,7 @@ __all__ = [
     # proposals
     "RelayProposal", "declined_resource_ids", "next_best_resources", "proposed_relays",
     "proposed_resources", "referral_matches",
-    # a structure's one-time link (its use cases: referrals.structure_link.open_link, read,
-    # act, resend, disable)
+    # a structure's one-time link (its use cases: structure_link.open_link, read, act;
+    # link_coordination.resend, disable)
     "LinkRefused", "LinkSummary", "LinkView", "link_summary",
 ]

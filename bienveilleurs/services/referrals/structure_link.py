@@ -15,8 +15,9 @@ and for at most STRUCTURE_LINK_DAYS; sending it again replaces it.
 - `act`: accept, decline (the structure's own reasons), close — `transition`, with the link
   as the actor (`LinkActor`, capacity `table.STRUCTURE_LINK`), so the one lifecycle table and
   the one event writer decide and record; a replayed action writes nothing;
-- `link_summary`, `resend`, `disable`: the coordinator's view and buttons, scoped as any move
-  of theirs (`lock_referral`: their territories, services/areas.py).
+- the coordinator's view and buttons are in `link_coordination` (`link_summary`, `resend`,
+  `disable`), with `issue`, `open_links`, `end_link`, `last_referring` and
+  `refused_for_state` from here.
 
 A refused link says why in plain French (`LinkRefused`, a 404 that carries the coordinators
 to contact). Nothing here commits but the use cases.
@@ -29,14 +30,13 @@ from sqlalchemy import select
 
 from ... import clock
 from ...config import setting
-from ...errors import Conflict, Forbidden, NotFound, ResidentErased, Throttled, ValidationFailed
+from ...errors import NotFound, ResidentErased, Throttled, ValidationFailed
 from ...extensions import db
 from ...models import (
     Notification,
     Referral,
     ReferralEvent,
     Resource,
-    Role,
     Structure,
     StructureLink,
 )
@@ -46,8 +46,8 @@ from ..access_log import record_access
 from ..accounts import check_throttle, record_failure
 from ..fields import parse_uuid
 from ..transaction import use_case
-from .lifecycle import lock_referral, transition
-from .scope import refuse_erased, sees_referral
+from .lifecycle import transition
+from .scope import sees_referral
 from .table import STRUCTURE_LINK, STRUCTURE_SEND_BACK_REASONS
 
 # Requests one link may make before delays start (doubling, at most LINK_MAX_DELAY_S), per
@@ -124,7 +124,7 @@ def _date(moment):
     return clock.local(moment).strftime("%d/%m/%Y à %H:%M")
 
 
-def _last_referring(referral_id):
+def last_referring(referral_id):
     """The id of the referral's last move to "referred" (the one a link may answer)."""
     return db.session.scalar(
         select(ReferralEvent.id).where(ReferralEvent.referral_id == referral_id,
@@ -133,14 +133,14 @@ def _last_referring(referral_id):
         .order_by(ReferralEvent.id.desc()).limit(1))
 
 
-def _open_links(referral_id):
+def open_links(referral_id):
     return db.session.scalars(
         select(StructureLink).where(StructureLink.referral_id == referral_id,
                                     StructureLink.ended_at.is_(None))
         .with_for_update()).all()
 
 
-def _end(link, reason, *, at, actor=None):
+def end_link(link, reason, *, at, actor=None):
     """End a link before its time (replaced, disabled) and withdraw its e-mail if unsent."""
     link.ended_at, link.end_reason = at, reason
     link.ended_by_id = getattr(actor, "id", None)
@@ -161,11 +161,11 @@ def issue(referral, structure, *, event_id, actor=None, replace=False):
     contact address only.
     """
     now = clock.now()
-    current = [link for link in _open_links(referral.id) if link.structure_id == structure.id]
+    current = [link for link in open_links(referral.id) if link.structure_id == structure.id]
     if not replace and any(link.referred_event_id == event_id for link in current):
         return None
     for link in current:
-        _end(link, "replaced", at=now, actor=actor)
+        end_link(link, "replaced", at=now, actor=actor)
     secret, digest = new_token(prefix=SECRET_PREFIX)
     link = StructureLink(referral_id=referral.id, structure_id=structure.id,
                          referred_event_id=event_id, digest=digest,
@@ -191,7 +191,7 @@ def _contacts(referral):
             for user in notifications.coordinators_for_referral(referral)]
 
 
-def _refused_for_state(link, referral):
+def refused_for_state(link, referral):
     """Why a link no longer opens its referral, from the referral's state: (sentence, served
     by the structure itself), or None while the referral still waits for the structure."""
     if referral.status == "closed":
@@ -201,7 +201,7 @@ def _refused_for_state(link, referral):
     resource = db.session.get(Resource, referral.resource_id) if referral.resource_id else None
     if (referral.status not in ("referred", "accepted") or resource is None
             or resource.structure_id != link.structure_id
-            or _last_referring(referral.id) != link.referred_event_id):
+            or last_referring(referral.id) != link.referred_event_id):
         if link.last_action == "declined":
             return DECLINED.format(date=_date(link.used_at)), True
         return TAKEN_BACK.format(date=_date(referral.status_changed_at)), False
@@ -214,7 +214,7 @@ def _refusal(link, referral, now):
         return REPLACED.format(date=_date(link.ended_at)), False
     if link.end_reason == "disabled":
         return DISABLED.format(date=_date(link.ended_at)), False
-    refused = _refused_for_state(link, referral)
+    refused = refused_for_state(link, referral)
     if refused:
         return refused
     if link.expires_at <= now:
@@ -345,95 +345,3 @@ def act(link_id, referral_id, to, *, version=None, reason=None, outcome=None, no
                           note_professional=note_professional)
     link.used_at, link.last_action = clock.now(), ACTIONS.get(to)
     return referral, True
-
-
-# --- for the coordinator --------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class LinkSummary:
-    """The referral's latest link as its coordinator sees it, and what they may do with it."""
-
-    link: StructureLink | None
-    state: str                # none, valid, expired, replaced, disabled, served, erased
-    message: Notification | None  # the e-mail that carried it (state, sent_at)
-    can_resend: bool
-    can_disable: bool
-    reason: str | None        # why it cannot be sent (no contact address, members…)
-
-
-def _link_state(link, referral):
-    if link.end_reason in ("replaced", "disabled", "erased"):
-        return link.end_reason
-    if referral.resident is None or referral.resident.erased_at is not None:
-        return "erased"
-    if _refused_for_state(link, referral):
-        return "served"
-    return "expired" if link.expires_at <= clock.now() else "valid"
-
-
-def _resend_problem(referral):
-    """Why no link can be sent for this referral now (a French sentence), or None."""
-    if referral.status not in ("referred", "accepted") or referral.resource is None:
-        return ("Le lien ne sert qu'à une orientation orientée vers une ressource ou prise "
-                "en charge.")
-    structure = referral.resource.structure
-    if notifications.structure_members_told(structure.id):
-        return (f"{structure.name} a maintenant des comptes : ses membres voient l'orientation "
-                "dans leur espace.")
-    if not structure.contact_email:
-        return (f"{structure.name} n'a pas d'adresse de contact : ajoutez-en une dans la "
-                "gestion de ses membres.")
-    return None
-
-
-def link_summary(user, referral):
-    """The latest link of a referral and the buttons its coordinator gets (None for others).
-
-    The referral is one the coordinator already reads (its page did the scoped, logged read).
-    """
-    if user.role != Role.COORDINATOR.value:
-        return None
-    link = db.session.scalar(select(StructureLink)
-                             .where(StructureLink.referral_id == referral.id)
-                             .order_by(StructureLink.created_at.desc(), StructureLink.id)
-                             .limit(1))
-    problem = _resend_problem(referral)
-    if link is None and problem:
-        return None
-    state = _link_state(link, referral) if link is not None else "none"
-    message = (db.session.get(Notification, link.notification_id)
-               if link is not None and link.notification_id else None)
-    return LinkSummary(link, state, message, can_resend=problem is None,
-                       can_disable=state == "valid", reason=problem)
-
-
-def _coordinator_referral(actor, referral_id):
-    if actor.role != Role.COORDINATOR.value:
-        raise Forbidden("Seule la coordination envoie ou désactive le lien d'une structure.")
-    referral = lock_referral(actor, referral_id)  # out of their territories: 404
-    refuse_erased(referral)
-    return referral
-
-
-@use_case
-def resend(actor, referral_id):
-    """Send the structure a new link for the referral; every older one stops working."""
-    referral = _coordinator_referral(actor, referral_id)
-    problem = _resend_problem(referral)
-    if problem:
-        raise Conflict(problem)
-    return issue(referral, referral.resource.structure,
-                 event_id=_last_referring(referral.id), actor=actor, replace=True)
-
-
-@use_case
-def disable(actor, referral_id):
-    """Stop the referral's open links now; return how many were stopped."""
-    referral = _coordinator_referral(actor, referral_id)
-    links = [link for link in _open_links(referral.id) if link.expires_at > clock.now()]
-    if not links:
-        raise Conflict("Aucun lien en cours pour cette orientation.")
-    for link in links:
-        _end(link, "disabled", at=clock.now(), actor=actor)
-    return len(links)
-

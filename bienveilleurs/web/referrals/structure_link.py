@@ -28,7 +28,7 @@ from flask_login import current_user
 
 from ...errors import Conflict, DomainError, ResidentErased, Throttled
 from ...models import STATUSES, Role
-from ...services.referrals import LinkRefused
+from ...services.referrals import LinkRefused, link_coordination
 from ...services.referrals import structure_link as links
 from ..forms import EmptyForm
 from ..pages import errors_on_form, roles_required
@@ -144,12 +144,12 @@ def _coordinator_action(referral_id, action, done):
 @bp.post("/coordination/orientations/<uuid:referral_id>/lien-structure/renvoyer")
 @roles_required(Role.COORDINATOR)
 def resend(referral_id):
-    return _coordinator_action(referral_id, links.resend,
+    return _coordinator_action(referral_id, link_coordination.resend,
                                "Nouveau lien envoyé à la structure ; l'ancien ne fonctionne plus.")
 
 
 @bp.post("/coordination/orientations/<uuid:referral_id>/lien-structure/desactiver")
 @roles_required(Role.COORDINATOR)
 def disable(referral_id):
-    return _coordinator_action(referral_id, links.disable,
+    return _coordinator_action(referral_id, link_coordination.disable,
                                "Lien désactivé : la structure ne peut plus s'en servir.")
