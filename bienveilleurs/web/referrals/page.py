@@ -5,7 +5,8 @@ notes the reader may see, the logged contacts, and one form per move the reader 
 now — taken from `available_moves`, i.e. from the service's transition table, never from a
 second list here. A move is posted to `<blueprint>.move` with the target status in the URL;
 the service decides (404, 403, 409, 422…) and the page is shown again with its error and
-the error's status.
+the error's status. `referral_context` is the page for any reader, a structure's one-time
+link included (web/referrals/structure_link.py).
 """
 
 from flask import abort, flash, redirect, render_template, url_for
