@@ -32,6 +32,13 @@ system() {
     if [ "${1:-}" = test ]; then
         command -v chromium >/dev/null || missing+=(chromium)
         command -v pdftoppm >/dev/null || missing+=(poppler-utils)
+        # The deployment tests (tests/deploy/): nginx in front of gunicorn, PgBouncer, the
+        # units checked by systemd-analyze, backups encrypted with age, a throwaway certificate.
+        [ -x /usr/sbin/nginx ] || missing+=(nginx)
+        [ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
+        command -v systemd-analyze >/dev/null || missing+=(systemd)
+        command -v age >/dev/null || missing+=(age)
+        command -v openssl >/dev/null || missing+=(openssl)
     fi
     if [ ${#missing[@]} -gt 0 ]; then
         say "Installation des paquets Debian : ${missing[*]}"

@@ -11,6 +11,7 @@ from .accounts import (
 )
 from .administration import ACCOUNT_TOKEN_PURPOSES, AccountToken, AuditEntry
 from .directory import Relay, Resource, Structure, structure_members
+from .jobs import ScheduledJob
 from .notifications import (
     NOTIFICATION_KINDS,
     Notification,
@@ -37,5 +38,5 @@ __all__ = ["ACCESS_ACTIONS", "ACCOUNT_TOKEN_PURPOSES", "AccessLog", "AccountToke
            "AuditEntry", "CHANNELS", "CHANNEL_LABELS", "Contact", "ErasedId", "LoginThrottle",
            "NOTIFICATION_KINDS", "Notification", "NotificationAttempt", "NotificationPreference",
            "OUTCOMES", "OUTCOME_LABELS", "ROLE_LABELS", "ROLE_VALUES", "Referral", "ReferralEvent",
-           "Relay", "Resident", "Resource", "Role", "STATUSES", "STATUS_LABELS", "Structure",
-           "Territory", "User", "coordinator_territories", "structure_members"]
+           "Relay", "Resident", "Resource", "Role", "STATUSES", "STATUS_LABELS", "ScheduledJob",
+           "Structure", "Territory", "User", "coordinator_territories", "structure_members"]

@@ -13,7 +13,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import case, delete, exists, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -42,6 +42,7 @@ from ..models import (
 )
 from .access_log import record_access
 from .fields import parse_uuid
+from .jobs import scheduled
 from .transaction import use_case
 
 log = logging.getLogger("bienveilleurs.privacy")
@@ -414,6 +415,8 @@ def purge_access_log(access_log_days):
     return result.rowcount
 
 
+@scheduled("privacy.retention", daily_at=time(3, 30),
+           label="Conservation : anonymisation et purge des données anciennes")
 @use_case
 def run_retention(*, retention_days=None, access_log_days=None, batch_size=500):
     """Anonymise and purge per the retention settings; idempotent. Return what was done."""

@@ -149,6 +149,7 @@ EXPECT = {
     # --- notifications (issue 9)
     "preferences.edit": Route(get=EVERYONE, post=signed_in(ANY)),
     "notifications_admin.index": Route(get=only(["admin"])),
+    "jobs_admin.index": Route(get=only(["admin"])),
     "notifications_admin.show": Route(get=only(["admin"]),
                                       args={"notification_id": "notification"}),
     "notifications_admin.retry": Route(post=only(["admin"], ANY),

@@ -17,6 +17,7 @@ from ...errors import NotFound
 from ...extensions import db
 from ...models import Notification, NotificationAttempt, User
 from .. import audit
+from ..jobs import scheduled
 from ..transaction import use_case
 from .outbox import REDACTED_LINK, SECRET_LINK_KINDS, absolute_url
 
@@ -156,6 +157,7 @@ def _record(notification, *, ok, error=None, permanent=False):
                                                      setting("NOTIFY_BACKOFF_S"))
 
 
+@scheduled("notifications.send", every=timedelta(minutes=1), label="Envoi des e-mails en attente")
 def send_pending(*, limit=None, transport=None):
     """Deliver due pending notifications, each in its own short transaction; return counts.
 

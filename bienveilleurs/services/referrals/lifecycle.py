@@ -32,6 +32,7 @@ from ...errors import (
 from ...extensions import db
 from ...models import OUTCOMES, STATUS_LABELS, STATUSES, Referral, Relay, Resource
 from ..fields import Fields
+from ..jobs import scheduled
 from ..transaction import use_case
 from .events import change_status
 from .scope import SYSTEM_ACTOR, actor_capacities, not_found, referral_uuid, scoped_referrals
@@ -286,6 +287,8 @@ def transition(actor, referral_id, to, *, version=None, relay_id=None, resource_
     return referral
 
 
+@scheduled("referrals.expire", every=timedelta(hours=1),
+           label="Orientations sans réponse renvoyées à la coordination")
 @use_case
 def expire_referrals(now=None):
     """Send back referred referrals with no answer after REFERRAL_EXPIRY_DAYS; return how many.
