@@ -69,6 +69,8 @@ EXPECT = {
     # --- foundation, accounts, privacy (issue 6)
     "main.home": Route(get=EVERYONE),
     "main.health": Route(get=PUBLIC),
+    "ops.ready": Route(get=PUBLIC),
+    "ops.prometheus": Route(get={"*": NONE}),  # only with METRICS_TOKEN or from METRICS_ALLOW
     "static": Route(get=PUBLIC, args={"filename": "css/app.css"}),
     "auth.login": Route(get=PUBLIC, post={"*": ANY}),
     "auth.logout": Route(post={"*": REDIRECT}),

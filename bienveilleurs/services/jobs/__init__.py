@@ -5,6 +5,7 @@
 ("Scheduled work").
 """
 
+from . import figures  # noqa: F401  (registers the jobs' metrics)
 from .registry import JOBS, Job, discover, scheduled
 from .runner import JobResult, JobState, describe, run_due, run_one, states
 
