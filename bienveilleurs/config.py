@@ -108,6 +108,8 @@ SETTINGS = (
     Setting("METRICS_TOKEN", _text, "", "bearer token that may read /metrics; empty = none"),
     Setting("METRICS_ALLOW", _networks, (),
             "addresses or networks (comma-separated) that may read /metrics without a token"),
+    Setting("DATABASE_DIRECT_URL", _text, "", "PostgreSQL itself when DATABASE_URL goes through "
+            "PgBouncer: backups (pg_dump) connect there; empty = DATABASE_URL"),
     Setting("BACKUP_DIR", _text, "", "where backups and the journal of erasures are kept; "
             "empty = no journal job"),
     Setting("BACKUP_AGE_RECIPIENTS", _text, "",

@@ -280,19 +280,23 @@ def oppose(user, resident_id):
     dates for the statistics, and anonymous ErasedId rows for the resident, referral and
     contact ids, so that a late offline replay about them is refused with 410.
     """
-    from . import referrals
     rid = _resident_id(resident_id)
     resident = _lock_resident_for_opposition(user, rid)
     if resident.erased_at is not None:
         raise ResidentErased()
-    now = clock.now()
+    return erase_resident(user, rid, clock.now())
+
+
+def erase_resident(actor, rid, now):
+    """Erase a locked resident at `now`, no scope check: `oppose`, or a restore (backups)."""
+    from . import referrals
     open_referrals = db.session.scalars(
         select(Referral).where(Referral.resident_id == rid, Referral.status != "closed")
         .order_by(Referral.id).with_for_update()
         .execution_options(populate_existing=True)).all()
     closed = []
     for referral in open_referrals:
-        referrals.close_for_opposition(user, referral, now=now)
+        referrals.close_for_opposition(actor, referral, now=now)
         closed.append(referral.id)
     db.session.flush()
     # erased_at first: the table's checks allow an empty row only once it is a tombstone.
@@ -300,7 +304,7 @@ def oppose(user, resident_id):
                        .execution_options(synchronize_session=False))
     _scrub([rid], "erase")
     _tombstones(rid, now)
-    record_access(user, "resident.erase", "resident", rid)
+    record_access(actor, "resident.erase", "resident", rid)
     log.info("resident %s erased on opposition (%d referral(s) closed)", rid, len(closed))
     return Erasure(rid, now, closed)
 

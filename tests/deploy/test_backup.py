@@ -1,0 +1,140 @@
+"""Backups that restore: fill a database, back it up (encrypted with age), erase a person
+after the backup, restore into a fresh database: the app serves the same answers, and the
+person erased after the backup stays erased. Mismatches are refused."""
+
+import json
+import shutil
+
+import pytest
+from sqlalchemy import select
+
+from bienveilleurs import clock
+from bienveilleurs.extensions import db as _db
+from bienveilleurs.models import ErasedId, Resident
+from bienveilleurs.services import accounts, privacy
+
+from ..conftest import api_headers
+from ..referral_helpers import LAT, LON, bring_to, make_world, new_referral
+from ..security.helpers import make_app
+from .conftest import dispose, run, tool
+
+pytestmark = pytest.mark.committed
+
+
+def answers(app, tokens, referral_ids):
+    """What the app answers to a few reads that cover the data: the same after a restore."""
+    client = app.test_client()
+    coordinator, relay = (api_headers(t) for t in tokens)
+    seen = {
+        "match": client.get(f"/api/v1/match?lat={LAT}&lon={LON}&categories=sante",
+                            headers=coordinator).get_json(),
+        "hsds": client.get("/hsds/services").get_json(),
+        "bbox": client.get("/api/v1/resources?bbox=0.05,49.45,0.2,49.55",
+                           headers=coordinator).get_json(),
+        "offline": client.get("/api/v1/me/offline", headers=relay).get_json(),
+    }
+    for rid in referral_ids:
+        response = client.get(f"/api/v1/referrals/{rid}", headers=coordinator)
+        seen[str(rid)] = (response.status_code, response.get_json())
+    return seen
+
+
+def closing_actors(seen, referral_id):
+    """Take out the actors of the closings for opposition, and return them."""
+    events = [e for e in seen[str(referral_id)][1]["events"] if e.get("reason") == "opposition"]
+    return [event.pop("actor")["role"] for event in events]
+
+
+def _cli(app, *args):
+    # Its own context: a command runs in whichever app context is current (the fixture's).
+    with app.app_context():
+        return app.test_cli_runner().invoke(args=list(args))
+
+
+def test_a_backup_restores_the_same_answers_and_never_brings_back_an_erased_person(
+        app, committed, scratch_database, tmp_path, monkeypatch):
+    tool("pg_dump"), tool("pg_restore")
+    keygen = tool("age-keygen")
+    key = tmp_path / "restore.key"
+    run([keygen, "-o", str(key)])
+    public = run([keygen, "-y", str(key)]).stdout.strip()
+    backups = tmp_path / "sauvegardes"
+
+    world = make_world()
+    kept = bring_to(world, new_referral(world), "assigned")
+    before = new_referral(world, resident={"first_name": "Bernard", "lat": LAT, "lon": LON})
+    after = new_referral(world, resident={"first_name": "Colette", "lat": LAT, "lon": LON})
+    privacy.oppose(world.coordinator, before.resident_id)
+    tokens = (accounts.issue_token(world.coordinator.email),
+              accounts.issue_token(world.relay_user.email))
+    committed.commit()
+
+    monkeypatch.setitem(app.config, "BACKUP_AGE_RECIPIENTS", public)
+    monkeypatch.setitem(app.config, "BACKUP_DIR", str(backups))
+    made = _cli(app, "backup", "create", str(backups))
+    assert made.exit_code == 0, made.output
+    assert "chiffrée (age)" in made.output
+    manifest_path = next(backups.glob("bienveilleurs-*.json"))
+    manifest = json.loads(manifest_path.read_text())
+    dump = backups / manifest["dump"]
+    assert dump.name.endswith(".dump.age") and manifest["tables"]["residents"] == 3
+    assert b"Colette" not in dump.read_bytes()  # encrypted: no clear copy on the disk
+    assert oct(dump.stat().st_mode & 0o777) == "0o600"
+
+    # After the backup, Colette opposes; the journal job notes it beside the backups.
+    privacy.oppose(world.coordinator, after.resident_id)
+    journaled = _cli(app, "jobs", "run", "--only", "backups.erasure_journal", "--force")
+    assert journaled.exit_code == 0, journaled.output
+    lines = (backups / "erasures.jsonl").read_text().splitlines()
+    assert {json.loads(line)["id"] for line in lines} == {str(before.resident_id),
+                                                         str(after.resident_id)}
+    moment = clock.now()
+    with clock.frozen(moment):
+        expected = answers(app, tokens, [kept.id, before.id, after.id])
+    assert expected[str(kept.id)][0] == 200 and "Mireille" in json.dumps(expected)
+    assert "Colette" not in json.dumps(expected) and "Bernard" not in json.dumps(expected)
+
+    restored = make_app(scratch_database())
+    try:
+        refused = _cli(restored, "backup", "restore", str(dump))
+        assert refused.exit_code == 1 and "donnez la clé privée" in refused.output
+        done = _cli(restored, "backup", "restore", str(dump), "--identity", str(key))
+        assert done.exit_code == 0, done.output
+        assert "1 personne(s) effacée(s) de nouveau" in done.output
+        with restored.app_context():
+            colette = _db.session.get(Resident, after.resident_id)
+            assert colette.erased_at is not None and colette.first_name is None
+            assert _db.session.get(ErasedId, after.resident_id) is not None
+            assert "Colette" not in [r.first_name for r in _db.session.scalars(select(Resident))]
+        assert restored.test_client().get("/readyz").status_code == 200
+        with clock.frozen(moment):
+            found = answers(restored, tokens, [kept.id, before.id, after.id])
+        # The same history, but the closing replayed at the restore is by the system.
+        assert closing_actors(expected, after.id) == ["coordinator"]
+        assert closing_actors(found, after.id) == ["system"]
+        assert found == expected
+        again = _cli(restored, "backup", "restore", str(dump), "--identity", str(key))
+        assert again.exit_code == 1 and "n'est pas vide" in again.output
+    finally:
+        dispose(restored)
+
+    # A damaged file is refused before anything is written.
+    damaged = tmp_path / "abime"
+    shutil.copytree(backups, damaged)
+    copy = damaged / dump.name
+    data = bytearray(copy.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    copy.write_bytes(bytes(data))
+    empty = make_app(scratch_database())
+    try:
+        bad = _cli(empty, "backup", "restore", str(copy), "--identity", str(key))
+        assert bad.exit_code == 1 and "ne correspond pas à son manifeste" in bad.output
+        # A manifest that does not describe the dump's rows: restored, then reported.
+        wrong = dict(manifest, tables={**manifest["tables"], "residents": 4})
+        (damaged / manifest_path.name).write_text(json.dumps(wrong))
+        shutil.copy(dump, copy)
+        mismatch = _cli(empty, "backup", "restore", str(copy), "--identity", str(key))
+        assert mismatch.exit_code == 1
+        assert "ne correspondent pas au manifeste (tables : residents)" in mismatch.output
+    finally:
+        dispose(empty)
