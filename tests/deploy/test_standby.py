@@ -151,6 +151,7 @@ def test_reads_go_to_the_standby_unless_the_client_wrote_or_it_lags_or_is_down(
         time.sleep(1.5)
         assert served(reader, new) == (200, "primary")
 
+        app.config["REPLICA_MAX_LAG_S"] = 30
         standby.sql("select pg_wal_replay_resume()")
         standby.wait_for(lambda c: c.execute(text("select count(*) from resources")).scalar() == 2)
         assert served(reader, new) == (200, "standby")
