@@ -45,6 +45,12 @@ system() {
         as_root apt-get update -qq
         # postgresql-postgis pulls the extension built for Debian's default server version.
         as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+        # The tests start nginx and PgBouncer of their own: not the services Debian enables.
+        for service in nginx pgbouncer; do
+            if [[ " ${missing[*]} " == *" $service "* ]] && [ -d /run/systemd/system ]; then
+                as_root systemctl disable --now "$service" >/dev/null 2>&1 || true
+            fi
+        done
     fi
 }
 
