@@ -186,7 +186,7 @@ def test_jobs_run_prints_each_job_and_exits_1_when_one_failed(app, db, monkeypat
     assert "zz.broken : ÉCHEC" in second.stderr
     assert "notifications.send : faite en" in second.output
     listing = runner.invoke(args=["jobs", "list"])
-    assert "zz.broken — chaque minute — dernière 01/06 12:01 (failed" in listing.output
+    assert "zz.broken — chaque minute — dernière 01/06 12:01 (échec" in listing.output
     unknown = runner.invoke(args=["jobs", "run", "--only", "nope"])
     assert unknown.exit_code == 2 and "tâche inconnue : nope" in unknown.output
 

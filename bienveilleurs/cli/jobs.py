@@ -47,7 +47,7 @@ def list_jobs():
     for state in jobs.states():
         row = state.row
         last = (f"dernière {clock.local(row.last_started_at):%d/%m %H:%M} "
-                f"({state.status}, {row.last_duration_ms or 0} ms)"
+                f"({state.status_label.lower()}, {row.last_duration_ms or 0} ms)"
                 if row is not None and row.last_started_at else "jamais lancée")
         upcoming = (f"prochaine {clock.local(state.next_run):%d/%m %H:%M}"
                     if state.next_run else "prochaine au premier passage du minuteur")

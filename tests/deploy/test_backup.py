@@ -4,6 +4,7 @@ person erased after the backup stays erased. Mismatches are refused."""
 
 import json
 import shutil
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -138,3 +139,24 @@ def test_a_backup_restores_the_same_answers_and_never_brings_back_an_erased_pers
         assert "ne correspondent pas au manifeste (tables : residents)" in mismatch.output
     finally:
         dispose(empty)
+
+
+def test_prune_deletes_old_backups_but_never_the_newest_nor_the_journal(app, tmp_path):
+    def backup(stamp, days_ago):
+        created = (clock.now() - timedelta(days=days_ago)).isoformat()
+        (tmp_path / f"bienveilleurs-{stamp}.dump.age").write_bytes(b"x")
+        (tmp_path / f"bienveilleurs-{stamp}.json").write_text(json.dumps(
+            {"created_at": created, "dump": f"bienveilleurs-{stamp}.dump.age"}))
+
+    backup("20260101T021500Z", 60)
+    backup("20260120T021500Z", 36)
+    backup("20260201T021500Z", 34)
+    (tmp_path / "erasures.jsonl").write_text("{}\n")
+    pruned = _cli(app, "backup", "prune", str(tmp_path), "--keep-days", "35")
+    assert pruned.exit_code == 0 and "2 sauvegarde(s) supprimée(s)" in pruned.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "bienveilleurs-20260201T021500Z.dump.age", "bienveilleurs-20260201T021500Z.json",
+        "erasures.jsonl"]
+    # The newest stays, however old.
+    assert _cli(app, "backup", "prune", str(tmp_path), "--keep-days", "1").exit_code == 0
+    assert (tmp_path / "bienveilleurs-20260201T021500Z.json").exists()

@@ -145,6 +145,10 @@ def _finish(name, owner, *, outcome, error, summary, duration_ms):
 
 # --- what the admin page and `jobs list` show ---------------------------------------------
 
+STATUS_LABELS = {"ok": "Réussie", "failed": "Échec", "running": "En cours",
+                 "interrupted": "Interrompue", "new": "Jamais lancée"}
+
+
 @dataclass(frozen=True)
 class JobState:
     job: object
@@ -159,6 +163,10 @@ class JobState:
             lease = self.row.lease_until
             return "running" if lease is not None and lease > clock.now() else "interrupted"
         return self.row.last_outcome
+
+    @property
+    def status_label(self):
+        return STATUS_LABELS[self.status]
 
     @property
     def next_run(self):

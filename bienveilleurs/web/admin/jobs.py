@@ -8,12 +8,7 @@ from ..pages import roles_required
 
 bp = Blueprint("jobs_admin", __name__, url_prefix="/admin/taches")
 
-STATUS_LABELS = {"ok": "Réussie", "failed": "Échec", "running": "En cours",
-                 "interrupted": "Interrompue", "new": "Jamais lancée"}
-
-
 @bp.route("")
 @roles_required(Role.ADMIN)
 def index():
-    return render_template("jobs_admin/index.html", states=jobs.states(),
-                           labels=STATUS_LABELS)
+    return render_template("jobs_admin/index.html", states=jobs.states())
