@@ -4,7 +4,7 @@ import os
 
 from flask import Flask
 
-from . import logs, replica
+from . import logs, replica, request_log
 from .config import engine_options, load_config
 from .extensions import csrf, db, login_manager, migrate
 
@@ -23,7 +23,8 @@ def create_app(config=None):
         if "DATABASE_POOLER" in config and "SQLALCHEMY_ENGINE_OPTIONS" not in config:
             app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
 
-    logs.init_app(app)  # first: its hooks time the whole request
+    request_log.init_app(app)  # first: its hooks time the whole request; LOG_FORMAT
+    logs.install()  # no personal data in any log record (see logs.py)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), compare_type=True)

@@ -1,80 +1,117 @@
-"""Logs: plain text or one JSON object per line (LOG_FORMAT), a request id, a line per request.
+"""No personal data in the application log.
 
-Every request gets an id: the one nginx sent (`X-Request-Id`, only when TRUSTED_PROXIES says
-a proxy is in front), else a new one. It is echoed in the response's `X-Request-Id` and
-carried by every line logged while the request runs. Each request ends with one line:
-method, route, status, duration, which database served it, the id. The route is the
-URL rule (`/api/v1/referrals/<referral_id>`), never the path nor the query string, which may
-hold a position or an address; no address, account or name is ever logged here.
+A database error carries the values it was given: SQLAlchemy prints the bound parameters
+(the engine is built with `hide_parameters=True`, see config), and PostgreSQL's DETAIL line
+repeats the failing row ("Failing row contains (…, Mireille, 06…)") or the key. Other
+exceptions may quote what was typed. So every log record is made safe when it is created,
+before any handler (file, console, a test's capture) sees it:
+
+- an exception attached to the record (`log.exception`, `exc_info=`) is written as its
+  traceback (files, lines, functions: code, never values) with, for each exception of the
+  chain, its type and only what is known to hold no data: a database error's SQLSTATE,
+  constraint, table and column, and its first line when that class of error never quotes a
+  value; a system error's number and text;
+- an exception passed as an argument of the message gets the same treatment;
+- the development server's request lines lose their query string.
+
+Our own log calls name accounts, identifiers and counts, never a resident's data.
 """
 
 import logging
 import re
-import sys
-import time
-import uuid
+import traceback
 
-from flask import current_app, g, has_request_context, request
-from pythonjsonlogger.json import JsonFormatter
-
-from . import metrics, replica
-
-log = logging.getLogger("bienveilleurs.request")
-
-TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
-REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
-UNMATCHED = "(aucune route)"
+MARK = "_bienveilleurs_safe"
+WITHHELD = "message non journalisé (il peut contenir des données personnelles)"
+# Messages of these types name code, not values.
+SAFE_TYPES = (AttributeError, NameError, ImportError, NotImplementedError, RecursionError)
+# SQLSTATE classes whose first line never quotes a value: integrity (the values are on the
+# DETAIL line), connection, insufficient resources, operator intervention, rollback.
+SAFE_SQLSTATE_CLASSES = ("23", "08", "53", "57", "40")
+QUERY_STRING = re.compile(r"(\s/[^\s?]*)\?\S*")
 
 
-class RequestIdFilter(logging.Filter):
-    """Give every record the id of the request being served ("-" outside a request)."""
-
-    def filter(self, record):
-        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
-        return True
+def _database_error(exc):
+    """The DBAPI error behind `exc` (SQLAlchemy wraps it as `.orig`), or None."""
+    inner = getattr(exc, "orig", None) or exc
+    return inner if hasattr(inner, "sqlstate") and hasattr(inner, "diag") else None
 
 
-def handler(log_format, stream=None):
-    """Return a handler writing `text` or `json` lines to `stream` (standard error)."""
-    out = logging.StreamHandler(stream or sys.stderr)
-    if log_format == "json":
-        out.setFormatter(JsonFormatter(
-            "{levelname}{name}{message}{request_id}", style="{", timestamp="time",
-            rename_fields={"levelname": "level", "name": "logger"}, json_ensure_ascii=False))
-    else:
-        out.setFormatter(logging.Formatter(TEXT_FORMAT))
-    out.addFilter(RequestIdFilter())
-    return out
+def _database_text(error):
+    diag = error.diag
+    sqlstate = error.sqlstate or diag.sqlstate or ""
+    parts = [f"sqlstate={sqlstate or '?'}"]
+    for name in ("constraint_name", "table_name", "column_name"):
+        value = getattr(diag, name, None)
+        if value:
+            parts.append(f"{name.split('_')[0]}={value}")
+    if sqlstate[:2] in SAFE_SQLSTATE_CLASSES or not sqlstate:
+        first = (diag.message_primary or str(error)).splitlines()
+        if first and (sqlstate or "connection" in first[0]):
+            parts.append(first[0][:300])
+    return " ".join(parts)
 
 
-def init_app(app):
-    """Configure the process's logs (unless someone did already) and the request hooks."""
-    root = logging.getLogger()
-    if not root.handlers:
-        root.addHandler(handler(app.config["LOG_FORMAT"]))
-        root.setLevel(logging.INFO)
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
-    app.before_request(start_request)
-    app.after_request(end_request)
+def safe_text(exc):
+    """What may be logged of one exception: its type and a message free of data."""
+    name = type(exc).__qualname__
+    database = _database_error(exc)
+    if database is not None:
+        return f"{name} ({type(database).__qualname__}): {_database_text(database)}"
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return f"{name}: [Errno {exc.errno}] {exc.strerror}"
+    if isinstance(exc, SAFE_TYPES):
+        return f"{name}: {exc}"
+    return f"{name}: {WITHHELD}"
 
 
-def start_request():
-    g.request_started = time.perf_counter()
-    incoming = request.headers.get("X-Request-Id", "")
-    trusted = current_app.config["TRUSTED_PROXIES"] > 0 and REQUEST_ID.match(incoming)
-    g.request_id = incoming if trusted else uuid.uuid4().hex
+def safe_traceback(exc):
+    """The traceback of `exc` and of the exceptions it came from, without their messages."""
+    chain, seen = [], set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        chain.append(exc)
+        exc = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
+    blocks = []
+    for exc in reversed(chain):
+        frames = "".join(traceback.format_list(traceback.extract_tb(exc.__traceback__)))
+        blocks.append(f"Traceback (most recent call last):\n{frames}{safe_text(exc)}")
+    return "\n\nThe above exception led to the following one:\n\n".join(blocks)
 
 
-def end_request(response):
-    started = g.get("request_started")
-    if started is None:  # a response made before the hooks ran
-        return response
-    response.headers["X-Request-Id"] = g.request_id
-    seconds = time.perf_counter() - started
-    route = request.url_rule.rule if request.url_rule is not None else UNMATCHED
-    metrics.observe_request(route, request.method, response.status_code, seconds)
-    log.info("%s %s %s %.1f ms", request.method, route, response.status_code, seconds * 1000,
-             extra={"method": request.method, "route": route, "status": response.status_code,
-                    "duration_ms": round(seconds * 1000, 1),
-                    "database": "standby" if replica.served_by_standby() else "primary"})
-    return response
+def make_safe(record):
+    """Rewrite a log record so that it carries no value taken from data; return it."""
+    if getattr(record, MARK, False):
+        return record
+    setattr(record, MARK, True)
+    if record.exc_info and record.exc_info[1] is not None:
+        record.exc_text = safe_traceback(record.exc_info[1])
+        record.exc_info = None
+    if isinstance(record.msg, BaseException):
+        record.msg = safe_text(record.msg)
+    if isinstance(record.args, tuple):
+        record.args = tuple(_safe_arg(record.name, a) for a in record.args)
+    elif isinstance(record.args, dict):
+        record.args = {k: _safe_arg(record.name, v) for k, v in record.args.items()}
+    return record
+
+
+def _safe_arg(logger_name, value):
+    if isinstance(value, BaseException):
+        return safe_text(value)
+    if logger_name == "werkzeug" and isinstance(value, str):
+        return QUERY_STRING.sub(r"\1?…", value)
+    return value
+
+
+def install():
+    """Make every log record of this process safe at its creation (idempotent)."""
+    current = logging.getLogRecordFactory()
+    if getattr(current, MARK, False):
+        return
+
+    def factory(*args, **kwargs):
+        return make_safe(current(*args, **kwargs))
+
+    setattr(factory, MARK, True)
+    logging.setLogRecordFactory(factory)

@@ -10,7 +10,7 @@ import re
 import pytest
 from sqlalchemy import text
 
-from bienveilleurs import logs
+from bienveilleurs import request_log
 from bienveilleurs.extensions import db as _db
 from bienveilleurs.models import ApiToken
 from bienveilleurs.security import new_token
@@ -99,7 +99,7 @@ def test_each_request_logs_one_line_with_its_id_route_status_and_duration(metric
     db.add(ApiToken(user_id=user.id, digest=digest, label="t"))
     db.flush()
     stream = io.StringIO()
-    handler = logs.handler("json", stream)
+    handler = request_log.handler("json", stream)
     logger = logging.getLogger("bienveilleurs.request")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)  # pytest leaves the root at WARNING; production at INFO

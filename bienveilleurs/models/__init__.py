@@ -5,6 +5,7 @@ from .accounts import (
     ROLE_VALUES,
     ApiToken,
     LoginThrottle,
+    RecoveryCode,
     Role,
     User,
     coordinator_territories,
@@ -37,6 +38,7 @@ from .territories import Territory
 __all__ = ["ACCESS_ACTIONS", "ACCOUNT_TOKEN_PURPOSES", "AccessLog", "AccountToken", "ApiToken",
            "AuditEntry", "CHANNELS", "CHANNEL_LABELS", "Contact", "ErasedId", "LoginThrottle",
            "NOTIFICATION_KINDS", "Notification", "NotificationAttempt", "NotificationPreference",
-           "OUTCOMES", "OUTCOME_LABELS", "ROLE_LABELS", "ROLE_VALUES", "Referral", "ReferralEvent",
-           "Relay", "Resident", "Resource", "Role", "STATUSES", "STATUS_LABELS", "ScheduledJob",
+           "OUTCOMES", "OUTCOME_LABELS", "ROLE_LABELS", "ROLE_VALUES", "RecoveryCode", "Referral",
+           "ReferralEvent", "Relay", "Resident", "Resource", "Role", "STATUSES", "STATUS_LABELS",
+           "ScheduledJob",
            "Structure", "Territory", "User", "coordinator_territories", "structure_members"]

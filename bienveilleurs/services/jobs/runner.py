@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from ... import clock
 from ...extensions import db
+from ...logs import safe_text
 from ...models import ScheduledJob
 from ..transaction import use_case
 from .registry import discover
@@ -85,7 +86,7 @@ def run_one(job, *, owner, force=False):
             summary = _jsonable(job.function())
     except Exception as exc:  # every failure is recorded, and the other jobs still run
         error = describe(exc)
-        log.error("job %s failed: %s (at %s)", job.name, error, _where(exc))
+        log.error("job %s failed", job.name, exc_info=exc)
     duration_ms = round((time.monotonic() - started) * 1000)
     outcome = "failed" if error else "ok"
     if not _finish(job.name, owner, outcome=outcome, error=error, summary=summary,
@@ -96,15 +97,11 @@ def run_one(job, *, owner, force=False):
 
 
 def describe(exc):
-    """The error's kind and first line: a database error's own message, never its values."""
-    inner = getattr(exc, "orig", None) or exc
-    first = (str(inner).strip().splitlines() or [""])[0]
-    return f"{type(inner).__name__}: {first}"[:500]
-
-
-def _where(exc):
-    frames = traceback.extract_tb(exc.__traceback__)
-    return " < ".join(f"{os.path.basename(f.filename)}:{f.lineno}" for f in reversed(frames[-4:]))
+    """What the admin page shows of a failure: the error as the logs may hold it (its kind,
+    and its message only when it cannot quote data: logs.safe_text), and where it happened."""
+    frames = traceback.extract_tb(exc.__traceback__)[-3:]
+    where = " < ".join(f"{os.path.basename(f.filename)}:{f.lineno}" for f in reversed(frames))
+    return f"{safe_text(exc)} ({where})"[:1000]
 
 
 def _jsonable(value):
