@@ -47,12 +47,13 @@ def wait_for_port(port, *, process, seconds=30):
 
 
 def stop(process, sig=signal.SIGTERM):
+    """Stop a server started in a session of its own, with every process of its group."""
     if process.poll() is None:
-        process.send_signal(sig)
+        os.killpg(process.pid, sig)
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
             process.wait()
 
 
@@ -72,8 +73,12 @@ class Gunicorn:
         self.handle = open(self.log, "w")  # closed in stop()
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.handle,
                                         stderr=subprocess.STDOUT, start_new_session=True)
-        wait_for_port(self.port, process=self.process)
-        self.wait_until_serving()
+        try:
+            wait_for_port(self.port, process=self.process)
+            self.wait_until_serving()
+        except BaseException:
+            self.stop()
+            raise
 
     def wait_until_serving(self, seconds=60):
         """The master listens at once; the workers answer once they have imported the app."""
@@ -144,7 +149,11 @@ http {{
         self.process = subprocess.Popen(
             [nginx, "-p", str(folder), "-c", str(folder / "nginx.conf"),
              "-e", str(folder / "error.log")], start_new_session=True)
-        wait_for_port(self.port, process=self.process)
+        try:
+            wait_for_port(self.port, process=self.process)
+        except BaseException:
+            self.stop()
+            raise
         self.url = f"https://localhost:{self.port}"
 
     def alpn(self):

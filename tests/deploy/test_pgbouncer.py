@@ -7,6 +7,7 @@ DATABASE_POOLER=pgbouncer) are what would break it."""
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -29,6 +30,7 @@ from ..factories import TEST_PASSWORD, make_resource, make_user
 from ..referral_helpers import report_payload
 from ..security.helpers import form_login, make_app
 from .conftest import as_service_user, dispose, free_port, tool
+from .servers import stop
 
 pytestmark = pytest.mark.committed
 
@@ -65,8 +67,15 @@ pidfile = {self.folder}/pgbouncer.pid
                 shutil.chown(path, self.user)
         self.process = subprocess.Popen([*prefix, binary, str(self.folder / "pgbouncer.ini")],
                                         cwd="/", stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE)
+                                        stderr=subprocess.PIPE, start_new_session=True)
         self.url = url.set(host="127.0.0.1", port=self.port)
+        try:
+            self.wait_until_answering()
+        except BaseException:
+            self.stop()
+            raise
+
+    def wait_until_answering(self):
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             probe = create_engine(self.url, connect_args={"prepare_threshold": None})
@@ -83,8 +92,7 @@ pidfile = {self.folder}/pgbouncer.pid
         pytest.fail("PgBouncer does not answer")
 
     def stop(self):
-        self.process.terminate()
-        self.process.wait(timeout=10)
+        stop(self.process, signal.SIGINT)  # PgBouncer's safe shutdown: clients are gone by now
         shutil.rmtree(self.folder, ignore_errors=True)
 
 

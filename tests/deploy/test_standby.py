@@ -73,8 +73,12 @@ class Standby:
                         + (self.folder / "standby.log").read_text()[-2000:])
         self.url = url.set(port=self.port)
         self.engine = create_engine(self.url, isolation_level="AUTOCOMMIT")
-        self.wait_for(lambda c: c.execute(text(
-            "select status from pg_stat_wal_receiver")).scalar() == "streaming")
+        try:
+            self.wait_for(lambda c: c.execute(text(
+                "select status from pg_stat_wal_receiver")).scalar() == "streaming")
+        except BaseException:
+            self.remove()
+            raise
 
     def wait_for(self, condition, seconds=30):
         deadline = time.monotonic() + seconds
