@@ -54,6 +54,8 @@ def site(app, database_url, tmp_path_factory):
         try:
             coordinator = make_user(role="coordinator", email="coord@exemple.fr",
                                     display_name="Claire Coordination")
+            # Coordinators sign in with a second factor: the form test signs a relay in.
+            make_user(role="relay", email="relais@exemple.fr", display_name="Rémi Relais")
             make_resource(name="Épicerie solidaire du quartier")
             _db.session.commit()
             token = accounts.issue_token(coordinator.email)
@@ -106,8 +108,8 @@ def test_the_site_through_nginx(site):
     # Sign in with the form: a Secure __Host- cookie over TLS, CSRF checked.
     login = http.get(f"{proxy.url}/connexion")
     signed = http.post(f"{proxy.url}/connexion", headers={"Referer": login.url}, data={
-        "email": "coord@exemple.fr", "password": TEST_PASSWORD, "csrf_token": _csrf(login.text)})
-    assert signed.status_code == 200 and "Claire Coordination" in signed.text
+        "email": "relais@exemple.fr", "password": TEST_PASSWORD, "csrf_token": _csrf(login.text)})
+    assert signed.status_code == 200 and "Rémi Relais" in signed.text
     assert "__Host-session" in http.cookies
     assert signed.history and signed.history[0].status_code in (302, 303)
     assert "max-age=63072000" in signed.headers["Strict-Transport-Security"]
@@ -126,10 +128,13 @@ def test_the_site_through_nginx(site):
     assert versioned.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     plain = http.get(f"{proxy.url}/static/css/app.css")
     assert plain.headers["Cache-Control"] == "no-cache"
-    worker = http.get(f"{proxy.url}/sw.js")
+    # /sw.js: never kept without asking the server (no-store for a signed-in browser).
+    assert http.get(f"{proxy.url}/sw.js").headers["Cache-Control"] == "no-store"
+    worker = client(proxy).get(f"{proxy.url}/sw.js")
     assert worker.status_code == 200 and worker.headers["Cache-Control"] == "no-cache"
     assert "X-Request-Id" in worker.headers and '"sw-' in worker.headers["ETag"]  # W/ if gzipped
-    unchanged = http.get(f"{proxy.url}/sw.js", headers={"If-None-Match": worker.headers["ETag"]})
+    unchanged = client(proxy).get(f"{proxy.url}/sw.js",
+                                  headers={"If-None-Match": worker.headers["ETag"]})
     assert unchanged.status_code == 304
 
     # The client address the app sees: the one nginx saw, never one the client wrote.
