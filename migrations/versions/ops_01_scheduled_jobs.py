@@ -1,7 +1,7 @@
 """scheduled jobs: one row per job, its lease and its last run
 
 Revision ID: ops_01
-Revises: sec_01
+Revises: sco_01
 Create Date: 2026-12-07 04:36:09.815188
 """
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = 'ops_01'
-down_revision = 'sec_01'
+down_revision = 'sco_01'
 branch_labels = None
 depends_on = None
 
