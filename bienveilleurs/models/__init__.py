@@ -12,6 +12,7 @@ from .accounts import (
 )
 from .administration import ACCOUNT_TOKEN_PURPOSES, AccountToken, AuditEntry
 from .directory import Relay, Resource, Structure, structure_members
+from .jobs import ScheduledJob
 from .notifications import (
     NOTIFICATION_KINDS,
     Notification,
@@ -42,5 +43,6 @@ __all__ = ["ACCESS_ACTIONS", "ACCOUNT_TOKEN_PURPOSES", "AccessLog", "AccountToke
            "LINK_END_REASONS", "LoginThrottle", "NOTIFICATION_KINDS", "Notification",
            "NotificationAttempt", "NotificationPreference", "OUTCOMES", "OUTCOME_LABELS",
            "ROLE_LABELS", "ROLE_VALUES", "RecoveryCode", "Referral", "ReferralEvent", "Relay",
-           "Resident", "Resource", "Role", "STATUSES", "STATUS_LABELS", "Structure",
-           "StructureLink", "Territory", "User", "coordinator_territories", "structure_members"]
+           "Resident", "Resource", "Role", "STATUSES", "STATUS_LABELS", "ScheduledJob",
+           "Structure", "StructureLink", "Territory", "User", "coordinator_territories",
+           "structure_members"]

@@ -1,14 +1,14 @@
 """structures' one-time links to a referral (a structure without an account answers by e-mail)
 
 Revision ID: link_01
-Revises: sco_01
+Revises: ops_01
 Create Date: 2026-12-07 05:36:50.744791
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'link_01'
-down_revision = 'sco_01'
+down_revision = 'ops_01'
 branch_labels = None
 depends_on = None
 
