@@ -58,6 +58,8 @@ SETTINGS = (
     Setting("TRUSTED_PROXIES", _integer, 0, "reverse proxies that set X-Forwarded-For"),
     Setting("SMTP_URL", _text, "", "outgoing mail server; empty = notifications stored, not sent"),
     Setting("MAIL_FROM", _text, "bienveilleurs@localhost", "sender of the e-mails"),
+    Setting("ACCESSIBILITY_CONTACT", _text, "",
+            "where people report an accessibility problem (e-mail); empty = MAIL_FROM"),
     Setting("BASE_URL", _text, "http://127.0.0.1:5000", "public address, for links in e-mails"),
     Setting("NOTIFY_MAX_ATTEMPTS", _integer, 8, "delivery attempts of one e-mail"),
     Setting("NOTIFY_BACKOFF_S", _integer, 60, "first wait after a failed delivery (doubled)"),
@@ -117,6 +119,7 @@ def load_config(env=None):
         raw = env.get(declared.name, "").strip()
         config[declared.name] = declared.parse(declared.name, raw) if raw else declared.default
     config["BASE_URL"] = config["BASE_URL"].rstrip("/")
+    config["ACCESSIBILITY_CONTACT"] = config["ACCESSIBILITY_CONTACT"] or config["MAIL_FROM"]
     config.update(flask_settings(config, name=name, secret=secret, database_url=database_url))
     return config
 
