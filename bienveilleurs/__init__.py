@@ -25,6 +25,8 @@ def create_app(config=None):
         logging.basicConfig(level=logging.INFO,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    for warning in app.config.get("CONFIG_WARNINGS", ()):
+        logging.getLogger("bienveilleurs").warning(warning)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), compare_type=True)
