@@ -20,6 +20,7 @@ from ..config import setting
 from ..errors import Forbidden, Unauthorized
 from ..models import ROLE_LABELS, Role
 from ..services.directory import locate_address
+from ..services.notifications import kept_for_development
 
 # Who manages the directory and the network of relays.
 MANAGERS = (Role.ADMIN, Role.COORDINATOR)
@@ -74,6 +75,16 @@ def geocoder():
 
 def geocoding_enabled():
     return bool(setting("GEOCODER_URL"))
+
+
+def invitation_sent(email, detail):
+    """What to say once an invitation to `email` is queued; in development without a mail
+    server, where to read it."""
+    if kept_for_development():
+        return (f"Invitation préparée pour {email} ({detail}). Sans serveur d'e-mails, elle "
+                "n'est pas envoyée : l'administration la lit, lien compris, dans « E-mails de "
+                "développement ».")
+    return f"Invitation envoyée à {email} ({detail})."
 
 
 # --- points and maps -----------------------------------------------------------------------
