@@ -23,7 +23,8 @@ def demo_load(if_empty):
 @group.command("accounts")
 def demo_accounts():
     """Print the demonstration accounts and their passwords."""
+    from ..models import Role
     from ..services import demo
     click.echo("Comptes de démonstration (données fictives) :")
     for email, role, password in demo.present_accounts():
-        click.echo(f"  {role:<14} {email:<40} mot de passe : {password}")
+        click.echo(f"  {Role(role).label:<19} {email:<40} mot de passe : {password}")
