@@ -48,6 +48,7 @@ from .lists import (
     relay_contact,
     relay_referrals,
     reported_by,
+    returns_to_reorient,
     stale_referrals,
     stale_thresholds,
     structure_referrals,
@@ -110,7 +111,7 @@ __all__ = [
     "REASON_LABELS", "STALE_LABELS", "InboxItem", "RelayContact", "StaleReferral",
     "TimelineRow", "can_see", "category_name", "coordinator_inbox", "last_return",
     "open_referrals", "reason_label", "relay_contact", "relay_referrals", "reported_by",
-    "stale_referrals", "stale_thresholds", "structure_referrals", "timeline",
+    "returns_to_reorient", "stale_referrals", "stale_thresholds", "structure_referrals", "timeline",
     # proposals
     "RelayProposal", "declined_resource_ids", "next_best_resources", "proposed_relays",
     "proposed_resources", "referral_matches",
