@@ -69,6 +69,10 @@ EXPECT = {
     # --- foundation, accounts, privacy (issue 6)
     "main.home": Route(get=EVERYONE),
     "main.health": Route(get=PUBLIC),
+    # The accessibility statement and the help pages (issue 17), public.
+    "info.accessibility": Route(get=PUBLIC),
+    "info.help_index": Route(get=PUBLIC),
+    "info.help_for": Route(get=PUBLIC, args={"slug": "bienveilleur"}),
     "static": Route(get=PUBLIC, args={"filename": "css/app.css"}),
     "auth.login": Route(get=PUBLIC, post={"*": ANY}),
     "auth.logout": Route(post={"*": REDIRECT}),
@@ -149,6 +153,8 @@ EXPECT = {
     # --- notifications (issue 9)
     "preferences.edit": Route(get=EVERYONE, post=signed_in(ANY)),
     "notifications_admin.index": Route(get=only(["admin"])),
+    # Development without SMTP_URL only (issue 17): absent in tests and production.
+    "dev_mail.index": Route(get=signed_in(DENY)),
     "notifications_admin.show": Route(get=only(["admin"]),
                                       args={"notification_id": "notification"}),
     "notifications_admin.retry": Route(post=only(["admin"], ANY),
