@@ -185,7 +185,8 @@ def age_text(delta):
 # macros it imports) sees them.
 TEMPLATE_FILTERS = {"paris": paris_time, "age": age_text, "distance": distance_text}
 TEMPLATE_GLOBALS = {"leaflet_version": leaflet_version, "map_center": map_center,
-                    "local_time": clock.local, "Role": Role, "ROLE_LABELS": ROLE_LABELS}
+                    "local_time": clock.local, "Role": Role, "ROLE_LABELS": ROLE_LABELS,
+                    "CITY_TIMEZONE": clock.PARIS.key}
 
 
 # --- a service's errors on a form -----------------------------------------------------------
