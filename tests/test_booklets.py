@@ -88,7 +88,7 @@ def test_neighbourhood_booklet_pdf_renders_and_lists_resources_by_distance(
     assert all(p >= 0 for p in positions), positions
     assert positions == sorted(positions)
     assert "Très loin" not in text and "Fermée définitivement" not in text
-    assert "Du lundi au vendredi : 9 h – 12 h" in text and "02 35 00 00 00" in text
+    assert "Du lundi au vendredi, de 9 h à 12 h" in text and "02 35 00 00 00" in text
     assert "À 130 m au nord-est" in text  # 120 m east, 60 m north of the centre
 
 
