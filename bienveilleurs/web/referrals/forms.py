@@ -296,6 +296,8 @@ def relay_option(relay):
         parts.append("parle " + ", ".join(relay.shared_languages))
     if relay.available_now:
         parts.append("disponible maintenant")
+    if relay.invitation_pending:
+        parts.append("invitation en attente")
     return " — ".join(parts)
 
 
