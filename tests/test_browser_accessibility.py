@@ -13,15 +13,21 @@ import urllib.parse
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from sqlalchemy import select
 
-from bienveilleurs.services import demo
+from bienveilleurs.extensions import db
+from bienveilleurs.models import Relay, User
+from bienveilleurs.services import demo, invitations, relays_admin
 
 from .conftest import PHONE, truncate_all
 
 pytestmark = pytest.mark.browser
 
 ROLES = ("anonymous", "relay", "coordinator", "social_worker", "admin")
-ACCOUNTS = {role.value: (email, password) for email, role, _, password, _ in demo.ACCOUNTS}
+# The first demo account of each role (the city-wide coordinator, not the one of the north).
+ACCOUNTS = {}
+for email, role, _, password, _ in demo.ACCOUNTS:
+    ACCOUNTS.setdefault(role.value, (email, password))
 MAX_CLS = 0.05
 SETTLE_S = 0.3  # after the load event: what the page's scripts fetch and draw (outbox, maps)
 MAX_PAGES = 60  # per role: a guard against a crawl that never ends
@@ -29,6 +35,15 @@ MAX_PAGES = 60  # per role: a guard against a crawl that never ends
 # Not pages: files, the API, vendored scripts, and links that act (sign-out is a form).
 SKIPPED = re.compile(r"^/(api|hsds|static|vendor)/|\.(pdf|csv|json|js|webmanifest)$|^/healthz")
 IDENTIFIER = re.compile(r"/([0-9a-f]{8}-[0-9a-f-]{27}|\d+)(?=/|$)")
+
+# States a crawl does not reach: the phone's menu open, a confirmation open.
+MENU = ("/", "[data-site-menu] > summary")
+STATES = {
+    "relay": [MENU],
+    "coordinator": [MENU, ("/coordination/a-attribuer", "details.confirm > summary")],
+    "social_worker": [MENU],
+    "admin": [MENU],
+}
 
 # Counts every layout-shift entry from the start of the navigation (buffered), including
 # those with hadRecentInput: headless Chromium may set it after a navigation.
@@ -62,11 +77,21 @@ def local_links(page, origin):
 
 @pytest.fixture(scope="module")
 def demo_data(app):
-    """The demonstration data, committed for the live server, emptied afterwards."""
+    """The demonstration data, committed for the live server, emptied afterwards; as in
+    development without a mail server (the kept e-mails' page exists), with an invitation
+    pending and a relay paused (the journal and the e-mails have rows to show)."""
     truncate_all(app)
+    previous = app.config["ENV_NAME"]
+    app.config["ENV_NAME"] = "development"
     with app.app_context():
         demo.load()
+        admin = db.session.scalar(select(User).where(User.role == "admin"))
+        invitations.invite(admin, email="nouvelle@demo.bienveilleurs.fr", role="relay",
+                           display_name="Nina Nouvelle")
+        relay = db.session.scalars(select(Relay).order_by(Relay.display_name)).first()
+        relays_admin.set_status(admin, relay.id, "paused")
     yield
+    app.config["ENV_NAME"] = previous
     truncate_all(app)
 
 
@@ -146,6 +171,12 @@ def test_every_page_of_each_role_has_no_axe_violation_and_does_not_move(
                     page.wait_for_timeout(max(0, SETTLE_S - (time.monotonic() - loaded)) * 1000)
                     shifts[path] = page.evaluate("window.__layoutShift")
             page.set_viewport_size(PHONE["viewport"])
+        for path, opener in STATES.get(role, ()):
+            page.goto(path)
+            page.locator(opener).first.click()
+            violations = axe_violations(page, axe)
+            if violations:
+                problems.append(f"390 px {path} ({opener} ouvert) : {violations_text(violations)}")
     finally:
         context.close()
     print(f"\n{role}: {len(visited)} pages, à 390 et 1280 px")
