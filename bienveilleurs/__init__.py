@@ -5,6 +5,7 @@ import os
 
 from flask import Flask
 
+from . import logs
 from .config import load_config
 from .extensions import csrf, db, login_manager, migrate
 
@@ -25,6 +26,7 @@ def create_app(config=None):
         logging.basicConfig(level=logging.INFO,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    logs.install()  # no personal data in any log record (see logs.py)
     for warning in app.config.get("CONFIG_WARNINGS", ()):
         logging.getLogger("bienveilleurs").warning(warning)
 

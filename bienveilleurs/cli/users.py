@@ -57,3 +57,17 @@ def users_token(email, revoke, label):
         fail(exc)
     click.echo("Jeton créé. Il ne sera plus jamais affiché ; conservez-le en lieu sûr :", err=True)
     click.echo(token)
+
+
+@group.command("reset-2fa")
+@click.argument("email")
+def users_reset_two_factor(email):
+    """Turn off the second factor of an account that lost its phone and recovery codes."""
+    from ..services import two_factor
+    try:
+        user = two_factor.reset(email)
+    except DomainError as exc:
+        fail(exc)
+    click.echo(f"Double authentification réinitialisée pour {user.email} ; ses sessions sont "
+               "fermées." + (" Elle l'activera de nouveau à sa prochaine connexion."
+                             if user.two_factor_required else ""))

@@ -43,6 +43,7 @@ def register_web(app):
             csrf.exempt(blueprint)
 
     app.before_request(hooks.session_timeouts)
+    app.before_request(hooks.second_factor_gate)
     app.after_request(hooks.security_headers)
     app.register_error_handler(DomainError, hooks.domain_error)
     app.register_error_handler(CSRFError, hooks.csrf_error)

@@ -4,7 +4,7 @@ import re
 
 from bienveilleurs import create_app
 
-from ..conftest import TEST_CONFIG, IsolatedClient
+from ..conftest import TEST_CONFIG, IsolatedClient, totp_code
 from ..factories import TEST_PASSWORD
 
 
@@ -21,8 +21,13 @@ def csrf_token(client, path="/connexion"):
 
 
 def form_login(client, email, password=TEST_PASSWORD, **headers):
-    return client.post("/connexion", data={"email": email, "password": password,
-                                           "csrf_token": csrf_token(client)}, headers=headers)
+    """Sign in through the form; the code step too when the account has a second factor."""
+    response = client.post("/connexion", data={"email": email, "password": password,
+                                               "csrf_token": csrf_token(client)}, headers=headers)
+    if response.status_code == 303 and response.headers["Location"].endswith("/connexion/code"):
+        response = client.post("/connexion/code", headers=headers, data={
+            "code": totp_code(email), "csrf_token": csrf_token(client, "/connexion/code")})
+    return response
 
 
 def session_cookie(client, app):

@@ -183,13 +183,23 @@ EXPECT = {
     "imports.preview": Route(get=only(["admin"], ANY)),
     "imports.confirm": Route(post=only(["admin"], ANY)),
     "imports.cancel": Route(post=only(["admin"], ANY)),
-    # A one-time link moves its secret into the session and redirects to the page without it.
-    "invitations.accept_link": Route(get={"*": OK}, args={"token": "bad-token"}),
-    "invitations.reset_link": Route(get={"*": OK}, args={"token": "bad-token"}),
+    # A one-time link is checked, its row id kept in the session, the page shown without it.
+    "invitations.accept_link": Route(get={"*": NONE}, args={"token": "bad-token"}),
+    "invitations.reset_link": Route(get={"*": NONE}, args={"token": "bad-token"}),
     "invitations.accept": Route(get={"*": NONE}, post={"*": NONE}),
     "invitations.reset": Route(get={"*": NONE}, post={"*": NONE}),
     "invitations.forgot": Route(get={"*": ANY}, post={"*": ANY}),
     "tokens.index": Route(get=EVERYONE, post=signed_in(ANY)),
+    # --- one's own account, the second factor, one's own data (issue 14)
+    "account.index": Route(get=EVERYONE),
+    # Without a password given first, the code step sends back to the login page.
+    "auth.code": Route(get={"*": REDIRECT}, post={"*": REDIRECT}),
+    "two_factor.index": Route(get=EVERYONE),
+    "two_factor.enrol": Route(get=EVERYONE, post=signed_in(ANY)),
+    "two_factor.renew": Route(post=signed_in(ANY)),
+    "two_factor.disable": Route(post=signed_in(ANY)),
+    "my_data.show": Route(get=EVERYONE),
+    "my_data.export": Route(get=EVERYONE),
     # --- referral pages (issue 4 pages, issue 5 phone)
     "relay.report": Route(get=only(["relay", "coordinator"]),
                           post=only(["relay", "coordinator"], ANY)),

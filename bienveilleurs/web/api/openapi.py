@@ -84,9 +84,13 @@ ACCOUNT_PATHS = {
             "summary": "Opposition de la personne : effacement immédiat (coordination, "
                        "bienveilleur attribué)",
             "description": "Efface maintenant les données personnelles de la personne, clôture ses "
-                           "orientations en cours avec l'issue « opposed » et garde des "
+                           "orientations en cours avec l'issue « opposed », annule les "
+                           "messages à son sujet pas encore partis et garde des "
                            "identifiants anonymes : toute écriture ultérieure à son sujet "
-                           "reçoit 410 resident_erased. Aucun corps n'est attendu.",
+                           "reçoit 410 resident_erased. Un coordinateur de son secteur, ou "
+                           "un bienveilleur attribué à toutes ses orientations en cours (et "
+                           "au moins à une) ; un autre bienveilleur reçoit 403. Aucun corps "
+                           "n'est attendu.",
             "parameters": [_ID],
             "responses": {**_ok("Données effacées", {
                 "type": "object", "required": ["resident_id", "erased_at", "closed_referral_ids"],
