@@ -19,7 +19,7 @@ from bienveilleurs.extensions import db
 from bienveilleurs.models import Relay, User
 from bienveilleurs.services import demo, invitations, relays_admin
 
-from .conftest import PHONE, truncate_all
+from .conftest import PHONE, browser_login, truncate_all
 
 pytestmark = pytest.mark.browser
 
@@ -104,11 +104,7 @@ def sign_in(page, role):
     if role == "anonymous":
         return
     email, password = ACCOUNTS[role]
-    page.goto("/connexion")
-    page.get_by_label("Adresse e-mail").fill(email)
-    page.get_by_label("Mot de passe").fill(password)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_load_state()
+    browser_login(page, email, password, totp_secret=demo.DEMO_TOTP_SECRETS.get(email))
     assert "/connexion" not in page.url, f"{role} n'a pas pu se connecter"
 
 
