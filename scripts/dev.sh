@@ -207,6 +207,8 @@ run() {
     export DATABASE_URL
     export SECRET_KEY=${SECRET_KEY:-$(dev_secret)}
     export BIENVEILLEURS_ENV=${BIENVEILLEURS_ENV:-development}
+    local port=${PORT:-5000}
+    export BASE_URL=${BASE_URL:-http://127.0.0.1:$port}
     say "Migration du schéma"
     # Alembic logs each step: kept in .dev/migrate.log, shown only when the migration fails.
     if ! flask_ db upgrade >"$STATE/migrate.log" 2>&1; then
@@ -217,8 +219,6 @@ run() {
     say "Données de démonstration"
     flask_ demo load --if-empty
     flask_ demo accounts
-    local port=${PORT:-5000}
-    export BASE_URL=${BASE_URL:-http://127.0.0.1:$port}
     say "Bienveilleurs sur http://127.0.0.1:$port (Ctrl-C pour arrêter)"
     exec "$VENV/bin/gunicorn" --bind "127.0.0.1:$port" --workers 2 --threads 4 \
         --access-logformat '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms' \

@@ -99,7 +99,8 @@ def enqueue(kind, *, dedup_key, context, user=None, email=None, path=None, refer
         state="pending", attempts=0, next_attempt_at=clock.now(), created_at=clock.now(),
     ).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(Notification.id)
     added = db.session.execute(statement).scalar() is not None
-    if added and kept_for_development():
+    if added and kind in SECRET_LINK_KINDS and kept_for_development():
+        # An invitation or a reset is followed from its link: printed where the server runs.
         log.info("E-mail gardé (développement sans SMTP_URL) pour %s — « %s » : %s",
                  user.email if user is not None else email, subject, absolute_url(path))
     return added
