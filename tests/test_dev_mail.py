@@ -4,6 +4,7 @@ app. Elsewhere (tests, production, or a mail server configured) the page does no
 
 import contextlib
 import html
+import logging
 import re
 
 import pytest
@@ -29,10 +30,14 @@ def invite(admin, email):
 
 
 def test_in_development_an_admin_reads_the_invitation_and_its_link_opens_it(app, client_as,
-                                                                               client):
+                                                                               client, caplog):
     admin = client_as("admin")
-    with environment(app, "development"):
+    with environment(app, "development"), caplog.at_level(logging.INFO):
         done = invite(admin, "nina@test.bienveilleurs.fr").get_data(as_text=True)
+        # Also printed where the server runs (make run's output).
+        printed = [r.getMessage() for r in caplog.records if "E-mail gardé" in r.getMessage()]
+        assert len(printed) == 1 and "nina@test.bienveilleurs.fr" in printed[0]
+        assert "/invitation/" in printed[0]
         assert "Invitation préparée pour nina@test.bienveilleurs.fr" in html.unescape(done)
         assert f'href="{PAGE}"' in admin.get("/").get_data(as_text=True)  # in the menu
         page = admin.get(PAGE)
