@@ -5,6 +5,7 @@ savepoint releases). Concurrency tests use `committed`, which really commits and
 afterwards. Browser tests share one headless Chromium and a live server.
 """
 
+import contextlib
 import contextvars
 import os
 import shutil
@@ -86,9 +87,9 @@ def app(database_url):
     return application
 
 
-@pytest.fixture
-def db(app):
-    """A session joined to an outer transaction that is rolled back after the test."""
+@contextlib.contextmanager
+def rolled_back_session(app):
+    """Yield a session joined to an outer transaction that is rolled back at the end."""
     with app.app_context():
         connection = _db.engine.connect()
         outer = connection.begin()
@@ -104,6 +105,13 @@ def db(app):
             _db.session = original
             outer.rollback()
             connection.close()
+
+
+@pytest.fixture
+def db(app):
+    """A session joined to an outer transaction that is rolled back after the test."""
+    with rolled_back_session(app) as session:
+        yield session
 
 
 def truncate_all(app):

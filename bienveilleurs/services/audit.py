@@ -26,6 +26,7 @@ ACTION_LABELS = {
     "relay.paused": "Bienveilleur en pause",
     "relay.resumed": "Bienveilleur de nouveau actif",
     "relay.ended": "Fin d'engagement d'un bienveilleur",
+    "relay.account_changed": "Compte rattaché à un bienveilleur changé",
     "structure.member_invited": "Membre d'une structure invité",
     "structure.member_removed": "Membre retiré d'une structure",
     "structure.contact_changed": "Adresse de contact d'une structure modifiée",

@@ -33,9 +33,11 @@ def coordinator_resident(user, rid, *, lock=False):
     return db.session.scalar(statement)
 
 
-def refuse_if_erased(rid):
+def refuse_if_erased(user, rid):
+    """An erased person: 410 to whoever could see them, 404 to anyone else."""
+    from .. import referrals
     if db.session.get(ErasedId, rid) is not None:
-        raise ResidentErased()
+        referrals.erased_or_not_found(user, rid, NotFound("Personne introuvable."))
 
 
 def get_resident_for_coordinator(user, resident_id_value):
@@ -45,7 +47,7 @@ def get_resident_for_coordinator(user, resident_id_value):
         raise Forbidden("Seuls les coordinateurs consultent le dossier complet d'une personne.")
     resident = coordinator_resident(user, rid)
     if resident is None:
-        refuse_if_erased(rid)
+        refuse_if_erased(user, rid)
         raise NotFound("Personne introuvable.")
     return resident
 

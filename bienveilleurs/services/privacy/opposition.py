@@ -72,7 +72,7 @@ def _relay_may_oppose(user, rid):
 
 def _lock_resident_for_opposition(user, rid):
     """Lock the resident row if `user` may record an opposition; raise 403 / 404 / 410."""
-    refuse_if_erased(rid)
+    refuse_if_erased(user, rid)
     if user.role == Role.COORDINATOR.value:
         resident = coordinator_resident(user, rid, lock=True)
         if resident is None:
@@ -103,6 +103,7 @@ def oppose(user, resident_id_value):
         referrals.close_for_opposition(user, referral, now=now)
         closed.append(referral.id)
     db.session.flush()
+    referrals.tombstone_resident(rid, now)  # with its territories, before the point goes
     # erased_at first: the table's checks allow an empty row only once it is a tombstone.
     db.session.execute(update(Resident).where(Resident.id == rid).values(erased_at=now)
                        .execution_options(synchronize_session=False))

@@ -93,7 +93,8 @@ PERSONAL_DATA = {
         erase={"note": None, "reason": _scrubbed_reason()},
         anonymise={"note": None, "reason": _scrubbed_reason()},
         keep=frozenset({"id", "referral_id", "at", "actor_id", "actor_role", "from_status",
-                        "to_status", "note_professional", "relay_id", "resource_id", "outcome"})),
+                        "to_status", "note_professional", "relay_id", "resource_id", "outcome",
+                        "report_note_shared"})),
     "contacts": PersonalTable(
         Contact, lambda ids: Contact.referral_id.in_(referrals_of(ids)),
         erase={"note": None, "payload_digest": EMPTY_DIGEST},

@@ -217,6 +217,9 @@ DIRECTORY_PATHS = {
     "/api/v1/relays": {
         "post": {
             "summary": "Enregistrer un bienveilleur (administration, coordination)",
+            "description": "Le point doit se trouver dans ce que l'appelant gère : ses "
+                           "territoires (coordination), partout (administration, coordination "
+                           "de toute la ville) ; sinon 422.",
             "requestBody": _body("RelayInput"),
             "responses": {**_ok("Bienveilleur enregistré", _ref("Relay"), "201"),
                           **_errors(BadRequest, Unauthorized, Forbidden, ValidationFailed)},
@@ -225,6 +228,8 @@ DIRECTORY_PATHS = {
     "/api/v1/relays/{id}": {
         "get": {
             "summary": "Un bienveilleur (administration, coordination, le bienveilleur lui-même)",
+            "description": "Comme la gestion : la coordination ne voit que les bienveilleurs "
+                           "dont le point est dans ses territoires (404 sinon).",
             "parameters": [_ID],
             "responses": {**_ok("Le bienveilleur", _ref("Relay")),
                           **_errors(Unauthorized, NotFound)},
@@ -459,6 +464,10 @@ REFERRAL_SCHEMAS = {
             "outcome": _OUTCOME,
             "note": {"type": "string", "maxLength": 2000},
             "note_professional": _BOOLEAN,
+            "share_report_note": {
+                "type": "boolean", "default": False,
+                "description": "to referred : la structure lit aussi la note du signalement "
+                               "(sinon seulement la note de l'orientation)"},
         },
     },
     "ContactInput": {
