@@ -1,14 +1,14 @@
 """referrals.reported_name: the name as the reporter typed it
 
 Revision ID: ux_01
-Revises: sco_01
+Revises: ops_01
 Create Date: 2026-12-07 05:10:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'ux_01'
-down_revision = 'sco_01'
+down_revision = 'ops_01'
 branch_labels = None
 depends_on = None
 

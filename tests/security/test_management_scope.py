@@ -167,6 +167,7 @@ ROUTES = {
     "imports.confirm": Line(ADMIN, body={}),
     "imports.cancel": Line(ADMIN, body={}),
     "notifications_admin.index": Line(ADMIN),
+    "jobs_admin.index": Line(ADMIN),
     "notifications_admin.show": Line(ADMIN, args={"notification_id": 1}),
     "notifications_admin.retry": Line(ADMIN, args={"notification_id": 1}, body={}),
     # The kept e-mails of development without a mail server (absent here: 404).

@@ -76,6 +76,8 @@ EXPECT = {
     "info.accessibility": Route(get=PUBLIC),
     "info.help_index": Route(get=PUBLIC),
     "info.help_for": Route(get=PUBLIC, args={"slug": "bienveilleur"}),
+    "ops.ready": Route(get=PUBLIC),
+    "ops.prometheus": Route(get={"*": NONE}),  # only with METRICS_TOKEN or from METRICS_ALLOW
     "static": Route(get=PUBLIC, args={"filename": "css/app.css"}),
     "auth.login": Route(get=PUBLIC, post={"*": ANY}),
     "auth.logout": Route(post={"*": REDIRECT}),
@@ -152,6 +154,7 @@ EXPECT = {
     "notifications_admin.index": Route(get=only(["admin"])),
     # Development without SMTP_URL only (issue 17): absent in tests and production.
     "dev_mail.index": Route(get=signed_in(DENY)),
+    "jobs_admin.index": Route(get=only(["admin"])),
     "notifications_admin.show": Route(get=only(["admin"]),
                                       args={"notification_id": "notification"}),
     "notifications_admin.retry": Route(post=only(["admin"], ANY),
