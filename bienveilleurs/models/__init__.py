@@ -12,6 +12,16 @@ from .accounts import (
 )
 from .administration import ACCOUNT_TOKEN_PURPOSES, AccountToken, AuditEntry
 from .directory import Relay, Resource, Structure, structure_members
+from .evaluation import (
+    MOMENTS,
+    NETWORK_LABELS,
+    NETWORKS,
+    UCLA3_ANSWERS,
+    UCLA3_QUESTIONS,
+    FollowUp,
+    IndicatorMonth,
+    WellbeingMeasure,
+)
 from .jobs import ScheduledJob
 from .notifications import (
     NOTIFICATION_KINDS,
@@ -39,7 +49,9 @@ from .referrals import (
 from .territories import Territory
 
 __all__ = ["ACCESS_ACTIONS", "ACCOUNT_TOKEN_PURPOSES", "AccessLog", "AccountToken", "ApiToken",
-           "AuditEntry", "CHANNELS", "CHANNEL_LABELS", "Contact", "ErasedId", "LINK_ACTIONS",
+           "AuditEntry", "CHANNELS", "FollowUp", "IndicatorMonth", "MOMENTS", "NETWORKS",
+           "NETWORK_LABELS", "UCLA3_ANSWERS", "UCLA3_QUESTIONS", "WellbeingMeasure",
+           "CHANNEL_LABELS", "Contact", "ErasedId", "LINK_ACTIONS",
            "LINK_END_REASONS", "LoginThrottle", "NOTIFICATION_KINDS", "Notification",
            "NotificationAttempt", "NotificationPreference", "OUTCOMES", "OUTCOME_LABELS",
            "ROLE_LABELS", "ROLE_VALUES", "RecoveryCode", "Referral", "ReferralEvent", "Relay",
