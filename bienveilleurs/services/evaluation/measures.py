@@ -62,8 +62,7 @@ def _locked_referral(actor, referral_id, at, moment):
     elif moment == "follow_up":
         holder = db.session.scalar(select(FollowUp.relay_id).where(FollowUp.referral_id == rid))
         relay = actor.relay
-        allowed = relay is not None and relay.id in (holder, referral.relay_id) \
-            and referral.status == "closed"
+        allowed = relay is not None and relay.id in (holder, referral.relay_id)
     else:
         relay = actor.relay
         allowed = relay is not None and (
