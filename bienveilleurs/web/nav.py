@@ -20,6 +20,7 @@ NAVIGATION = {
         ("coordination.map", "Carte"),
         ("network.relays", "Bienveilleurs"),
         ("coverage.index", "Couverture"),
+        ("steering.index", "Pilotage"),
         ("directory.search", "Ressources"),
         ("manage.index", "Gérer l'annuaire"),
         ("booklets.index", "Livrets"),
@@ -37,6 +38,10 @@ NAVIGATION = {
         ("notifications_admin.index", "E-mails envoyés"),
         ("jobs_admin.index", "Tâches"),
         ("admin.audit_log", "Journal"),
+        ("steering.index", "Pilotage"),
+    ],
+    Role.OBSERVER: [
+        ("steering.index", "Pilotage"),
     ],
 }
 

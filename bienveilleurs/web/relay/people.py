@@ -14,6 +14,7 @@ from ...errors import DomainError, Forbidden, NotFound, ResidentErased
 from ...models import Role
 from ...services import referrals as service
 from ...services.codes import publics
+from ...services.evaluation import follow_ups
 from ..pages import (
     distance_text,
     errors_on_form,
@@ -93,7 +94,8 @@ def my_people():
     moves = {r.id: {m.name for m in service.available_moves(user, r)} for r in open_ones}
     return render_template("relay/my_people.html", referrals=open_ones, closed=closed, moves=moves,
                            returned=service.returns_to_reorient(user, open_ones),
-                           reported=service.reported_by(user), labels=labels(), since=since)
+                           reported=service.reported_by(user), labels=labels(), since=since,
+                           follow_ups=follow_ups.read_relay_follow_ups(user))
 
 
 # --- one referral ------------------------------------------------------------------------------
