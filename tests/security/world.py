@@ -121,6 +121,7 @@ def build_world():
     everything = set(sentinels)
     forbidden = {
         "anonymous": everything,
+        "observer": everything,  # aggregates only: nothing about any person or relay
         "admin": everything - {"relay_a_position", "relay_b_position"},
         "coordinator": {"resident_b", "pro_note_b"},
         "relay": {"resident_b", "pro_note_a", "pro_note_b", "relay_b_position"},
@@ -140,6 +141,6 @@ def build_world():
         "notification": {"A": notification_id, "B": notification_id},
     }
     users = {"admin": admin, "coordinator": coordinator, "relay": relay_user,
-             "social_worker": social}
+             "social_worker": social, "observer": make_user(role="observer")}
     db.session.expire_all()
     return World(users=users, objects=objects, sentinels=sentinels, forbidden=forbidden)

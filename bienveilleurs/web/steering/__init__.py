@@ -4,7 +4,7 @@ and observers (API.md, "Indicators"); the same table as the API and the CSV
 
 from datetime import date
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, render_template, request, url_for
 from flask_login import current_user
 
 from ... import clock
@@ -52,9 +52,11 @@ def index():
         table = indicators.read_indicators(current_user, {k: v for k, v in args.items() if v})
     except DomainError as problem:
         error = problem
+    given = {k: v for k, v in args.items() if v}
     return render_template("steering/index.html", table=table, error=error, args=args,
                            kind=kind, periods=PERIODS, names=indicators.INDICATORS,
-                           status=200), 200 if error is None else error.status
+                           csv_url=url_for(".export", **given)), \
+        200 if error is None else error.status
 
 
 @bp.get("/pilotage/indicateurs.csv")
