@@ -53,6 +53,7 @@ SETTINGS = (
     Setting("GEOCODER_URL", _text, "", "address search endpoint (BAN compatible); empty = none"),
     Setting("RELAY_MAX_RADIUS_M", _integer, 5000, "largest action radius a relay may declare"),
     Setting("MAX_UPLOAD_MB", _integer, 20, "largest upload through the web (the CLI has none)"),
+    Setting("API_MAX_BODY_KB", _integer, 64, "largest JSON body the API reads (413 past it)"),
     Setting("RETENTION_DAYS", _integer, 730, "personal data kept after the last contact"),
     Setting("ACCESS_LOG_DAYS", _integer, 365, "access log kept"),
     Setting("TRUSTED_PROXIES", _integer, 0, "reverse proxies that set X-Forwarded-For"),

@@ -25,6 +25,7 @@ from .weekly_hours import hsds_schedules
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 500
+MAX_PAGE = 100_000  # 50 million services at the largest page size: beyond any directory
 NAMESPACE = uuid.UUID("7d0f4c1e-3f0b-5a55-9a1c-6b1e2c3d4f50")
 THEMATIQUES_URI = "https://data-inclusion-schema.readthedocs.io/latest/referentiels/thematiques/"
 PUBLICS_URI = "https://data-inclusion-schema.readthedocs.io/latest/referentiels/publics/"
@@ -224,10 +225,9 @@ def service_full(resource, structure, lon, lat):
 
 def _page_arguments(args):
     fields = QueryFields(args)
-    page = fields.integer("page", label="Le paramètre page", minimum=1)
-    per_page = fields.integer("per_page", label="Le paramètre per_page")
-    if per_page is not None and not 1 <= per_page <= MAX_PER_PAGE:
-        fields.fail("per_page", f"Le paramètre per_page doit être entre 1 et {MAX_PER_PAGE}.")
+    page = fields.integer("page", label="Le paramètre page", minimum=1, maximum=MAX_PAGE)
+    per_page = fields.integer("per_page", label="Le paramètre per_page", minimum=1,
+                              maximum=MAX_PER_PAGE)
     fields.done()
     return page or 1, per_page or DEFAULT_PER_PAGE
 

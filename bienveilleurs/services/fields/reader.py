@@ -9,7 +9,15 @@ import uuid
 from datetime import UTC, datetime
 
 from ...errors import BadRequest, ValidationFailed
-from .rules import FALSE_WORDS, TRUE_WORDS, clean_text, one_of, parse_uuid, whole_number
+from .rules import (
+    FALSE_WORDS,
+    INTEGER_MAX,
+    TRUE_WORDS,
+    clean_text,
+    one_of,
+    parse_uuid,
+    whole_number,
+)
 
 NOT_AN_OBJECT = "Le corps de la requête doit être un objet JSON."
 
@@ -168,9 +176,10 @@ class FieldReader:
         self.bad_type(name, f"{label} {must(label)} valoir true ou false.")
         return None
 
-    def integer(self, name, *, label=None, minimum=None, maximum=None, required=False):
-        """A whole number within [minimum, maximum]."""
+    def integer(self, name, *, label=None, minimum=None, maximum=INTEGER_MAX, required=False):
+        """A whole number within [minimum, maximum] (at most PostgreSQL's integer by default)."""
         label = label or default_label(self._name(name))
+        minimum = -INTEGER_MAX if minimum is None else minimum
         value = self.record.get(name)
         if value is None or (isinstance(value, str) and not value.strip()):
             return self._absent(name, required=required, label=label)
@@ -181,10 +190,10 @@ class FieldReader:
             else:
                 self.bad_type(name, f"{label} {must(label)} être un nombre entier.")
             return None
-        if minimum is not None and number < minimum:
+        if number < minimum:
             self.fail(name, f"{label} {must(label)} être au moins {minimum}.")
             return None
-        if maximum is not None and number > maximum:
+        if number > maximum:
             self.fail(name, f"{label} {must(label)} être au plus {maximum}.")
             return None
         return number
