@@ -77,6 +77,11 @@ SETTINGS = (
             "a referral the resource never answered is sent back (flask referrals expire)"),
     Setting("COVERAGE_CELL_M", _integer, 250, "side of a cell of the coverage map"),
     Setting("COVERAGE_SRID", _integer, 2154, "metric projection of the coverage grid (Lambert-93)"),
+    Setting("TERRITORY_MAX_POINTS", _integer, 20_000,
+            "most points in one territory's outline (a longer one is refused, never simplified)"),
+    Setting("TERRITORIES_PER_IMPORT", _integer, 1000, "most territories in one GeoJSON file"),
+    Setting("TERRITORIES_MAX", _integer, 2000, "most territories in all (an import past it is "
+            "refused)"),
     Setting("IMPORT_UPLOAD_DIR", _text, "", "where uploaded imports wait for confirmation; "
             "empty = a folder in the system's temporary directory"),
 )

@@ -9,8 +9,9 @@ from the resource or the code, so they stay the same from one call to the next.
 """
 
 import math
+import re
 import uuid
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from data_inclusion.schema.v1 import Categorie, Public, Thematique
 from sqlalchemy import func, select
@@ -47,6 +48,12 @@ def _id(*parts):
     return str(uuid.uuid5(NAMESPACE, ":".join(str(p) for p in parts)))
 
 
+# What the HSDS schemas' formats accept (JSON Schema "uri" is RFC 3986, "email" RFC 5321):
+# a stored value outside them is left out rather than published malformed.
+_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+_URI_SAFE = ":/?#[]@!$&'()*+,;=%~"
+
+
 def _uri(value):
     if not value:
         return None
@@ -55,11 +62,12 @@ def _uri(value):
     except ValueError:  # "http://[": never let a stored value break the page
         return None
     web = parts.scheme in ("http", "https") and parts.netloc and " " not in value
-    return value if web else None
+    # Letters outside ASCII (an accented path) are written as RFC 3986 asks: %-encoded.
+    return quote(value, safe=_URI_SAFE) if web and parts.netloc.isascii() else None
 
 
 def _email(value):
-    return value if value and "@" in value and " " not in value else None
+    return value if value and _EMAIL.fullmatch(value) else None
 
 
 def _drop_none(record):

@@ -111,6 +111,8 @@ class FieldReader:
         if not isinstance(value, str):
             self.bad_type(name, f"{label} {must(label)} être du texte.")
             return None
+        # The length is the one sent, before trimming: what a schema's maxLength says too.
+        too_long = len(value) > max_length
         try:
             value = clean_text(value, multiline=multiline)
         except ValueError:
@@ -119,7 +121,7 @@ class FieldReader:
             return None
         if not value:
             return self._absent(name, required=required, label=label, message=missing_message)
-        if len(value) > max_length:
+        if too_long:
             self.fail(name, f"{label} ne {must(label)} pas dépasser {max_length} caractères.")
             return None
         return value
