@@ -115,3 +115,28 @@ def test_api_bodies_past_the_limit_are_refused_before_being_read(client_as, app)
     assert response.status_code == 413
     assert response.json["error"] == {"code": "too_large",
                                       "message": "Le contenu envoyé est trop volumineux."}
+
+
+def test_exports_are_streamed_piece_by_piece(db, app, tmp_path):
+    from bienveilleurs.services import exports
+    from bienveilleurs.services.csv_safe import csv_chunks
+    for n in range(3):
+        make_resource(name=f"Ressource {n}")
+    for fmt in ("csv", "geojson", "data-inclusion"):
+        chunks, _, _ = exports.export(fmt)
+        assert not isinstance(chunks, (str, list, tuple)), fmt  # produced as it is written
+        text = "".join(chunks)
+        if fmt == "csv":
+            assert text.count("\r\n") == 4
+        else:
+            document = json.loads(text)
+            names = ([f["properties"]["name"] for f in document["features"]]
+                     if fmt == "geojson" else [s["nom"] for s in document])
+            assert sorted(names) == [f"Ressource {n}" for n in range(3)]
+    pieces = list(csv_chunks(["a"], ([n] for n in range(5)), rows_per_chunk=2))
+    assert len(pieces) == 3 and "".join(pieces).count("\r\n") == 6
+    out = tmp_path / "ressources.geojson"
+    result = app.test_cli_runner().invoke(args=["resources", "export", "--format", "geojson",
+                                                "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(out.read_text())["features"]) == 3
