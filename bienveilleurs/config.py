@@ -82,6 +82,10 @@ SETTINGS = (
     Setting("TERRITORIES_PER_IMPORT", _integer, 1000, "most territories in one GeoJSON file"),
     Setting("TERRITORIES_MAX", _integer, 2000, "most territories in all (an import past it is "
             "refused)"),
+    Setting("IMPORT_WEB_MAX_RECORDS", _integer, 20_000,
+            "most records of one import through the web page (the CLI has no limit)"),
+    Setting("IMPORT_WEB_MAX_GEOCODED", _integer, 200,
+            "most addresses geocoded by one import through the web page (others: no position)"),
     Setting("IMPORT_UPLOAD_DIR", _text, "", "where uploaded imports wait for confirmation; "
             "empty = a folder in the system's temporary directory"),
 )
