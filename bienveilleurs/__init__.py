@@ -5,6 +5,7 @@ import os
 
 from flask import Flask
 
+from . import logs
 from .config import load_config
 from .extensions import csrf, db, login_manager, migrate
 
@@ -25,6 +26,7 @@ def create_app(config=None):
         logging.basicConfig(level=logging.INFO,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    logs.install()  # no personal data in any log record (see logs.py)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), compare_type=True)

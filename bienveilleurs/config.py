@@ -15,6 +15,10 @@ from flask import current_app, has_app_context
 from geo.points import LE_HAVRE_AREA, ServiceArea
 
 ENVIRONMENTS = ("development", "test", "production")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Development without SECRET_KEY: one key for the checkout, shared by every process (every
+# gunicorn worker, every `flask` command), kept out of git (.gitignore) with mode 600.
+DEV_SECRET_FILE = os.path.join(ROOT, ".dev", "secret_key")
 
 
 class ConfigError(RuntimeError):
@@ -67,6 +71,8 @@ SETTINGS = (
     Setting("SESSION_IDLE_MINUTES", _integer, 120, "a session ends after this long unused"),
     Setting("LOGIN_FREE_ATTEMPTS", _integer, 5, "failed sign-ins before delays start"),
     Setting("LOGIN_MAX_DELAY_S", _integer, 900, "longest delay after failed sign-ins"),
+    Setting("DEVICE_COOKIE_DAYS", _integer, 180,
+            "a browser that signed in is known this long (its own sign-in failures only)"),
     Setting("PASSWORD_RESET_MINUTES", _integer, 120, "validity of a password reset link"),
     Setting("RESET_FREE_REQUESTS", _integer, 3, "reset requests per address before delays"),
     Setting("STALE_UNASSIGNED_HOURS", _integer, 48, "a reported referral nobody took is waiting"),
@@ -113,8 +119,9 @@ def load_config(env=None):
     if not secret:
         if production:
             raise ConfigError("SECRET_KEY est obligatoire quand BIENVEILLEURS_ENV=production.")
-        # A per-process key: sessions do not survive a restart, which is fine outside production.
-        secret = secrets.token_hex(32)
+        # Tests give their own key; a per-process one is enough for a lone test process.
+        secret = (development_secret(DEV_SECRET_FILE) if name == "development"
+                  else secrets.token_hex(32))
 
     database_url = env.get("DATABASE_URL", "")
     if not database_url:
@@ -131,6 +138,43 @@ def load_config(env=None):
     return config
 
 
+def development_secret(path):
+    """Read the key kept in `path`, or create it (mode 600) if nobody has yet.
+
+    Several processes may start at once: the key is written to a private temporary file,
+    then linked into place, which fails if another process got there first; the loser
+    reads the winner's key. A key file readable by others is made private again.
+    """
+    try:
+        return _read_secret(path)
+    except FileNotFoundError:
+        pass
+    folder = os.path.dirname(path)
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    temporary = f"{path}.{os.getpid()}.{secrets.token_hex(4)}"
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secrets.token_hex(32) + "\n")
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(temporary)
+    return _read_secret(path)
+
+
+def _read_secret(path):
+    if os.stat(path).st_mode & 0o077:
+        os.chmod(path, 0o600)
+    with open(path, encoding="ascii") as handle:
+        secret = handle.read().strip()
+    if len(secret) < 32:
+        raise ConfigError(f"La clé de session de développement ({path}) est trop courte : "
+                          "supprimez le fichier pour qu'une nouvelle soit créée.")
+    return secret
+
+
 def flask_settings(config, *, name, secret, database_url):
     """Return the settings Flask and its extensions read, derived from ours."""
     production = name == "production"
@@ -140,7 +184,9 @@ def flask_settings(config, *, name, secret, database_url):
         "DEBUG": False,
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10},
+        # hide_parameters: an error's text never repeats the values (names, phones, points).
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10,
+                                      "hide_parameters": True},
         "MAX_CONTENT_LENGTH": config["MAX_UPLOAD_MB"] * 1024 * 1024,
         # Sessions: cookie hardening; __Host- requires Secure and no Domain, so production only.
         "SESSION_COOKIE_NAME": "__Host-session" if production else "bv_session",

@@ -1,10 +1,12 @@
-"""Password hashing (argon2id), password policy and API token digests."""
+"""Password hashing (argon2id), password policy, API token digests and device cookies."""
 
 import hashlib
 import secrets
+import uuid
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 
@@ -68,3 +70,43 @@ def new_token():
 def token_digest(token):
     # A fast hash is right here: tokens are 256-bit random values, not guessable passwords.
     return hashlib.sha256(token.encode("utf-8")).digest()
+
+
+# --- device cookies -------------------------------------------------------------------------
+# A browser that signed in to an account receives a signed cookie naming the account and a
+# random nonce; its later sign-in failures count against that nonce only (OWASP, "slow down
+# online guessing attacks with device cookies"). One cookie holds the last few accounts.
+
+DEVICE_SALT = "bienveilleurs.device-cookie"
+MAX_DEVICE_ACCOUNTS = 5
+
+
+def new_device_nonce():
+    return secrets.token_urlsafe(18)
+
+
+def device_cookie_value(secret_key, devices):
+    """Sign {account id: nonce} (most recent first, at most MAX_DEVICE_ACCOUNTS)."""
+    entries = [[str(user_id), nonce] for user_id, nonce in devices.items()]
+    return URLSafeTimedSerializer(secret_key, salt=DEVICE_SALT).dumps(
+        entries[:MAX_DEVICE_ACCOUNTS])
+
+
+def read_device_cookie(secret_key, value, *, max_age):
+    """Return {account id: nonce} from a device cookie, or {} when absent, forged or too old."""
+    if not value or len(value) > 4000:
+        return {}
+    try:
+        entries = URLSafeTimedSerializer(secret_key, salt=DEVICE_SALT).loads(value,
+                                                                            max_age=max_age)
+    except BadSignature:  # SignatureExpired included
+        return {}
+    devices = {}
+    for entry in entries if isinstance(entries, list) else []:
+        try:
+            user_id, nonce = uuid.UUID(entry[0]), str(entry[1])
+        except (TypeError, ValueError, IndexError, AttributeError):
+            continue
+        if 0 < len(nonce) <= 64:
+            devices[user_id] = nonce
+    return devices

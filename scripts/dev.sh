@@ -141,11 +141,13 @@ db() {
     echo "$url/bienveilleurs"
 }
 
+# The same file the app itself reads or creates in development without SECRET_KEY
+# (bienveilleurs/config.py, development_secret): one key for the checkout, mode 600.
 dev_secret() {
     if [ ! -f "$STATE/secret_key" ]; then
-        python3 -c 'import secrets; print(secrets.token_hex(32))' > "$STATE/secret_key"
-        chmod 600 "$STATE/secret_key"
+        (umask 077; python3 -c 'import secrets; print(secrets.token_hex(32))' > "$STATE/secret_key")
     fi
+    chmod 600 "$STATE/secret_key"
     cat "$STATE/secret_key"
 }
 

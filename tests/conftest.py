@@ -5,6 +5,7 @@ savepoint releases). Concurrency tests use `committed`, which really commits and
 afterwards. Browser tests share one headless Chromium and a live server.
 """
 
+import contextlib
 import contextvars
 import os
 import shutil
@@ -23,7 +24,7 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 from bienveilleurs import clock, create_app
 from bienveilleurs.extensions import db as _db
 
-from .factories import TEST_PASSWORD, make_user
+from .factories import TEST_PASSWORD, TEST_TOTP_SECRET, make_user
 
 KEEP_TABLES = {"alembic_version", "spatial_ref_sys"}
 
@@ -86,9 +87,9 @@ def app(database_url):
     return application
 
 
-@pytest.fixture
-def db(app):
-    """A session joined to an outer transaction that is rolled back after the test."""
+@contextlib.contextmanager
+def rolled_back_session(app):
+    """Yield a session joined to an outer transaction that is rolled back at the end."""
     with app.app_context():
         connection = _db.engine.connect()
         outer = connection.begin()
@@ -104,6 +105,13 @@ def db(app):
             _db.session = original
             outer.rollback()
             connection.close()
+
+
+@pytest.fixture
+def db(app):
+    """A session joined to an outer transaction that is rolled back after the test."""
+    with rolled_back_session(app) as session:
+        yield session
 
 
 def truncate_all(app):
@@ -154,13 +162,34 @@ def client(app, db):
 
 
 def sign_in(client, user):
-    """Give a test client a signed-in session for `user` (as the login page would)."""
+    """Give a test client a signed-in session for `user` (as the login page would, the
+    second factor given)."""
     now = clock.now().timestamp()  # the frozen clock in timeout tests
     with client.session_transaction() as sess:
         sess["_user_id"] = user.get_id()
         sess["_fresh"] = True
         sess["started"] = sess["seen"] = now
+        sess["second_factor"] = True
     return client
+
+
+def totp_code(email, secret=TEST_TOTP_SECRET):
+    """A code the account has not used yet: this time step's, else the next one's (accepted
+    too, for a phone a little ahead); waits for a new step when both were used."""
+    import time
+
+    from sqlalchemy import select
+
+    from bienveilleurs.models import User
+    from bienveilleurs.services import two_factor
+    while True:
+        _db.session.expire_all()
+        last = _db.session.scalar(select(User.totp_last_step).where(User.email == email))
+        now = two_factor.current_step(secret)
+        step = now if last is None or last < now else last + 1
+        if step <= now + two_factor.DRIFT_STEPS:
+            return two_factor.code_at_step(secret, step)
+        time.sleep(1)
 
 
 @pytest.fixture
@@ -236,9 +265,32 @@ def open_menu(page):
     assert toggle.get_attribute("aria-expanded") == "true"
 
 
-def browser_login(page, email, password=TEST_PASSWORD):
+def browser_login(page, email, password=TEST_PASSWORD, totp_secret=TEST_TOTP_SECRET):
+    """Sign in through the pages; the code step, when the account has one, with its secret."""
     page.goto("/connexion")
     page.get_by_label("Adresse e-mail").fill(email)
     page.get_by_label("Mot de passe").fill(password)
     page.get_by_role("button", name="Se connecter").click()
     page.wait_for_load_state()
+    if page.url.split("?")[0].endswith("/connexion/code"):
+        page.get_by_label("Code à 6 chiffres (ou code de secours)").fill(
+            totp_code(email, totp_secret))
+        page.get_by_role("button", name="Valider").click()
+        page.wait_for_load_state()
+
+
+def browser_enrol(page, email):
+    """On the enrolment page an account without its second factor is sent to: read the key as
+    an authenticator app would, give its code, note the recovery codes, go on. Returns the
+    key and the recovery codes."""
+    assert page.get_by_role("heading", level=1).inner_text() == (
+        "Activer la double authentification")
+    assert page.locator(".qr-code svg").is_visible()
+    secret = page.locator(".secret-key").inner_text().replace(" ", "")
+    page.get_by_label("Code à 6 chiffres (ou code de secours)").fill(totp_code(email, secret))
+    page.get_by_role("button", name="Activer").click()
+    page.wait_for_load_state()
+    codes = page.locator(".recovery-codes code").all_inner_texts()
+    page.get_by_role("link", name="J'ai noté mes codes, continuer").click()
+    page.wait_for_load_state()
+    return secret, codes

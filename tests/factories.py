@@ -2,22 +2,31 @@
 
 import itertools
 
+from bienveilleurs import clock
 from bienveilleurs.extensions import db
 from bienveilleurs.models import Territory, User
 from bienveilleurs.security import hash_password
 
 TEST_PASSWORD = "une phrase de passe de test"
+# The second factor of the admins and coordinators the factories make (see `make_user`).
+TEST_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 # Hashing once keeps factories fast; argon2 is deliberately slow.
 _TEST_HASH = hash_password(TEST_PASSWORD)
 _counter = itertools.count(1)
 
 
 def make_user(*, role="relay", email=None, password=None, display_name=None, active=True,
-              territories=()):
+              territories=(), two_factor=None):
+    """An account; admins and coordinators have their second factor (TEST_TOTP_SECRET) unless
+    `two_factor=False`, as they must to reach any page."""
     n = next(_counter)
+    if two_factor is None:
+        two_factor = role in ("admin", "coordinator")
     user = User(email=email or f"{role}{n}@test.bienveilleurs.fr", role=role,
                 display_name=display_name if display_name is not None else f"{role.title()} {n}",
-                password_hash=hash_password(password) if password else _TEST_HASH, active=active)
+                password_hash=hash_password(password) if password else _TEST_HASH, active=active,
+                totp_secret=TEST_TOTP_SECRET if two_factor else None,
+                totp_enabled_at=clock.now() if two_factor else None)
     user.territories = list(territories)
     db.session.add(user)
     db.session.flush()

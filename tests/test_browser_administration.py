@@ -8,7 +8,7 @@ from sqlalchemy import select
 from bienveilleurs.extensions import db as _db
 from bienveilleurs.models import Notification, User
 
-from .conftest import browser_login, open_menu
+from .conftest import browser_enrol, browser_login, open_menu
 from .factories import TEST_PASSWORD, make_territory, make_user
 
 pytestmark = pytest.mark.browser
@@ -57,9 +57,11 @@ def test_admin_invites_a_coordinator_who_registers_a_relay_who_logs_in_on_a_phon
     phone.get_by_role("button", name="Se déconnecter").click()
     phone.wait_for_url("**/connexion")
 
-    # She follows the link, sets her password and logs in.
+    # She follows the link, sets her password, logs in and, a coordinator, enrols her second
+    # factor before anything else.
     set_password(phone, invitation_path(app, "nadia@test.bienveilleurs.fr"), COORDINATOR_PASSWORD)
     browser_login(phone, "nadia@test.bienveilleurs.fr", COORDINATOR_PASSWORD)
+    browser_enrol(phone, "nadia@test.bienveilleurs.fr")
     assert phone.get_by_role("heading", level=1).inner_text() == "Bonjour Nadia"
 
     # She registers a relay, whose account is created by invitation.

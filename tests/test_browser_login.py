@@ -15,9 +15,11 @@ def demo_data(app, committed):
         demo.load()
 
 
-@pytest.mark.parametrize("email,role,password", demo.present_accounts())
-def test_demo_account_logs_in_and_out(phone, demo_data, email, role, password):
-    browser_login(phone, email, password)
+@pytest.mark.parametrize("email,role,password,totp_secret", demo.present_accounts())
+def test_demo_account_logs_in_and_out(phone, demo_data, email, role, password, totp_secret):
+    # Admins and coordinators give the code of their second factor (printed by
+    # `flask demo accounts`).
+    browser_login(phone, email, password, totp_secret=totp_secret)
     assert phone.get_by_role("heading", level=1).inner_text().startswith("Bonjour")
     open_menu(phone)
     assert phone.get_by_role("navigation", name="Navigation principale").is_visible()

@@ -124,7 +124,28 @@ def test_open_referrals_outside_every_territory_are_listed_without_personal_deta
     outside = referral(0.20, 49.52, name="Hors-Zone")
     referral(0.11, 49.495, name="Dedans")
     referral(0.21, 49.53, status="closed", name="Finie")
-    rows = coverage.referrals_outside_territories()
+    rows = coverage.referrals_outside_territories(make_user(role="admin"))
     assert [r["id"] for r in rows] == [outside.id]
     page = client_as("admin").get("/admin/hors-territoire").get_data(as_text=True)
     assert "Signalée" in page and "Hors-Zone" not in page and "Dedans" not in page
+
+
+def test_people_outside_every_territory_are_listed_only_to_those_who_hold_them(client_as, db):
+    """Points in no territory belong to the city-wide coordinators (DESIGN, Roles)."""
+    from bienveilleurs import clock
+    from bienveilleurs.models import Referral, Resident
+
+    from .test_notifications import geog
+    territory = make_territory(polygon=RING)
+    resident = Resident(first_name="Hors-Zone", point=geog(0.20, 49.52),
+                        approx_point=geog(0.20, 49.52), consent_at=clock.now())
+    db.add(resident)
+    db.flush()
+    referral = Referral(resident_id=resident.id, category="sante", status="reported")
+    db.add(referral)
+    db.flush()
+    territorial = make_user(role="coordinator", territories=[territory])
+    city_wide = make_user(role="coordinator")
+    assert [r["id"] for r in coverage.referrals_outside_territories(city_wide)] == [referral.id]
+    assert coverage.referrals_outside_territories(territorial) == []
+    assert coverage.referrals_outside_territories(make_user(role="relay")) == []

@@ -239,7 +239,7 @@ def test_source_and_source_id_upsert(client_as, db):
     assert [r.name for r in rows] == ["Nouveau nom (test)"]
     assert again.get_json()["lat"] == pytest.approx(49.5)
     # A coordinator's deactivation survives the next import of the same record.
-    directory.set_resource_active(rows[0].id, False)
+    directory.set_resource_active(make_user(role="coordinator"), rows[0].id, False)
     third = post(client, "/api/v1/resources", resource_body(source="test-import", source_id="42"))
     assert third.status_code == 200 and third.get_json()["active"] is False
 

@@ -92,7 +92,7 @@ def _csrf(client, path="/connexion"):
 
 
 def test_login_and_logout_with_csrf(app, db):
-    user = make_user(role="coordinator", email="c@b.fr")
+    user = make_user(role="relay", email="c@b.fr")  # no second factor (see test_two_factor)
     client = app.test_client()
     response = client.post("/connexion", data={"email": "c@b.fr", "password": TEST_PASSWORD,
                                                "csrf_token": _csrf(client)})

@@ -223,15 +223,19 @@ def test_referral_creation_is_idempotent_on_the_client_id(world, client_as):
     assert db.session.scalar(select(func.count()).select_from(Resident)) == 1
 
 
-def test_erased_client_ids_are_refused_with_410(world, client_as):
-    from bienveilleurs.models import ErasedId
-    erased = uuid.uuid4()
-    db.session.add(ErasedId(id=erased, kind="referral"))
-    db.session.flush()
+def test_erased_client_ids_are_refused_with_410_to_those_who_saw_them(world, client_as):
+    from bienveilleurs.services import privacy
+    client_id = str(uuid.uuid4())
     relay = client_as(world.relay_user)
-    response = post(relay, "/api/v1/referrals", report_payload(id=str(erased)))
+    assert post(relay, "/api/v1/referrals", report_payload(id=client_id)).status_code == 201
+    privacy.oppose(world.coordinator, db.session.get(Referral, client_id).resident_id)
+    response = post(relay, "/api/v1/referrals", report_payload(id=client_id))
     assert response.status_code == 410 and response.json["error"]["code"] == "resident_erased"
-    assert get(client_as(world.coordinator), f"/api/v1/referrals/{erased}").status_code == 410
+    assert get(client_as(world.coordinator), f"/api/v1/referrals/{client_id}").status_code == 410
+    # Another account learns nothing: the id is someone else's, as any live one would be.
+    other = client_as(world.other_relay_user)
+    assert post(other, "/api/v1/referrals", report_payload(id=client_id)).status_code == 422
+    assert get(other, f"/api/v1/referrals/{client_id}").status_code == 404
 
 
 def test_transition_errors(world, client_as):

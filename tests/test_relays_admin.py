@@ -43,7 +43,7 @@ def test_a_coordinator_registers_a_relay_and_their_account_by_invitation_in_one_
     (notification,) = db.scalars(select(Notification)).all()
     assert (notification.kind, notification.recipient_user_id) == ("invitation", user.id)
     actions = db.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
-    assert actions == ["account.invited", "relay.registered"]
+    assert actions == ["account.invited", "relay.registered", "relay.account_changed"]
     relays = client.get("/reseau/bienveilleurs").get_data(as_text=True)
     assert "invitation a été envoyée" in html.unescape(relays)
 

@@ -38,7 +38,7 @@ def test_merge_moves_resources_and_members_fills_blanks_and_is_audited(db):
     keep, other, (shared, mine, theirs), kept_resource, moved = duplicates(db)
     admin = make_user(role="admin")
     other_id = other.id
-    plan = structure_merge.merge_plan(keep.id, other.id)
+    plan = structure_merge.merge_plan(admin, keep.id, other.id)
     assert sorted(r.name for r in plan["resources"]) == ["Aide alimentaire", "Domiciliation"]
     assert [u.id for u in plan["members"]] == [theirs.id]
     assert plan["fills"] == ["point", "email", "website"] and plan["deleted"]

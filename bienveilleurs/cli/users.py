@@ -21,11 +21,11 @@ group = AppGroup("users", help="Comptes et jetons d'API.")
 @click.option("--structure", "structure_ids", multiple=True,
               help="Structure (travailleur social).")
 @click.option("--territory", "territory_ids", multiple=True,
-              help="Territoire (coordinateur), répétable.")
+              help="Territoire (coordinateur) : son code ou son identifiant ; répétable.")
 def users_create(email, role, password, password_stdin, display_name, structure_ids,
                  territory_ids):
     """Create an account."""
-    from ..services import accounts
+    from ..services import accounts, territories
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     if not password:
@@ -33,7 +33,8 @@ def users_create(email, role, password, password_stdin, display_name, structure_
         sys.exit(2)
     try:
         user = accounts.create_user(email, role=role, password=password,
-                                    display_name=display_name, territory_ids=territory_ids,
+                                    display_name=display_name,
+                                    territory_ids=territories.territory_ids_named(territory_ids),
                                     structure_ids=structure_ids)
     except DomainError as exc:
         fail(exc)
@@ -57,3 +58,17 @@ def users_token(email, revoke, label):
         fail(exc)
     click.echo("Jeton créé. Il ne sera plus jamais affiché ; conservez-le en lieu sûr :", err=True)
     click.echo(token)
+
+
+@group.command("reset-2fa")
+@click.argument("email")
+def users_reset_two_factor(email):
+    """Turn off the second factor of an account that lost its phone and recovery codes."""
+    from ..services import two_factor
+    try:
+        user = two_factor.reset(email)
+    except DomainError as exc:
+        fail(exc)
+    click.echo(f"Double authentification réinitialisée pour {user.email} ; ses sessions sont "
+               "fermées." + (" Elle l'activera de nouveau à sa prochaine connexion."
+                             if user.two_factor_required else ""))

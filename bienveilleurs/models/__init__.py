@@ -5,6 +5,7 @@ from .accounts import (
     ROLE_VALUES,
     ApiToken,
     LoginThrottle,
+    RecoveryCode,
     Role,
     User,
     coordinator_territories,
@@ -36,6 +37,6 @@ from .territories import Territory
 __all__ = ["ACCESS_ACTIONS", "ACCOUNT_TOKEN_PURPOSES", "AccessLog", "AccountToken", "ApiToken",
            "AuditEntry", "CHANNELS", "CHANNEL_LABELS", "Contact", "ErasedId", "LoginThrottle",
            "NOTIFICATION_KINDS", "Notification", "NotificationAttempt", "NotificationPreference",
-           "OUTCOMES", "OUTCOME_LABELS", "ROLE_LABELS", "ROLE_VALUES", "Referral", "ReferralEvent",
-           "Relay", "Resident", "Resource", "Role", "STATUSES", "STATUS_LABELS", "Structure",
-           "Territory", "User", "coordinator_territories", "structure_members"]
+           "OUTCOMES", "OUTCOME_LABELS", "ROLE_LABELS", "ROLE_VALUES", "RecoveryCode", "Referral",
+           "ReferralEvent", "Relay", "Resident", "Resource", "Role", "STATUSES", "STATUS_LABELS",
+           "Structure", "Territory", "User", "coordinator_territories", "structure_members"]

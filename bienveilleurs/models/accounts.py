@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -72,6 +73,12 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = created_at()
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Two-factor sign-in (TOTP): the shared secret (base32), set when enrolment starts and
+    # in force once a first code confirmed it; the last time step accepted, so that a code
+    # is never accepted twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     territories = relationship("Territory", secondary=coordinator_territories, lazy="select",
                                order_by="Territory.name")
@@ -96,6 +103,15 @@ class User(UserMixin, db.Model):
     def name(self):
         return self.display_name or self.email
 
+    @property
+    def two_factor_enabled(self):
+        return self.totp_enabled_at is not None
+
+    @property
+    def two_factor_required(self):
+        """Admins and coordinators reach vulnerable people's files: a second factor, always."""
+        return self.role in (Role.ADMIN, Role.COORDINATOR)
+
 
 class ApiToken(db.Model):
     """A bearer token, stored only as its SHA-256 digest: a leaked table reveals nothing usable."""
@@ -111,6 +127,19 @@ class ApiToken(db.Model):
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     user = relationship("User", back_populates="tokens")
+
+
+class RecoveryCode(db.Model):
+    """A one-time recovery code of the second factor, stored only as its SHA-256 digest."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                               index=True)
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    created_at: Mapped[datetime] = created_at()
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class LoginThrottle(db.Model):

@@ -21,8 +21,9 @@ from .. import clock
 from ..extensions import db
 from .base import created_at
 
-NOTIFICATION_STATES = ("pending", "sent", "failed")
-NOTIFICATION_STATE_LABELS = {"pending": "En attente", "sent": "Envoyée", "failed": "Échec"}
+NOTIFICATION_STATES = ("pending", "sent", "failed", "cancelled")
+NOTIFICATION_STATE_LABELS = {"pending": "En attente", "sent": "Envoyée", "failed": "Échec",
+                             "cancelled": "Annulée"}
 NOTIFICATION_KINDS = {
     "referral_referred": "Orientation reçue par une structure",
     "referral_unreachable_structure": "Structure sans destinataire",
@@ -55,6 +56,9 @@ class Notification(db.Model):
     recipient_user_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True)
     recipient_email: Mapped[str | None] = mapped_column(String(254))
+    # The referral a message is about: its text names the person, so it is part of the
+    # person's data (cancelled and scrubbed on opposition and at retention, exported).
+    referral_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("referrals.id"), index=True)
     subject: Mapped[str] = mapped_column(String(200))
     body_text: Mapped[str] = mapped_column(Text)
     link_path: Mapped[str | None] = mapped_column(String(500))

@@ -18,6 +18,13 @@ from .base import created_at
 ACCESS_ACTIONS = {
     "resident.read": "Consultation du dossier de la personne",
     "referral.read": "Consultation d'une orientation",
+    # Lists that show people (a name, a position): one row per referral shown, per page view.
+    "referral.map": "Vue sur la carte des orientations ouvertes (coordination)",
+    "referral.inbox": "Vue dans « À attribuer » (coordination)",
+    "referral.stale": "Vue dans « En attente » (coordination)",
+    "referral.structure_list": "Vue dans les orientations reçues (structure)",
+    "referral.my_people": "Vue dans « Mes personnes » (bienveilleur)",
+    "referral.offline_copy": "Copie de « Mes personnes » gardée sur le téléphone (bienveilleur)",
     "export": "Export",
     "resident.export": "Export des données de la personne (droit d'accès)",
     "resident.erase": "Effacement sur opposition",

@@ -14,6 +14,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -147,6 +148,10 @@ class ReferralEvent(db.Model):
     note: Mapped[str | None] = mapped_column(Text)
     # A note for professionals only never reaches relays (HTML, JSON or CSV).
     note_professional: Mapped[bool] = mapped_column(Boolean, default=False)
+    # On a move to "referred": the relay shared the report's note with the structure (API.md,
+    # `share_report_note`); without it the structure reads the orientation's note only.
+    report_note_shared: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                     server_default=text("false"))
     relay_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("relays.id"))
     resource_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("resources.id"))
     outcome: Mapped[str | None] = mapped_column(String(30))
@@ -183,3 +188,7 @@ class ErasedId(db.Model):
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))  # resident, referral, contact
     erased_at: Mapped[datetime] = created_at()
+    # On a resident's tombstone: the territories that covered their point when they opposed
+    # (never the point), so that those coordinators, and no one else, are told "erased"
+    # (410) rather than "not found". Null on tombstones older than this column.
+    territory_ids: Mapped[list[uuid.UUID] | None] = mapped_column(ARRAY(UUID(as_uuid=True)))

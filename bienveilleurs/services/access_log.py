@@ -1,6 +1,8 @@
 """record_access: write who read a resident's file, a referral, or made an export.
 
-One line in each read path: ``record_access(user, "referral.read", "referral", referral.id)``.
+One line in each read path: ``record_access(user, "referral.read", "referral", referral.id)``;
+a page that shows a list of people writes one row per person shown (`record_accesses`), so
+that a person's right-of-access export finds every page that showed them.
 The row joins the current transaction and never commits: the service that reads the file
 calls it and is itself a `@use_case`, so the row is committed with the read, the same way
 for a page, the API and the command line (a read that cannot be logged fails, it is never
@@ -8,6 +10,7 @@ served silently). Identifiers only: never a name, a note or a position.
 """
 
 from flask import has_request_context
+from sqlalchemy import insert
 
 from .. import clock
 from ..extensions import db
@@ -24,3 +27,16 @@ def record_access(user, action, object_type=None, object_id=None):
     user_id = getattr(user, "id", None)
     db.session.add(AccessLog(at=clock.now(), user_id=user_id, action=action,
                              object_type=object_type, object_id=object_id))
+
+
+def record_accesses(user, action, object_type, object_ids):
+    """Add one access-log row per object shown at once (a list page), in one statement."""
+    if action not in ACCESS_ACTIONS:
+        raise ValueError(f"unknown access-log action {action!r}")
+    ids = list(dict.fromkeys(object_ids))
+    if not ids:
+        return
+    at, user_id = clock.now(), getattr(user, "id", None)
+    db.session.execute(insert(AccessLog), [
+        {"at": at, "user_id": user_id, "action": action, "object_type": object_type,
+         "object_id": object_id} for object_id in ids])

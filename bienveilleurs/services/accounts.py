@@ -131,10 +131,27 @@ def create_user(email, *, role, password, display_name="", territory_ids=(), str
     return add_account(account, password_hash=hash_password(password))
 
 
-# --- signing in, with throttling shared by every address and account ----------------------
+# --- signing in, with throttling -------------------------------------------------------------
+#
+# Unknown browsers are throttled per account and per address. A browser that signed in to
+# this account before shows it with a device cookie (signed by the pages, see
+# web/pages.py): its failures count against that device only, so that nobody can lock the
+# real user out by failing on purpose from elsewhere (OWASP, "slow down online guessing
+# attacks with device cookies"); a stolen or guessing device is still slowed down.
 
 def throttle_keys(email, address):
     return [f"account:{email}", f"address:{address or 'unknown'}"]
+
+
+def sign_in_keys(user, email, address, devices=None):
+    """The counters an attempt on `user` is checked against and counted on.
+
+    `devices` maps account ids to the nonces of this browser's valid device cookie.
+    """
+    nonce = (devices or {}).get(user.id) if user is not None else None
+    if nonce:
+        return [f"device:{nonce}"]
+    return throttle_keys(email, address)
 
 
 def check_throttle(keys):
@@ -167,12 +184,17 @@ def record_failure(keys, free_attempts, max_delay):
     now = clock.now()
     for key in keys:
         # Addresses are shared (NAT, a social centre's wifi): they get more free attempts.
-        free = free_attempts * 4 if key.startswith("address:") else free_attempts
+        free = free_attempts * 4 if "address:" in key else free_attempts
         db.session.execute(_COUNT_FAILURE, {"key": key, "now": now, "forget": now - FAILURE_MEMORY,
                                             "free": free, "max": max_delay})
 
 
-def _limits(free_attempts, max_delay):
+def forget_failures(keys):
+    """A success clears the account's or the device's count (never an address's)."""
+    db.session.execute(delete(LoginThrottle).where(LoginThrottle.key == keys[0]))
+
+
+def limits(free_attempts, max_delay):
     if free_attempts is None:
         free_attempts = setting("LOGIN_FREE_ATTEMPTS")
     if max_delay is None:
@@ -181,22 +203,29 @@ def _limits(free_attempts, max_delay):
 
 
 @use_case(keep_on=(Unauthorized,))  # a failed sign-in is counted, then refused
-def authenticate(email, password, *, address, free_attempts=None, max_delay=None):
-    """Return the user for these credentials, or raise Unauthorized / Throttled."""
+def authenticate(email, password, *, address, devices=None, free_attempts=None,
+                 max_delay=None):
+    """Return the user for these credentials, or raise Unauthorized / Throttled.
+
+    The password step only: an account with a second factor still has to give a code
+    (services/two_factor.verify_sign_in) before a session is opened.
+    """
     email = normalise_email(email)
-    keys = throttle_keys(email, address)
-    check_throttle(keys)
     user = db.session.scalar(select(User).where(User.email == email))
+    keys = sign_in_keys(user, email, address, devices)
+    check_throttle(keys)
     ok = verify_password(user.password_hash if user else None, password or "")
     if not ok or not user.active:
-        record_failure(keys, *_limits(free_attempts, max_delay))
+        record_failure(keys, *limits(free_attempts, max_delay))
         # Never the password; the address helps spot a campaign.
-        log.warning("login failed for account=%s address=%s", email[:254], address)
+        log.warning("login failed for account=%s address=%s device=%s", email[:254], address,
+                    "known" if keys[0].startswith("device:") else "unknown")
         raise Unauthorized("Adresse e-mail ou mot de passe incorrect.")
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_login_at = clock.now()
-    db.session.execute(delete(LoginThrottle).where(LoginThrottle.key == keys[0]))
+    if not user.two_factor_enabled:
+        user.last_login_at = clock.now()
+    forget_failures(keys)
     return user
 
 
@@ -222,7 +251,7 @@ def end_all_sessions(user):
 
 # --- API tokens (command line) --------------------------------------------------------------
 
-def _account(email):
+def account_by_email(email):
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None:
         raise NotFound(f"Aucun compte pour {normalise_email(email)}.")
@@ -232,7 +261,7 @@ def _account(email):
 @use_case
 def issue_token(email, *, label=""):
     """Create an API token for the account and return it in clear (the only time it exists so)."""
-    user = _account(email)
+    user = account_by_email(email)
     token, digest = new_token()
     db.session.add(ApiToken(user_id=user.id, digest=digest, label=label))
     return token
@@ -241,8 +270,16 @@ def issue_token(email, *, label=""):
 @use_case
 def revoke_tokens(email):
     """Delete every API token of the account; return how many there were."""
-    user = _account(email)
-    return db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id)).rowcount
+    return end_tokens(account_by_email(email).id)
+
+
+def end_tokens(user_id):
+    """Delete every API token of an account (no commit); return how many there were.
+
+    A new password ends them, as it ends the sessions: a token taken along with the old
+    password must not outlive it.
+    """
+    return db.session.execute(delete(ApiToken).where(ApiToken.user_id == user_id)).rowcount
 
 
 def user_for_token(token):
@@ -259,18 +296,19 @@ _TOKEN_OWNER = (select(User).join(ApiToken, ApiToken.user_id == User.id)
 
 # A wrong current password is counted (like a failed sign-in), then refused.
 @use_case(keep_on=(ValidationFailed,))
-def change_password(user, current_password, new_password, *, address=None, free_attempts=None,
-                    max_delay=None):
-    """Replace the account's password and end every session it has (including other devices).
+def change_password(user, current_password, new_password, *, address=None, devices=None,
+                    free_attempts=None, max_delay=None):
+    """Replace the account's password; end every session and every API token it has.
 
-    A wrong current password counts as a failed login for the account, so a stolen session
-    cannot be used to guess it; the caller signs the current browser in again afterwards.
+    A wrong current password counts as a failed login for the account (or for this browser,
+    when it is a known device), so a stolen session cannot be used to guess it; the caller
+    signs the current browser in again afterwards.
     """
-    keys = throttle_keys(user.email, address)[:1]
+    keys = sign_in_keys(user, user.email, address, devices)[:1]
     check_throttle(keys)
     stored = db.session.scalar(select(User.password_hash).where(User.id == user.id))
     if not verify_password(stored, current_password or ""):
-        record_failure(keys, *_limits(free_attempts, max_delay))
+        record_failure(keys, *limits(free_attempts, max_delay))
         log.warning("password change refused (wrong current password) for account=%s",
                     user.email)
         raise ValidationFailed.field("current_password", "Le mot de passe actuel est incorrect.")
@@ -282,5 +320,6 @@ def change_password(user, current_password, new_password, *, address=None, free_
                                      "Choisissez un mot de passe différent de l'actuel.")
     db.session.execute(update(User).where(User.id == user.id).values(
         password_hash=hash_password(new_password), session_version=User.session_version + 1))
-    log.info("password changed for account=%s; every session ended", user.email)
+    end_tokens(user.id)
+    log.info("password changed for account=%s; every session and API token ended", user.email)
     return db.session.get(User, user.id, populate_existing=True)

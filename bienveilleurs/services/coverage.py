@@ -18,6 +18,7 @@ from geo.queries import lon_lat_of, point_in_area
 from ..config import setting
 from ..extensions import db
 from ..models import Referral, Relay, Resident, Role, Territory
+from . import areas
 
 _CELLS = text("""
 WITH t AS (
@@ -159,14 +160,19 @@ def relay_points(report):
              "lat": r[5]} for r in rows]
 
 
-def referrals_outside_territories(*, limit=500):
-    """Open referrals whose person lies in no territory: status, age and approximate cell only."""
+def referrals_outside_territories(user, *, limit=500):
+    """Open referrals whose person lies in no territory: status, age and approximate cell only.
+
+    Only those `user` holds: admins and city-wide coordinators see them all; a coordinator
+    of some territories sees them only when nobody is city-wide (they are then everyone's).
+    """
     inside = exists(select(Territory.id).where(point_in_area(Resident.point, Territory.area))
                     .correlate(Resident))
     rows = db.session.execute(
         select(Referral.id, Referral.status, Referral.status_changed_at,
                *lon_lat_of(Resident.approx_point))
         .join(Resident, Resident.id == Referral.resident_id)
-        .where(Referral.status != "closed", Resident.point.is_not(None), ~inside)
+        .where(Referral.status != "closed", Resident.point.is_not(None), ~inside,
+               areas.managed(user, areas.at_point(Resident.point, correlate=Resident)))
         .order_by(Referral.status_changed_at, Referral.id).limit(limit))
     return [{"id": r[0], "status": r[1], "since": r[2], "lon": r[3], "lat": r[4]} for r in rows]

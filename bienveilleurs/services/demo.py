@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from geo.territories import stored_area
 
+from .. import clock
 from ..extensions import db
 from ..models import Role, Territory, User
 from ..security import hash_password
@@ -44,8 +45,36 @@ NEIGHBOURHOODS = [
 ]
 
 
+# The second factor of the demo admin and coordinators (fictitious, public like their
+# passwords): `flask demo accounts` prints them, `flask demo code EMAIL` gives the code of
+# the moment to whoever has no authenticator app at hand.
+DEMO_TOTP_SECRETS = {
+    f"admin@{DEMO_DOMAIN}": "DEMOADMINLEHAVRE2DEMOADMINLEHAVR",
+    f"coordination@{DEMO_DOMAIN}": "DEMOCOORDINATIONLEHAVRE234567ABC",
+    f"coordination.nord@{DEMO_DOMAIN}": "DEMOCOORDINATIONNORD234567ABCDEF",
+}
+
+
 def present_accounts():
-    return [(email, role.value, password) for email, role, _, password, _ in ACCOUNTS]
+    """(email, role, password, TOTP secret or None) of each demo account."""
+    return [(email, role.value, password, DEMO_TOTP_SECRETS.get(email))
+            for email, role, _, password, _ in ACCOUNTS]
+
+
+def current_code(email):
+    """The code of the moment of a demo account with a second factor (None for any other).
+
+    Read from the account, so that a demo account enrolled at its first sign-in (a database
+    loaded before the demo had keys) is served too.
+    """
+    from . import two_factor
+    email = (email or "").strip().lower()
+    if not email.endswith("@" + DEMO_DOMAIN):
+        return None
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None or user.totp_enabled_at is None:
+        return None
+    return two_factor.code_at_step(user.totp_secret, two_factor.current_step(user.totp_secret))
 
 
 @use_case
@@ -68,7 +97,9 @@ def load(*, if_empty=False):
         user = db.session.scalar(select(User).where(User.email == email))
         if user is None:
             user = User(email=email, role=role.value, display_name=display_name,
-                        password_hash=hash_password(password))
+                        password_hash=hash_password(password),
+                        totp_secret=DEMO_TOTP_SECRETS.get(email),
+                        totp_enabled_at=clock.now() if email in DEMO_TOTP_SECRETS else None)
             user.territories = [territories[c] for c in codes]
             db.session.add(user)
             summary["comptes"] += 1

@@ -2,6 +2,9 @@
 
 Only the SHA-256 digest of a link's secret is stored; the secret exists in clear only in the
 e-mail (and in the outbox row until it is delivered, see notifications.SECRET_LINK_KINDS).
+The page a link opens keeps only the link's row id in the session (`open_link`), never the
+secret: a session cookie is signed, not encrypted, and anyone reading it would have had a
+secret usable from any browser.
 """
 
 import hashlib
@@ -22,10 +25,12 @@ from .accounts import (
     add_account,
     check_throttle,
     email_taken,
+    end_tokens,
     normalise_email,
     read_new_account,
     record_failure,
 )
+from .fields import parse_uuid
 from .transaction import use_case
 
 INVITATION_TTL = timedelta(hours=72)
@@ -106,11 +111,18 @@ INVALID_LINK = "Ce lien n'est pas valable ou a déjà servi. Demandez-en un nouv
 EXPIRED_LINK = "Ce lien a expiré. Demandez-en un nouveau."
 
 
-def _find(secret, purpose, *, lock=False):
-    if not secret or len(secret) > 200:
+def _find(secret, purpose, *, link_id=None, lock=False):
+    """The link row and its account, found by its secret or, once opened, by its row id."""
+    if link_id is not None:
+        link_id = parse_uuid(link_id)
+        if link_id is None:
+            raise NotFound(INVALID_LINK)
+        condition = AccountToken.id == link_id
+    elif secret and len(secret) <= 200:
+        condition = AccountToken.digest == _digest(secret)
+    else:
         raise NotFound(INVALID_LINK)
-    query = select(AccountToken).where(AccountToken.digest == _digest(secret),
-                                       AccountToken.purpose == purpose)
+    query = select(AccountToken).where(condition, AccountToken.purpose == purpose)
     if lock:
         query = query.with_for_update()
     row = db.session.scalar(query)
@@ -124,39 +136,46 @@ def _find(secret, purpose, *, lock=False):
     return row, user
 
 
-def check_link(secret, purpose):
+def check_link(secret, purpose, *, link_id=None):
     """Return the account a still-valid link is for (NotFound with a French reason otherwise)."""
-    return _find(secret, purpose)[1]
+    return _find(secret, purpose, link_id=link_id)[1]
 
 
-def _use(secret, purpose, password):
-    row, user = _find(secret, purpose, lock=True)
+def open_link(secret, purpose):
+    """Check a link's secret and return its row id, for the page to hold instead of it."""
+    return _find(secret, purpose)[0].id
+
+
+def _use(secret, purpose, password, link_id=None):
+    row, user = _find(secret, purpose, link_id=link_id, lock=True)
     problem = password_problem(password or "", email=user.email)
     if problem:
         raise ValidationFailed.field("password", problem)
     now = clock.now()
     row.used_at = now
-    # One password: every other link of this account stops working, every session ends.
+    # One password: every other link of this account stops working, every session and
+    # every API token ends.
     db.session.execute(delete(AccountToken).where(AccountToken.user_id == user.id,
                                                   AccountToken.id != row.id))
     db.session.execute(update(User).where(User.id == user.id).values(
         password_hash=hash_password(password), session_version=User.session_version + 1))
+    end_tokens(user.id)
     return db.session.get(User, user.id, populate_existing=True)
 
 
 @use_case
-def accept_invitation(secret, password):
+def accept_invitation(secret, password, *, link_id=None):
     """Set the password of an invited account through its one-time link; return the user."""
-    user = _use(secret, "invitation", password)
+    user = _use(secret, "invitation", password, link_id)
     audit.record(user, "account.invitation_accepted", target_type="user", target_id=user.id,
                  summary=f"{user.email} a activé son compte")
     return user
 
 
 @use_case
-def reset_password(secret, password):
-    """Set a new password through a reset link; every session of the account ends."""
-    user = _use(secret, "password_reset", password)
+def reset_password(secret, password, *, link_id=None):
+    """Set a new password through a reset link; every session and API token of it ends."""
+    user = _use(secret, "password_reset", password, link_id)
     audit.record(user, "account.password_reset", target_type="user", target_id=user.id,
                  summary=f"{user.email} a réinitialisé son mot de passe")
     return user

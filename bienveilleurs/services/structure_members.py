@@ -1,21 +1,24 @@
-"""A structure's members (social workers, added by invitation) and its contact e-mail."""
+"""A structure's members (social workers, added by invitation) and its contact e-mail.
+
+Members read the referrals sent to their structure, and the contact e-mail receives its
+notifications: both are managed only by those who manage the structure (admins, city-wide
+coordinators, the coordinators of its territories: `directory.managed_structures`); any
+other structure is a 404.
+"""
 
 from sqlalchemy import delete, insert, select
 
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
-from ..models import Role, Structure, User, structure_members
-from . import audit, invitations
+from ..models import Role, User, structure_members
+from . import audit, directory, invitations
 from .fields import Fields, parse_uuid
 from .transaction import use_case
 
 
-def get_structure(structure_id):
-    structure_id = parse_uuid(structure_id)
-    structure = db.session.get(Structure, structure_id) if structure_id else None
-    if structure is None:
-        raise NotFound("Structure introuvable.")
-    return structure
+def get_structure(user, structure_id, *, lock=False):
+    """Return a structure whose members `user` manages; NotFound otherwise."""
+    return directory.get_structure(user, structure_id, lock=lock)
 
 
 def members(structure):
@@ -43,7 +46,7 @@ def add_member(actor, structure_id, *, email, display_name=""):
 
     Returns (user, invited). One transaction, audited.
     """
-    structure = get_structure(structure_id)
+    structure = get_structure(actor, structure_id, lock=True)
     email = _email(email, required=True)
     user = db.session.scalar(select(User).where(User.email == email).with_for_update())
     invited = user is None
@@ -70,7 +73,7 @@ def add_member(actor, structure_id, *, email, display_name=""):
 
 @use_case
 def remove_member(actor, structure_id, user_id):
-    structure = get_structure(structure_id)
+    structure = get_structure(actor, structure_id, lock=True)
     user_id = parse_uuid(user_id)
     user = db.session.get(User, user_id) if user_id else None
     if user is None or not _is_member(structure, user):
@@ -87,7 +90,7 @@ def remove_member(actor, structure_id, user_id):
 @use_case
 def set_contact_email(actor, structure_id, email):
     """Where notifications go while the structure has no member (empty: none)."""
-    structure = get_structure(structure_id)
+    structure = get_structure(actor, structure_id, lock=True)
     email = _email(email, required=False)
     previous = structure.contact_email
     structure.contact_email = email

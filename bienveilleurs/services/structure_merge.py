@@ -15,8 +15,10 @@ FIELD_LABELS = {"siret": "SIRET", "address": "Adresse", "point": "Position", "ph
                 "email": "Courriel", "website": "Site web", "contact_email": "Adresse de contact"}
 
 
-def _pair(keep_id, merge_id, *, lock=False):
-    keep, merged = get_structure(keep_id), get_structure(merge_id)
+def _pair(actor, keep_id, merge_id, *, lock=False):
+    """Both structures, each one `actor` manages (404 otherwise): a merge moves members and
+    resources, so it gives the kept structure's members the duplicate's referrals."""
+    keep, merged = get_structure(actor, keep_id), get_structure(actor, merge_id)
     if keep.id == merged.id:
         raise ValidationFailed.field("duplicate", "Choisissez une autre structure : "
                                      "une structure ne peut pas être fusionnée avec elle-même.")
@@ -40,9 +42,9 @@ def _fills(keep, merged):
             if getattr(keep, name) in (None, "") and getattr(merged, name) not in (None, "")]
 
 
-def merge_plan(keep_id, merge_id):
+def merge_plan(actor, keep_id, merge_id):
     """What a merge would do, for the confirmation page (nothing written)."""
-    keep, merged = _pair(keep_id, merge_id)
+    keep, merged = _pair(actor, keep_id, merge_id)
     resources = db.session.scalars(select(Resource).where(Resource.structure_id == merged.id)
                                    .order_by(Resource.name)).all()
     new_ids = _member_ids(merged.id) - _member_ids(keep.id)
@@ -61,7 +63,7 @@ def merge_structures(actor, keep_id, merge_id):
     The duplicate is deleted, unless it came from an import (source and identifier): then it is
     deactivated and kept, so the next import of that source finds it instead of re-creating it.
     """
-    keep, merged = _pair(keep_id, merge_id, lock=True)
+    keep, merged = _pair(actor, keep_id, merge_id, lock=True)
     resource_ids = list(db.session.scalars(select(Resource.id)
                                            .where(Resource.structure_id == merged.id)))
     if resource_ids:

@@ -15,7 +15,7 @@ from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Role, Territory, User, coordinator_territories
 from . import audit
-from .fields import Fields
+from .fields import Fields, parse_uuid
 from .transaction import use_case
 
 MAP_TOLERANCE_DEG = 0.00002
@@ -121,6 +121,31 @@ def map_outlines(territory_ids):
                               .where(Territory.id.in_(list(territory_ids)))
                               .order_by(Territory.name, Territory.id))
     return [(name, json.loads(geometry)) for name, geometry in rows]
+
+
+def territory_ids_named(values, *, field="territory"):
+    """Return the ids of the territories named by `values`, each a code or an id.
+
+    A code is compared as typed (trimmed); a value naming no territory either way is a 422
+    on `field` that says so, and which codes exist (for `users create --territory`).
+    """
+    fields = Fields({field: list(values or ())}, strict=False)
+    names = fields.string_list(field, label="Les territoires", max_length=40) or []
+    fields.done()
+    found, unknown = [], []
+    for name in names:
+        territory_id = parse_uuid(name)
+        match = db.session.scalar(select(Territory.id).where(
+            Territory.id == territory_id if territory_id else Territory.code == name))
+        (found if match else unknown).append(match or name)
+    if unknown:
+        codes = db.session.scalars(select(Territory.code).where(Territory.code.is_not(None))
+                                   .order_by(Territory.code).limit(30)).all()
+        known = (" Codes connus : " + ", ".join(codes) + "." if codes
+                 else " Aucun territoire n'a de code : importez-les d'abord.")
+        raise ValidationFailed.field(field, "Aucun territoire n'a pour code ou identifiant "
+                                     + ", ".join(f"« {u} »" for u in unknown) + "." + known)
+    return list(dict.fromkeys(found))
 
 
 def get_territory(territory_id):

@@ -44,6 +44,7 @@ def register_web(app):
 
     app.before_request(hooks.refuse_unreadable_input)
     app.before_request(hooks.session_timeouts)
+    app.before_request(hooks.second_factor_gate)
     app.after_request(hooks.security_headers)
     app.register_error_handler(DomainError, hooks.domain_error)
     app.register_error_handler(CSRFError, hooks.csrf_error)

@@ -7,7 +7,7 @@ their per-field errors back on the fields. A form used by one family lives with 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length
+from wtforms.validators import DataRequired, Length
 
 from ..errors import ValidationFailed
 from ..services.weekly_hours import DAYS, FRENCH_DAYS, osm_from_hsds, parse_weekly
@@ -18,6 +18,15 @@ DECIMAL = {"inputmode": "decimal", "autocomplete": "off", "spellcheck": "false"}
 
 class EmptyForm(FlaskForm):
     """A form with only its CSRF token, for POST buttons (logout, confirmations)."""
+
+
+class CodeForm(FlaskForm):
+    """A code of the second factor: six digits from the app, or a recovery code."""
+
+    code = StringField("Code à 6 chiffres (ou code de secours)", validators=[
+        DataRequired("Saisissez le code affiché par votre application."), Length(max=64)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "text",
+                   "autocapitalize": "none", "spellcheck": "false"})
 
 
 class SearchForm(FlaskForm):

@@ -13,12 +13,12 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import logout_user
+from flask_login import current_user, logout_user
 from werkzeug.exceptions import HTTPException
 
 from .. import clock
 from ..config import setting
-from ..errors import BadRequest, Throttled, TooLarge, Unauthorized
+from ..errors import BadRequest, Forbidden, Throttled, TooLarge, Unauthorized
 from ..extensions import login_manager
 from ..services import accounts
 from ..services.fields.rules import has_forbidden_character
@@ -105,6 +105,36 @@ def session_timeouts():
     # Refresh at most once a minute to keep cookie churn down.
     if now - seen > 60:
         session["seen"] = now
+    return None
+
+
+# What an account that must still give or set up its second factor may open.
+SECOND_FACTOR_EXEMPT = PUBLIC_STATIC_ENDPOINTS | {"two_factor.enrol", "auth.logout",
+                                                  "main.health"}
+
+
+def second_factor_gate():
+    """Keep a session without its second factor away from everything else.
+
+    An admin or a coordinator who has not enrolled yet is sent to enrolment from every page
+    (the API answers 403); a session of an account whose second factor is on but was not
+    given in it (opened before it was turned on) ends. API tokens are not concerned.
+    """
+    if (request.endpoint in SECOND_FACTOR_EXEMPT or "_user_id" not in session
+            or session.get("second_factor")):
+        return None
+    user = current_user
+    if not user.is_authenticated or g.get("auth_method") == "token":
+        return None
+    if user.two_factor_enabled:
+        logout_user()
+        session.clear()
+        raise Unauthorized("Reconnectez-vous : votre compte demande maintenant un code de "
+                           "double authentification.")
+    if user.two_factor_required:
+        if is_api_request():
+            raise Forbidden("Activez d'abord la double authentification (page « Mon compte »).")
+        return redirect(url_for("two_factor.enrol"), code=303)
     return None
 
 

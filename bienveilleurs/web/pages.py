@@ -4,10 +4,11 @@ template filters, and the one way to put a service's errors on a form.
 Page modules import from here (and from `forms.py`), never from one another.
 """
 
+from datetime import datetime
 from functools import wraps
 
 import xstatic.pkg.leaflet as leaflet_package
-from flask import request, session
+from flask import current_app, request, session
 from flask_login import current_user, login_user
 
 from geo.geocoding import make_geocoder
@@ -17,6 +18,7 @@ from .. import clock
 from ..config import setting
 from ..errors import Forbidden, Unauthorized
 from ..models import ROLE_LABELS, Role
+from ..security import device_cookie_value, new_device_nonce, read_device_cookie
 from ..services.directory import locate_address
 from ..services.territories import map_outlines
 
@@ -53,12 +55,43 @@ def login_required_any(view):
     return roles_required(*Role)(view)
 
 
-def start_session(user):
-    """Give the browser a brand-new session for `user` (nothing from before survives)."""
+def start_session(user, *, second_factor=False):
+    """Give the browser a brand-new session for `user` (nothing from before survives).
+
+    `second_factor`: the account gave its code (or has just enrolled) in this sign-in. An
+    account that has a second factor, or must have one, reaches nothing else without it
+    (web/hooks.second_factor_gate).
+    """
     session.clear()
     login_user(user)
     session.permanent = True
     session["started"] = session["seen"] = clock.now().timestamp()
+    if second_factor:
+        session["second_factor"] = True
+
+
+# --- device cookies (sign-in throttling, see services/accounts) ----------------------------
+
+def _device_cookie_name():
+    # __Host- requires Secure (production); the plain name elsewhere, as for the session.
+    return "__Host-device" if current_app.config["SESSION_COOKIE_SECURE"] else "bv_device"
+
+
+def known_devices():
+    """{account id: nonce} of the accounts that signed in from this browser (a valid cookie)."""
+    return read_device_cookie(current_app.secret_key, request.cookies.get(_device_cookie_name()),
+                              max_age=setting("DEVICE_COOKIE_DAYS") * 86400)
+
+
+def remember_device(response, user):
+    """After a complete sign-in: this browser is now known for `user` (a fresh nonce)."""
+    devices = {user.id: new_device_nonce()}
+    devices.update((k, v) for k, v in known_devices().items() if k != user.id)
+    response.set_cookie(
+        _device_cookie_name(), device_cookie_value(current_app.secret_key, devices),
+        max_age=setting("DEVICE_COOKIE_DAYS") * 86400, path="/", httponly=True,
+        secure=current_app.config["SESSION_COOKIE_SECURE"], samesite="Strict")
+    return response
 
 
 # --- settings the pages use ----------------------------------------------------------------
@@ -159,6 +192,13 @@ def paris_time(moment, fmt="%d/%m/%Y à %H:%M"):
     return clock.local(moment).strftime(fmt) if moment is not None else "—"
 
 
+def stored_time(value, fmt="%d/%m/%Y à %H:%M"):
+    """Format a time written in ISO 8601 (the files and exports) in Europe/Paris, or a dash."""
+    if not value:
+        return "—"
+    return clock.local(datetime.fromisoformat(value)).strftime(fmt)
+
+
 def age_text(delta):
     """Return a duration as '2 j 3 h', '4 h 05' or '12 min'."""
     seconds = int(delta.total_seconds())
@@ -172,7 +212,8 @@ def age_text(delta):
 
 # Registered on the application by `web.register_web`, so that every template (and the
 # macros it imports) sees them.
-TEMPLATE_FILTERS = {"paris": paris_time, "age": age_text, "distance": distance_text}
+TEMPLATE_FILTERS = {"paris": paris_time, "age": age_text, "distance": distance_text,
+                    "iso_paris": stored_time}
 TEMPLATE_GLOBALS = {"leaflet_version": leaflet_version, "map_center": map_center,
                     "local_time": clock.local, "Role": Role, "ROLE_LABELS": ROLE_LABELS}
 

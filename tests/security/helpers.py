@@ -1,10 +1,12 @@
-"""Helpers for the security tests: extra apps with other settings, login through the form."""
+"""Helpers for the security tests: extra apps with other settings, login through the form,
+a world shared by a module in a rolled-back transaction, requests whose writes are undone."""
 
 import re
+from contextlib import contextmanager
 
 from bienveilleurs import create_app
 
-from ..conftest import TEST_CONFIG, IsolatedClient
+from ..conftest import TEST_CONFIG, IsolatedClient, rolled_back_session, totp_code
 from ..factories import TEST_PASSWORD
 
 
@@ -21,8 +23,13 @@ def csrf_token(client, path="/connexion"):
 
 
 def form_login(client, email, password=TEST_PASSWORD, **headers):
-    return client.post("/connexion", data={"email": email, "password": password,
-                                           "csrf_token": csrf_token(client)}, headers=headers)
+    """Sign in through the form; the code step too when the account has a second factor."""
+    response = client.post("/connexion", data={"email": email, "password": password,
+                                               "csrf_token": csrf_token(client)}, headers=headers)
+    if response.status_code == 303 and response.headers["Location"].endswith("/connexion/code"):
+        response = client.post("/connexion/code", headers=headers, data={
+            "code": totp_code(email), "csrf_token": csrf_token(client, "/connexion/code")})
+    return response
 
 
 def session_cookie(client, app):
@@ -35,3 +42,29 @@ def with_cookie(app, value):
     client = app.test_client()
     client.set_cookie(app.config["SESSION_COOKIE_NAME"], value)
     return client
+
+
+@contextmanager
+def rolled_back_world(app, build):
+    """Yield (session, world) built once by `build()` for a whole module, in a transaction
+    rolled back at the end (as the `db` fixture does per test)."""
+    with rolled_back_session(app) as session:
+        world = build()
+        session.commit()
+        yield session, world
+
+
+def undone(db, send):
+    """Return what `send()` returns, every write of the request undone afterwards.
+
+    A savepoint of our own, out of SQLAlchemy's sight: the request's session nests its own
+    in it, so that every caller meets the same world.
+    """
+    db.commit()
+    connection = db.get_bind()
+    connection.exec_driver_sql("SAVEPOINT undone_request")
+    try:
+        return send(connection)
+    finally:
+        connection.exec_driver_sql("ROLLBACK TO SAVEPOINT undone_request")
+        db.expire_all()

@@ -37,10 +37,10 @@ def _endpoint(adapter, path):
         return None
 
 
-def _crawl(app, page, origin, email, password):
+def _crawl(app, page, origin, email, password, totp_secret):
     """Visit the pages reachable from the home page; return (visited paths, problems)."""
     page.add_init_script(CSP_PROBE)
-    browser_login(page, email, password)
+    browser_login(page, email, password, totp_secret=totp_secret)
     adapter = app.url_map.bind("localhost")
     queue, seen, per_endpoint, visited, problems = deque(["/"]), {"/"}, Counter(), [], []
     while queue and len(visited) < MAX_PAGES:
@@ -78,7 +78,7 @@ def _crawl(app, page, origin, email, password):
 def test_every_reachable_page_is_clean(app, browser, live_server, demo_data):
     """One demo load, then each demo account crawls in its own phone-sized context."""
     report = []
-    for email, role, password in demo.present_accounts():
+    for email, role, password, totp_secret in demo.present_accounts():
         context = browser.new_context(base_url=live_server.url, **PHONE)
         page = context.new_page()
         page.console_errors = []
@@ -86,7 +86,8 @@ def test_every_reachable_page_is_clean(app, browser, live_server, demo_data):
                 msg.type == "error" and page.console_errors.append(msg.text))
         page.on("pageerror", lambda exc, page=page: page.console_errors.append(str(exc)))
         try:
-            visited, problems = _crawl(app, page, live_server.url, email, password)
+            visited, problems = _crawl(app, page, live_server.url, email, password,
+                                       totp_secret)
         finally:
             context.close()
         assert len(visited) > 3, f"{role}: hardly any page reachable from the home page: {visited}"

@@ -1,4 +1,5 @@
-"""What the directory's use cases share: ids from URLs, locks, saving, search patterns."""
+"""What the directory's use cases share: ids from URLs, scoped rows, locks, saving, search
+patterns."""
 
 import uuid
 from dataclasses import dataclass
@@ -35,6 +36,18 @@ def locked(model, row_id):
     """Load one row locked for update (only that table: its eager joins stay unlocked)."""
     return db.session.scalars(select(model).where(model.id == parse_uuid(row_id))
                               .with_for_update(of=model)).first()
+
+
+def one_in(statement, model, row_id, *, lock=False, missing="Introuvable."):
+    """The row `row_id` among those `statement` (a scoped select) finds, locked for update
+    with `lock`; NotFound (`missing`) when it is not among them: out of scope is a 404."""
+    statement = statement.where(model.id == parse_uuid(row_id))
+    if lock:
+        statement = statement.with_for_update(of=model).execution_options(populate_existing=True)
+    row = db.session.scalar(statement)
+    if row is None:
+        raise NotFound(missing)
+    return row
 
 
 def lock_key(*parts):

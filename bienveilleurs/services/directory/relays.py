@@ -1,19 +1,39 @@
-"""Relays (bienveilleurs): their profile, point, action radius, capacity and account."""
+"""Relays (bienveilleurs): their profile, point, action radius, capacity and account.
 
-from sqlalchemy import or_, select
+Management is scoped in the query: `managed_relays(user)` is what `user` sees in
+management, edits, pauses, ends and links (admins and city-wide coordinators: every relay;
+a coordinator: the relays whose point lies in their territories, `services.areas`), and
+every function here that takes a relay id goes through it (404 outside).
+"""
 
-from ...errors import BadRequest, NotFound, ValidationFailed
+from sqlalchemy import func, or_, select
+
+from ...errors import BadRequest, Conflict, NotFound, ValidationFailed
 from ...extensions import db
-from ...models import Relay, Role, User
+from ...models import Referral, Relay, Role, User
+from .. import areas
 from ..fields import Fields, whole_record
 from ..transaction import use_case
 from .cleaning import present
-from .common import flush_or, like_pattern, locked, parse_uuid, stored
+from .common import flush_or, like_pattern, one_in, stored
 from .locating import locate_address
 
 RELAY_STATUSES = {"active": "Actif", "paused": "En pause", "ended": "Terminé"}
 PROFILE_FIELDS = ("display_name", "radius_m", "capacity", "languages", "skills", "availability")
 ACCOUNT_TAKEN = "Ce compte est déjà rattaché à un autre bienveilleur."
+NOT_FOUND = "Bienveilleur introuvable."
+OUTSIDE = ("Ce point est en dehors de vos territoires : un bienveilleur est géré par la "
+           "coordination du territoire où se trouve son point.")
+HELD_PEOPLE = ("Ce bienveilleur accompagne encore {count} personne(s) : confiez-les à quelqu'un "
+               "d'autre (ou mettez fin à son engagement) avant de changer le compte rattaché.")
+# Statuses in which a relay carries a referral (as referrals.ACTIVE_STATUSES).
+_ACTIVE = ("assigned", "contacted", "referred", "accepted")
+RELAY_PLACEMENT = areas.at_point(Relay.point, correlate=Relay)
+
+
+def managed_relays(user):
+    """Return a select() of the relays `user` manages (see the module's docstring)."""
+    return select(Relay).where(areas.managed(user, RELAY_PLACEMENT))
 
 
 def _radius(fields, *, max_radius_m, required):
@@ -99,40 +119,72 @@ def _apply_relay(relay, clean):
         relay.availability = None
 
 
+def _check_point(actor, point):
+    if not areas.point_managed(actor, *point):
+        raise ValidationFailed.field("lat", OUTSIDE)
+
+
+def _held_people(relay):
+    return db.session.scalar(select(func.count()).select_from(Referral).where(
+        Referral.relay_id == relay.id, Referral.status.in_(_ACTIVE)))
+
+
+def _link(relay, email):
+    """Link the account of `email` ("" or None: none); refused while the relay holds people.
+
+    Whoever holds the relay's account reads its people's files: changing it while the relay
+    accompanies someone would hand them over silently (or cut the real relay off). Returns
+    (e-mail before, e-mail after) for the caller's audit entry.
+    """
+    before = relay.user.email if relay.user is not None else None
+    user = _account_for(email, relay=relay) if email else None
+    if (user.id if user else None) == relay.user_id:
+        return before, before
+    count = _held_people(relay) if relay.id is not None else 0
+    if count:
+        raise Conflict(HELD_PEOPLE.format(count=count),
+                       details=[{"field": "email", "message": HELD_PEOPLE.format(count=count)}])
+    relay.user_id = user.id if user else None
+    return before, user.email if user else None
+
+
 @use_case
-def register_relay(record, *, area, max_radius_m, geocoder=None, strict=False):
-    """Register a relay (POST /api/v1/relays and the coordinators' page).
+def register_relay(actor, record, *, area, max_radius_m, geocoder=None, strict=False):
+    """Register a relay (POST /api/v1/relays and the coordinators' page); return
+    (relay, (account before, account after)).
 
     ``email`` optionally links an existing account of role relay not yet linked (422
     otherwise). The point comes from lat/lon, or from the address through the geocoder;
-    a relay needs a point, so an address that cannot be located is a 422.
+    a relay needs a point, so an address that cannot be located is a 422, and so is a
+    point outside what `actor` manages.
     """
     clean = clean_relay(record, area=area, max_radius_m=max_radius_m, strict=strict)
     point = _relay_point(clean, geocoder=geocoder, area=area)
+    _check_point(actor, point)
     relay = Relay(display_name=clean["display_name"], point=stored(point), status="active",
                   active_referrals=0)
     _apply_relay(relay, clean)
-    if clean["email"]:
-        relay.user_id = _account_for(clean["email"]).id
+    link = _link(relay, clean["email"])
     db.session.add(relay)
     flush_or(ValidationFailed.field("email", ACCOUNT_TAKEN))
-    return relay
+    return relay, link
 
 
 @use_case
-def update_relay(relay_id, record, *, area, max_radius_m, geocoder=None, strict=False):
-    """Update the fields of a relay present in ``record``; ``email`` "" unlinks the account."""
-    relay = locked(Relay, relay_id)
-    if relay is None:
-        raise NotFound("Bienveilleur introuvable.")
+def update_relay(actor, relay_id, record, *, area, max_radius_m, geocoder=None, strict=False):
+    """Update the fields of a relay `actor` manages present in ``record``; ``email`` ""
+    unlinks the account. Returns (relay, (account before, account after))."""
+    relay = get_relay(actor, relay_id, lock=True)
     clean = clean_relay(record, area=area, max_radius_m=max_radius_m, strict=strict, partial=True)
     if clean.get("point") or clean.get("address"):
-        relay.point = stored(_relay_point(clean, geocoder=geocoder, area=area))
+        point = _relay_point(clean, geocoder=geocoder, area=area)
+        _check_point(actor, point)
+        relay.point = stored(point)
     _apply_relay(relay, clean)
-    if "email" in clean:
-        relay.user_id = _account_for(clean["email"], relay=relay).id if clean["email"] else None
+    before = relay.user.email if relay.user is not None else None
+    link = _link(relay, clean["email"]) if "email" in clean else (before, before)
     flush_or(ValidationFailed.field("email", ACCOUNT_TAKEN))
-    return relay
+    return relay, link
 
 
 @use_case
@@ -152,30 +204,37 @@ def update_own_profile(user, record, *, max_radius_m, strict=False):
 
 
 @use_case
-def set_relay_status(relay_id, status):
-    """Pause (no new people proposed; current ones stay) or resume a relay."""
+def set_relay_status(actor, relay_id, status):
+    """Pause (no new people proposed; current ones stay) or resume a relay `actor` manages."""
     if status not in ("active", "paused"):
         raise ValidationFailed.field("status", "Statut inconnu : active ou paused.")
-    relay = locked(Relay, relay_id)
-    if relay is None or relay.status == "ended":
-        raise NotFound("Bienveilleur introuvable.")
+    relay = get_relay(actor, relay_id, lock=True)
+    if relay.status == "ended":
+        raise NotFound(NOT_FOUND)
     relay.status = status
     return relay
 
 
-def get_relay(relay_id):
-    relay = db.session.get(Relay, parse_uuid(relay_id))
-    if relay is None:
-        raise NotFound("Bienveilleur introuvable.")
-    return relay
+def get_relay(user, relay_id, *, lock=False):
+    """Return a relay `user` manages (locked for update with ``lock``); NotFound otherwise."""
+    return one_in(managed_relays(user), Relay, relay_id, lock=lock, missing=NOT_FOUND)
+
+
+def relay_record(user, relay_id):
+    """Return a relay's record for GET /api/v1/relays/{id}: to those who manage it, and to
+    the relay themself; NotFound to anyone else."""
+    visible = select(Relay).where(or_(areas.managed(user, RELAY_PLACEMENT),
+                                      Relay.user_id == user.id))
+    return one_in(visible, Relay, relay_id, missing=NOT_FOUND)
 
 
 def relay_for_user(user):
     return db.session.scalar(select(Relay).where(Relay.user_id == user.id))
 
 
-def list_relays(*, search=None, status=None, limit=500):
-    statement = select(Relay)
+def list_relays(user, *, search=None, status=None, limit=500):
+    """The relays `user` manages, by name or account e-mail, with a status; by name."""
+    statement = managed_relays(user)
     if status:
         statement = statement.where(Relay.status == status)
     if search:

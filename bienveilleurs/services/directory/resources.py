@@ -1,4 +1,10 @@
-"""Resources: the services structures offer at a point, and the queries of their pages."""
+"""Resources: the services structures offer at a point, and the queries of their pages.
+
+Anyone reads active resources (the directory); managing one (create, edit, deactivate) is
+managing its structure: `managed_resources(user)` holds the resources of the structures
+`user` manages (`structures.managed_structures`), and a resource is only ever attached to
+such a structure, since its point may place a structure that has none.
+"""
 
 from sqlalchemy import or_, select
 
@@ -7,11 +13,34 @@ from geo.queries import geog_point, in_bbox, lon_lat_of, nearest
 from ...errors import NotFound, ValidationFailed
 from ...extensions import db
 from ...models import Resource, Structure
+from .. import areas
 from ..transaction import use_case
 from .cleaning import NO_CATEGORY, clean_resource
-from .common import Saved, flush_or, like_pattern, lock_key, locked, parse_uuid, stored
+from .common import Saved, flush_or, like_pattern, lock_key, one_in, parse_uuid, stored
 from .locating import locate_address, lon_lat
-from .structures import structure_for
+from .structures import STRUCTURE_PLACEMENT, structure_for
+
+NOT_FOUND = "Ressource introuvable."
+OUTSIDE = ("Ce point est en dehors de vos territoires : une ressource est gérée par la "
+           "coordination du territoire de sa structure.")
+ELSEWHERE = ("Cette source et cet identifiant désignent une ressource hors de vos territoires : "
+             "demandez à sa coordination de la modifier.")
+
+
+def managed_resources(user):
+    """Return a select() of the resources `user` manages: those of the structures they manage."""
+    return (select(Resource).join(Structure, Structure.id == Resource.structure_id)
+            .where(areas.managed(user, STRUCTURE_PLACEMENT)))
+
+
+def _check_point(actor, point):
+    if point and not areas.point_managed(actor, *point):
+        raise ValidationFailed.field("lat", OUTSIDE)
+
+
+def managed_resource(user, resource_id, *, lock=False):
+    """Return a resource `user` manages, active or not (locked with ``lock``); else NotFound."""
+    return one_in(managed_resources(user), Resource, resource_id, lock=lock, missing=NOT_FOUND)
 
 RESOURCE_FIELDS = ("name", "description", "categories", "audiences", "address", "postal_code",
                    "city", "phone", "email", "website", "opening_hours", "languages",
@@ -51,36 +80,46 @@ def _names_structure(clean):
     return bool(clean.get("structure_id") or clean.get("structure_name"))
 
 
-def _same_source(clean):
-    """The resource already imported from the same (source, source_id), locked; or None."""
+def _same_source(actor, clean):
+    """The resource already imported from the same (source, source_id), locked; or None.
+
+    One outside what `actor` manages is not theirs to update (422 on `source_id`).
+    """
     if not (clean.get("source") and clean.get("source_id")):
         return None
     lock_key("resource-source", clean["source"], clean["source_id"])
-    return db.session.scalars(select(Resource).where(
+    existing = db.session.scalars(select(Resource).where(
         Resource.source == clean["source"], Resource.source_id == clean["source_id"])
         .with_for_update(of=Resource)).first()
+    if existing is not None and db.session.scalar(
+            managed_resources(actor).where(Resource.id == existing.id)) is None:
+        raise ValidationFailed.field("source_id", ELSEWHERE)
+    return existing
 
 
 @use_case
-def create_resource(record, *, area, geocoder=None, strict=False):
+def create_resource(actor, record, *, area, geocoder=None, strict=False):
     """Create a resource, or update it when ``source`` and ``source_id`` name an existing one.
 
     Without ``structure_id`` the structure is found by name or created (see
     `structure_for`). Without coordinates the address is geocoded; when the geocoder cannot
     be reached or finds nothing the resource is still saved, without a point, and the
-    returned note says "adresse non localisée". Returns a Saved.
+    returned note says "adresse non localisée". Returns a Saved. Only within what `actor`
+    manages: the structure (`structure_for`), the point, an existing resource (422 else).
     """
     clean = clean_resource(record, area=area, strict=strict)
-    existing = _same_source(clean)
+    existing = _same_source(actor, clean)
     if existing is not None:
         point, note = _resolve_point(clean, geocoder=geocoder, area=area, current=existing)
+        _check_point(actor, point)
         _apply_resource(existing, clean, point)
         if _names_structure(clean):
-            existing.structure = structure_for(clean, point=point)
+            existing.structure = structure_for(actor, clean, point=point)
         flush_or()
         return Saved(existing, False, note)
     point, note = _resolve_point(clean, geocoder=geocoder, area=area)
-    resource = Resource(structure=structure_for(clean, point=point), name=clean["name"])
+    _check_point(actor, point)
+    resource = Resource(structure=structure_for(actor, clean, point=point), name=clean["name"])
     _apply_resource(resource, clean, point)
     db.session.add(resource)
     flush_or()
@@ -88,29 +127,29 @@ def create_resource(record, *, area, geocoder=None, strict=False):
 
 
 @use_case
-def update_resource(resource_id, record, *, area, geocoder=None, strict=False):
-    """Update the fields present in ``record``; a new address without coordinates is geocoded."""
-    resource = locked(Resource, resource_id)
-    if resource is None:
-        raise NotFound("Ressource introuvable.")
+def update_resource(actor, resource_id, record, *, area, geocoder=None, strict=False):
+    """Update the fields present in ``record`` of a resource `actor` manages; a new address
+    without coordinates is geocoded."""
+    resource = managed_resource(actor, resource_id, lock=True)
     clean = clean_resource(record, area=area, strict=strict, partial=True)
     if "categories" in clean and not clean["categories"]:
         raise ValidationFailed.field("categories", NO_CATEGORY)
     point, note = _resolve_point(clean, geocoder=geocoder, area=area, current=resource,
                                  cleared="point" in clean and clean["point"] is None)
+    if point != lon_lat(resource):
+        _check_point(actor, point)
     if _names_structure(clean):
-        resource.structure = structure_for(clean, point=point)
+        resource.structure = structure_for(actor, clean, point=point)
     _apply_resource(resource, clean, point)
     flush_or()
     return Saved(resource, False, note)
 
 
 @use_case
-def set_resource_active(resource_id, active):
-    """Deactivate (hidden from searches and matching, kept for history) or reactivate."""
-    resource = locked(Resource, resource_id)
-    if resource is None:
-        raise NotFound("Ressource introuvable.")
+def set_resource_active(actor, resource_id, active):
+    """Deactivate (hidden from searches and matching, kept for history) or reactivate a
+    resource `actor` manages."""
+    resource = managed_resource(actor, resource_id, lock=True)
     resource.active = bool(active)
     return resource
 
@@ -123,9 +162,10 @@ def get_resource(resource_id, *, include_inactive=False):
     return resource
 
 
-def list_resources(*, search=None, inactive=False, limit=200):
-    """Resources for the management list: by name, structure or address; active or inactive."""
-    statement = select(Resource).join(Structure).where(Resource.active.is_(not inactive))
+def list_resources(user, *, search=None, inactive=False, limit=200):
+    """The resources `user` manages, for the management list: by name, structure or address;
+    active or inactive."""
+    statement = managed_resources(user).where(Resource.active.is_(not inactive))
     if search:
         pattern = like_pattern(search)
         statement = statement.where(or_(Resource.name.ilike(pattern),

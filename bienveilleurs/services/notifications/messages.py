@@ -80,13 +80,15 @@ def referral_referred(referral, event):
                          ("structure.referrals", {}))
         return sum(enqueue("referral_referred",
                            dedup_key=f"referral_referred:{referral.id}:{event.id}:{user.id}",
-                           context={**context, "has_account": True}, user=user, path=path)
+                           context={**context, "has_account": True}, user=user, path=path,
+                           referral=referral)
                    for user in members)
     if structure.contact_email:
         return int(enqueue("referral_referred",
                            dedup_key=f"referral_referred:{referral.id}:{event.id}:contact",
                            context={**context, "has_account": False, "person": "une personne"},
-                           email=structure.contact_email, path=link_path(("auth.login", {}))))
+                           email=structure.contact_email, path=link_path(("auth.login", {})),
+                           referral=referral))
     return _tell_coordinators("referral_unreachable_structure", referral, event, context)
 
 
@@ -106,7 +108,7 @@ def referral_assigned(referral, event):
     return int(enqueue("referral_assigned",
                        dedup_key=f"referral_assigned:{referral.id}:{event.id}:{user.id}",
                        context={"person": _person(referral), "relay_name": relay.display_name},
-                       user=user, path=path))
+                       user=user, path=path, referral=referral))
 
 
 def referral_returned(referral, event):
@@ -124,7 +126,7 @@ def _tell_coordinators(kind, referral, event, context):
     path = link_path(("coordination.referral", {"referral_id": referral.id}),
                      ("coordination.inbox", {}))
     return sum(enqueue(kind, dedup_key=f"{kind}:{referral.id}:{event.id}:{user.id}",
-                       context=context, user=user, path=path)
+                       context=context, user=user, path=path, referral=referral)
                for user in coordinators_for_referral(referral))
 
 

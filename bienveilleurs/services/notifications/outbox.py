@@ -73,10 +73,12 @@ def render(kind, context):
     return " ".join(subject.split())[:200], body.strip() + "\n"
 
 
-def enqueue(kind, *, dedup_key, context, user=None, email=None, path=None):
+def enqueue(kind, *, dedup_key, context, user=None, email=None, path=None, referral=None):
     """Add one notification to the current transaction (no commit); a known dedup key is a no-op.
 
-    Returns True when a row was added, False when this change had already been notified.
+    A message about a referral names it (`referral`): its text then belongs to the person's
+    data (see services/privacy). Returns True when a row was added, False when this change
+    had already been notified.
     """
     if user is None and not email:
         raise ValueError("a notification needs a recipient")
@@ -86,6 +88,7 @@ def enqueue(kind, *, dedup_key, context, user=None, email=None, path=None):
         kind=kind, recipient_user_id=user.id if user is not None else None,
         recipient_email=None if user is not None else email.strip().lower(),
         subject=subject, body_text=body, link_path=path, dedup_key=dedup_key[:250],
+        referral_id=referral.id if referral is not None else None,
         state="pending", attempts=0, next_attempt_at=clock.now(), created_at=clock.now(),
     ).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(Notification.id)
     return db.session.execute(statement).scalar() is not None

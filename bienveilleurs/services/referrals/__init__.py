@@ -14,6 +14,7 @@ the modules are split by concern:
 - `intake`: `report` and `correct_details` (use cases) and how their bodies are read;
 - `contacts`: `log_contact` (a use case) and who was assigned when;
 - `lists`: lists for pages (inbox, stale, "Mes personnes", structures, timeline);
+- `reads`: the list pages as use cases, each view access-logged with the people it showed;
 - `proposals`: matching for a referral (`referral_matches`, proposed relays and resources).
 
 `actor` is always a `User`, or `SYSTEM_ACTOR` for the expiry job. Every public function
@@ -61,16 +62,27 @@ from .proposals import (
     proposed_resources,
     referral_matches,
 )
+from .reads import (
+    read_inbox,
+    read_map,
+    read_my_people,
+    read_stale,
+    read_structure_referrals,
+)
 from .scope import (
     SYSTEM_ACTOR,
     AvailableMove,
     actor_capacities,
     available_moves,
+    erased_or_not_found,
     event_note,
     get_referral,
     resident_position,
     scoped_referrals,
     scoped_residents,
+    sees_referral,
+    sees_resident,
+    tombstone_resident,
     visibility,
     visible_contacts,
     visible_events,
@@ -96,9 +108,10 @@ __all__ = [
     "NEXT_STEPS", "OUTCOMES_AFTER_ACCEPT", "OUTCOMES_ANY", "OUTCOMES_WITHOUT_RESOURCE",
     "SEND_BACK_REASONS", "TRANSITIONS",
     # scope
-    "SYSTEM_ACTOR", "AvailableMove", "actor_capacities", "available_moves", "event_note",
-    "get_referral", "resident_position", "scoped_referrals", "scoped_residents", "visibility",
-    "visible_contacts", "visible_events",
+    "SYSTEM_ACTOR", "AvailableMove", "actor_capacities", "available_moves",
+    "erased_or_not_found", "event_note", "get_referral", "resident_position",
+    "scoped_referrals", "scoped_residents", "sees_referral", "sees_resident",
+    "tombstone_resident", "visibility", "visible_contacts", "visible_events",
     # events and lifecycle
     "apply_move", "close_for_opposition", "expire_referrals", "record_report", "release_relay",
     "transition",
@@ -111,6 +124,8 @@ __all__ = [
     "TimelineRow", "can_see", "category_name", "coordinator_inbox", "last_return",
     "open_referrals", "reason_label", "relay_contact", "relay_referrals", "reported_by",
     "stale_referrals", "stale_thresholds", "structure_referrals", "timeline",
+    # access-logged reads of the list pages
+    "read_inbox", "read_map", "read_my_people", "read_stale", "read_structure_referrals",
     # proposals
     "RelayProposal", "declined_resource_ids", "next_best_resources", "proposed_relays",
     "proposed_resources", "referral_matches",

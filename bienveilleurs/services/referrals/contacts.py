@@ -13,14 +13,14 @@ from sqlalchemy import exists, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from ... import clock
-from ...errors import Forbidden, IdempotencyMismatch, NotFound, ResidentErased
+from ...errors import Forbidden, IdempotencyMismatch
 from ...extensions import db
-from ...models import CHANNELS, Contact, ErasedId, Referral, ReferralEvent, Role
+from ...models import CHANNELS, Contact, Referral, ReferralEvent, Role
 from ..fields import whole_record
 from ..transaction import use_case
 from .intake import payload_digest
-from .lifecycle import apply_move, refuse_erased
-from .scope import actor_capacities, not_found, referral_uuid, scope_condition
+from .lifecycle import apply_move
+from .scope import actor_capacities, not_found, referral_uuid, refuse_erased, scope_condition
 from .table import (
     ACTIVE_STATUSES,
     ASSIGNED_RELAY,
@@ -83,7 +83,7 @@ def _locked_referral_for_contact(actor, referral_id, at):
     referral = db.session.scalar(select(Referral).where(Referral.id == rid).with_for_update()
                                  .execution_options(populate_existing=True))
     if referral is None:
-        not_found(rid)
+        not_found()
     in_scope = db.session.scalar(select(exists().where(Referral.id == rid,
                                                        scope_condition(actor))))
     if actor.role == Role.COORDINATOR.value:
@@ -93,12 +93,11 @@ def _locked_referral_for_contact(actor, referral_id, at):
         allowed = relay is not None and (
             (referral.relay_id == relay.id and referral.status in ACTIVE_STATUSES)
             or was_assigned(referral, relay.id, at))
+    if not (allowed or in_scope):
+        not_found()
+    refuse_erased(referral)  # 410 to whoever sees the referral, before any other refusal
     if not allowed:
-        if in_scope:
-            raise Forbidden("Seuls le bienveilleur attribué et les coordinateurs notent "
-                            "un contact.")
-        raise NotFound("Orientation introuvable.")
-    refuse_erased(referral)
+        raise Forbidden("Seuls le bienveilleur attribué et les coordinateurs notent un contact.")
     return referral
 
 
@@ -126,10 +125,9 @@ def log_contact(actor, referral_id, payload):
     if actor.role not in (Role.RELAY.value, Role.COORDINATOR.value):
         raise Forbidden("Seuls les bienveilleurs et les coordinateurs notent un contact.")
     contact_id, data, at = _read_contact(payload)
-    rid = referral_uuid(referral_id)
-    if any(db.session.get(ErasedId, i) is not None for i in (contact_id, rid)):  # erased: 410
-        raise ResidentErased()
-    referral = _locked_referral_for_contact(actor, rid, at)
+    # Erased: 410 only to those who may log a contact about the referral (a late replay of
+    # their phone); anyone else gets the 404 of a referral out of scope.
+    referral = _locked_referral_for_contact(actor, referral_uuid(referral_id), at)
     digest = payload_digest({**data, "referral_id": str(referral.id)})
     inserted = db.session.execute(
         pg_insert(Contact.__table__).values(

@@ -26,7 +26,8 @@ def _after_transition(referral, event):
 
 
 def write_event(actor, referral, to, *, at, source, reason=None, note=None,
-                note_professional=False, relay_id=None, resource_id=None, outcome=None):
+                note_professional=False, relay_id=None, resource_id=None, outcome=None,
+                report_note_shared=False):
     """Write the event of one change of `referral` (from `source` to `to`); return it.
 
     Flushes (the event gets its id, the referral's version moves), then tells
@@ -37,7 +38,8 @@ def write_event(actor, referral, to, *, at, source, reason=None, note=None,
                           actor_role=actor.role, from_status=source, to_status=to,
                           reason=reason, note=note,
                           note_professional=bool(note and note_professional),
-                          relay_id=relay_id, resource_id=resource_id, outcome=outcome)
+                          relay_id=relay_id, resource_id=resource_id, outcome=outcome,
+                          report_note_shared=bool(report_note_shared))
     db.session.add(event)
     db.session.flush()  # bumps the version (version_id_col) and gives the event its id
     if not is_correction(event):

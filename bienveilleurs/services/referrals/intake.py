@@ -35,8 +35,14 @@ from ...models import ErasedId, Referral, Resident, Role
 from ..fields import Fields, whole_record
 from ..transaction import use_case
 from .events import record_report, write_event
-from .lifecycle import check_version, lock_referral, refuse_erased
-from .scope import is_assigned_relay, scoped_residents
+from .lifecycle import check_version, lock_referral
+from .scope import (
+    erased_or_not_found,
+    is_assigned_relay,
+    refuse_erased,
+    scoped_residents,
+    sees_referral,
+)
 from .table import CORRECTION_REASON, NAME_MAX, NOTE_MAX
 
 # The person's details, each with its rule: a report reads them all, a correction those it
@@ -132,19 +138,26 @@ def _read_report(payload):
 
 
 def _replay(existing, actor, digest):
+    """The referral a client id names again: the same report, an erased one, or a mismatch."""
+    if db.session.get(ErasedId, existing.id) is not None and sees_referral(actor, existing.id):
+        raise ResidentErased()  # only to whoever could see it; anyone else, a mismatch
     if existing.reporter_id != actor.id or existing.payload_digest != digest:
         raise IdempotencyMismatch()
     return existing, False
 
 
 def _known_resident(actor, resident_id, now):
-    """The person of a new need: in `actor`'s scope and not erased; consent recorded."""
+    """The person of a new need: in `actor`'s scope and not erased; consent recorded.
+
+    A relay adds a need only for a person currently assigned to them (`scoped_residents`);
+    an erased person is a 410 only to those who could see them.
+    """
     rid = uuid.UUID(resident_id)
     resident = db.session.scalar(scoped_residents(actor).where(Resident.id == rid))
     if resident is None:
-        if db.session.get(ErasedId, rid) is not None:
-            raise ResidentErased()
-        raise ValidationFailed.field("resident_id", "Personne inconnue.")
+        erased_or_not_found(actor, rid, ValidationFailed.field(
+            "resident_id", "Personne inconnue, ou qui ne vous est pas attribuée : seule la "
+            "personne qui l'accompagne (ou la coordination) ajoute un besoin."))
     if resident.erased_at is not None:
         raise ResidentErased()
     if resident.consent_at is None:
@@ -174,7 +187,8 @@ def report(actor, payload):
     (one data·inclusion thematique), optional `note` / `note_professional`, and
     `consent: true` (ConsentRequired otherwise). The same client `id` again with the same
     normalised content by the same account returns the existing referral (created=False);
-    with other content or by another account, IdempotencyMismatch; an erased id, 410.
+    with other content or by another account, IdempotencyMismatch; an erased id, 410 to
+    whoever could see it (IdempotencyMismatch to anyone else).
     """
     if actor.role not in (Role.RELAY.value, Role.COORDINATOR.value):
         raise Forbidden("Seuls les bienveilleurs et les coordinateurs signalent une personne.")
@@ -182,8 +196,6 @@ def report(actor, payload):
     digest = payload_digest(data)
     referral_id = client_id or uuid.uuid4()
     if client_id is not None:
-        if db.session.get(ErasedId, client_id) is not None:
-            raise ResidentErased()
         existing = db.session.get(Referral, client_id, populate_existing=True)
         if existing is not None:
             return _replay(existing, actor, digest)

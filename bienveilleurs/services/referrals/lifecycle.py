@@ -9,8 +9,7 @@
 
 Each change writes its event through `events.change_status`. `apply_move`,
 `close_for_opposition` and `release_relay` never commit: they are steps of their caller's
-use case. `lock_referral`, `refuse_erased` and `check_version` are for the package's own
-modules.
+use case. `lock_referral` and `check_version` are for the package's own modules.
 """
 
 from dataclasses import dataclass
@@ -25,16 +24,23 @@ from ...errors import (
     CapacityFull,
     Forbidden,
     InvalidTransition,
-    ResidentErased,
     StaleVersion,
     ValidationFailed,
 )
 from ...extensions import db
-from ...models import OUTCOMES, STATUS_LABELS, STATUSES, Referral, Relay, Resource
+from ...models import OUTCOMES, STATUS_LABELS, STATUSES, Referral, Relay, Resident, Resource
 from ..fields import Fields
 from ..transaction import use_case
 from .events import change_status
-from .scope import SYSTEM_ACTOR, actor_capacities, not_found, referral_uuid, scoped_referrals
+from .scope import (
+    SYSTEM_ACTOR,
+    actor_capacities,
+    another_relay_holds,
+    not_found,
+    referral_uuid,
+    refuse_erased,
+    scoped_referrals,
+)
 from .table import (
     ACTIVE_STATUSES,
     EXPIRED_REASON,
@@ -46,6 +52,10 @@ from .table import (
     RELAY_ENDED_REASON,
     RELAY_SELF,
 )
+
+HELD_BY_ANOTHER = ("Un autre bienveilleur accompagne déjà cette personne : c'est la "
+                   "coordination qui attribue ce besoin.")
+
 
 # --- locks and relay loads ----------------------------------------------------------------
 
@@ -92,14 +102,8 @@ def lock_referral(actor, referral_id):
                  .with_for_update(of=Referral).execution_options(populate_existing=True))
     referral = db.session.scalar(statement)
     if referral is None:
-        not_found(rid)
+        not_found()
     return referral
-
-
-def refuse_erased(referral):
-    """Raise ResidentErased (410) when the referral's person was erased."""
-    if referral.resident is None or referral.resident.erased_at is not None:
-        raise ResidentErased()
 
 
 # --- a move of the table ------------------------------------------------------------------
@@ -131,6 +135,9 @@ def _allowed_moves(actor, referral, to):
                                 f"à « {STATUS_LABELS[to]} ».")
     capacities = actor_capacities(actor, referral)
     allowed = [m for m in moves if m.actors & capacities]
+    if not allowed and any(RELAY_SELF in m.actors for m in moves) \
+            and getattr(actor, "relay", None) is not None:
+        raise Forbidden(HELD_BY_ANOTHER)  # the one reason a relay cannot take it on
     if not allowed:
         raise Forbidden(f"Votre rôle ne permet pas de passer cette orientation de "
                         f"« {STATUS_LABELS[source]} » à « {STATUS_LABELS[to]} ».")
@@ -161,6 +168,13 @@ def _check_needs(allowed, given):
 def _assign(actor, referral, asked):
     if asked.only_self and asked.relay_id != actor.relay.id:
         raise Forbidden("Un bienveilleur ne peut s'attribuer une orientation qu'à lui-même.")
+    if asked.only_self:
+        # The person's row, locked: two relays taking on two needs of one person at once
+        # cannot both see "nobody else accompanies them".
+        db.session.execute(select(Resident.id).where(Resident.id == referral.resident_id)
+                           .with_for_update())
+        if another_relay_holds(referral, actor.relay.id):
+            raise Forbidden(HELD_BY_ANOTHER)
     relay = _lock_relays(asked.relay_id)[asked.relay_id]
     _take(relay)
     referral.relay = relay
@@ -220,13 +234,16 @@ _SIDE_EFFECTS = {"assign": _assign, "reassign": _reassign, "unassign": _unassign
 
 
 def apply_move(actor, referral, to, *, at=None, version=None, relay_id=None, resource_id=None,
-               reason=None, outcome=None, note=None, note_professional=False):
+               reason=None, outcome=None, note=None, note_professional=False,
+               share_report_note=False):
     """Check the table and apply one move to `referral`; return its event. Does not commit.
 
     The referral must be locked by the caller (see `transition`), or created in the same
     transaction. `at` dates the move (now by default; the demo loader dates its stories in
-    the past). Errors: StaleVersion, InvalidTransition, Forbidden, BadRequest (a field the
-    move needs), ValidationFailed, CapacityFull.
+    the past). `share_report_note`, on a move to "referred" only, lets the structure read
+    the report's note (by default it reads the orientation's `note` only). Errors:
+    StaleVersion, InvalidTransition, Forbidden, BadRequest (a field the move needs),
+    ValidationFailed, CapacityFull.
     """
     at = at or clock.now()
     check_version(referral, version)
@@ -240,7 +257,9 @@ def apply_move(actor, referral, to, *, at=None, version=None, relay_id=None, res
     recorded = {"relay_id": referral.relay_id, "resource_id": referral.resource_id}
     recorded.update(_SIDE_EFFECTS.get(move.name, _no_side_effect)(actor, referral, asked))
     return change_status(actor, referral, to, at=at, reason=reason, note=note,
-                         note_professional=note_professional, **recorded)
+                         note_professional=note_professional,
+                         report_note_shared=bool(share_report_note) and move.name == "refer",
+                         **recorded)
 
 
 def _read_move(to, given):
@@ -260,26 +279,30 @@ def _read_move(to, given):
                     ", ".join(o for o in OUTCOMES if o != "opposed") + ".")
     values["note"] = fields.text("note", label="La note", max_length=NOTE_MAX, multiline=True)
     values["note_professional"] = bool(fields.boolean("note_professional"))
+    values["share_report_note"] = bool(fields.boolean("share_report_note"))
     fields.done()
     return to, values
 
 
 @use_case
 def transition(actor, referral_id, to, *, version=None, relay_id=None, resource_id=None,
-               reason=None, outcome=None, note=None, note_professional=False):
+               reason=None, outcome=None, note=None, note_professional=False,
+               share_report_note=False):
     """Move a referral to `to`, as the lifecycle table allows, and return it.
 
     Pass `version` (the one the user saw): a stale one gives StaleVersion (409); a
     reassignment requires it. Needed fields by move: relay_id (assign; a relay assigning
     themselves may omit it), relay_id + version (reassign), reason (unassign, send back,
-    reopen), resource_id (refer), outcome (close). Errors: BadRequest / ValidationFailed
+    reopen), resource_id (refer; with `share_report_note` the structure also reads the
+    report's note), outcome (close). Errors: BadRequest / ValidationFailed
     (the values, all at once), NotFound (out of scope), ResidentErased, InvalidTransition
     (not in the table), Forbidden (not allowed to this actor), BadRequest (a field the move
     needs), ValidationFailed, CapacityFull.
     """
     to, values = _read_move(to, {
         "version": version, "relay_id": relay_id, "resource_id": resource_id, "reason": reason,
-        "outcome": outcome, "note": note, "note_professional": note_professional})
+        "outcome": outcome, "note": note, "note_professional": note_professional,
+        "share_report_note": share_report_note})
     referral = lock_referral(actor, referral_id)
     refuse_erased(referral)
     apply_move(actor, referral, to, **values)

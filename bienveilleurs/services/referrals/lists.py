@@ -14,7 +14,7 @@ written here and nothing is committed.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from ... import clock
@@ -31,11 +31,12 @@ from ...models import (
     User,
 )
 from ..codes import category_label
-from .scope import SYSTEM_ACTOR, event_note, scoped_referrals, visible_events
+from .scope import SYSTEM_ACTOR, event_note, scoped_referrals, sees_referral, visible_events
 from .table import (
     CONTACT_REASON,
     CORRECTION_REASON,
     OPPOSITION_REASON,
+    RELAY_ENDED_REASON,
     SEND_BACK_REASONS,
     is_correction,
 )
@@ -177,8 +178,7 @@ def relay_contact(referral):
 
 def can_see(user, referral_id):
     """Tell whether `user` still sees the referral (a move may take it out of their scope)."""
-    return bool(db.session.scalar(select(exists(
-        scoped_referrals(user).where(Referral.id == referral_id).subquery()))))
+    return sees_referral(user, referral_id)
 
 
 def category_name(code):
@@ -194,6 +194,7 @@ REASON_LABELS = {
     CONTACT_REASON: "Contact réussi noté par le bienveilleur",
     OPPOSITION_REASON: "Opposition de la personne",
     CORRECTION_REASON: "Correction des informations",
+    RELAY_ENDED_REASON: "Fin d'engagement du bienveilleur",
 }
 
 

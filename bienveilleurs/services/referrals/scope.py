@@ -10,14 +10,16 @@
 - `SYSTEM_ACTOR`: the expiry job as an actor (it sees everything, owns no account).
 
 The helpers without a leading underscore that are not re-exported by the package
-(`referral_uuid`, `not_found`, `scope_condition`, `structure_ids`, `is_assigned_relay`,
-`serves_structure`) are for the package's own modules.
+(`referral_uuid`, `not_found`, `refuse_erased`, `scope_condition`, `structure_ids`,
+`is_assigned_relay`, `serves_structure`, `another_relay_holds`, `RESIDENT_PLACEMENT`) are
+for the package's own modules.
 """
 
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import and_, exists, false, or_, select, true
+from sqlalchemy import and_, any_, exists, false, or_, select, true
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from geo.points import lon_lat
 from geo.queries import point_in_area
@@ -34,9 +36,8 @@ from ...models import (
     Resource,
     Role,
     Territory,
-    User,
-    coordinator_territories,
 )
+from .. import areas
 from ..access_log import record_access
 from ..transaction import use_case
 from .table import (
@@ -77,45 +78,58 @@ def referral_uuid(value):
         raise NotFound("Orientation introuvable.") from None
 
 
-def not_found(referral_id):
-    """Raise 410 for an erased person's referral (anonymous tombstone), else 404."""
-    if db.session.get(ErasedId, referral_id) is not None:
-        raise ResidentErased()
+def not_found():
+    """Raise 404 for a referral out of the caller's scope, erased or not.
+
+    An erased person's referral answers 410 only to those who could see it: the caller
+    finds it in scope first, then `refuse_erased` says it was erased.
+    """
     raise NotFound("Orientation introuvable.")
+
+
+def refuse_erased(referral):
+    """Raise ResidentErased (410) when the referral's person was erased."""
+    if referral.resident is None or referral.resident.erased_at is not None:
+        raise ResidentErased()
 
 
 # --- scoping ------------------------------------------------------------------------------
 
-def _city_wide_coordinator_exists():
-    attached = select(coordinator_territories.c.user_id).where(
-        coordinator_territories.c.user_id == User.id)
-    return db.session.scalar(select(exists().where(
-        User.role == Role.COORDINATOR.value, User.active.is_(True), ~exists(attached)))) is True
+def _resident_covered(territory_condition):
+    """Condition on Resident: a territory matching `territory_condition` covers the person.
 
-
-def _covering(territory_condition):
-    """Condition on Resident: a territory matching `territory_condition` covers its point."""
-    # The one point-in-territory test (as for notifications), so that whoever is notified
-    # about a referral can also open it.
-    return exists(select(Territory.id).where(
+    Their point, through the one point-in-territory test (as for notifications, so that
+    whoever is notified about a referral can also open it); once erased, the territories
+    that covered it when they opposed (kept on the tombstone: who may still be told so).
+    """
+    by_point = exists(select(Territory.id).where(
         territory_condition, point_in_area(Resident.point, Territory.area)).correlate(Resident))
+    by_tombstone = exists(
+        select(ErasedId.id).join(Territory, Territory.id == any_(ErasedId.territory_ids))
+        .where(ErasedId.id == Resident.id, territory_condition).correlate(Resident))
+    return or_(by_point, and_(Resident.erased_at.is_not(None), by_tombstone))
+
+
+RESIDENT_PLACEMENT = areas.Placement(_resident_covered)
 
 
 def _coordinator_residents(user):
     """Condition on Resident for a coordinator; None means every resident (city-wide)."""
-    territory_ids = [t.id for t in user.territories]
-    if not territory_ids:
-        return None
-    condition = _covering(Territory.id.in_(territory_ids))
-    if not _city_wide_coordinator_exists():
-        # Nobody is city-wide: points no coordinator's territory covers go to every
-        # coordinator, never to nobody.
-        staffed = Territory.id.in_(
-            select(coordinator_territories.c.territory_id)
-            .join(User, User.id == coordinator_territories.c.user_id)
-            .where(User.role == Role.COORDINATOR.value, User.active.is_(True)))
-        condition = or_(condition, ~_covering(staffed))
-    return condition
+    return areas.coordinator_area(user, RESIDENT_PLACEMENT)
+
+
+def tombstone_resident(resident_id, at):
+    """Write the tombstone of a person who opposes, with the territories covering their point.
+
+    Called before their point is erased; the tombstone keeps no point, only which
+    territories' coordinators could see the person (they, and no one else, get 410).
+    """
+    covering = db.session.scalars(
+        select(Territory.id).join(Resident, point_in_area(Resident.point, Territory.area))
+        .where(Resident.id == resident_id).order_by(Territory.id)).all()
+    db.session.execute(pg_insert(ErasedId).values(
+        id=resident_id, kind="resident", erased_at=at, territory_ids=list(covering))
+        .on_conflict_do_nothing(index_elements=["id"]))
 
 
 def structure_ids(user):
@@ -163,31 +177,65 @@ def scoped_referrals(user):
     return select(Referral).where(scope_condition(user))
 
 
+def _followed_up_by(relay):
+    """Condition on Resident: `relay` holds a follow-up of the person (API.md, "Follow-up").
+
+    Follow-ups do not exist yet: when they do, the residents whose follow-up this relay
+    holds go here, and a relay may then report a new need for them (`scoped_residents`).
+    """
+    return false()
+
+
 def scoped_residents(user):
-    """Return a select() of the Resident rows `user` may add a new need to (see `report`)."""
+    """Return a select() of the Resident rows `user` may add a new need to (see `report`).
+
+    Coordinators: the people of their scope. Relays: the people currently assigned to them
+    (an active referral) or whose follow-up they hold; never the people they only reported:
+    who may act on a person comes from an assignment.
+    """
     if user.role == Role.COORDINATOR.value:
         condition = _coordinator_residents(user)
         return select(Resident).where(condition if condition is not None else true())
-    if user.role == Role.RELAY.value:
+    if user.role == Role.RELAY.value and user.relay is not None:
         relay = user.relay
-        conditions = [Resident.reported_by_id == user.id]
-        if relay is not None:
-            conditions.append(Resident.id.in_(select(Referral.resident_id).where(
-                Referral.relay_id == relay.id, Referral.status.in_(ACTIVE_STATUSES))))
-        return select(Resident).where(or_(*conditions))
+        assigned = Resident.id.in_(select(Referral.resident_id).where(
+            Referral.relay_id == relay.id, Referral.status.in_(ACTIVE_STATUSES)))
+        return select(Resident).where(or_(assigned, _followed_up_by(relay)))
     return select(Resident).where(false())
+
+
+def sees_referral(user, referral_id):
+    """Tell whether `user` sees the referral (a move may take it out of their scope)."""
+    return db.session.scalar(select(
+        scoped_referrals(user).where(Referral.id == referral_id).exists())) is True
+
+
+def sees_resident(user, resident_id):
+    """Tell whether `user` sees (or saw, before an erasure) one of the person's referrals."""
+    return db.session.scalar(select(
+        scoped_referrals(user).where(Referral.resident_id == resident_id).exists())) is True
+
+
+def erased_or_not_found(user, resident_id, error):
+    """Raise ResidentErased (410) if `user` could see this erased person, else `error`."""
+    if db.session.get(ErasedId, resident_id) is not None and sees_resident(user, resident_id):
+        raise ResidentErased()
+    raise error
 
 
 @use_case
 def get_referral(user, referral_id):
     """Return the referral if `user` may see it; NotFound (404) otherwise, 410 if erased.
 
-    The read is written to the access log (privacy: reads are logged) and committed with it.
+    Out of scope is a 404 even when the person was erased: only those who could see the
+    referral learn that it was erased. The read is written to the access log (privacy:
+    reads are logged) and committed with it.
     """
     rid = referral_uuid(referral_id)
     referral = db.session.scalar(scoped_referrals(user).where(Referral.id == rid))
     if referral is None:
-        not_found(rid)
+        not_found()
+    refuse_erased(referral)
     record_access(user, "referral.read", "referral", referral.id)
     return referral
 
@@ -225,11 +273,30 @@ def visibility(user, referral):
     return "status_only"
 
 
+def _report_note_shared(user, referral_id):
+    """Tell whether the last move of the referral to a resource of `user`'s structures shared
+    the report's note with them (`share_report_note`)."""
+    ours = select(Resource.id).where(Resource.structure_id.in_(structure_ids(user)))
+    return db.session.scalar(
+        select(ReferralEvent.report_note_shared)
+        .where(ReferralEvent.referral_id == referral_id, ReferralEvent.to_status == "referred",
+               ReferralEvent.resource_id.in_(ours))
+        .order_by(ReferralEvent.id.desc()).limit(1)) is True
+
+
 def event_note(user, event):
-    """Return the event's note if `user` may read it (professional notes never reach relays)."""
+    """Return the event's note if `user` may read it.
+
+    Professional notes never reach relays. Social workers read what the orientation needs:
+    the note written for them, not the report's (it may hold health details), unless the
+    relay shared it when handing the referral to their structure.
+    """
     if event.note is None:
         return None
     if event.note_professional and user.role == Role.RELAY.value:
+        return None
+    if (user.role == Role.SOCIAL_WORKER.value and event.from_status is None
+            and not _report_note_shared(user, event.referral_id)):
         return None
     return event.note
 
@@ -284,6 +351,18 @@ def resident_position(user, referral):
 
 # --- who may make which move --------------------------------------------------------------
 
+def another_relay_holds(referral, relay_id):
+    """Tell whether a relay other than `relay_id` holds an active referral of the same person.
+
+    A relay takes a reported referral on themselves only when nobody else accompanies the
+    person (API.md): having reported them once gives no right to their file.
+    """
+    return db.session.scalar(select(exists().where(
+        Referral.resident_id == referral.resident_id, Referral.id != referral.id,
+        Referral.relay_id.is_not(None), Referral.relay_id != relay_id,
+        Referral.status.in_(ACTIVE_STATUSES)))) is True
+
+
 def actor_capacities(actor, referral):
     """Return the capacities (COORDINATOR, ASSIGNED_RELAY…) `actor` holds on `referral`."""
     if actor is SYSTEM_ACTOR:
@@ -294,7 +373,8 @@ def actor_capacities(actor, referral):
     if role == Role.RELAY.value:
         capacities = set()
         if actor.relay is not None:
-            capacities.add(RELAY_SELF)
+            if referral.status == "reported" and not another_relay_holds(referral, actor.relay.id):
+                capacities.add(RELAY_SELF)
             if referral.relay_id == actor.relay.id and referral.status in ACTIVE_STATUSES:
                 capacities.add(ASSIGNED_RELAY)
         return frozenset(capacities)

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 
 # Who may make a move. A user may hold several of these capacities on one referral.
 COORDINATOR = "coordinator"            # a coordinator whose scope holds the referral
-RELAY_SELF = "relay_self"              # any relay, assigning only themselves
+# any relay, assigning only themselves, and only when no other relay holds an active
+# referral of the same person (scope.another_relay_holds)
+RELAY_SELF = "relay_self"
 ASSIGNED_RELAY = "assigned_relay"      # the relay the referral is assigned to
 STRUCTURE_WORKER = "structure_worker"  # a social worker of the resource's structure
 SYSTEM = "system"                      # the expiry job

@@ -1,4 +1,4 @@
-"""Login and logout pages."""
+"""Sign-in (password, then the code of the second factor when the account has one), logout."""
 
 from urllib.parse import urlsplit
 
@@ -17,13 +17,17 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from ... import clock
 from ...config import setting
 from ...errors import Throttled, Unauthorized
-from ...services import accounts
-from ..forms import EmptyForm
-from ..pages import start_session
+from ...services import accounts, two_factor
+from ..forms import CodeForm, EmptyForm
+from ..pages import known_devices, remember_device, start_session
 
 bp = Blueprint("auth", __name__)
+
+# Time to give the code after the password.
+CODE_STEP_SECONDS = 300
 
 
 class LoginForm(FlaskForm):
@@ -45,36 +49,86 @@ def safe_next(target):
     return target
 
 
+def _page(template, status, error=None, retry_after=None, **context):
+    response = current_app.make_response(
+        (render_template(template, error=error, **context), status))
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def _signed_in(user, *, second_factor, target):
+    """Open the session; a complete sign-in makes this browser known for the account."""
+    start_session(user, second_factor=second_factor)
+    flash(f"Bienvenue, {user.name}.", "success")
+    response = redirect(target or url_for("main.home"), code=303)
+    if second_factor or not user.two_factor_required:
+        remember_device(response, user)
+    return response
+
+
 @bp.route("/connexion", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = LoginForm()
-    status = 200
-    error = retry_after = None
+    status, error, retry_after = 200, None, None
     if form.validate_on_submit():
         try:
             user = accounts.authenticate(
                 form.email.data, form.password.data, address=request.remote_addr,
-                free_attempts=setting("LOGIN_FREE_ATTEMPTS"),
+                devices=known_devices(), free_attempts=setting("LOGIN_FREE_ATTEMPTS"),
                 max_delay=setting("LOGIN_MAX_DELAY_S"))
         except Throttled as exc:
             error, status, retry_after = exc.message, 429, exc.retry_after
         except Unauthorized as exc:
             error, status = exc.message, 401
         else:
-            # A fresh session on login: nothing from before survives (session fixation).
-            start_session(user)
-            flash(f"Bienvenue, {user.name}.", "success")
-            return redirect(safe_next(request.args.get("next")) or url_for("main.home"),
-                            code=303)
+            target = safe_next(request.args.get("next"))
+            if not user.two_factor_enabled:
+                # A fresh session on login: nothing from before survives (session fixation).
+                return _signed_in(user, second_factor=False, target=target)
+            session.clear()
+            session["pending_sign_in"] = {"user": user.get_id(), "next": target,
+                                          "at": clock.now().timestamp()}
+            return redirect(url_for("auth.code"), code=303)
     elif request.method == "POST":
         status = 422
-    response = current_app.make_response(
-        (render_template("auth/login.html", form=form, error=error), status))
-    if retry_after:
-        response.headers["Retry-After"] = str(retry_after)
-    return response
+    return _page("auth/login.html", status, error, retry_after, form=form)
+
+
+def _pending():
+    pending = session.get("pending_sign_in")
+    if not isinstance(pending, dict):
+        return None
+    if clock.now().timestamp() - float(pending.get("at", 0)) > CODE_STEP_SECONDS:
+        session.pop("pending_sign_in", None)
+        return None
+    return pending
+
+
+@bp.route("/connexion/code", methods=["GET", "POST"])
+def code():
+    """The second step: the code of the authenticator app, or a recovery code."""
+    pending = _pending()
+    if pending is None:
+        flash("Saisissez d'abord votre adresse e-mail et votre mot de passe.", "info")
+        return redirect(url_for("auth.login"), code=303)
+    form = CodeForm()
+    status, error, retry_after = 200, None, None
+    if form.validate_on_submit():
+        try:
+            user = two_factor.verify_sign_in(pending["user"], form.code.data,
+                                             address=request.remote_addr, devices=known_devices())
+        except Throttled as exc:
+            error, status, retry_after = exc.message, 429, exc.retry_after
+        except Unauthorized as exc:
+            error, status = exc.message, 401
+        else:
+            return _signed_in(user, second_factor=True, target=pending.get("next"))
+    elif request.method == "POST":
+        status = 422
+    return _page("auth/code.html", status, error, retry_after, form=form)
 
 
 @bp.route("/deconnexion", methods=["POST"])

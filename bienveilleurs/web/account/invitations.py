@@ -44,32 +44,39 @@ class ForgotForm(FlaskForm):
                    "type": "email"})
 
 
-def _keep_secret(token, purpose, endpoint):
-    """Move a link's secret from the address into the session, then show the page without it.
+def _open_link(token, purpose, endpoint):
+    """Check a link's secret, hold the link's row id in the session, show the page without it.
 
     The secret then stays out of the browser history (a shared computer in a social centre)
-    and of any Referer header.
+    and of any Referer header, and out of the session cookie too (signed, not encrypted):
+    only the row id is kept, useless without this very cookie.
     """
-    session["account_link"] = {"purpose": purpose, "token": token[:200]}
+    try:
+        link_id = invitations.open_link(token, purpose)
+    except NotFound as exc:
+        return render_template("invitations/invalid.html", message=exc.message), 404
+    session["account_link"] = {"purpose": purpose, "id": str(link_id)}
     return redirect(url_for(endpoint), code=303)
 
 
-def _secret(purpose):
+def _held_link(purpose):
     held = session.get("account_link") or {}
-    return held.get("token") if held.get("purpose") == purpose else None
+    return held.get("id") if held.get("purpose") == purpose else None
 
 
 def _link_page(purpose, template, use):
-    token = _secret(purpose)
+    link_id = _held_link(purpose)
     try:
-        user = invitations.check_link(token, purpose)
+        if link_id is None:
+            raise NotFound(invitations.INVALID_LINK)
+        user = invitations.check_link(None, purpose, link_id=link_id)
     except NotFound as exc:
         return render_template("invitations/invalid.html", message=exc.message), 404
     form = SetPasswordForm()
     status = 200
     if form.validate_on_submit():
         try:
-            use(token, form.password.data)
+            use(None, form.password.data, link_id=link_id)
         except ValidationFailed as exc:
             status = 422
             errors_on_form(form, exc, fallback="password")
@@ -94,7 +101,7 @@ def _link_page(purpose, template, use):
 
 @bp.get("/invitation/<token>")
 def accept_link(token):
-    return _keep_secret(token, "invitation", "invitations.accept")
+    return _open_link(token, "invitation", "invitations.accept")
 
 
 @bp.route("/invitation", methods=["GET", "POST"])
@@ -104,7 +111,7 @@ def accept():
 
 @bp.get("/reinitialisation/<token>")
 def reset_link(token):
-    return _keep_secret(token, "password_reset", "invitations.reset")
+    return _open_link(token, "password_reset", "invitations.reset")
 
 
 @bp.route("/reinitialisation", methods=["GET", "POST"])

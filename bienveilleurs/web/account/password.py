@@ -1,6 +1,6 @@
-"""The signed-in user's own account: changing one's password."""
+"""The signed-in user's own account: « Mon compte » and changing one's password."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField
@@ -10,7 +10,7 @@ from ...config import setting
 from ...errors import Throttled, ValidationFailed
 from ...security import MIN_PASSWORD_LENGTH
 from ...services import accounts
-from ..pages import errors_on_form, login_required_any, start_session
+from ..pages import errors_on_form, known_devices, login_required_any, start_session
 
 bp = Blueprint("account", __name__, url_prefix="/compte")
 
@@ -28,6 +28,12 @@ class PasswordForm(FlaskForm):
         render_kw={"autocomplete": "new-password"})
 
 
+@bp.get("/")
+@login_required_any
+def index():
+    return render_template("account/index.html")
+
+
 @bp.route("/mot-de-passe", methods=["GET", "POST"])
 @login_required_any
 def password():
@@ -37,7 +43,7 @@ def password():
         try:
             user = accounts.change_password(
                 current_user, form.current_password.data, form.new_password.data,
-                address=request.remote_addr,
+                address=request.remote_addr, devices=known_devices(),
                 free_attempts=setting("LOGIN_FREE_ATTEMPTS"),
                 max_delay=setting("LOGIN_MAX_DELAY_S"))
         except ValidationFailed as exc:
@@ -45,9 +51,10 @@ def password():
         except Throttled as exc:
             status, error = 429, exc.message
         else:
-            start_session(user)
-            flash("Votre mot de passe a été modifié. Vos autres sessions ont été fermées.",
-                  "success")
+            # The second factor given in this session, if any, goes on in the new one.
+            start_session(user, second_factor=bool(session.get("second_factor")))
+            flash("Votre mot de passe a été modifié. Vos autres sessions et vos jetons d'API "
+                  "ont été fermés.", "success")
             return redirect(url_for("main.home"), code=303)
     elif request.method == "POST":
         status = 422

@@ -140,7 +140,7 @@ def territory_outline(territory_id):
 @bp.route("/hors-territoire")
 @roles_required(*MANAGERS)
 def outside():
-    rows = coverage.referrals_outside_territories()
+    rows = coverage.referrals_outside_territories(current_user)
     features = territory_outlines(territories.list_territories())
     features["features"] += [
         point_feature(r["lon"], r["lat"], kind="person", name=STATUS_LABELS[r["status"]],

@@ -7,8 +7,8 @@ from geo.errors import GeoError
 from geo.points import lon_lat, parse_bbox
 
 from ...config import setting
-from ...errors import BadRequest, Forbidden, NotFound, ValidationFailed
-from ...services import directory, matching
+from ...errors import BadRequest, Forbidden, ValidationFailed
+from ...services import directory, matching, relays_admin
 from ...services.codes import expand_categories
 from ..pages import MANAGERS, geocoder, service_area
 from . import json_body, make_api_blueprint, reads_only
@@ -79,7 +79,7 @@ def relay_json(relay):
 def create_structure():
     _require(*MANAGERS)
     body = json_body()
-    structure = directory.create_structure(body, area=service_area(), strict=True)
+    structure = directory.create_structure(current_user, body, area=service_area(), strict=True)
     return jsonify(structure_json(structure)), 201
 
 
@@ -88,8 +88,8 @@ def create_resource():
     """Create a resource (201), or update the one with the same source and source_id (200)."""
     _require(*MANAGERS)
     body = json_body()
-    saved = directory.create_resource(body, area=service_area(), geocoder=geocoder(),
-                                      strict=True)
+    saved = directory.create_resource(current_user, body, area=service_area(),
+                                      geocoder=geocoder(), strict=True)
     payload = resource_json(saved.item)
     if saved.note:
         payload["warning"] = saved.note
@@ -140,21 +140,19 @@ def resources_geojson():
 
 @bp.post("/relays")
 def register_relay():
+    """Register a relay at a point the caller manages; `email` links an existing account."""
     _require(*MANAGERS)
     body = json_body()
-    relay = directory.register_relay(body, area=service_area(),
-                                     max_radius_m=setting("RELAY_MAX_RADIUS_M"),
-                                     geocoder=geocoder(), strict=True)
+    relay, _ = relays_admin.register_relay(
+        current_user, body, area=service_area(), max_radius_m=setting("RELAY_MAX_RADIUS_M"),
+        geocoder=geocoder(), invite=False, strict=True)
     return jsonify(relay_json(relay)), 201
 
 
 @bp.get("/relays/<relay_id>")
 def get_relay(relay_id):
-    """A relay's record: to admins, coordinators and the relay themself; a 404 to anyone else."""
-    relay = directory.get_relay(relay_id)
-    if current_user.role not in MANAGERS and relay.user_id != current_user.id:
-        raise NotFound("Bienveilleur introuvable.")
-    return jsonify(relay_json(relay))
+    """A relay's record: to those who manage it and to the relay themself; 404 to anyone else."""
+    return jsonify(relay_json(directory.relay_record(current_user, relay_id)))
 
 
 @bp.get("/match")

@@ -27,6 +27,6 @@ def offline_copy():
     relay = user.relay
     people = [{"id": str(r.id), "name": r.resident.name, "next_step": service.NEXT_STEPS[r.status],
                "can_contact": r.status in CONTACT_STATUSES}
-              for r in service.relay_referrals(user)]
+              for r in service.read_my_people(user, offline=True)]
     return jsonify({"user_id": str(user.id), "relay_id": str(relay.id) if relay else None,
                     "saved_at": clock.now().isoformat(), "people": people})

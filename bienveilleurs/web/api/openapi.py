@@ -252,9 +252,13 @@ def account_paths():
             "summary": "Opposition de la personne : effacement immédiat (coordination, "
                        "bienveilleur attribué)",
             "description": "Efface maintenant les données personnelles de la personne, clôture ses "
-                           "orientations en cours avec l'issue « opposed » et garde des "
+                           "orientations en cours avec l'issue « opposed », annule les "
+                           "messages à son sujet pas encore partis et garde des "
                            "identifiants anonymes : toute écriture ultérieure à son sujet "
-                           "reçoit 410 resident_erased. Aucun corps n'est attendu.",
+                           "reçoit 410 resident_erased. Un coordinateur de son secteur, ou "
+                           "un bienveilleur attribué à toutes ses orientations en cours (et "
+                           "au moins à une) ; un autre bienveilleur reçoit 403. Aucun corps "
+                           "n'est attendu.",
             "parameters": [ID],
             "responses": {**_ok("Données effacées", _ref("Erasure")),
                           **_errors(Unauthorized, Forbidden, NotFound, ResidentErased)}}},
@@ -319,6 +323,9 @@ def directory_paths(area):
         "/api/v1/relays": {"post": {
             "operationId": "createRelay",
             "summary": "Enregistrer un bienveilleur (administration, coordination)",
+            "description": "Le point doit se trouver dans ce que l'appelant gère : ses "
+                           "territoires (coordination), partout (administration, coordination "
+                           "de toute la ville) ; sinon 422.",
             "requestBody": _body("RelayInput", {
                 "display_name": "Rémi", "lat": 49.4944, "lon": 0.1079, "radius_m": 800,
                 "capacity": 3, "languages": ["fr"], "availability": "Mo-Fr 17:00-20:00"}),
@@ -328,6 +335,8 @@ def directory_paths(area):
         "/api/v1/relays/{id}": {"get": {
             "operationId": "getRelay",
             "summary": "Un bienveilleur (administration, coordination, le bienveilleur lui-même)",
+            "description": "Comme la gestion : la coordination ne voit que les bienveilleurs "
+                           "dont le point est dans ses territoires (404 sinon).",
             "parameters": [ID],
             "responses": {**_ok("Le bienveilleur", _ref("Relay")),
                           **_errors(Unauthorized, NotFound)}}},
@@ -663,7 +672,11 @@ def referral_schemas(area):
                 "reason": text(REASON_MAX, description="declined, no_answer, expired, ou un "
                                "texte court"),
                 "outcome": {"type": "string", "enum": [o for o in OUTCOMES if o != "opposed"]},
-                "note": text(NOTE_MAX), "note_professional": BOOLEAN}},
+                "note": text(NOTE_MAX), "note_professional": BOOLEAN,
+                "share_report_note": {
+                    "type": "boolean", "default": False,
+                    "description": "to referred : la structure lit aussi la note du "
+                                   "signalement (sinon seulement la note de l'orientation)"}}},
         "ContactInput": {
             "type": "object", "required": ["id", "at", "channel", "reached"],
             "properties": {"id": UUID, "at": {**TIME, "description": "pas dans le futur"},

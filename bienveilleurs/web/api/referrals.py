@@ -15,7 +15,7 @@ from . import json_body, make_api_blueprint
 bp = make_api_blueprint("api_referrals")
 
 TRANSITION_FIELDS = ("version", "relay_id", "resource_id", "reason", "outcome", "note",
-                     "note_professional")
+                     "note_professional", "share_report_note")
 
 
 def _time(value):

@@ -8,7 +8,7 @@ from wtforms.validators import Length
 
 from ... import clock
 from ...config import setting
-from ...errors import BadRequest, ValidationFailed
+from ...errors import BadRequest, Conflict, ValidationFailed
 from ...services import directory, relays_admin
 from ...services.matching import is_open_safely
 from ...services.weekly_hours import french_lines
@@ -69,7 +69,8 @@ def relays():
     status = request.args.get("statut", "")
     if status not in STATUS_FILTERS:
         status = ""
-    rows = [relay for relay in directory.list_relays(search=query or None, status=status or None)
+    rows = [relay for relay in directory.list_relays(current_user, search=query or None,
+                                                     status=status or None)
             if relay.status != "ended"]
     now = clock.now()
     return render_template("network/relays.html", relays=rows, search=search, query=query,
@@ -104,9 +105,10 @@ def _save(form, relay=None):
                       "son compte.", "success")
         else:
             relay = relays_admin.update_relay(current_user, relay.id, record, **places)
-    except (BadRequest, ValidationFailed) as error:
+    except (BadRequest, ValidationFailed, Conflict) as error:
         summary = errors_on_form(form, error)
-        return _page(form, relay=relay, status=422, summary=summary)
+        status = error.status if isinstance(error, Conflict) else 422
+        return _page(form, relay=relay, status=status, summary=summary)
     flash(f"Bienveilleur « {relay.display_name} » enregistré.", "success")
     return None
 
@@ -123,7 +125,7 @@ def new_relay():
 
 @bp.route("/bienveilleurs/<relay_id>", methods=["GET", "POST"])
 def edit_relay(relay_id):
-    relay = directory.get_relay(relay_id)
+    relay = directory.get_relay(current_user, relay_id)
     if request.method == "GET":
         lat, lon = point_text(relay)
         form = RelayForm(data={

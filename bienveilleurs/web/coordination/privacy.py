@@ -2,7 +2,6 @@
 and the opposition button."""
 
 import json
-from datetime import datetime
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
@@ -24,7 +23,7 @@ from ...models import (
 )
 from ...services import privacy
 from ...services.codes import audience_label, category_label
-from ..pages import roles_required
+from ..pages import roles_required, stored_time
 
 bp = Blueprint("privacy", __name__)
 
@@ -94,8 +93,4 @@ def opposition(resident_id):
     return redirect(url_for("main.home"), code=303)
 
 
-def when(value):
-    """Format a stored ISO 8601 time for the page (Europe/Paris)."""
-    if not value:
-        return "—"
-    return clock.local(datetime.fromisoformat(value)).strftime("%d/%m/%Y à %H:%M")
+when = stored_time  # the page's name for it

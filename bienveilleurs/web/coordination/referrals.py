@@ -44,7 +44,7 @@ def _assign_move(user, referral):
 def _inbox_page(*, summary=None, status=200):
     user = current_user
     rows = []
-    for n, item in enumerate(service.coordinator_inbox(user)):
+    for n, item in enumerate(service.read_inbox(user)):
         referral, proposed = item.referral, n < PROPOSED_ROWS
         if item.kind == "to_assign":
             move = _assign_move(user, referral)
@@ -75,7 +75,7 @@ def inbox():
 def _stale_page(*, summary=None, status=200):
     user = current_user
     rows = []
-    for n, stale in enumerate(service.stale_referrals(user)):
+    for n, stale in enumerate(service.read_stale(user)):
         move = _assign_move(user, stale.referral)
         relays = (service.proposed_relays(user, stale.referral, limit=2)
                   if move is not None and n < PROPOSED_ROWS else [])
@@ -98,7 +98,7 @@ def stale():
 def open_map():
     user = current_user
     rows, features = [], []
-    for referral in service.open_referrals(user):
+    for referral in service.read_map(user):
         position = service.resident_position(user, referral)
         rows.append({"referral": referral, "position": position})
         if position is None:

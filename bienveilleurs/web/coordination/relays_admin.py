@@ -16,7 +16,7 @@ bp = Blueprint("relays_admin", __name__, url_prefix="/reseau/bienveilleurs")
 @bp.route("/<relay_id>/suivi")
 @roles_required(*MANAGERS)
 def show(relay_id):
-    data = relays_admin.load_and_history(relay_id)
+    data = relays_admin.load_and_history(current_user, relay_id)
     return render_template("relays_admin/show.html", **data, form=EmptyForm(),
                            STATUS_LABELS=STATUS_LABELS, RELAY_STATUSES=RELAY_STATUSES,
                            ACTION_LABELS=audit.ACTION_LABELS)

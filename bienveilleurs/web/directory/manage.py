@@ -1,6 +1,11 @@
-"""Directory management for admins and coordinators: resources and structures."""
+"""Directory management for admins and coordinators: resources and structures.
+
+Each page shows and changes only what the user manages (services.directory scopes it in the
+query: admins and city-wide coordinators everything, a coordinator their territories).
+"""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from ...errors import BadRequest, ValidationFailed
 from ...services import directory
@@ -33,7 +38,7 @@ def _only_managers():
 def index():
     search = SearchForm(request.args)
     query = (search.q.data or "").strip()[:200]
-    resources = directory.list_resources(search=query or None,
+    resources = directory.list_resources(current_user, search=query or None,
                                          inactive=bool(search.inactive.data))
     return render_template("manage/index.html", search=search, resources=resources, query=query,
                            category_label=category_label, toggle_form=EmptyForm())
@@ -55,11 +60,11 @@ def _save_resource(form, resource=None):
         return _resource_page(form, resource=resource, located=locate_into(form))
     try:
         if resource is None:
-            saved = directory.create_resource(form.record(), area=service_area(),
-                                              geocoder=geocoder())
+            saved = directory.create_resource(current_user, form.record(),
+                                              area=service_area(), geocoder=geocoder())
         else:
-            saved = directory.update_resource(resource.id, form.record(), area=service_area(),
-                                              geocoder=geocoder())
+            saved = directory.update_resource(current_user, resource.id, form.record(),
+                                              area=service_area(), geocoder=geocoder())
     except (BadRequest, ValidationFailed) as error:
         summary = errors_on_form(form, error)
         return _resource_page(form, resource=resource, status=422, summary=summary)
@@ -74,7 +79,7 @@ def _save_resource(form, resource=None):
 @bp.route("/ressources/nouvelle", methods=["GET", "POST"])
 def new_resource():
     form = ResourceForm()
-    form.fill_choices(directory.list_structures(limit=2000))
+    form.fill_choices(directory.list_structures(current_user, limit=2000))
     if request.method == "GET":
         return _resource_page(form)
     page = _save_resource(form)
@@ -83,7 +88,7 @@ def new_resource():
 
 @bp.route("/ressources/<resource_id>", methods=["GET", "POST"])
 def edit_resource(resource_id):
-    resource = directory.get_resource(resource_id, include_inactive=True)
+    resource = directory.managed_resource(current_user, resource_id)
     if request.method == "GET":
         lat, lon = point_text(resource)
         form = ResourceForm(data={
@@ -97,10 +102,10 @@ def edit_resource(resource_id):
             "accessible": {True: "true", False: "false"}.get(resource.accessible, ""),
             "capacity": "" if resource.capacity is None else str(resource.capacity),
             "saturation": resource.saturation or ""})
-        form.fill_choices(directory.list_structures(limit=2000))
+        form.fill_choices(directory.list_structures(current_user, limit=2000))
         return _resource_page(form, resource=resource)
     form = ResourceForm()
-    form.fill_choices(directory.list_structures(limit=2000))
+    form.fill_choices(directory.list_structures(current_user, limit=2000))
     page = _save_resource(form, resource)
     return page or redirect(url_for(".edit_resource", resource_id=resource.id), 303)
 
@@ -119,7 +124,7 @@ def _set_active(resource_id, active):
     form = EmptyForm()
     if not form.validate_on_submit():
         raise BadRequest("Le formulaire a expiré. Rechargez la page et réessayez.")
-    resource = directory.set_resource_active(resource_id, active)
+    resource = directory.set_resource_active(current_user, resource_id, active)
     flash(f"« {resource.name} » est "
           + ("de nouveau active." if active
              else "désactivée : elle n'apparaît plus dans les recherches."), "success")
@@ -133,7 +138,8 @@ def structures():
     search = SearchForm(request.args)
     query = (search.q.data or "").strip()[:200]
     return render_template("manage/structures.html", search=search, query=query,
-                           structures=directory.list_structures(search=query or None))
+                           structures=directory.list_structures(current_user,
+                                                               search=query or None))
 
 
 def _structure_page(form, *, structure=None, status=200, summary=None, located=None):
@@ -149,9 +155,10 @@ def _save_structure(form, structure=None):
         return _structure_page(form, structure=structure, located=locate_into(form))
     try:
         if structure is None:
-            structure = directory.create_structure(form.record(), area=service_area())
+            structure = directory.create_structure(current_user, form.record(),
+                                                   area=service_area())
         else:
-            structure = directory.update_structure(structure.id, form.record(),
+            structure = directory.update_structure(current_user, structure.id, form.record(),
                                                    area=service_area())
     except (BadRequest, ValidationFailed) as error:
         summary = errors_on_form(form, error)
@@ -173,7 +180,7 @@ def new_structure():
 
 @bp.route("/structures/<structure_id>", methods=["GET", "POST"])
 def edit_structure(structure_id):
-    structure = directory.get_structure(structure_id)
+    structure = directory.get_structure(current_user, structure_id)
     if request.method == "GET":
         lat, lon = point_text(structure)
         form = StructureForm(data={"name": structure.name, "siret": structure.siret,

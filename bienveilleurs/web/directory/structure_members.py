@@ -39,13 +39,13 @@ def _page(structure, *, member_form=None, contact_form=None, status=200):
 @bp.route("/<structure_id>/membres", methods=["GET"])
 @roles_required(*MANAGERS)
 def index(structure_id):
-    return _page(service.get_structure(structure_id))
+    return _page(service.get_structure(current_user, structure_id))
 
 
 @bp.route("/<structure_id>/membres", methods=["POST"])
 @roles_required(*MANAGERS)
 def add(structure_id):
-    structure = service.get_structure(structure_id)
+    structure = service.get_structure(current_user, structure_id)
     form = MemberForm()
     if not form.validate_on_submit():
         return _page(structure, member_form=form, status=422)
@@ -74,7 +74,7 @@ def remove(structure_id, user_id):
 @bp.route("/<structure_id>/contact", methods=["POST"])
 @roles_required(*MANAGERS)
 def contact(structure_id):
-    structure = service.get_structure(structure_id)
+    structure = service.get_structure(current_user, structure_id)
     form = ContactForm()
     if not form.validate_on_submit():
         return _page(structure, contact_form=form, status=422)

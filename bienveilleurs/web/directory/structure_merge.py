@@ -22,7 +22,8 @@ def _page(keep, *, plan=None, form=None, error=None, status=200):
               else SearchForm(formdata=None, data={"q": keep.name}))
     query = (search.q.data or "").strip()[:200]
     candidates = [] if plan else [
-        s for s in directory.list_structures(search=query or None, limit=50) if s.id != keep.id]
+        s for s in directory.list_structures(current_user, search=query or None, limit=50)
+        if s.id != keep.id]
     return render_template("manage/structure_merge.html", keep=keep, plan=plan, search=search,
                            query=query, candidates=candidates, form=form or MergeForm(),
                            error=error), status
@@ -31,13 +32,13 @@ def _page(keep, *, plan=None, form=None, error=None, status=200):
 @bp.route("/<structure_id>/fusion", methods=["GET", "POST"])
 @roles_required(*MANAGERS)
 def merge(structure_id):
-    keep = directory.get_structure(structure_id)
+    keep = directory.get_structure(current_user, structure_id)
     if request.method == "GET":
         duplicate = request.args.get("doublon")
         if not duplicate:
             return _page(keep)
         try:
-            plan = structure_merge.merge_plan(keep.id, duplicate)
+            plan = structure_merge.merge_plan(current_user, keep.id, duplicate)
         except (ValidationFailed, NotFound) as exc:
             return _page(keep, error=exc.message, status=exc.status)
         return _page(keep, plan=plan, form=MergeForm(data={"duplicate": str(plan["merged"].id)}))

@@ -29,6 +29,10 @@ from ...services.referrals import SEND_BACK_REASONS
 from ..forms import DECIMAL, CheckboxesField
 from ..pages import distance_text
 
+# The one way the structure reads the report's note (it may hold health details): asked.
+SHARE_REPORT_NOTE = ("Partager aussi avec la structure la note du signalement (sinon elle ne "
+                     "lit que le message ci-dessus)")
+
 # Send-back reasons a person picks (the expiry job sets "expired" itself).
 PICKABLE_SEND_BACK = {k: v for k, v in SEND_BACK_REASONS.items() if k != "expired"}
 
@@ -219,6 +223,7 @@ class MoveForm(FlaskForm):
     note = TextAreaField("Note (facultative)", validators=[Length(max=2000)], render_kw={"rows": 2})
     note_professional = BooleanField(
         "Réservée aux professionnels (jamais montrée aux bienveilleurs)")
+    share_report_note = BooleanField(SHARE_REPORT_NOTE)
 
     def fill(self, move, *, referral, relays=(), resources=()):
         """Set the choices for `move` (an AvailableMove) and the version seen."""
@@ -243,6 +248,8 @@ class MoveForm(FlaskForm):
             names.append("reason" if move.name == "send_back" else "reason_text")
         if "outcome" in move.needs:
             names.append("outcome")
+        if move.name == "refer":
+            names.append("share_report_note")
         return names
 
     def values(self):
@@ -256,6 +263,7 @@ class MoveForm(FlaskForm):
             "outcome": self.outcome.data or None,
             "note": self.note.data,
             "note_professional": bool(self.note_professional.data),
+            "share_report_note": bool(self.share_report_note.data),
         }
 
 
@@ -273,6 +281,7 @@ class ReferForm(FlaskForm):
     version = HiddenField()
     note = TextAreaField("Message pour la structure (facultatif)", validators=[Length(max=2000)],
                          render_kw={"rows": 2})
+    share_report_note = BooleanField(SHARE_REPORT_NOTE)
 
 
 def version_value(form):

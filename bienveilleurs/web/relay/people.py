@@ -87,7 +87,7 @@ def report():
 @roles_required(Role.RELAY)
 def my_people():
     user = current_user
-    mine = service.relay_referrals(user, include_closed=True)
+    mine = service.read_my_people(user)
     open_ones = [r for r in mine if r.status != "closed"]
     closed = [r for r in mine if r.status == "closed"]
     moves = {r.id: {m.name for m in service.available_moves(user, r)} for r in open_ones}
@@ -184,7 +184,8 @@ def orient(referral_id):
     try:
         referral = service.transition(current_user, referral_id, "referred",
                                       resource_id=form.resource_id.data or None,
-                                      version=version_value(form), note=form.note.data)
+                                      version=version_value(form), note=form.note.data,
+                                      share_report_note=bool(form.share_report_note.data))
     except (NotFound, ResidentErased):
         raise
     except DomainError as error:

@@ -24,7 +24,7 @@ def _only_social_workers():
 
 @bp.get("/orientations")
 def referrals():
-    groups = service.structure_referrals(current_user)
+    groups = service.read_structure_referrals(current_user)
     return render_template("structure/referrals.html", groups=groups, labels=labels(),
                            since=since, has_structure=bool(current_user.structures))
 

@@ -1,0 +1,94 @@
+"""Whose territory something lies in: the one rule of a coordinator's scope, in the query.
+
+A point belongs to the territories that cover it (`geo.queries.point_in_area`); a
+coordinator attached to territories holds what those cover; a coordinator attached to none
+is city-wide and holds everything; a point that no staffed territory covers goes to the
+city-wide coordinators, or to every coordinator when there is none (never to nobody). The
+same rule decides who sees a person's referrals (`referrals.scope`), who manages a relay
+(`directory.relays`) and who manages a structure (`directory.structures`): only the way an
+object is placed changes, so each caller passes a `Placement`.
+
+- `Placement`: how an object is placed, as SQL: `covered(territory_condition)` (a territory
+  matching the condition covers it) and `placed` (it has a place at all);
+- `at_point(point)`: the placement of one point (a column, or `geog_point` for a constant);
+- `coordinator_area(user, placement)`: condition for a coordinator (None: everywhere);
+- `managed(user, placement)`: condition for management (admins and city-wide: everything);
+- `point_managed(user, lon, lat)`: tell whether a new point would be in `user`'s management.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import and_, exists, false, or_, select, true
+
+from geo.queries import geog_point, point_in_area
+
+from ..extensions import db
+from ..models import Role, Territory, User, coordinator_territories
+
+
+@dataclass(frozen=True)
+class Placement:
+    """How an object is placed among the territories, as SQL conditions on its row."""
+
+    covered: Callable  # territory condition -> "a territory matching it covers the object"
+    placed: object = None  # condition "the object has a place" (None: always)
+
+
+def at_point(point, *, correlate=None):
+    """The placement of a geography point (a column of the outer row, or a constant)."""
+    def covered(territory_condition):
+        query = select(Territory.id).where(territory_condition,
+                                           point_in_area(point, Territory.area))
+        return exists(query.correlate(correlate) if correlate is not None else query)
+    return Placement(covered)
+
+
+def is_city_wide(user):
+    """Tell whether `user` is a coordinator attached to no territory (city-wide)."""
+    return user.role == Role.COORDINATOR.value and not user.territories
+
+
+def _city_wide_coordinator_exists():
+    attached = select(coordinator_territories.c.user_id).where(
+        coordinator_territories.c.user_id == User.id)
+    return db.session.scalar(select(exists().where(
+        User.role == Role.COORDINATOR.value, User.active.is_(True), ~exists(attached)))) is True
+
+
+def coordinator_area(user, placement):
+    """Condition: the object lies in coordinator `user`'s area; None means everywhere.
+
+    Their territories' objects; and, when no city-wide coordinator exists, the objects
+    placed where no staffed territory covers them (never to nobody).
+    """
+    territory_ids = [t.id for t in user.territories]
+    if not territory_ids:
+        return None
+    condition = placement.covered(Territory.id.in_(territory_ids))
+    if not _city_wide_coordinator_exists():
+        staffed = Territory.id.in_(
+            select(coordinator_territories.c.territory_id)
+            .join(User, User.id == coordinator_territories.c.user_id)
+            .where(User.role == Role.COORDINATOR.value, User.active.is_(True)))
+        unstaffed = ~placement.covered(staffed)
+        if placement.placed is not None:
+            unstaffed = and_(placement.placed, unstaffed)
+        condition = or_(condition, unstaffed)
+    return condition
+
+
+def managed(user, placement):
+    """Condition: `user` manages the object (admins and city-wide coordinators: all of them)."""
+    if user.role == Role.ADMIN.value:
+        return true()
+    if user.role == Role.COORDINATOR.value:
+        condition = coordinator_area(user, placement)
+        return true() if condition is None else condition
+    return false()
+
+
+def point_managed(user, lon, lat):
+    """Tell whether the point (lon, lat) lies in what `user` manages."""
+    condition = managed(user, at_point(geog_point(lon, lat)))
+    return db.session.scalar(select(condition)) is True

@@ -1,0 +1,129 @@
+"""The registry of personal data about residents: every table that holds some, how to find
+the rows about given residents, and what becomes of each column on erasure (opposition) and
+on anonymisation (retention); every other column is listed as kept.
+
+The right-of-access export and both scrubbing passes are driven by it, and a test
+introspects the schema so that a new table referring to residents (directly or through
+referrals, notifications…), or a new column in one of these tables, fails until it is
+classified here.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import case, select, update
+
+from ...extensions import db
+from ...models import Contact, Notification, NotificationAttempt, Referral, ReferralEvent, Resident
+
+ANONYMISED_NAME = "Personne anonymisée"
+# Event reasons are codes ("declined", "no_answer", "opposition"…) or free text typed by a
+# person; only codes survive a scrub.
+REASON_CODE = r"^[a-z][a-z0-9_]*$"
+EMPTY_DIGEST = bytes(32)
+# What is left of an e-mail's text about an erased or anonymised person.
+SCRUBBED_SUBJECT = "[Message effacé]"
+SCRUBBED_BODY = "[Le texte de ce message a été effacé : il concernait une personne dont les " \
+    "données ont été effacées ou anonymisées.]\n"
+
+
+def _scrubbed_reason():
+    return case((ReferralEvent.reason.op("~")(REASON_CODE), ReferralEvent.reason), else_=None)
+
+
+def _cancelled_unless_sent():
+    """A message not delivered yet (waiting, or failed and retryable) is never sent."""
+    return case((Notification.state.in_(("pending", "failed")), "cancelled"),
+                else_=Notification.state)
+
+
+@dataclass(frozen=True)
+class PersonalTable:
+    """One table with data about residents, as the export and the scrubbing passes see it."""
+
+    model: type
+    # A condition on the table selecting the rows about these resident ids (a subquery).
+    about: Callable
+    # column -> new value (a constant or an SQL expression) when the person opposes.
+    erase: dict
+    # column -> new value when the retention job anonymises; a subset of `erase`.
+    anonymise: dict
+    # Columns left as they are (identifiers, states, dates, codes: the statistics).
+    keep: frozenset
+    # Columns not worth exporting (digests of the creation payload).
+    internal: frozenset = field(default_factory=frozenset)
+
+    @property
+    def table(self):
+        return self.model.__table__
+
+
+def referrals_of(resident_ids):
+    return select(Referral.id).where(Referral.resident_id.in_(resident_ids))
+
+
+def _notifications_of(resident_ids):
+    return select(Notification.id).where(Notification.referral_id.in_(referrals_of(resident_ids)))
+
+
+_SCRUBBED_MESSAGE = {"subject": SCRUBBED_SUBJECT, "body_text": SCRUBBED_BODY,
+                     "state": _cancelled_unless_sent()}
+
+PERSONAL_DATA = {
+    "residents": PersonalTable(
+        Resident, lambda ids: Resident.id.in_(ids),
+        erase={"first_name": None, "pseudonym": None, "phone": None, "point": None,
+               "approx_point": None, "languages": [], "audiences": [], "newcomer": False,
+               "consent_at": None, "consent_by_id": None, "reported_by_id": None,
+               "last_contact_at": None},
+        anonymise={"first_name": None, "pseudonym": ANONYMISED_NAME, "phone": None,
+                   # The exact point goes; the stored ~200 m point stays for the statistics.
+                   "point": Resident.approx_point},
+        keep=frozenset({"id", "erased_at", "anonymised_at", "created_at", "updated_at"})),
+    "referrals": PersonalTable(
+        Referral, lambda ids: Referral.resident_id.in_(ids),
+        erase={"payload_digest": None},
+        anonymise={"payload_digest": None},
+        keep=frozenset({"id", "resident_id", "category", "status", "outcome", "relay_id",
+                        "resource_id", "reporter_id", "version", "status_changed_at",
+                        "created_at", "updated_at"}),
+        internal=frozenset({"payload_digest"})),
+    "referral_events": PersonalTable(
+        ReferralEvent, lambda ids: ReferralEvent.referral_id.in_(referrals_of(ids)),
+        erase={"note": None, "reason": _scrubbed_reason()},
+        anonymise={"note": None, "reason": _scrubbed_reason()},
+        keep=frozenset({"id", "referral_id", "at", "actor_id", "actor_role", "from_status",
+                        "to_status", "note_professional", "relay_id", "resource_id", "outcome",
+                        "report_note_shared"})),
+    "contacts": PersonalTable(
+        Contact, lambda ids: Contact.referral_id.in_(referrals_of(ids)),
+        erase={"note": None, "payload_digest": EMPTY_DIGEST},
+        anonymise={"note": None, "payload_digest": EMPTY_DIGEST},
+        keep=frozenset({"id", "referral_id", "author_id", "at", "channel", "reached",
+                        "created_at"}),
+        internal=frozenset({"payload_digest"})),
+    # E-mails about a referral name the person (a first name or a pseudonym): a message
+    # not sent yet is cancelled, and the stored text of every one is scrubbed.
+    "notifications": PersonalTable(
+        Notification, lambda ids: Notification.referral_id.in_(referrals_of(ids)),
+        erase=_SCRUBBED_MESSAGE, anonymise=_SCRUBBED_MESSAGE,
+        keep=frozenset({"id", "kind", "recipient_user_id", "recipient_email", "link_path",
+                        "dedup_key", "attempts", "next_attempt_at", "last_error", "created_at",
+                        "sent_at", "referral_id"})),
+    # Delivery attempts say when and whether a message went, and the mail server's answer
+    # (about the recipient, never the person).
+    "notification_attempts": PersonalTable(
+        NotificationAttempt,
+        lambda ids: NotificationAttempt.notification_id.in_(_notifications_of(ids)),
+        erase={}, anonymise={},
+        keep=frozenset({"id", "notification_id", "at", "ok", "error"})),
+}
+
+
+def scrub(resident_ids, which):
+    """Apply the registry's `erase` or `anonymise` values to every row about these residents."""
+    for entry in PERSONAL_DATA.values():
+        values = getattr(entry, which)
+        if values:
+            db.session.execute(update(entry.model).where(entry.about(resident_ids))
+                               .values(**values).execution_options(synchronize_session=False))
