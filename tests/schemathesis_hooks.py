@@ -32,6 +32,12 @@ WORLD_RULES = {
     ("moveReferral", "reason"): "obligatoire selon l'état de départ",
     # Time: a contact cannot be dated in the future.
     ("addContact", "at"): "une date dans le futur",
+    # Management scope: a point outside the caller's territories (a territorial coordinator),
+    # or a (source, source_id) naming a resource managed elsewhere.
+    ("createStructure", "lat"): "un point hors des territoires de l'appelant",
+    ("createResource", "lat"): "un point hors des territoires de l'appelant",
+    ("createRelay", "lat"): "un point hors des territoires de l'appelant",
+    ("createResource", "source_id"): "une ressource gérée par une autre coordination",
     # A box: min before max, at most 0.5 degree a side (not expressible on a comma list).
     ("listResourcesInBox", "bbox"): "l'ordre et la taille de la zone",
 }
