@@ -1,6 +1,7 @@
 """Bounded cost of inputs: territories (points, per import, in all), booklets and maps of an
 outline stored before the limit, API bodies. The timings are in bench/expensive_inputs.py."""
 
+import html
 import json
 import math
 
@@ -140,3 +141,16 @@ def test_exports_are_streamed_piece_by_piece(db, app, tmp_path):
                                                 "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert len(json.loads(out.read_text())["features"]) == 3
+
+
+def test_pages_over_more_territories_than_the_limit_answer_at_once(db, client_as, app,
+                                                                   monkeypatch):
+    for _ in range(3):
+        _stored_before_the_limit(db, 10)
+    monkeypatch.setitem(app.config, "TERRITORIES_MAX", 2)
+    response = client_as("coordinator").get("/couverture/")
+    assert response.status_code == 422
+    assert "3 territoires : la couverture n'est calculée que jusqu'à 2" in \
+        html.unescape(response.get_data(as_text=True))
+    page = html.unescape(client_as("admin").get("/admin/territoires").get_data(as_text=True))
+    assert "la carte n'en montre aucun au-delà de 2" in page and page.count("Ancien") >= 3

@@ -61,8 +61,12 @@ def territories_page():
     elif request.method == "POST":
         status = 422
     items = territories.list_territories()
+    drawn = items if len(items) <= setting("TERRITORIES_MAX") else []
+    if not drawn:
+        flash(f"{len(items)} territoires : la carte n'en montre aucun au-delà de "
+              f"{setting('TERRITORIES_MAX')} (réglage TERRITORIES_MAX).", "warning")
     return render_template("admin/territories.html", items=items, form=form,
-                           outlines=territory_outlines(items),
+                           outlines=territory_outlines(drawn),
                            max_mb=setting("MAX_UPLOAD_MB")), status
 
 
