@@ -89,6 +89,7 @@ def signed_in(app, email):
     with client.session_transaction() as session:
         session["_user_id"], session["_fresh"] = user_id, True
         session["started"] = session["seen"] = now
+        session["second_factor"] = True  # as after the sign-in page's second step
     return client
 
 
@@ -103,9 +104,35 @@ def refused(app, data):
     return "ACCEPTÉ"
 
 
+def upload(client, data):
+    import io
+    response = client.post("/admin/territoires", content_type="multipart/form-data",
+                           data={"geojson": (io.BytesIO(data), "quartiers.geojson")})
+    return f"{response.status_code}"
+
+
 def page(client, path, **kwargs):
     response = client.get(path, **kwargs)
     return f"{response.status_code}, {len(response.data) / 1e6:.2f} Mo"
+
+
+def baseline(app, engine):
+    """The same requests on the demonstration data, in the same run: the ratios to report."""
+    say("\nRéférence : les données de démonstration (7 territoires)")
+    with engine.connect() as conn:
+        territory_id = conn.execute(text("SELECT id FROM territories ORDER BY name LIMIT 1")) \
+            .scalar()
+    relay = signed_in(app, "relais@demo.bienveilleurs.fr")
+    coordinator = signed_in(app, "coordination@demo.bienveilleurs.fr")
+    admin = signed_in(app, "admin@demo.bienveilleurs.fr")
+    for label, client, path, query in [
+            ("livret du quartier (page)", relay, "/livrets/quartier", {"territoire": territory_id}),
+            ("livret du quartier (PDF)", relay, "/livrets/quartier",
+             {"territoire": territory_id, "format": "pdf"}),
+            ("/couverture/", coordinator, "/couverture/", {}),
+            ("/admin/territoires", admin, "/admin/territoires", {})]:
+        result, _ = timed(label, lambda c=client, p=path, q=query: page(c, p, query_string=q))
+        say(f"    → {result}")
 
 
 def huge_territory(app, engine, points):
@@ -113,7 +140,10 @@ def huge_territory(app, engine, points):
     data = collection([{"type": "Feature", "properties": {"name": "Géant", "code": "GEANT"},
                         "geometry": {"type": "Polygon", "coordinates": [star(points)]}}])
     say(f"  fichier GeoJSON : {len(data) / 1e6:.1f} Mo")
-    message, _ = timed("import (service, comme la page d'import)", lambda: refused(app, data))
+    admin = signed_in(app, "admin@demo.bienveilleurs.fr")
+    result, _ = timed("import par la page /admin/territoires", lambda: upload(admin, data))
+    say(f"    → {result}")
+    message, _ = timed("import (service, comme la ligne de commande)", lambda: refused(app, data))
     say(f"    → {message[:160]}")
     # Written straight into the table, as an outline imported before the limit would be.
     wkt = "MULTIPOLYGON(((" + ",".join(f"{x} {y}" for x, y in star(points)) + ")))"
@@ -134,7 +164,6 @@ def huge_territory(app, engine, points):
     result, _ = timed("/couverture/ (coordination, toute la ville)",
                       lambda: page(coordinator, "/couverture/"))
     say(f"    → {result}")
-    admin = signed_in(app, "admin@demo.bienveilleurs.fr")
     result, _ = timed("/admin/territoires", lambda: page(admin, "/admin/territoires"))
     say(f"    → {result}")
     with engine.begin() as conn:
@@ -210,6 +239,7 @@ def main():
     engine = create_engine(url)
     say(f"Machine : {os.cpu_count()} cœurs (partagés) ; seuil {LIMIT_S} s par requête")
     try:
+        baseline(app, engine)
         if args.only != "B":
             huge_territory(app, engine, args.points)
         if args.only != "A":

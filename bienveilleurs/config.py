@@ -86,7 +86,7 @@ SETTINGS = (
     Setting("TERRITORY_MAX_POINTS", _integer, 20_000,
             "most points in one territory's outline (a longer one is refused, never simplified)"),
     Setting("TERRITORIES_PER_IMPORT", _integer, 1000, "most territories in one GeoJSON file"),
-    Setting("TERRITORIES_MAX", _integer, 2000, "most territories in all (an import past it is "
+    Setting("TERRITORIES_MAX", _integer, 1000, "most territories in all (an import past it is "
             "refused)"),
     Setting("IMPORT_WEB_MAX_RECORDS", _integer, 20_000,
             "most records of one import through the web page (the CLI has no limit)"),

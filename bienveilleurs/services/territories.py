@@ -33,7 +33,7 @@ def import_territories(data, *, actor=None):
             max_vertices=setting("TERRITORY_MAX_POINTS"))
     except GeoError as exc:
         raise ValidationFailed.field(exc.field or "geojson", exc.message) from None
-    existing = db.session.scalar(select(func.count()).select_from(Territory))
+    existing = count_territories()
     created = updated = 0
     for feature in features:
         query = select(Territory)
@@ -89,11 +89,16 @@ def _check_total(existing, new):
             f"{limit} en tout (réglage TERRITORIES_MAX). Regroupez ou supprimez des territoires.")
 
 
-def list_territories():
-    """Every territory by name, with its coordinators; not its outline (see map_outlines)."""
+def list_territories(*, limit=None):
+    """Territories by name (the first `limit`), with their coordinators; not their outlines
+    (see map_outlines)."""
     return db.session.scalars(select(Territory).options(defer(Territory.area),
                                                         selectinload(Territory.coordinators))
-                              .order_by(Territory.name)).all()
+                              .order_by(Territory.name, Territory.id).limit(limit)).all()
+
+
+def count_territories():
+    return db.session.scalar(select(func.count()).select_from(Territory))
 
 
 def drawable_outline(area, tolerance):
@@ -236,7 +241,7 @@ def create_territory(actor, *, name, code, data):
     name, code = _name_and_code(name, code)
     geometry = _one_outline(data, name)
     _check_code_free(code)
-    _check_total(db.session.scalar(select(func.count()).select_from(Territory)), 1)
+    _check_total(count_territories(), 1)
     territory = Territory(name=name, code=code, area=stored_area(geometry))
     db.session.add(territory)
     db.session.flush()
