@@ -81,9 +81,11 @@ def refuse_unreadable_input():
         for name, value in values.items(multi=True):
             if has_forbidden_character(name) or has_forbidden_character(value):
                 field = "?" if has_forbidden_character(name) else name
-                message = ("La demande contient des caractères invalides (caractères de contrôle "
-                           "ou mal encodés) : corrigez le texte saisi et réessayez.")
-                raise BadRequest(message, details=[{"field": field, "message": message}])
+                raise BadRequest(
+                    "La demande contient des caractères invalides (caractères de contrôle ou mal "
+                    "encodés) : corrigez le texte saisi et réessayez.",
+                    details=[{"field": field, "message": f"Champ « {field} » : caractère de "
+                                                         "contrôle ou mal encodé."}])
     return None
 
 
