@@ -15,15 +15,17 @@ import uuid
 from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, select
 
 from geo.queries import distance_m, geog_point, lon_lat_of, nearest
 
+from ..config import setting
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Resource, Structure, Territory
 from .codes import category_label, expand_categories, top_categories
 from .directory import one_line_address
+from .territories import drawable_outline
 from .weekly_hours import french_lines
 
 MARGIN_M = 300          # resources just outside a neighbourhood's edge still serve it
@@ -123,29 +125,46 @@ def _nearby(centre, *, within, categories, limit):
 
 
 def neighbourhood_booklet(territory_id, categories=(), *, limit=BOOKLET_LIMIT):
-    """The booklet of a neighbourhood: resources inside it (or just outside), from its centre."""
+    """The booklet of a neighbourhood: resources inside it (or just outside), from its centre.
+
+    The cost does not grow with the outline's detail: the map draws an outline simplified to
+    a thousandth of its extent (under a pixel); an outline longer than TERRITORY_MAX_POINTS
+    (stored before that limit) is searched and drawn as its bounding box, and the booklet
+    says so.
+    """
     try:
         key = uuid.UUID(str(territory_id))
     except ValueError:
         raise NotFound("Quartier introuvable.") from None
+    area = Territory.area
+    boxed = func.ST_NPoints(area) > setting("TERRITORY_MAX_POINTS")
+    extent = func.greatest(func.ST_XMax(area) - func.ST_XMin(area),
+                           func.ST_YMax(area) - func.ST_YMin(area))
+    centre = case((boxed, func.ST_Centroid(func.ST_Envelope(area))),
+                  else_=func.ST_PointOnSurface(area))
     row = db.session.execute(
-        select(Territory.name, func.ST_X(func.ST_PointOnSurface(Territory.area)),
-               func.ST_Y(func.ST_PointOnSurface(Territory.area)),
-               func.ST_AsGeoJSON(Territory.area)).where(Territory.id == key)).first()
+        select(Territory.name, func.ST_X(centre), func.ST_Y(centre),
+               func.ST_AsGeoJSON(drawable_outline(area, extent / 1000), 6), boxed)
+        .where(Territory.id == key)).first()
     if row is None:
         raise NotFound("Quartier introuvable.")
-    name, lon, lat, geojson = row
-    codes = _categories(categories)
-    area = select(func.geography(Territory.area)).where(Territory.id == key).scalar_subquery()
-    entries = _nearby((lon, lat), within=func.ST_DWithin(Resource.point, area, MARGIN_M),
-                      categories=codes, limit=limit)
-    polygons = json.loads(geojson)["coordinates"]
-    outline = [tuple(p) for p in polygons[0][0]] if polygons else None
-    return Booklet(title=f"Livret ressources — {name}",
-                   subtitle="Les services proches, du plus près au plus loin du centre du "
-                            "quartier.",
+    name, lon, lat, geojson, is_boxed = row
+    searched = select(func.geography(case((boxed, func.ST_Envelope(area)), else_=area))) \
+        .where(Territory.id == key).scalar_subquery()
+    entries = _nearby((lon, lat), within=func.ST_DWithin(Resource.point, searched, MARGIN_M),
+                      categories=_categories(categories), limit=limit)
+    shape = json.loads(geojson)
+    # A box is a Polygon, a stored outline a MultiPolygon: the first ring of either.
+    rings = shape["coordinates"] if shape["type"] == "Polygon" else \
+        (shape["coordinates"] or [[]])[0]
+    subtitle = "Les services proches, du plus près au plus loin du centre du quartier."
+    if is_boxed:
+        subtitle += (" Le contour enregistré de ce quartier est trop détaillé : le livret "
+                     "couvre le rectangle qui l'englobe.")
+    return Booklet(title=f"Livret ressources — {name}", subtitle=subtitle,
                    centre=(lon, lat), centre_label="Centre du quartier", entries=entries,
-                   categories=[category_label(c) for c in categories], outline=outline)
+                   categories=[category_label(c) for c in categories],
+                   outline=[tuple(p) for p in rings[0]] if rings else None)
 
 
 def _check_radius(radius_m):

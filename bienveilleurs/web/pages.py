@@ -10,8 +10,6 @@ from functools import wraps
 import xstatic.pkg.leaflet as leaflet_package
 from flask import current_app, request, session
 from flask_login import current_user, login_user
-from geoalchemy2.shape import to_shape
-from shapely.geometry import mapping
 
 from geo.geocoding import make_geocoder
 from geo.points import lon_lat
@@ -23,6 +21,7 @@ from ..models import ROLE_LABELS, Role
 from ..security import device_cookie_value, new_device_nonce, read_device_cookie
 from ..services.directory import locate_address
 from ..services.notifications import kept_for_development
+from ..services.territories import map_outlines
 
 # Who manages the directory and the network of relays.
 MANAGERS = (Role.ADMIN, Role.COORDINATOR)
@@ -165,10 +164,11 @@ def feature_collection(features):
 
 
 def territory_outlines(territories):
-    """The outlines of territories as a FeatureCollection for map.js."""
+    """The outlines of territories as a FeatureCollection for map.js (drawn at map scale)."""
     return feature_collection(
-        {"type": "Feature", "geometry": mapping(to_shape(t.area)),
-         "properties": {"name": t.name, "area": "territory"}} for t in territories)
+        {"type": "Feature", "geometry": geometry,
+         "properties": {"name": name, "area": "territory"}}
+        for name, geometry in map_outlines([t.id for t in territories]))
 
 
 def map_center():
