@@ -9,6 +9,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, has_app_context
 
@@ -38,6 +39,31 @@ def _text(name, raw):
 
 def _area(name, raw):
     return ServiceArea.parse(raw)
+
+
+def _speed(name, raw):
+    try:
+        value = float(raw.replace(",", "."))
+    except ValueError:
+        value = 0.0
+    if not 0.2 <= value <= 3.0:
+        raise ConfigError(f"{name} doit être une vitesse de marche en mètres par seconde, "
+                          f"entre 0.2 et 3 (reçu {raw!r}).")
+    return value
+
+
+def _routing(name, raw):
+    if raw not in ("walk", "none"):
+        raise ConfigError(f"{name} doit valoir walk ou none (reçu {raw!r}).")
+    return raw
+
+
+def _timezone(name, raw):
+    try:
+        return ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"{name} doit être un fuseau horaire comme Europe/Paris "
+                          f"(reçu {raw!r}).") from exc
 
 
 @dataclass(frozen=True)
@@ -82,6 +108,12 @@ SETTINGS = (
             "a referral the resource never answered is sent back (flask referrals expire)"),
     Setting("COVERAGE_CELL_M", _integer, 250, "side of a cell of the coverage map"),
     Setting("COVERAGE_SRID", _integer, 2154, "metric projection of the coverage grid (Lambert-93)"),
+    Setting("ROUTING", _routing, "walk",
+            "walk = walking times on the imported street network (when there is one); "
+            "none = straight-line distances"),
+    Setting("WALK_SPEED_M_S", _speed, 1.1, "walking speed for walk_s, in metres per second"),
+    Setting("CITY_TIMEZONE", _timezone, ZoneInfo("Europe/Paris"),
+            "time zone of opening hours (open now, opens at)"),
     Setting("IMPORT_UPLOAD_DIR", _text, "", "where uploaded imports wait for confirmation; "
             "empty = a folder in the system's temporary directory"),
 )
