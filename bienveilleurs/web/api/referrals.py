@@ -126,7 +126,8 @@ def referral_matches(referral_id):
         open_now=matching.parse_flag(args, "open_now"),
         accessible=matching.parse_flag(args, "accessible"),
         available_now=matching.parse_flag(args, "available_now"),
-        limit=matching.parse_limit(args.get("limit")))
+        limit=matching.parse_limit(args.get("limit")),
+        max_walk_s=matching.parse_max_walk(args.get("max_walk_s")))
     return jsonify(result)
 
 
