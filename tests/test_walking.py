@@ -237,3 +237,37 @@ def test_other_files_are_refused(app, db, tmp_path):
         result = app.test_cli_runner().invoke(args=["routing", "import", str(path)])
         assert result.exit_code == 1
         assert "Erreur : Le fichier" in result.output
+
+
+def test_booklets_go_by_walking_time_from_their_centre(app, db, basin):
+    from bienveilleurs.services import booklets
+    structure = make_structure()
+    across = make_resource(structure=structure, name="En face", lon=lon_lat(ACROSS)[0],
+                           lat=lon_lat(ACROSS)[1])
+    along = make_resource(structure=structure, name="Le long du quai", lon=lon_lat(ALONG)[0],
+                          lat=lon_lat(ALONG)[1])
+    booklet = booklets.point_booklet(*lon_lat(PERSON), 2000)
+    assert [(e.number, e.name) for e in booklet.entries] == [(1, along.name), (2, across.name)]
+    assert booklet.entries[0].walk_s < booklet.entries[1].walk_s
+
+
+@pytest.mark.parametrize("routing", ["walk", "none"])
+def test_answers_follow_the_openapi_match_schema(app, db, basin, client_as, monkeypatch,
+                                                 routing):
+    from jsonschema import Draft202012Validator
+    monkeypatch.setitem(app.config, "ROUTING", routing)
+    structure = make_structure()
+    make_resource(structure=structure, lon=lon_lat(ALONG)[0], lat=lon_lat(ALONG)[1],
+                  audiences=["seniors"], saturation="full", opening_hours="Mo-Su 00:00-24:00")
+    make_relay(lon=lon_lat(ALONG)[0], lat=lon_lat(ALONG)[1])
+    client = client_as("coordinator")
+    schema = client.get("/api/v1/openapi.json", headers=api_headers()).get_json()
+    validator = Draft202012Validator(schema["components"]["schemas"]["Match"])
+    lon, lat = lon_lat(PERSON)
+    body = client.get(f"/api/v1/match?lat={lat}&lon={lon}", headers=api_headers()).get_json()
+    validator.validate(body)
+    assert body["relays"] and body["resources"]
+    item = body["resources"][0]
+    assert {r["code"] for r in item["fit"]} == {"audience", "full", "open_now"}
+    expected = "walk" if routing == "walk" else "straight"
+    assert {i["routing"] for i in body["relays"] + body["resources"]} == {expected}

@@ -73,7 +73,17 @@ _MATCH_FILTERS = [
     _query("accessible", "ressources accessibles", _BOOLEAN),
     _query("available_now", "bienveilleurs disponibles maintenant", _BOOLEAN),
     _query("limit", "par liste, 5 par défaut", _FEW),
+    _query("max_walk_s", "temps de marche maximal en secondes (60 à 7200) ; ignoré sans réseau "
+           "piéton (routing: straight)", {"type": "integer", "minimum": 60, "maximum": 7200}),
 ]
+# Every matched item: the walk on the street network (null without one, or off it).
+_WALK = {"walk_s": {"type": ["integer", "null"]}, "walk_m": _NULL_NUMBER,
+         "routing": {"type": "string", "enum": ["walk", "straight"]}}
+_FIT = {"type": "array", "items": {
+    "type": "object", "required": ["code", "value"],
+    "properties": {"code": {"type": "string", "enum": ["audience", "open_now", "opens_at", "full",
+                                                       "language", "accessible"]},
+                   "value": {"type": ["string", "boolean"]}}}}
 
 
 # --- accounts and residents ---------------------------------------------------------------
@@ -239,8 +249,11 @@ DIRECTORY_PATHS = {
         "get": {
             "summary": "Bienveilleurs et ressources les plus proches d'un point",
             "description": "Les bienveilleurs ne sont renvoyés qu'à l'administration et à la "
-                           "coordination (liste vide pour les autres rôles). À distance égale, "
-                           "ordre par id.",
+                           "coordination (liste vide pour les autres rôles). Ordre : les "
+                           "ressources complètes en dernier ; puis, avec un réseau piéton, par "
+                           "walk_s (les null après), sinon par distance_m ; à égalité, par id. "
+                           "Une ressource pour d'autres publics est écartée quand audiences "
+                           "est donné.",
             "parameters": [
                 _query("lat", "latitude (degrés décimaux)", _NUMBER, required=True),
                 _query("lon", "longitude (degrés décimaux)", _NUMBER, required=True),
@@ -339,14 +352,18 @@ DIRECTORY_SCHEMAS = {
         "type": "object", "required": ["relays", "resources"],
         "properties": {
             "relays": {"type": "array", "items": {
-                "type": "object", "required": ["id", "display_name", "distance_m"],
+                "type": "object",
+                "required": ["id", "display_name", "distance_m", "walk_s", "walk_m", "routing"],
                 "properties": {"id": _UUID, "display_name": _TEXT, "distance_m": _NUMBER,
-                               "free_capacity": _INTEGER, "languages": _CODES,
+                               **_WALK, "free_capacity": _INTEGER, "languages": _CODES,
                                "available_now": {"type": ["boolean", "null"]}}}},
             "resources": {"type": "array", "items": {
-                "type": "object", "required": ["id", "name", "categories", "distance_m"],
+                "type": "object",
+                "required": ["id", "name", "categories", "distance_m", "walk_s", "walk_m",
+                             "routing", "fit"],
                 "properties": {"id": _UUID, "name": _TEXT, "categories": _CODES,
-                               "distance_m": _NUMBER,
+                               "distance_m": _NUMBER, **_WALK, "fit": _FIT,
+                               "saturation": _NULL_TEXT,
                                "open_now": {"type": ["boolean", "null"]}}}},
         },
     },
