@@ -5,6 +5,7 @@ services and pages read them through `setting(NAME)`, never with a default of th
 The stable ones are listed in shared API.md ("Configuration").
 """
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass
@@ -52,18 +53,28 @@ def _speed(name, raw):
     return value
 
 
-def _routing(name, raw):
-    if raw not in ("walk", "none"):
-        raise ConfigError(f"{name} doit valoir walk ou none (reçu {raw!r}).")
-    return raw
-
-
 def _timezone(name, raw):
     try:
         return ZoneInfo(raw)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ConfigError(f"{name} doit être un fuseau horaire comme Europe/Paris "
                           f"(reçu {raw!r}).") from exc
+
+
+def _networks(name, raw):
+    try:
+        return tuple(ipaddress.ip_network(part.strip(), strict=False)
+                     for part in raw.split(",") if part.strip())
+    except ValueError as exc:
+        raise ConfigError(f"{name} : adresse ou réseau invalide ({exc}).") from exc
+
+
+def _one_of(*choices):
+    def parse(name, raw):
+        if raw not in choices:
+            raise ConfigError(f"{name} doit valoir {' ou '.join(choices)} (reçu {raw!r}).")
+        return raw
+    return parse
 
 
 @dataclass(frozen=True)
@@ -108,7 +119,7 @@ SETTINGS = (
             "a referral the resource never answered is sent back (flask referrals expire)"),
     Setting("COVERAGE_CELL_M", _integer, 250, "side of a cell of the coverage map"),
     Setting("COVERAGE_SRID", _integer, 2154, "metric projection of the coverage grid (Lambert-93)"),
-    Setting("ROUTING", _routing, "walk",
+    Setting("ROUTING", _one_of("walk", "none"), "walk",
             "walk = walking times on the imported street network (when there is one); "
             "none = straight-line distances"),
     Setting("WALK_SPEED_M_S", _speed, 1.1, "walking speed for walk_s, in metres per second"),
@@ -116,6 +127,25 @@ SETTINGS = (
             "time zone of opening hours (open now, opens at)"),
     Setting("IMPORT_UPLOAD_DIR", _text, "", "where uploaded imports wait for confirmation; "
             "empty = a folder in the system's temporary directory"),
+    # --- operations (docs/deploy.md)
+    Setting("DATABASE_REPLICA_URL", _text, "",
+            "read-only PostGIS standby used by read-only requests; empty = none"),
+    Setting("REPLICA_MAX_LAG_S", _integer, 5,
+            "a standby further behind than this is not read; reads go to the primary"),
+    Setting("DATABASE_POOLER", _one_of("", "pgbouncer"), "",
+            "pgbouncer = connections go through PgBouncer in transaction pooling mode "
+            "(the driver's automatic prepared statements are turned off)"),
+    Setting("LOG_FORMAT", _one_of("text", "json"), "text",
+            "json = one JSON object per line, with the request id"),
+    Setting("METRICS_TOKEN", _text, "", "bearer token that may read /metrics; empty = none"),
+    Setting("METRICS_ALLOW", _networks, (),
+            "addresses or networks (comma-separated) that may read /metrics without a token"),
+    Setting("DATABASE_DIRECT_URL", _text, "", "PostgreSQL itself when DATABASE_URL goes through "
+            "PgBouncer: backups (pg_dump) connect there; empty = DATABASE_URL"),
+    Setting("BACKUP_DIR", _text, "", "where backups and the journal of erasures are kept; "
+            "empty = no journal job"),
+    Setting("BACKUP_AGE_RECIPIENTS", _text, "",
+            "age public keys (comma-separated) backups are encrypted to; empty = not encrypted"),
 )
 DECLARED = {s.name: s for s in SETTINGS}
 
@@ -197,6 +227,18 @@ def _read_secret(path):
     return secret
 
 
+def engine_options(config):
+    """SQLAlchemy's engine options: the pool, and what PgBouncer needs."""
+    connect = {"connect_timeout": 10}
+    if config["DATABASE_POOLER"] == "pgbouncer":
+        # Transaction pooling hands each transaction any server connection: a statement
+        # prepared on one is unknown on the next (PgBouncer 1.18 does not track them).
+        connect["prepare_threshold"] = None
+    # hide_parameters: an error's text never repeats the values (names, phones, points).
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10, "hide_parameters": True,
+            "connect_args": connect}
+
+
 def flask_settings(config, *, name, secret, database_url):
     """Return the settings Flask and its extensions read, derived from ours."""
     production = name == "production"
@@ -206,9 +248,7 @@ def flask_settings(config, *, name, secret, database_url):
         "DEBUG": False,
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        # hide_parameters: an error's text never repeats the values (names, phones, points).
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10,
-                                      "hide_parameters": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(config),
         "MAX_CONTENT_LENGTH": config["MAX_UPLOAD_MB"] * 1024 * 1024,
         # Sessions: cookie hardening; __Host- requires Secure and no Domain, so production only.
         "SESSION_COOKIE_NAME": "__Host-session" if production else "bv_session",

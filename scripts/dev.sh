@@ -32,12 +32,25 @@ system() {
     if [ "${1:-}" = test ]; then
         command -v chromium >/dev/null || missing+=(chromium)
         command -v pdftoppm >/dev/null || missing+=(poppler-utils)
+        # The deployment tests (tests/deploy/): nginx in front of gunicorn, PgBouncer, the
+        # units checked by systemd-analyze, backups encrypted with age, a throwaway certificate.
+        [ -x /usr/sbin/nginx ] || missing+=(nginx)
+        [ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
+        command -v systemd-analyze >/dev/null || missing+=(systemd)
+        command -v age >/dev/null || missing+=(age)
+        command -v openssl >/dev/null || missing+=(openssl)
     fi
     if [ ${#missing[@]} -gt 0 ]; then
         say "Installation des paquets Debian : ${missing[*]}"
         as_root apt-get update -qq
         # postgresql-postgis pulls the extension built for Debian's default server version.
         as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+        # The tests start nginx and PgBouncer of their own: not the services Debian enables.
+        for service in nginx pgbouncer; do
+            if [[ " ${missing[*]} " == *" $service "* ]] && [ -d /run/systemd/system ]; then
+                as_root systemctl disable --now "$service" >/dev/null 2>&1 || true
+            fi
+        done
     fi
     # pgRouting (walking times on the street network), built for the server installed.
     local version

@@ -12,6 +12,7 @@ from .accounts import (
 )
 from .administration import ACCOUNT_TOKEN_PURPOSES, AccountToken, AuditEntry
 from .directory import Relay, Resource, Structure, structure_members
+from .jobs import ScheduledJob
 from .notifications import (
     NOTIFICATION_KINDS,
     Notification,
@@ -39,4 +40,5 @@ __all__ = ["ACCESS_ACTIONS", "ACCOUNT_TOKEN_PURPOSES", "AccessLog", "AccountToke
            "NOTIFICATION_KINDS", "Notification", "NotificationAttempt", "NotificationPreference",
            "OUTCOMES", "OUTCOME_LABELS", "ROLE_LABELS", "ROLE_VALUES", "RecoveryCode", "Referral",
            "ReferralEvent", "Relay", "Resident", "Resource", "Role", "STATUSES", "STATUS_LABELS",
+           "ScheduledJob",
            "Structure", "Territory", "User", "coordinator_territories", "structure_members"]

@@ -1,5 +1,7 @@
 """The coordinators' daily digest: what waits for them, counted in their scope."""
 
+from datetime import time
+
 from sqlalchemy import and_, func, or_, select
 
 from .. import clock
@@ -7,6 +9,7 @@ from ..extensions import db
 from ..models import Referral
 from . import notifications
 from .coverage import uncovered_count_for
+from .jobs import scheduled
 from .transaction import use_case
 
 
@@ -33,6 +36,8 @@ def counts_for(user, *, uncovered=None):
     return counts
 
 
+@scheduled("notifications.digest", daily_at=time(7, 30),
+           label="Résumé quotidien des coordinateurs")
 @use_case
 def enqueue_daily_digests():
     """Enqueue today's digest for every coordinator who has something to read."""

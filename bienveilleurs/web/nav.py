@@ -34,6 +34,7 @@ NAVIGATION = {
         ("manage.index", "Annuaire"),
         ("imports.index", "Imports"),
         ("notifications_admin.index", "E-mails envoyés"),
+        ("jobs_admin.index", "Tâches"),
         ("admin.audit_log", "Journal"),
     ],
 }

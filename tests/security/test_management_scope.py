@@ -167,6 +167,7 @@ ROUTES = {
     "imports.confirm": Line(ADMIN, body={}),
     "imports.cancel": Line(ADMIN, body={}),
     "notifications_admin.index": Line(ADMIN),
+    "jobs_admin.index": Line(ADMIN),
     "notifications_admin.show": Line(ADMIN, args={"notification_id": 1}),
     "notifications_admin.retry": Line(ADMIN, args={"notification_id": 1}, body={}),
     # Approximate cells and coverage per territory, never an object to manage.

@@ -72,6 +72,8 @@ EXPECT = {
     # --- foundation, accounts, privacy (issue 6)
     "main.home": Route(get=EVERYONE),
     "main.health": Route(get=PUBLIC),
+    "ops.ready": Route(get=PUBLIC),
+    "ops.prometheus": Route(get={"*": NONE}),  # only with METRICS_TOKEN or from METRICS_ALLOW
     "static": Route(get=PUBLIC, args={"filename": "css/app.css"}),
     "auth.login": Route(get=PUBLIC, post={"*": ANY}),
     "auth.logout": Route(post={"*": REDIRECT}),
@@ -146,6 +148,7 @@ EXPECT = {
     # --- notifications (issue 9)
     "preferences.edit": Route(get=EVERYONE, post=signed_in(ANY)),
     "notifications_admin.index": Route(get=only(["admin"])),
+    "jobs_admin.index": Route(get=only(["admin"])),
     "notifications_admin.show": Route(get=only(["admin"]),
                                       args={"notification_id": "notification"}),
     "notifications_admin.retry": Route(post=only(["admin"], ANY),

@@ -15,8 +15,11 @@ from ... import clock
 from ...config import setting
 from ...errors import NotFound
 from ...extensions import db
+from ...metrics import scraped
 from ...models import Notification, NotificationAttempt, User
+from ...models.notifications import NOTIFICATION_STATES
 from .. import audit
+from ..jobs import scheduled
 from ..transaction import use_case
 from .outbox import REDACTED_LINK, SECRET_LINK_KINDS, absolute_url
 
@@ -156,6 +159,7 @@ def _record(notification, *, ok, error=None, permanent=False):
                                                      setting("NOTIFY_BACKOFF_S"))
 
 
+@scheduled("notifications.send", every=timedelta(minutes=1), label="Envoi des e-mails en attente")
 def send_pending(*, limit=None, transport=None):
     """Deliver due pending notifications, each in its own short transaction; return counts.
 
@@ -251,3 +255,19 @@ def get(notification_id):
     if notification is None:
         raise NotFound("Notification introuvable.")
     return notification
+
+
+@scraped("bienveilleurs_notifications", "Notifications in the outbox, by state",
+         labels=("state",))
+def outbox_depth():
+    counts = counts_by_state()
+    return [((state,), counts.get(state, 0)) for state in NOTIFICATION_STATES]
+
+
+@scraped("bienveilleurs_notifications_oldest_due_seconds",
+         "Age of the oldest pending notification that is due (0 when none)")
+def oldest_due():
+    now = clock.now()
+    oldest = db.session.scalar(select(func.min(Notification.next_attempt_at)).where(
+        Notification.state == "pending", Notification.next_attempt_at <= now))
+    return (now - oldest).total_seconds() if oldest is not None else 0

@@ -15,7 +15,7 @@ from .access import (
     read_resident,
     resident_file,
 )
-from .opposition import Erasure, oppose
+from .opposition import Erasure, erase_resident, oppose
 from .registry import ANONYMISED_NAME, PERSONAL_DATA, PersonalTable
 from .retention import (
     ANONYMISED_RELAY,
@@ -26,6 +26,6 @@ from .retention import (
 )
 
 __all__ = ["ANONYMISED_NAME", "ANONYMISED_RELAY", "Erasure", "PERSONAL_DATA", "PersonalTable",
-           "RETENTION_OUTCOME", "export_resident", "get_resident_for_coordinator", "oppose",
-           "purge_access_log", "read_resident", "resident_file", "residents_due",
-           "run_retention"]
+           "RETENTION_OUTCOME", "erase_resident", "export_resident",
+           "get_resident_for_coordinator", "oppose", "purge_access_log", "read_resident",
+           "resident_file", "residents_due", "run_retention"]

@@ -92,15 +92,20 @@ def oppose(user, resident_id_value):
     contact ids, so that a late offline replay about them is refused with 410. Messages
     about the person not sent yet are cancelled, and every message's text is scrubbed.
     """
-    from .. import referrals
     rid = resident_id(resident_id_value)
     resident = _lock_resident_for_opposition(user, rid)
     if resident.erased_at is not None:
         raise ResidentErased()
-    now = clock.now()
+    return erase_resident(user, rid, clock.now())
+
+
+def erase_resident(actor, rid, now):
+    """Erase a locked resident at `now`, no scope check: `oppose`, or a restore replaying
+    the journal of erasures (services/backups/journal.py)."""
+    from .. import referrals
     closed = []
     for referral in _locked_open_referrals(rid):
-        referrals.close_for_opposition(user, referral, now=now)
+        referrals.close_for_opposition(actor, referral, now=now)
         closed.append(referral.id)
     db.session.flush()
     referrals.tombstone_resident(rid, now)  # with its territories, before the point goes
@@ -109,7 +114,7 @@ def oppose(user, resident_id_value):
                        .execution_options(synchronize_session=False))
     scrub([rid], "erase")
     _tombstones(rid, now)
-    record_access(user, "resident.erase", "resident", rid)
+    record_access(actor, "resident.erase", "resident", rid)
     log.info("resident %s erased on opposition (%d referral(s) closed)", rid, len(closed))
     return Erasure(rid, now, closed)
 

@@ -2,7 +2,7 @@
 who left as long ago, purge old traces (access log, sign-in counters, messages, links)."""
 
 import logging
-from datetime import timedelta
+from datetime import time, timedelta
 
 from sqlalchemy import delete, func, or_, select, text, update
 
@@ -24,6 +24,7 @@ from ...models import (
     Resident,
     User,
 )
+from ..jobs import scheduled
 from ..transaction import use_case
 from .opposition import ACTIVE_STATUSES
 from .registry import scrub
@@ -131,6 +132,8 @@ def purge_access_log(access_log_days):
     return result.rowcount
 
 
+@scheduled("privacy.retention", daily_at=time(3, 30),
+           label="Conservation : anonymisation et purge des données anciennes")
 @use_case
 def run_retention(*, retention_days=None, access_log_days=None, batch_size=500):
     """Anonymise and purge per the retention settings; idempotent. Return what was done."""

@@ -30,6 +30,7 @@ from ...errors import (
 from ...extensions import db
 from ...models import OUTCOMES, STATUS_LABELS, STATUSES, Referral, Relay, Resident, Resource
 from ..fields import Fields
+from ..jobs import scheduled
 from ..transaction import use_case
 from .events import change_status
 from .scope import (
@@ -309,6 +310,8 @@ def transition(actor, referral_id, to, *, version=None, relay_id=None, resource_
     return referral
 
 
+@scheduled("referrals.expire", every=timedelta(hours=1),
+           label="Orientations sans réponse renvoyées à la coordination")
 @use_case
 def expire_referrals(now=None):
     """Send back referred referrals with no answer after REFERRAL_EXPIRY_DAYS; return how many.

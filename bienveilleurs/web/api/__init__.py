@@ -8,6 +8,7 @@ from sqlalchemy.engine import Engine
 
 from ...errors import BadRequest, Forbidden, Unauthorized
 from ...extensions import db
+from ...replica import reads_only  # noqa: F401  (the views of this package import it here)
 
 PUBLIC_ENDPOINTS = {"api.openapi"}
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -20,15 +21,10 @@ def make_api_blueprint(name):
     return bp
 
 
-def reads_only(view):
-    """Mark a GET view whose statements only read: it runs them without a transaction.
-
-    Each statement then sees its own snapshot, which is all a directory lookup needs, and
-    the request saves the BEGIN and ROLLBACK round trips (two of the five a match call
-    made). Never for views that write, even incidentally (the access log of a file).
-    """
-    view.reads_only = True
-    return view
+# `@reads_only` (replica.py) marks a GET view whose statements only read. Under /api/v1 it
+# also runs them without a transaction: each statement then sees its own snapshot, which is
+# all a directory lookup needs, and the request saves the BEGIN and ROLLBACK round trips
+# (two of the five a match call made).
 
 
 def _without_transaction():

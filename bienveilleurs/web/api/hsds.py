@@ -2,6 +2,7 @@
 
 from flask import Blueprint, jsonify, request
 
+from ...replica import reads_only
 from ...services import open_referral
 
 # A plain blueprint, not make_api_blueprint: this API is public (no token, no session).
@@ -17,10 +18,12 @@ def _public(response):
 
 
 @bp.get("/services")
+@reads_only
 def services():
     return jsonify(open_referral.services_page(request.args))
 
 
 @bp.get("/services/<service_id>")
+@reads_only
 def service(service_id):
     return jsonify(open_referral.service_detail(service_id))

@@ -13,6 +13,7 @@ from geo.points import lon_lat
 
 from ... import clock
 from ...errors import BadRequest, ValidationFailed
+from ...replica import reads_only
 from ...services import codes, directory, matching, weekly_hours
 from ...services.codes import grouped_thematiques, publics
 from ..forms import DECIMAL
@@ -150,6 +151,7 @@ def result_features(results):
 
 
 @bp.route("/ressources")
+@reads_only
 @login_required_any
 def search():
     """Resources near an address or a point, nearest first: a map and the same list."""
@@ -173,6 +175,7 @@ def search():
 
 
 @bp.route("/ressources/<uuid:resource_id>")
+@reads_only
 @login_required_any
 def resource(resource_id):
     """One resource with every field, its opening hours and a small map (404 if inactive,
