@@ -332,6 +332,9 @@ def _ranked(query, relays, resources, walking, at):
     tz = setting("CITY_TIMEZONE")
     for item in resources:
         item["fit"] = fit.reasons(item, audiences=query.audiences, languages=speaks, at=at, tz=tz)
+    for item in relays + resources:
+        # Ordered by true metres (equal ones by id); shown to the decimetre.
+        item["distance_m"] = _round_m(item["distance_m"])
     return relays, resources
 
 
@@ -357,7 +360,7 @@ def resource_match(row, at):
         "structure_name": row.structure_name,
         "categories": list(row.categories or []),
         "audiences": list(row.audiences or []),
-        "distance_m": _round_m(row.distance_m),
+        "distance_m": float(row.distance_m),  # rounded once ordered (_ranked)
         "lat": row.lat,
         "lon": row.lon,
         "address": row.address,
@@ -381,7 +384,7 @@ def relay_match(row, at):
     return {
         "id": str(row.id),
         "display_name": row.display_name,
-        "distance_m": _round_m(row.distance_m),
+        "distance_m": float(row.distance_m),  # rounded once ordered (_ranked)
         "lat": row.lat,
         "lon": row.lon,
         "radius_m": row.radius_m,
