@@ -23,6 +23,7 @@ from ..models import ROLE_LABELS, Role
 from ..security import device_cookie_value, new_device_nonce, read_device_cookie
 from ..services import fit
 from ..services.directory import locate_address
+from ..services.notifications import kept_for_development
 
 # Who manages the directory and the network of relays.
 MANAGERS = (Role.ADMIN, Role.COORDINATOR)
@@ -108,6 +109,16 @@ def geocoder():
 
 def geocoding_enabled():
     return bool(setting("GEOCODER_URL"))
+
+
+def invitation_sent(email, detail):
+    """What to say once an invitation to `email` is queued; in development without a mail
+    server, where to read it."""
+    if kept_for_development():
+        return (f"Invitation préparée pour {email} ({detail}). Sans serveur d'e-mails, elle "
+                "n'est pas envoyée : l'administration la lit, lien compris, dans « E-mails de "
+                "développement ».")
+    return f"Invitation envoyée à {email} ({detail})."
 
 
 # --- points and maps -----------------------------------------------------------------------
@@ -217,7 +228,7 @@ TEMPLATE_FILTERS = {"paris": paris_time, "age": age_text, "distance": distance_t
                     "iso_paris": stored_time, "why": fit.describe}
 TEMPLATE_GLOBALS = {"leaflet_version": leaflet_version, "map_center": map_center,
                     "local_time": clock.local, "Role": Role, "ROLE_LABELS": ROLE_LABELS,
-                    "on_foot": fit.distance_words}
+                    "on_foot": fit.distance_words, "CITY_TIMEZONE": clock.PARIS.key}
 
 
 # --- a service's errors on a form -----------------------------------------------------------

@@ -1,7 +1,7 @@
 """pgRouting where the server has it (the walking network)
 
 Revision ID: walk_01
-Revises: ops_01
+Revises: ux_01
 Create Date: 2026-12-07 06:00:00
 
 The walking network itself (schema `routing`) is built by `flask routing import`, not by
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'walk_01'
-down_revision = 'ops_01'
+down_revision = 'ux_01'
 branch_labels = None
 depends_on = None
 
