@@ -32,7 +32,7 @@ from ...models import CHANNELS, OUTCOMES, STATUSES, Role
 from ...services.codes import publics, thematiques
 from ...services.directory import RELAY_STATUSES, SATURATIONS
 from ...services.fields.rules import EMAIL_MAX, INTEGER_MAX, PHONE_MAX, URL_MAX
-from ...services.matching import MAX_LIMIT
+from ...services.matching import MAX_LIMIT, MAX_WALK_S
 from ...services.open_referral import MAX_PAGE, MAX_PER_PAGE
 from ...services.referrals.table import NAME_MAX, NOTE_MAX, REASON_MAX
 
@@ -211,6 +211,16 @@ ID = {"name": "id", "in": "path", "required": True, "schema": UUID}
 URI_TOO_LONG = {"414": {"description": "URI trop longue pour le serveur web (gunicorn lit au "
                                        "plus 4 094 octets de ligne de requête)"}}
 WRITE_ERRORS = (BadRequest, Unauthorized, Forbidden, TooLarge, ValidationFailed)
+# Every matched item: its walk on the street network (null without one, or off it), and
+# for resources the reasons of its rank.
+WALK = {"walk_s": {"type": ["integer", "null"], "minimum": 0},
+        "walk_m": {"type": ["number", "null"], "minimum": 0},
+        "routing": {"type": "string", "enum": ["walk", "straight"]}}
+FIT = {"type": "array", "items": {
+    "type": "object", "required": ["code", "value"],
+    "properties": {"code": {"type": "string", "enum": ["audience", "open_now", "opens_at", "full",
+                                                       "language", "accessible"]},
+                   "value": {"type": ["string", "boolean"]}}}}
 
 
 def _flags():
@@ -219,7 +229,10 @@ def _flags():
             _query("accessible", "ressources accessibles", flag),
             _query("available_now", "bienveilleurs disponibles maintenant", flag),
             _query("limit", f"par liste, 5 par défaut, au plus {MAX_LIMIT}",
-                   {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT})]
+                   {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}),
+            _query("max_walk_s", "temps de marche maximal en secondes ; ignoré sans réseau "
+                   "piéton (routing: straight)",
+                   {"type": "integer", "minimum": MAX_WALK_S[0], "maximum": MAX_WALK_S[1]})]
 
 
 def _match_filters():
@@ -344,8 +357,11 @@ def directory_paths(area):
             "operationId": "match",
             "summary": "Bienveilleurs et ressources les plus proches d'un point",
             "description": "Les bienveilleurs ne sont renvoyés qu'à l'administration et à la "
-                           "coordination (liste vide pour les autres rôles). À distance égale, "
-                           "ordre par id.",
+                           "coordination (liste vide pour les autres rôles). Ordre : les "
+                           "ressources complètes en dernier ; puis, avec un réseau piéton, par "
+                           "walk_s (les null après), sinon par distance_m ; à égalité, par id. "
+                           "Une ressource pour d'autres publics est écartée quand audiences "
+                           "est donné.",
             "parameters": [
                 _query("lat", "latitude (degrés décimaux)", coordinates(area)["lat"],
                        required=True),
@@ -620,17 +636,22 @@ def directory_schemas(area, max_radius_m):
             "type": "object", "required": ["relays", "resources"],
             "properties": {
                 "relays": {"type": "array", "items": {
-                    "type": "object", "required": ["id", "display_name", "distance_m"],
+                    "type": "object",
+                    "required": ["id", "display_name", "distance_m", "walk_s", "walk_m",
+                                 "routing"],
                     "properties": {"id": UUID, "display_name": ANY_TEXT,
-                                   "distance_m": {"type": "number", "minimum": 0},
+                                   "distance_m": {"type": "number", "minimum": 0}, **WALK,
                                    "free_capacity": INTEGER,
                                    "languages": {"type": "array", "items": ANY_TEXT},
                                    "available_now": {"type": ["boolean", "null"]}}}},
                 "resources": {"type": "array", "items": {
-                    "type": "object", "required": ["id", "name", "categories", "distance_m"],
+                    "type": "object",
+                    "required": ["id", "name", "categories", "distance_m", "walk_s", "walk_m",
+                                 "routing", "fit"],
                     "properties": {"id": UUID, "name": ANY_TEXT,
                                    "categories": {"type": "array", "items": ANY_TEXT},
-                                   "distance_m": {"type": "number", "minimum": 0},
+                                   "distance_m": {"type": "number", "minimum": 0}, **WALK,
+                                   "fit": FIT, "saturation": NULL_TEXT,
                                    "open_now": {"type": ["boolean", "null"]}}}}}},
     }
 
