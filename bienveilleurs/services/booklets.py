@@ -30,8 +30,8 @@ from ..models import Resource, Structure, Territory
 from . import fit
 from .codes import category_label, expand_categories, top_categories
 from .directory import one_line_address
-from .territories import drawable_outline
 from .routing import ranking
+from .territories import drawable_outline
 from .weekly_hours import french_lines
 
 MARGIN_M = 300          # resources just outside a neighbourhood's edge still serve it
