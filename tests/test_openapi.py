@@ -58,7 +58,7 @@ def test_every_operation_has_an_id_its_errors_and_an_example_body(document):
         if "requestBody" in operation:
             assert {"400", "413", "422"} <= statuses, (path, method)
             assert operation["requestBody"]["content"]["application/json"]["example"]
-    assert len(ids) == len(set(ids)) == 17
+    assert len(ids) == len(set(ids)) == 21
 
 
 def test_the_referral_flow_is_linked(document):

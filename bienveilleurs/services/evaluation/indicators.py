@@ -59,6 +59,8 @@ _DISTINCT_NAMES = {"residents": "residents_reported", "newcomers": "newcomers_re
                    "oriented": "referrals_oriented", "accepted": "referrals_accepted",
                    "closed": "referrals_closed", "helped": "closed_helped",
                    "unreachable": "closed_unreachable", "relays_active": "relays_active"}
+FIRST_YEAR, LAST_YEAR = 2000, 2999
+MAX_MONTHS = 120
 VIEWERS = (Role.ADMIN.value, Role.OBSERVER.value, Role.COORDINATOR.value)
 
 
@@ -114,8 +116,16 @@ def read_period(args):
         fields.fail("from", "La période commence le premier jour d'un mois.")
     if end is not None and end != month_end(end):
         fields.fail("to", "La période finit le dernier jour d'un mois.")
+    for name, day in (("from", start), ("to", end)):
+        if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
+            fields.fail(name, f"L'année doit être entre {FIRST_YEAR} et {LAST_YEAR}.")
+            values[name] = None
+    start, end = values["from"], values["to"]
     if start is not None and end is not None and start > end:
         fields.fail("to", "La fin de la période précède son début.")
+    elif start is not None and end is not None and \
+            (end.year - start.year) * 12 + end.month - start.month >= MAX_MONTHS:
+        fields.fail("to", f"La période dure au plus {MAX_MONTHS // 12} ans.")
     territory = fields.text("territory", label="Le territoire", max_length=60)
     fields.done()
     return Period(start, end), territory

@@ -11,6 +11,7 @@ from flask_login import current_user
 from ...errors import DomainError, NotFound, ResidentErased
 from ...models import Role
 from ...services import referrals as service
+from ...services.evaluation import follow_ups
 from ..forms import EmptyForm
 from ..pages import feature_collection, point_feature, roles_required, since
 from ..referrals.forms import AssignForm, ReferForm, version_value
@@ -84,7 +85,9 @@ def _stale_page(*, summary=None, status=200):
     thresholds = {kind: age for kind, age in service.stale_thresholds().values()}
     return render_template("coordination/stale.html", rows=rows, thresholds=thresholds,
                            summary=summary, labels=labels(), stale_labels=service.STALE_LABELS,
-                           form=EmptyForm()), status
+                           form=EmptyForm(),
+                           late_follow_ups=follow_ups.read_late_follow_ups(
+                               user, service.scoped_referrals(user))), status
 
 
 @bp.get("/en-attente")

@@ -41,10 +41,10 @@ class MeasureForm(FlaskForm):
                                    widget=ListWidget(prefix_label=False),
                                    option_widget=CheckboxInput())
 
-    def payload(self):
+    def payload(self, moment):
         answered = {"true": True, "false": False}.get(self.answered.data or "")
         body = {"id": (self.id.data or "").strip() or str(uuid.uuid4()),
-                "at": self.at.data or clock.now().isoformat(), "moment": self.moment.data,
+                "at": self.at.data or clock.now().isoformat(), "moment": moment,
                 "answered": answered}
         if answered:
             for name in measures.SCORES:
@@ -71,7 +71,7 @@ def measure(referral_id, moment):
     if request.method == "GET" or not form.validate_on_submit():
         return _page(referral, form, moment, status=200 if request.method == "GET" else 422)
     try:
-        _, created = measures.record_measure(current_user, referral_id, form.payload())
+        _, created = measures.record_measure(current_user, referral_id, form.payload(moment))
     except (NotFound, ResidentErased):
         raise
     except DomainError as error:

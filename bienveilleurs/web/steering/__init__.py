@@ -4,13 +4,15 @@ and observers (API.md, "Indicators"); the same table as the API and the CSV
 
 from datetime import date
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from ... import clock
 from ...errors import DomainError
 from ...models import Role
-from ...services.evaluation import indicators
+from ...services import booklets
+from ...services.evaluation import charts, indicators
 from ..pages import roles_required
 
 bp = Blueprint("steering", __name__)
@@ -43,20 +45,87 @@ def _default_args(args):
             "territory": args.get("territory", "")}, kind
 
 
+def _chosen(args):
+    name = request.args.get("indicateur", "referrals_reported")
+    return name if name in indicators.INDICATORS else "referrals_reported"
+
+
 @bp.get("/pilotage")
 @roles_required(*VIEWERS)
 def index():
     args, kind = _default_args(request.args)
-    table, error = None, None
+    given = {k: v for k, v in args.items() if v}
+    name = _chosen(request.args)
+    table, error, points = None, None, []
     try:
-        table = indicators.read_indicators(current_user, {k: v for k, v in args.items() if v})
+        table = indicators.read_indicators(current_user, given)
+        period, wanted = indicators.read_period(given)
+        points = charts.trend(current_user, period, name, wanted)
     except DomainError as problem:
         error = problem
-    given = {k: v for k, v in args.items() if v}
+    chart_args = {**given, "indicateur": name}
     return render_template("steering/index.html", table=table, error=error, args=args,
                            kind=kind, periods=PERIODS, names=indicators.INDICATORS,
+                           name=name, points=points, chart_args=chart_args,
                            csv_url=url_for(".export", **given)), \
         200 if error is None else error.status
+
+
+def _svg_response(svg):
+    return Response(svg, mimetype="image/svg+xml")
+
+
+@bp.get("/pilotage/tendance.svg")
+@roles_required(*VIEWERS)
+def trend_chart():
+    args, _ = _default_args(request.args)
+    given = {k: v for k, v in args.items() if v}
+    indicators.read_indicators(current_user, given)  # the same checks and scope
+    period, wanted = indicators.read_period(given)
+    name = _chosen(request.args)
+    return _svg_response(charts.trend_svg(charts.trend(current_user, period, name, wanted),
+                                          name))
+
+
+@bp.get("/pilotage/carte.svg")
+@roles_required(*VIEWERS)
+def map_chart():
+    args, _ = _default_args(request.args)
+    table = indicators.read_indicators(current_user, {k: v for k, v in args.items() if v})
+    return _svg_response(charts.map_svg(table, _chosen(request.args)))
+
+
+REPORT_INDICATORS = ("referrals_reported", "first_contact_48h_pct", "referrals_closed",
+                     "relays_active", "follow_ups_done", "ucla3_mean_change")
+
+
+@bp.get("/pilotage/rapport.pdf")
+@roles_required(*VIEWERS)
+def report():
+    """The yearly report, for the city or one territory: the table, then one chart (with its
+    figures) per headline indicator, printed through the booklets' PDF pipeline."""
+    args, _ = _default_args({"period": "year", "year": request.args.get("year", ""),
+                             "territory": request.args.get("territory", "")})
+    given = {k: v for k, v in args.items() if v}
+    table = indicators.read_indicators(current_user, given)
+    period, wanted = indicators.read_period(given)
+    trends = []
+    for name in REPORT_INDICATORS:
+        points = charts.trend(current_user, period, name, wanted)
+        trends.append((name, points, Markup(charts.trend_svg(points, name))))
+    territory = table.rows[0].territory["name"] if wanted and table.rows else "Toute la ville"
+    html = render_template("steering/report.html", table=table, trends=trends,
+                           names=indicators.INDICATORS, territory=territory,
+                           year=period.start.year,
+                           made=clock.local(clock.now()).strftime("%d/%m/%Y"),
+                           city_map=Markup(charts.map_svg(table, "referrals_reported"))
+                           if not wanted else None)
+    stylesheet = f"{current_app.static_folder}/css/booklet.css"
+    response = Response(booklets.render_pdf(html, stylesheet=stylesheet),
+                        mimetype="application/pdf")
+    response.headers.set("Content-Disposition", "inline",
+                         filename=f"rapport-indicateurs-{period.start.year}.pdf")
+    return response
 
 
 @bp.get("/pilotage/indicateurs.csv")
