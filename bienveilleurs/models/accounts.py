@@ -43,7 +43,7 @@ ROLE_LABELS = {
     Role.COORDINATOR: "Coordination",
     Role.RELAY: "Bienveilleur",
     Role.SOCIAL_WORKER: "Travailleur social",
-    Role.OBSERVER: "Observation (indicateurs)",
+    Role.OBSERVER: "Observation",
 }
 ROLE_VALUES = tuple(r.value for r in Role)
 

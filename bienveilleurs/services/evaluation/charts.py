@@ -94,9 +94,11 @@ def map_svg(table, name):
             axes.add_patch(Patch(list(polygon.exterior.coords), facecolor=fill,
                                  edgecolor="#333", linewidth=0.6))
         centre = shape.representative_point()
-        text = "s" if name in row.suppressed else ("—" if value is None else f"{value:g}")
-        axes.annotate(f"{row.territory['code'] or row.territory['name']}\n{text}",
-                      (centre.x, centre.y), ha="center", va="center", fontsize=8)
+        text = "s" if name in row.suppressed else ("—" if value is None else
+                                                   f"{value:g}".replace(".", ","))
+        dark = value is not None and (value - low) / (top - low) > 0.55
+        axes.annotate(f"{row.territory['name']}\n{text}", (centre.x, centre.y), ha="center",
+                      va="center", fontsize=7, color="white" if dark else "black")
     axes.autoscale_view()
     axes.set_aspect(1.5)
     axes.set_axis_off()

@@ -2,7 +2,8 @@
 
 A count between 1 and K−1 is hidden (None) and listed as suppressed; zero is shown. A share
 is hidden when its denominator is below K, or its numerator or complement is between 1 and
-K−1; a mean or a median when it is over fewer than K items. Complementary suppression: for
+K−1; a mean or a median when it is over fewer than K items (over none, it is null without
+being hidden: there is nothing to hide). Complementary suppression: for
 each count indicator, when exactly one territory row is hidden, the smallest other non-zero
 row is hidden too (ties: lowest code), so that `all` minus the rows shown never gives it.
 """
@@ -36,6 +37,8 @@ def hidden(cell, k):
     """Tell whether one cell must be hidden on its own (the primary suppression)."""
     if cell.kind == "count":
         return cell.value is not None and small(cell.value, k)
+    if cell.denominator == 0:
+        return False  # nothing to compute it from: null, and nothing hidden
     if cell.kind == "share":
         return (cell.denominator < k or small(cell.numerator, k)
                 or small(cell.denominator - cell.numerator, k))

@@ -18,6 +18,8 @@ from ..pages import roles_required
 bp = Blueprint("steering", __name__)
 
 VIEWERS = (Role.ADMIN, Role.COORDINATOR, Role.OBSERVER)
+MONTH_NAMES = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+               "septembre", "octobre", "novembre", "décembre")
 PERIODS = {"month": "Mois", "quarter": "Trimestre", "year": "Année", "custom": "Période choisie"}
 
 
@@ -45,6 +47,15 @@ def _default_args(args):
             "territory": args.get("territory", "")}, kind
 
 
+@bp.app_template_filter("decimal")
+def decimal(value):
+    """A number the French way: a comma before the decimals, a true minus sign."""
+    if isinstance(value, float):
+        text = f"{value:g}" if abs(value) < 1e6 else f"{value:.0f}"
+        return text.replace(".", ",").replace("-", "\u2212")
+    return value
+
+
 def _chosen(args):
     name = request.args.get("indicateur", "referrals_reported")
     return name if name in indicators.INDICATORS else "referrals_reported"
@@ -67,6 +78,7 @@ def index():
     return render_template("steering/index.html", table=table, error=error, args=args,
                            kind=kind, periods=PERIODS, names=indicators.INDICATORS,
                            name=name, points=points, chart_args=chart_args,
+                           month_names=MONTH_NAMES,
                            csv_url=url_for(".export", **given)), \
         200 if error is None else error.status
 
