@@ -11,6 +11,19 @@ from .accounts import (
     coordinator_territories,
 )
 from .administration import ACCOUNT_TOKEN_PURPOSES, AccountToken, AuditEntry
+from .candidacies import (
+    PROFILES,
+    STAGE_LABELS,
+    STAGES,
+    Candidacy,
+    CandidacyEvent,
+    CharterPrompt,
+    CharterSignature,
+    CharterVersion,
+    NetworkMilestone,
+    TrainingParticipant,
+    TrainingSession,
+)
 from .directory import Relay, Resource, Structure, structure_members
 from .jobs import ScheduledJob
 from .notifications import (
@@ -36,7 +49,10 @@ from .referrals import (
 from .territories import Territory
 
 __all__ = ["ACCESS_ACTIONS", "ACCOUNT_TOKEN_PURPOSES", "AccessLog", "AccountToken", "ApiToken",
-           "AuditEntry", "CHANNELS", "CHANNEL_LABELS", "Contact", "ErasedId", "LoginThrottle",
+           "AuditEntry", "CHANNELS", "Candidacy", "CandidacyEvent", "CharterPrompt",
+           "CharterSignature", "CharterVersion", "NetworkMilestone", "PROFILES", "STAGES",
+           "STAGE_LABELS", "TrainingParticipant", "TrainingSession", "CHANNEL_LABELS", "Contact",
+           "ErasedId", "LoginThrottle",
            "NOTIFICATION_KINDS", "Notification", "NotificationAttempt", "NotificationPreference",
            "OUTCOMES", "OUTCOME_LABELS", "ROLE_LABELS", "ROLE_VALUES", "RecoveryCode", "Referral",
            "ReferralEvent", "Relay", "Resident", "Resource", "Role", "STATUSES", "STATUS_LABELS",
