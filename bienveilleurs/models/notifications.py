@@ -32,6 +32,11 @@ NOTIFICATION_KINDS = {
     "digest": "Résumé quotidien",
     "invitation": "Invitation",
     "password_reset": "Réinitialisation du mot de passe",
+    "candidacy_confirm": "Candidature : confirmation de l'adresse",
+    "candidacy_confirmed": "Candidature confirmée (coordination)",
+    "charter_link": "Candidature : lien de signature de la charte",
+    "training_invitation": "Invitation à une formation",
+    "candidacy_stale": "Candidature sans nouvelle depuis un an (coordination)",
 }
 
 

@@ -12,7 +12,7 @@ from ...models import Notification, NotificationPreference
 from ..transaction import use_case
 
 # Kinds whose link is a one-time secret: once delivered, the stored copy loses it.
-SECRET_LINK_KINDS = {"invitation", "password_reset"}
+SECRET_LINK_KINDS = {"invitation", "password_reset", "candidacy_confirm", "charter_link"}
 REDACTED_LINK = "[lien à usage unique envoyé]"
 
 

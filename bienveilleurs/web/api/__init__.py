@@ -10,7 +10,7 @@ from ...errors import BadRequest, Forbidden, Unauthorized
 from ...extensions import db
 from ...replica import reads_only  # noqa: F401  (the views of this package import it here)
 
-PUBLIC_ENDPOINTS = {"api.openapi"}
+PUBLIC_ENDPOINTS = {"api.openapi", "api_candidacies.submit"}
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
