@@ -95,7 +95,7 @@ class Candidacy(db.Model):
     events = relationship("CandidacyEvent", back_populates="candidacy",
                           order_by="CandidacyEvent.id", cascade="all, delete-orphan",
                           passive_deletes=True)
-    territory = relationship("Territory", lazy="joined")
+    territory = relationship("Territory")
     relay = relationship("Relay")
 
     @property

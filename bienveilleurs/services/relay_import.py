@@ -30,9 +30,11 @@ ALIASES = {
     "lon": ("lon", "lng", "long", "longitude"),
     "languages": ("languages", "langues", "langue"),
     "radius_m": ("radius", "radius_m", "rayon", "rayon_m", "rayon_d_action"),
+    "capacity": ("capacity", "capacite"),
 }
 _LOOKUP = {plain_key(alias): name for name, aliases in ALIASES.items() for alias in aliases}
 DEFAULT_RADIUS_M = "1000"
+DEFAULT_CAPACITY = "3"
 MAX_LINES = 2000
 
 
@@ -73,6 +75,7 @@ def _record(values, mapping):
     record = {name: cell(values.get(column), spreadsheet=True) for name, column in mapping.items()}
     record = {name: value for name, value in record.items() if value is not None}
     record.setdefault("radius_m", DEFAULT_RADIUS_M)
+    record.setdefault("capacity", DEFAULT_CAPACITY)
     return record
 
 

@@ -16,10 +16,11 @@ from ...errors import (
     NotFound,
     ResidentErased,
     StaleVersion,
+    Throttled,
     Unauthorized,
     ValidationFailed,
 )
-from ...models import CHANNELS, OUTCOMES, STATUSES, Role
+from ...models import CHANNELS, OUTCOMES, PROFILES, STATUSES, Role
 from ...services.directory import RELAY_STATUSES, SATURATIONS
 
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -562,8 +563,47 @@ HSDS_PATHS = {
     },
 }
 
-PATHS = {**ACCOUNT_PATHS, **DIRECTORY_PATHS, **REFERRAL_PATHS, **HSDS_PATHS}
-SCHEMAS = {**ACCOUNT_SCHEMAS, **DIRECTORY_SCHEMAS, **REFERRAL_SCHEMAS}
+# --- becoming a relay ------------------------------------------------------------------------
+
+CANDIDACY_PATHS = {
+    "/api/v1/candidacies": {
+        "post": {
+            "summary": "Proposer de devenir bienveilleur (public, sans compte)",
+            "description": "Freiné par adresse du client et par adresse e-mail destinataire. "
+                           "Répond 202 avec le même corps que l'adresse soit connue ou non ; un "
+                           "e-mail demande de confirmer l'adresse (double confirmation). La "
+                           "position vient de lat/lon (un point touché sur la carte) ou de "
+                           "l'adresse, placée par le service d'adresses s'il y en a un.",
+            "security": [],
+            "requestBody": _body("CandidacyInput"),
+            "responses": {**_ok("Reçue", {"type": "object", "properties": {
+                "status": {"const": "accepted"}, "message": _TEXT}}, "202"),
+                **_errors(BadRequest, ValidationFailed, Throttled)},
+        }
+    },
+}
+
+CANDIDACY_SCHEMAS = {
+    "CandidacyInput": {
+        "type": "object",
+        "required": ["first_name", "email", "profile", "consent"],
+        "properties": {
+            "first_name": {"type": "string", "maxLength": 80},
+            "email": {"type": "string", "format": "email", "maxLength": 254},
+            "phone": {"type": "string", "maxLength": 40},
+            "lat": _NUMBER,
+            "lon": _NUMBER,
+            "address": {"type": "string", "maxLength": 300},
+            "profile": {"type": "string", "enum": list(PROFILES)},
+            "languages": _CODES,
+            "availability": {"type": "string", "maxLength": 500},
+            "consent": {"const": True},
+        },
+    },
+}
+
+PATHS = {**ACCOUNT_PATHS, **DIRECTORY_PATHS, **REFERRAL_PATHS, **HSDS_PATHS, **CANDIDACY_PATHS}
+SCHEMAS = {**ACCOUNT_SCHEMAS, **DIRECTORY_SCHEMAS, **REFERRAL_SCHEMAS, **CANDIDACY_SCHEMAS}
 
 
 def openapi_document():

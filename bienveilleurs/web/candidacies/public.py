@@ -73,7 +73,8 @@ def _page(form, *, status=200, summary=None, error=None):
     response = current_app.make_response((render_template(
         "candidacies/public.html", form=form, summary=summary, error=error,
         charter_html=charter.render(version.text_md) if version else None, version=version,
-        geocoding=geocoding_enabled(), map_center_point=form_center(form)), status))
+        geocoding=geocoding_enabled(), map_center_point=form_center(form),
+        languages=LANGUAGES), status))
     if status == 429:
         response.headers["Retry-After"] = "60"
     return response
