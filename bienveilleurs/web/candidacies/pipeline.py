@@ -71,10 +71,16 @@ def index():
 
 def _file(candidacy, *, status=200, move_form=None, note_form=None, summary=None):
     version = charter.current_version()
+    moves = pipeline.available_moves(candidacy)
+    # One form per move, each with its own field ids.
+    move_forms = {target: MoveForm(prefix=target, formdata=None) for target, _, _ in moves}
+    if move_form is not None:
+        move_forms[move_form._prefix.rstrip("-")] = move_form
     return render_template(
         "candidacies/file.html", candidacy=candidacy, events=pipeline.history(candidacy),
-        moves=pipeline.available_moves(candidacy), move_form=move_form or MoveForm(),
-        note_form=note_form or NoteForm(), form=EmptyForm(), summary=summary, version=version,
+        moves=moves, move_forms=move_forms,
+        note_form=note_form or NoteForm(prefix="notes"), form=EmptyForm(), summary=summary,
+        version=version,
         charter_html=charter.render(version.text_md) if version else None,
         trainings=trainings.trainings_of(candidacy_id=candidacy.id), STAGE_LABELS=STAGE_LABELS,
         PROFILES=PROFILES, MOVE_LABELS=MOVE_LABELS), status
@@ -97,7 +103,7 @@ def _back(candidacy_id):
 @bp.post("/<candidacy_id>/etape/<to>")
 def move(candidacy_id, to):
     candidacy = scope.get_candidacy(current_user, candidacy_id)
-    form = MoveForm()
+    form = MoveForm(prefix=to)
     _checked(form)
     try:
         pipeline.move(current_user, candidacy.id, to,
@@ -112,7 +118,7 @@ def move(candidacy_id, to):
 @bp.post("/<candidacy_id>/note")
 def note(candidacy_id):
     candidacy = scope.get_candidacy(current_user, candidacy_id)
-    form = NoteForm()
+    form = NoteForm(prefix="notes")
     _checked(form)
     try:
         pipeline.add_note(current_user, candidacy.id, {"note": form.note.data})
