@@ -35,6 +35,7 @@ NAVIGATION = {
         ("admin.territories", "Territoires"),
         ("manage.index", "Annuaire"),
         ("imports.index", "Imports"),
+        ("relay_import.index", "Import des bienveilleurs"),
         ("charter.publish", "Charte"),
         ("notifications_admin.index", "E-mails envoyés"),
         ("jobs_admin.index", "Tâches"),
