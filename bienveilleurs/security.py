@@ -61,9 +61,12 @@ def password_problem(password, *, email=""):
     return None
 
 
-def new_token():
-    """Return a fresh bearer token (shown once) and the digest to store."""
-    token = "bvt_" + secrets.token_urlsafe(32)
+def new_token(prefix="bvt_"):
+    """Return a fresh secret (256 random bits, shown once) and the digest to store.
+
+    API tokens carry the "bvt_" prefix; a structure's one-time link passes its own.
+    """
+    token = prefix + secrets.token_urlsafe(32)
     return token, token_digest(token)
 
 

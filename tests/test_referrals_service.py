@@ -3,6 +3,7 @@
 import itertools
 import uuid
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
@@ -12,6 +13,7 @@ from bienveilleurs.errors import Forbidden, InvalidTransition, NotFound
 from bienveilleurs.extensions import db
 from bienveilleurs.models import STATUSES, Referral, ReferralEvent, Relay, User
 from bienveilleurs.services import referrals as service
+from bienveilleurs.services.referrals import structure_link as links
 
 from .conftest import api_headers
 from .factories import make_territory, make_user
@@ -66,9 +68,11 @@ ALLOWED = {
     ("assigned", "reported"): {"coordinator", "assigned_relay"},
     ("assigned", "contacted"): {"coordinator", "assigned_relay"},
     ("contacted", "referred"): {"coordinator", "assigned_relay"},
-    ("referred", "accepted"): {"coordinator", "assigned_relay", "social_worker"},
-    ("referred", "contacted"): {"coordinator", "assigned_relay", "social_worker"},
-    ("accepted", "closed"): {"coordinator", "assigned_relay", "social_worker"},
+    # "the structure's one-time link": a social worker's rights, on that one referral
+    ("referred", "accepted"): {"coordinator", "assigned_relay", "social_worker", "structure_link"},
+    ("referred", "contacted"): {"coordinator", "assigned_relay", "social_worker",
+                                "structure_link"},
+    ("accepted", "closed"): {"coordinator", "assigned_relay", "social_worker", "structure_link"},
     ("reported", "closed"): {"coordinator"},
     ("assigned", "closed"): {"coordinator", "assigned_relay"},
     ("contacted", "closed"): {"coordinator", "assigned_relay"},
@@ -76,11 +80,21 @@ ALLOWED = {
     ("closed", "reported"): {"coordinator"},
 }
 VIEWERS = ("coordinator", "assigned_relay", "reporter_relay", "other_relay", "social_worker",
-           "other_social_worker", "admin", "territorial_coordinator")
+           "other_social_worker", "admin", "territorial_coordinator", "structure_link",
+           "other_structure_link")
 CASES = [(s, t, v) for (s, t) in sorted(ALLOWED) for v in VIEWERS]
 
 
-def _viewer(world, name, territory):
+def _link(structure, referral):
+    """The link of `structure` to `referral`, as an actor (its row is not needed to act)."""
+    return links.LinkActor(SimpleNamespace(id=uuid.uuid4(), referral_id=referral.id), structure)
+
+
+def _viewer(world, name, territory, referral):
+    if name == "structure_link":
+        return _link(world.structure, referral)
+    if name == "other_structure_link":
+        return _link(world.other_resource.structure, referral)
     return {
         "coordinator": world.coordinator,
         "assigned_relay": world.relay_user,
@@ -114,7 +128,7 @@ def test_who_may_make_each_listed_move(world, source, target, viewer):
     elsewhere = make_territory(polygon=[(0.20, 49.55), (0.22, 49.55), (0.22, 49.56), (0.20, 49.56)])
     referral = new_referral(world, by=world.reporter)
     referral = bring_to(world, referral, source)
-    user = _viewer(world, viewer, elsewhere)
+    user = _viewer(world, viewer, elsewhere, referral)
     before = snapshot(referral.id)
     allowed = ALLOWED[(source, target)]
     capacity = {"coordinator": "coordinator", "territorial_coordinator": None,
@@ -122,10 +136,12 @@ def test_who_may_make_each_listed_move(world, source, target, viewer):
                                    else "relay_self"),
                 "reporter_relay": "relay_self", "other_relay": "relay_self",
                 "social_worker": "social_worker" if source in ("referred", "accepted") else None,
-                "other_social_worker": None, "admin": None}[viewer]
+                "structure_link": "structure_link" if source in ("referred", "accepted") else None,
+                "other_social_worker": None, "other_structure_link": None, "admin": None}[viewer]
     visible = viewer in ("coordinator", "reporter_relay") or (
         viewer == "assigned_relay" and source != "reported") or (
-        viewer == "social_worker" and source in ("referred", "accepted", "closed"))
+        viewer in ("social_worker", "structure_link")
+        and source in ("referred", "accepted", "closed"))
     values = _values(world, source, target, user)
     version = referral.version
     if not visible:

@@ -82,8 +82,11 @@ def test_the_contact_email_receives_referrals_while_the_structure_has_no_member(
     assert ok.status_code == 303
     db.expire_all()
     bring_to(world, new_referral(world), "referred")
-    row = db.scalar(select(Notification).where(Notification.kind == "referral_referred"))
+    # Without a member account, the contact address gets the structure's one-time link.
+    assert db.scalar(select(Notification).where(Notification.kind == "referral_referred")) is None
+    row = db.scalar(select(Notification).where(Notification.kind == "structure_link"))
     assert row.recipient_email == "accueil@centre.test"
+    assert "/lien-structure/bvl_" in row.body_text
 
 
 def test_members_pages_are_for_admins_and_coordinators(client_as, db):

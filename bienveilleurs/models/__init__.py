@@ -36,6 +36,8 @@ from .privacy import ACCESS_ACTIONS, AccessLog
 from .referrals import (
     CHANNEL_LABELS,
     CHANNELS,
+    LINK_ACTIONS,
+    LINK_END_REASONS,
     OUTCOME_LABELS,
     OUTCOMES,
     STATUS_LABELS,
@@ -45,16 +47,17 @@ from .referrals import (
     Referral,
     ReferralEvent,
     Resident,
+    StructureLink,
 )
 from .territories import Territory
 
 __all__ = ["ACCESS_ACTIONS", "ACCOUNT_TOKEN_PURPOSES", "AccessLog", "AccountToken", "ApiToken",
-           "AuditEntry", "CHANNELS", "Candidacy", "CandidacyEvent", "CharterPrompt",
-           "CharterSignature", "CharterVersion", "NetworkMilestone", "PROFILES", "STAGES",
-           "STAGE_LABELS", "TrainingParticipant", "TrainingSession", "CHANNEL_LABELS", "Contact",
-           "ErasedId", "LoginThrottle",
-           "NOTIFICATION_KINDS", "Notification", "NotificationAttempt", "NotificationPreference",
-           "OUTCOMES", "OUTCOME_LABELS", "ROLE_LABELS", "ROLE_VALUES", "RecoveryCode", "Referral",
-           "ReferralEvent", "Relay", "Resident", "Resource", "Role", "STATUSES", "STATUS_LABELS",
-           "ScheduledJob",
-           "Structure", "Territory", "User", "coordinator_territories", "structure_members"]
+           "AuditEntry", "CHANNELS", "CHANNEL_LABELS", "Candidacy", "CandidacyEvent",
+           "CharterPrompt", "CharterSignature", "CharterVersion", "Contact", "ErasedId",
+           "LINK_ACTIONS", "LINK_END_REASONS", "LoginThrottle", "NOTIFICATION_KINDS",
+           "NetworkMilestone", "Notification", "NotificationAttempt", "NotificationPreference",
+           "OUTCOMES", "OUTCOME_LABELS", "PROFILES", "ROLE_LABELS", "ROLE_VALUES", "RecoveryCode",
+           "Referral", "ReferralEvent", "Relay", "Resident", "Resource", "Role", "STAGES",
+           "STAGE_LABELS", "STATUSES", "STATUS_LABELS", "ScheduledJob", "Structure",
+           "StructureLink", "Territory", "TrainingParticipant", "TrainingSession", "User",
+           "coordinator_territories", "structure_members"]

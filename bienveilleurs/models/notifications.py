@@ -32,6 +32,7 @@ NOTIFICATION_KINDS = {
     "digest": "Résumé quotidien",
     "invitation": "Invitation",
     "password_reset": "Réinitialisation du mot de passe",
+    "structure_link": "Lien d'une structure sans compte vers une orientation",
     "candidacy_confirm": "Candidature : confirmation de l'adresse",
     "candidacy_confirmed": "Candidature confirmée (coordination)",
     "charter_link": "Candidature : lien de signature de la charte",

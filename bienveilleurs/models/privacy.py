@@ -25,6 +25,9 @@ ACCESS_ACTIONS = {
     "referral.structure_list": "Vue dans les orientations reçues (structure)",
     "referral.my_people": "Vue dans « Mes personnes » (bienveilleur)",
     "referral.offline_copy": "Copie de « Mes personnes » gardée sur le téléphone (bienveilleur)",
+    # Read by a structure without an account, through its one-time link (no user).
+    "referral.structure_link": "Lien structure : orientation ouverte par la structure, "
+                               "sans compte",
     "export": "Export",
     "resident.export": "Export des données de la personne (droit d'accès)",
     "resident.erase": "Effacement sur opposition",

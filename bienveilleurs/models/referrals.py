@@ -110,6 +110,9 @@ class Referral(db.Model):
     relay_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("relays.id"), index=True)
     resource_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("resources.id"), index=True)
     reporter_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # The first name or pseudonym as the reporter typed it, for their own list: kept with the
+    # report (later corrections do not change it), erased with the person.
+    reported_name: Mapped[str | None] = mapped_column(String(80))
     version: Mapped[int] = mapped_column(Integer, default=1)
     # SHA-256 of the normalised creation payload: a replay with the same client id is
     # recognised (same digest) or refused (different digest) without keeping the payload.
@@ -192,3 +195,57 @@ class ErasedId(db.Model):
     # (never the point), so that those coordinators, and no one else, are told "erased"
     # (410) rather than "not found". Null on tombstones older than this column.
     territory_ids: Mapped[list[uuid.UUID] | None] = mapped_column(ARRAY(UUID(as_uuid=True)))
+
+
+# Why a structure's link stopped before its time (it also stops when the referral leaves the
+# structure, or at `expires_at`: those are read from the referral and the clock).
+LINK_END_REASONS = ("replaced", "disabled", "erased")
+# What a structure did through its link.
+LINK_ACTIONS = ("accepted", "declined", "closed")
+
+
+class StructureLink(db.Model):
+    """A structure's one-time link to one referral, for a structure without an account.
+
+    Only the SHA-256 digest of its secret is stored (as for API tokens and account links).
+    It answers the move to "referred" it was sent for (`referred_event_id`) and no other:
+    once the referral is sent back, closed or sent elsewhere, the link has served.
+    """
+
+    __tablename__ = "structure_links"
+    __table_args__ = (
+        CheckConstraint(f"end_reason IS NULL OR end_reason IN {LINK_END_REASONS!r}",
+                        name="end_reason_known"),
+        CheckConstraint(f"last_action IS NULL OR last_action IN {LINK_ACTIONS!r}",
+                        name="last_action_known"),
+        CheckConstraint("(ended_at IS NULL) = (end_reason IS NULL)", name="ended_with_reason"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    referral_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("referrals.id", ondelete="CASCADE"), index=True)
+    structure_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("structures.id", ondelete="CASCADE"), index=True)
+    referred_event_id: Mapped[int] = mapped_column(
+        ForeignKey("referral_events.id", ondelete="CASCADE"))
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    # The structure's contact address it was sent to, and the message that carried it.
+    email: Mapped[str | None] = mapped_column(String(254))
+    notification_id: Mapped[int | None] = mapped_column(
+        ForeignKey("notifications.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = created_at()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The coordinator who sent it again (None: sent with the orientation).
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
+    first_opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    openings: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_action: Mapped[str | None] = mapped_column(String(20))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+    ended_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
+
+    structure = relationship("Structure")

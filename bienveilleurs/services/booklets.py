@@ -9,6 +9,8 @@ the PDF need no tile server and no script. PDFs are rendered by WeasyPrint.
 import json
 import math
 import os
+import re
+import unicodedata
 import uuid
 from dataclasses import dataclass, field
 
@@ -216,6 +218,39 @@ def _scale_bar(scale, *, width, height, pad):
             f'{FONT} fill="#222" font-weight="bold">N ↑</text>']
 
 
+def _pill_half_width(label):
+    return max(12, 4 + 4 * len(label))
+
+
+def marker_groups(entries, xy):
+    """[((x, y), [numbers])]: entries whose markers would overlap on the plan (a shared
+    address, a building with several services) share one marker, at the first one's place."""
+    groups = []
+    for entry in entries:
+        x, y = xy(entry.lon, entry.lat)
+        for (gx, gy), numbers in groups:
+            reach = _pill_half_width(number_ranges(numbers)) + _pill_half_width(str(entry.number))
+            if abs(y - gy) < 26 and abs(x - gx) < reach + 2:
+                numbers.append(entry.number)
+                break
+        else:
+            groups.append(((x, y), [entry.number]))
+    return groups
+
+
+def number_ranges(numbers):
+    """ "1–4", "1, 3", "1–3, 5" from sorted numbers."""
+    parts, start = [], None
+    for i, n in enumerate(numbers):
+        if start is None:
+            start = n
+        if i + 1 == len(numbers) or numbers[i + 1] != n + 1:
+            parts.append(str(start) if start == n else
+                         f"{start}, {n}" if n == start + 1 else f"{start}–{n}")
+            start = None
+    return ", ".join(parts)
+
+
 def map_svg(booklet, *, width=640, height=420, pad=28):
     """An accessible SVG map: the neighbourhood outline, the start point, numbered resources."""
     points = [booklet.centre] + [(e.lon, e.lat) for e in booklet.entries] + \
@@ -236,18 +271,26 @@ def map_svg(booklet, *, width=640, height=420, pad=28):
                  'stroke="#fff" stroke-width="2"/>')
     parts.append(f'<text x="{x0 + 13:.1f}" y="{y0 + 5:.1f}" font-size="15" {FONT} '
                  f'fill="#b3261e" font-weight="bold">{escape(booklet.centre_label)}</text>')
-    for entry in reversed(booklet.entries):  # the nearest drawn last, on top
-        x, y = xy(entry.lon, entry.lat)
-        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="12" fill="#1d4f91" stroke="#fff" '
-                     'stroke-width="2"/>')
+    for (x, y), numbers in reversed(marker_groups(booklet.entries, xy)):  # nearest on top
+        label = number_ranges(numbers)
+        half = _pill_half_width(label)  # a pill as wide as its label
+        parts.append(f'<rect x="{x - half:.1f}" y="{y - 12:.1f}" width="{2 * half}" height="24" '
+                     'rx="12" fill="#1d4f91" stroke="#fff" stroke-width="2"/>')
         parts.append(f'<text x="{x:.1f}" y="{y + 5:.1f}" text-anchor="middle" font-size="13" '
-                     f'{FONT} fill="#fff" font-weight="bold">{entry.number}</text>')
+                     f'{FONT} fill="#fff" font-weight="bold">{label}</text>')
     parts.extend(_scale_bar(scale, width=width, height=height, pad=pad))
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
 # --- PDF -------------------------------------------------------------------------------------
+
+def pdf_filename(booklet, day):
+    """ "livret-ressources-aplemont-2026-12-07.pdf": what the booklet is, and of which day."""
+    ascii_title = unicodedata.normalize("NFKD", booklet.title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-") or "livret"
+    return f"{slug}-{day.isoformat()}.pdf"
+
 
 def render_pdf(html, *, stylesheet):
     """Render the booklet HTML to PDF with WeasyPrint (no network: no external resources)."""

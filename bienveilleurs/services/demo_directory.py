@@ -243,6 +243,9 @@ def _structures(summary):
         if structure is None:
             structure = Structure(name=name, point=stored_point(lon, lat), address=address,
                                   phone=phone, website=website, email=f"{key}@{DOMAIN}",
+                                  # Where a structure without accounts is told of referrals
+                                  # (with its one-time link): kept, never sent, in the demo.
+                                  contact_email=f"{key}@{DOMAIN}",
                                   source=SOURCE, source_id=source_id)
             db.session.add(structure)
             _count(summary, "structures")

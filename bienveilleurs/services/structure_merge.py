@@ -4,7 +4,7 @@ from sqlalchemy import delete, insert, select, update
 
 from ..errors import ValidationFailed
 from ..extensions import db
-from ..models import Resource, Structure, User, structure_members
+from ..models import Resource, Structure, StructureLink, User, structure_members
 from . import audit
 from .directory import get_structure
 from .transaction import use_case
@@ -75,6 +75,9 @@ def merge_structures(actor, keep_id, merge_id):
                            [{"structure_id": keep.id, "user_id": i} for i in new_ids])
     db.session.execute(delete(structure_members)
                        .where(structure_members.c.structure_id == merged.id))
+    # Links the duplicate received answer for the kept structure now (its referrals moved).
+    db.session.execute(update(StructureLink).where(StructureLink.structure_id == merged.id)
+                       .values(structure_id=keep.id))
     filled = {}
     for name in _fills(keep, merged):
         setattr(keep, name, getattr(merged, name))

@@ -128,7 +128,7 @@ def security_headers(response):
     h = response.headers
     h.setdefault("Content-Security-Policy", csp)
     h["X-Content-Type-Options"] = "nosniff"
-    h["Referrer-Policy"] = "same-origin"
+    h.setdefault("Referrer-Policy", "same-origin")  # a page may be stricter (no-referrer)
     h["X-Frame-Options"] = "DENY"
     h["Permissions-Policy"] = "geolocation=(self), camera=(), microphone=()"
     h["Cross-Origin-Opener-Policy"] = "same-origin"

@@ -22,6 +22,7 @@ from ..errors import Forbidden, Unauthorized
 from ..models import ROLE_LABELS, Role
 from ..security import device_cookie_value, new_device_nonce, read_device_cookie
 from ..services.directory import locate_address
+from ..services.notifications import kept_for_development
 
 # Who manages the directory and the network of relays.
 MANAGERS = (Role.ADMIN, Role.COORDINATOR)
@@ -107,6 +108,16 @@ def geocoder():
 
 def geocoding_enabled():
     return bool(setting("GEOCODER_URL"))
+
+
+def invitation_sent(email, detail):
+    """What to say once an invitation to `email` is queued; in development without a mail
+    server, where to read it."""
+    if kept_for_development():
+        return (f"Invitation préparée pour {email} ({detail}). Sans serveur d'e-mails, elle "
+                "n'est pas envoyée : l'administration la lit, lien compris, dans « E-mails de "
+                "développement ».")
+    return f"Invitation envoyée à {email} ({detail})."
 
 
 # --- points and maps -----------------------------------------------------------------------
@@ -215,7 +226,8 @@ def age_text(delta):
 TEMPLATE_FILTERS = {"paris": paris_time, "age": age_text, "distance": distance_text,
                     "iso_paris": stored_time}
 TEMPLATE_GLOBALS = {"leaflet_version": leaflet_version, "map_center": map_center,
-                    "local_time": clock.local, "Role": Role, "ROLE_LABELS": ROLE_LABELS}
+                    "local_time": clock.local, "Role": Role, "ROLE_LABELS": ROLE_LABELS,
+                    "CITY_TIMEZONE": clock.PARIS.key}
 
 
 # --- a service's errors on a form -----------------------------------------------------------

@@ -1,7 +1,7 @@
 """becoming a relay: candidacies and their events, the charter, training sessions
 
 Revision ID: cand_01
-Revises: ops_01
+Revises: ux_01
 Create Date: 2026-12-07 06:12:24.275625
 """
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from geoalchemy2 import Geography
 from sqlalchemy.dialects import postgresql
 
 revision = 'cand_01'
-down_revision = 'ops_01'
+down_revision = 'ux_01'
 branch_labels = None
 depends_on = None
 

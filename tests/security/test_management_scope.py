@@ -210,6 +210,8 @@ ROUTES = {
     "relay_import.preview": Line(ADMIN),
     "relay_import.confirm": Line(ADMIN, body={}),
     "relay_import.cancel": Line(ADMIN, body={}),
+    # The kept e-mails of development without a mail server (absent here: 404).
+    "dev_mail.index": Line(ADMIN),
     # Approximate cells and coverage per territory, never an object to manage.
     "admin.outside": Line(SHARED),
     "coverage.index": Line(SHARED),

@@ -26,7 +26,7 @@ from bienveilleurs.services import referrals as service
 from bienveilleurs.services.access_log import record_access
 
 from ..conftest import api_headers
-from ..factories import make_territory, make_user
+from ..factories import make_resource, make_structure, make_territory, make_user
 from ..referral_helpers import bring_to, make_world, new_referral, report_payload
 
 NOTE = "Vit seule depuis l'hiver."
@@ -335,6 +335,10 @@ def test_every_table_about_residents_is_exported_and_covered_by_retention(db):
 def test_export_carries_every_column_of_every_row_about_the_person(db):
     world = make_world()
     resident, referral, closed, contact = _a_followed_person(world)
+    # Orientated to a structure without an account: its one-time link is about the person too.
+    unstaffed = make_structure(contact_email="accueil@test.bienveilleurs.fr")
+    resource = make_resource(structure=unstaffed, categories=(referral.category,))
+    service.transition(world.relay_user, referral.id, "referred", resource_id=resource.id)
     file = privacy.resident_file(db.get(Resident, resident.id))
     counts = {"residents": 1, "referrals": 2, "contacts": 1}
     for name, entry in privacy.PERSONAL_DATA.items():

@@ -52,7 +52,8 @@ def coordinators_for_referral(referral):
     return coordinators_for_point(*(point or (None, None)))
 
 
-def _structure_members(structure_id):
+def structure_members_told(structure_id):
+    """The active social workers of a structure: who hears of its referrals (else its link)."""
     return db.session.scalars(
         select(User).join(structure_members, structure_members.c.user_id == User.id)
         .where(structure_members.c.structure_id == structure_id, User.active.is_(True),
@@ -65,8 +66,9 @@ def _structure_members(structure_id):
 def referral_referred(referral, event):
     """The referral was handed to a resource: tell its structure's social workers.
 
-    With no member account, the structure's contact e-mail; with neither, the coordinators,
-    so that someone calls the structure.
+    With no member account, the structure's contact e-mail, with a one-time link to answer
+    (services/referrals/structure_link.py); with neither, the coordinators, so that someone
+    calls the structure.
     """
     resource_id = event.resource_id or referral.resource_id
     resource = db.session.get(Resource, resource_id) if resource_id else None
@@ -74,21 +76,18 @@ def referral_referred(referral, event):
         return 0
     structure = db.session.get(Structure, resource.structure_id)
     context = {"person": _person(referral), "structure_name": structure.name}
-    members = _structure_members(structure.id)
+    members = structure_members_told(structure.id)
     if members:
         path = link_path(("structure.referral", {"referral_id": referral.id}),
                          ("structure.referrals", {}))
         return sum(enqueue("referral_referred",
                            dedup_key=f"referral_referred:{referral.id}:{event.id}:{user.id}",
-                           context={**context, "has_account": True}, user=user, path=path,
-                           referral=referral)
+                           context=context, user=user, path=path, referral=referral)
                    for user in members)
     if structure.contact_email:
-        return int(enqueue("referral_referred",
-                           dedup_key=f"referral_referred:{referral.id}:{event.id}:contact",
-                           context={**context, "has_account": False, "person": "une personne"},
-                           email=structure.contact_email, path=link_path(("auth.login", {})),
-                           referral=referral))
+        # Without an account, the structure answers through a one-time link of its own.
+        from ..referrals.structure_link import issue
+        return int(issue(referral, structure, event_id=event.id) is not None)
     return _tell_coordinators("referral_unreachable_structure", referral, event, context)
 
 
@@ -140,6 +139,17 @@ def on_transition(referral, event):
     if frm == "referred" and to == "contacted":
         return referral_returned(referral, event)
     return 0
+
+
+def structure_link(referral, structure, *, path, expires_at, dedup_key, resent=False):
+    """Enqueue to a structure's contact address the e-mail carrying its one-time link.
+
+    A bare address, not an account: the person is not named, nor their need.
+    """
+    context = {"structure_name": structure.name, "resent": resent,
+               "expires": clock.local(expires_at).strftime("%d/%m/%Y")}
+    return enqueue("structure_link", dedup_key=dedup_key, context=context,
+                   email=structure.contact_email, path=path, referral=referral)
 
 
 # --- accounts (invitations, password resets) ----------------------------------------------

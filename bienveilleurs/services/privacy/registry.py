@@ -14,7 +14,7 @@ classified here.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, case, select, update
+from sqlalchemy import and_, case, func, select, update
 
 from ...extensions import db
 from ...models import (
@@ -28,6 +28,7 @@ from ...models import (
     Referral,
     ReferralEvent,
     Resident,
+    StructureLink,
     TrainingParticipant,
 )
 
@@ -83,6 +84,12 @@ def _notifications_of(resident_ids):
 
 _SCRUBBED_MESSAGE = {"subject": SCRUBBED_SUBJECT, "body_text": SCRUBBED_BODY,
                      "state": _cancelled_unless_sent()}
+# A structure's link stops for good, and forgets when and how it was used; the digest stays
+# (never exported), so that a late opening says the data was erased rather than "unknown".
+_ENDED_LINK = {"email": None, "first_opened_at": None, "last_opened_at": None, "openings": 0,
+               "used_at": None, "last_action": None, "ended_by_id": None,
+               "ended_at": func.coalesce(StructureLink.ended_at, func.now()),
+               "end_reason": "erased"}
 
 PERSONAL_DATA = {
     "residents": PersonalTable(
@@ -97,8 +104,8 @@ PERSONAL_DATA = {
         keep=frozenset({"id", "erased_at", "anonymised_at", "created_at", "updated_at"})),
     "referrals": PersonalTable(
         Referral, lambda ids: Referral.resident_id.in_(ids),
-        erase={"payload_digest": None},
-        anonymise={"payload_digest": None},
+        erase={"payload_digest": None, "reported_name": None},
+        anonymise={"payload_digest": None, "reported_name": None},
         keep=frozenset({"id", "resident_id", "category", "status", "outcome", "relay_id",
                         "resource_id", "reporter_id", "version", "status_changed_at",
                         "created_at", "updated_at"}),
@@ -125,6 +132,14 @@ PERSONAL_DATA = {
         keep=frozenset({"id", "kind", "recipient_user_id", "recipient_email", "link_path",
                         "dedup_key", "attempts", "next_attempt_at", "last_error", "created_at",
                         "sent_at", "referral_id"})),
+    # A structure's one-time links to the person's referrals (services/referrals/
+    # structure_link.py): listed in the export without their digest, ended by an erasure.
+    "structure_links": PersonalTable(
+        StructureLink, lambda ids: StructureLink.referral_id.in_(referrals_of(ids)),
+        erase=_ENDED_LINK, anonymise=_ENDED_LINK,
+        keep=frozenset({"id", "referral_id", "structure_id", "referred_event_id", "digest",
+                        "notification_id", "created_at", "expires_at", "created_by_id"}),
+        internal=frozenset({"digest"})),
     # Delivery attempts say when and whether a message went, and the mail server's answer
     # (about the recipient, never the person).
     "notification_attempts": PersonalTable(

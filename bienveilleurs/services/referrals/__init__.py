@@ -15,9 +15,13 @@ the modules are split by concern:
 - `contacts`: `log_contact` (a use case) and who was assigned when;
 - `lists`: lists for pages (inbox, stale, "Mes personnes", structures, timeline);
 - `reads`: the list pages as use cases, each view access-logged with the people it showed;
-- `proposals`: matching for a referral (`referral_matches`, proposed relays and resources).
+- `proposals`: matching for a referral (`referral_matches`, proposed relays and resources);
+- `structure_link`: a structure without an account answers from its e-mail (a one-time
+  link acting through `transition`); `link_coordination`: the coordinator's view of it and
+  their buttons (re-send, disable).
 
-`actor` is always a `User`, or `SYSTEM_ACTOR` for the expiry job. Every public function
+`actor` is always a `User`, `SYSTEM_ACTOR` for the expiry job, or a structure's link
+(`structure_link.LinkActor`). Every public function
 that writes, or that records a read in the access log, is a use case (one transaction,
 committed once); `apply_move`, `record_report`, `close_for_opposition` and `release_relay`
 are steps of a caller's use case and never commit.
@@ -33,8 +37,10 @@ from .lifecycle import (
     release_relay,
     transition,
 )
+from .link_coordination import LinkSummary, link_summary
 from .lists import (
     REASON_LABELS,
+    ROLE_NAMES,
     STALE_LABELS,
     InboxItem,
     RelayContact,
@@ -49,6 +55,7 @@ from .lists import (
     relay_contact,
     relay_referrals,
     reported_by,
+    returns_to_reorient,
     stale_referrals,
     stale_thresholds,
     structure_referrals,
@@ -87,6 +94,7 @@ from .scope import (
     visible_contacts,
     visible_events,
 )
+from .structure_link import LinkRefused, LinkView
 from .table import (
     ACTIVE_STATUSES,
     CONTACT_REASON,
@@ -98,6 +106,8 @@ from .table import (
     OUTCOMES_ANY,
     OUTCOMES_WITHOUT_RESOURCE,
     SEND_BACK_REASONS,
+    STRUCTURE_LINK,
+    STRUCTURE_SEND_BACK_REASONS,
     TRANSITIONS,
     Move,
 )
@@ -106,7 +116,7 @@ __all__ = [
     # the table
     "ACTIVE_STATUSES", "CONTACT_REASON", "CORRECTION_REASON", "MOVES", "MOVE_LABELS", "Move",
     "NEXT_STEPS", "OUTCOMES_AFTER_ACCEPT", "OUTCOMES_ANY", "OUTCOMES_WITHOUT_RESOURCE",
-    "SEND_BACK_REASONS", "TRANSITIONS",
+    "SEND_BACK_REASONS", "STRUCTURE_LINK", "STRUCTURE_SEND_BACK_REASONS", "TRANSITIONS",
     # scope
     "SYSTEM_ACTOR", "AvailableMove", "actor_capacities", "available_moves",
     "erased_or_not_found", "event_note", "get_referral", "resident_position",
@@ -120,13 +130,17 @@ __all__ = [
     # contacts
     "assignment_periods", "log_contact", "was_assigned",
     # lists
-    "REASON_LABELS", "STALE_LABELS", "InboxItem", "RelayContact", "StaleReferral",
+    "REASON_LABELS", "ROLE_NAMES", "STALE_LABELS", "InboxItem", "RelayContact", "StaleReferral",
     "TimelineRow", "can_see", "category_name", "coordinator_inbox", "last_return",
     "open_referrals", "reason_label", "relay_contact", "relay_referrals", "reported_by",
-    "stale_referrals", "stale_thresholds", "structure_referrals", "timeline",
+    "returns_to_reorient", "stale_referrals", "stale_thresholds", "structure_referrals",
+    "timeline",
     # access-logged reads of the list pages
     "read_inbox", "read_map", "read_my_people", "read_stale", "read_structure_referrals",
     # proposals
     "RelayProposal", "declined_resource_ids", "next_best_resources", "proposed_relays",
     "proposed_resources", "referral_matches",
+    # a structure's one-time link (its use cases: structure_link.open_link, read, act;
+    # link_coordination.resend, disable)
+    "LinkRefused", "LinkSummary", "LinkView", "link_summary",
 ]

@@ -4,8 +4,8 @@
 - coordinators: `coordinator_inbox`, `stale_referrals` (with `stale_thresholds`, also
   counted by the daily digest), `open_referrals` (the map);
 - social workers: `structure_referrals`, `relay_contact`;
-- one referral: `timeline` (its events with names and labels resolved), `last_return`,
-  `can_see`, `reason_label`, `category_name`.
+- one referral: `timeline` (its events with names and labels resolved), `last_return`
+  (and `returns_to_reorient` for a list), `can_see`, `reason_label`, `category_name`.
 
 Everything is built on `scope` (scoping in the query, field-level privacy); nothing is
 written here and nothing is committed.
@@ -28,6 +28,7 @@ from ...models import (
     ReferralEvent,
     Relay,
     Resource,
+    Structure,
     User,
 )
 from ..codes import category_label
@@ -38,6 +39,7 @@ from .table import (
     OPPOSITION_REASON,
     RELAY_ENDED_REASON,
     SEND_BACK_REASONS,
+    STRUCTURE_LINK,
     is_correction,
 )
 
@@ -188,6 +190,7 @@ def category_name(code):
 
 ROLE_NAMES = {role.value: label for role, label in ROLE_LABELS.items()}
 ROLE_NAMES["system"] = "Automatique"
+ROLE_NAMES[STRUCTURE_LINK] = "lien reçu par e-mail, sans compte"
 
 REASON_LABELS = {
     **SEND_BACK_REASONS,
@@ -231,9 +234,11 @@ def _names(model, column, ids):
 
 
 def _timeline_row(user, event, names):
-    actors, emails, relays, resources = names
+    actors, emails, relays, resources, structures = names
     if event.actor_role == "system":
         actor = SYSTEM_ACTOR.display_name
+    elif event.actor_role == STRUCTURE_LINK:  # the structure of the resource it answered for
+        actor = structures.get(event.resource_id) or "La structure"
     else:
         actor = actors.get(event.actor_id) or emails.get(event.actor_id) or "Compte supprimé"
     note = event_note(user, event)
@@ -260,8 +265,19 @@ def timeline(user, referral):
     names = (_names(User, User.display_name, (e.actor_id for e in events)),
              _names(User, User.email, (e.actor_id for e in events)),
              _names(Relay, Relay.display_name, (e.relay_id for e in events)),
-             _names(Resource, Resource.name, (e.resource_id for e in events)))
+             _names(Resource, Resource.name, (e.resource_id for e in events)),
+             _structure_names(e.resource_id for e in events if e.actor_role == STRUCTURE_LINK))
     return [_timeline_row(user, event, names) for event in events]
+
+
+def _structure_names(resource_ids):
+    """{resource id: its structure's name}, for the events a structure's link made."""
+    ids = set(resource_ids)
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Resource.id, Structure.name)
+                                   .join(Structure, Structure.id == Resource.structure_id)
+                                   .where(Resource.id.in_(ids))).all())
 
 
 @dataclass
@@ -271,6 +287,8 @@ class Return:
     reason: str | None
     note: str | None
     resource_name: str | None
+    reason_code: str | None = None
+    structure_name: str | None = None
 
 
 def last_return(user, referral):
@@ -280,5 +298,20 @@ def last_return(user, referral):
         return None
     event = events[-1]
     resource = db.session.get(Resource, event.resource_id) if event.resource_id else None
+    structure = resource.structure if resource is not None else None
     return Return(reason=reason_label(event.reason), note=event_note(user, event),
-                  resource_name=resource.name if resource is not None else None)
+                  resource_name=resource.name if resource is not None else None,
+                  reason_code=event.reason,
+                  structure_name=structure.name if structure is not None else None)
+
+
+def returns_to_reorient(user, referrals):
+    """{referral id: Return} for those that came back from a resource and wait for another."""
+    found = {}
+    for referral in referrals:
+        if referral.status != "contacted":
+            continue
+        moves = [e for e in referral.events if e.reason != CORRECTION_REASON]
+        if moves and moves[-1].from_status == "referred":
+            found[referral.id] = last_return(user, referral)
+    return found

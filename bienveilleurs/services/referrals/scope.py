@@ -7,7 +7,10 @@
   what of a referral already in scope a user sees;
 - `actor_capacities`, `available_moves`: what a user is to a referral in the lifecycle
   table (coordinator, assigned relay…), and so which moves they may make (page buttons);
-- `SYSTEM_ACTOR`: the expiry job as an actor (it sees everything, owns no account).
+- `SYSTEM_ACTOR`: the expiry job as an actor (it sees everything, owns no account); a
+  structure's one-time link is the other actor without an account (role `STRUCTURE_LINK`,
+  see `structure_link.LinkActor`): it reads and moves its one referral as the structure's
+  social workers would (`STRUCTURE_VIEWERS`).
 
 The helpers without a leading underscore that are not re-exported by the package
 (`referral_uuid`, `not_found`, `refuse_erased`, `scope_condition`, `structure_ids`,
@@ -46,10 +49,14 @@ from .table import (
     COORDINATOR,
     MOVE_LABELS,
     RELAY_SELF,
+    STRUCTURE_LINK,
     STRUCTURE_WORKER,
     SYSTEM,
     TRANSITIONS,
 )
+
+# Who reads a referral as its structure does: its social workers, and its one-time link.
+STRUCTURE_VIEWERS = (Role.SOCIAL_WORKER.value, STRUCTURE_LINK)
 
 
 class _SystemActor:
@@ -153,14 +160,17 @@ def scope_condition(user):
         if relay is not None:
             mine.append(Referral.relay_id == relay.id)
         return or_(*mine)
-    if role == Role.SOCIAL_WORKER.value:
+    if role in STRUCTURE_VIEWERS:
         ours = structure_ids(user)
         if not ours:
             return false()
-        return and_(
+        sent_to_them = and_(
             Referral.status.in_(("referred", "accepted", "closed")),
             Referral.resource_id.in_(select(Resource.id).where(
                 Resource.structure_id.in_(ours))))
+        # A structure's link: that one referral, as its social workers would see it.
+        return sent_to_them if role != STRUCTURE_LINK else and_(
+            sent_to_them, Referral.id == user.referral_id)
     return false()  # admin: not the content of referrals (DESIGN)
 
 
@@ -171,8 +181,8 @@ def scoped_referrals(user):
     them when attached to no territory; points no staffed territory covers go to the
     city-wide coordinators, or to every coordinator when there is none); relay: the ones
     assigned to them, and the ones they reported (status only, see `visibility`); social
-    worker: those sent to a resource of their structures (referred, accepted, closed);
-    admin: none.
+    worker: those sent to a resource of their structures (referred, accepted, closed); a
+    structure's one-time link: its one referral on that same condition; admin: none.
     """
     return select(Referral).where(scope_condition(user))
 
@@ -261,14 +271,15 @@ def visibility(user, referral):
     """Tell how much of a referral (already known to be in scope) `user` sees.
 
     "full": coordinators, and the relay it is assigned to; "structure": social workers
-    of the resource's structure (what the referral needs, not the relays' contacts);
+    of the resource's structure and its one-time link (what the referral needs, not the
+    relays' contacts);
     "status_only": the relay who reported it while it is not assigned to them.
     """
     if user.role == Role.COORDINATOR.value:
         return "full"
     if user.role == Role.RELAY.value:
         return "full" if is_assigned_relay(user, referral) else "status_only"
-    if user.role == Role.SOCIAL_WORKER.value:
+    if user.role in STRUCTURE_VIEWERS:
         return "structure"
     return "status_only"
 
@@ -295,7 +306,7 @@ def event_note(user, event):
         return None
     if event.note_professional and user.role == Role.RELAY.value:
         return None
-    if (user.role == Role.SOCIAL_WORKER.value and event.from_status is None
+    if (user.role in STRUCTURE_VIEWERS and event.from_status is None
             and not _report_note_shared(user, event.referral_id)):
         return None
     return event.note
@@ -380,6 +391,9 @@ def actor_capacities(actor, referral):
         return frozenset(capacities)
     if role == Role.SOCIAL_WORKER.value and serves_structure(actor, referral):
         return frozenset({STRUCTURE_WORKER})
+    if (role == STRUCTURE_LINK and referral.id == actor.referral_id
+            and serves_structure(actor, referral)):
+        return frozenset({STRUCTURE_LINK})
     return frozenset()
 
 

@@ -14,6 +14,9 @@ COORDINATOR = "coordinator"            # a coordinator whose scope holds the ref
 RELAY_SELF = "relay_self"
 ASSIGNED_RELAY = "assigned_relay"      # the relay the referral is assigned to
 STRUCTURE_WORKER = "structure_worker"  # a social worker of the resource's structure
+# the structure's one-time link to this one referral (no account; services/referrals/
+# structure_link.py): a social worker's rights on that referral, and its actor role too
+STRUCTURE_LINK = "structure_link"
 SYSTEM = "system"                      # the expiry job
 
 # Outcomes (API.md): after a resource accepted; without a resource; any of them.
@@ -57,10 +60,13 @@ TRANSITIONS = (
     _row("contact", {"assigned"}, "contacted", {ASSIGNED_RELAY, COORDINATOR}),
     _row("refer", {"contacted"}, "referred", {ASSIGNED_RELAY, COORDINATOR},
          needs=("resource_id",)),
-    _row("accept", {"referred"}, "accepted", {STRUCTURE_WORKER, COORDINATOR, ASSIGNED_RELAY}),
+    _row("accept", {"referred"}, "accepted",
+         {STRUCTURE_WORKER, STRUCTURE_LINK, COORDINATOR, ASSIGNED_RELAY}),
     _row("send_back", {"referred"}, "contacted",
-         {STRUCTURE_WORKER, COORDINATOR, ASSIGNED_RELAY, SYSTEM}, needs=("reason",)),
-    _row("close", {"accepted"}, "closed", {STRUCTURE_WORKER, COORDINATOR, ASSIGNED_RELAY},
+         {STRUCTURE_WORKER, STRUCTURE_LINK, COORDINATOR, ASSIGNED_RELAY, SYSTEM},
+         needs=("reason",)),
+    _row("close", {"accepted"}, "closed",
+         {STRUCTURE_WORKER, STRUCTURE_LINK, COORDINATOR, ASSIGNED_RELAY},
          needs=("outcome",), outcomes=OUTCOMES_AFTER_ACCEPT),
     _row("close", {"reported", "assigned", "contacted"}, "closed", {COORDINATOR},
          needs=("outcome",), outcomes=OUTCOMES_WITHOUT_RESOURCE),
@@ -97,6 +103,11 @@ SEND_BACK_REASONS = {
     "declined": "Refusée par la structure",
     "no_answer": "Pas de réponse de la structure",
     "expired": "Délai de réponse dépassé",
+}
+# The reasons a structure gives when it refuses, in its own words: its social workers' list
+# and its one-time link's (not answering is not something a structure says).
+STRUCTURE_SEND_BACK_REASONS = {
+    "declined": "Notre structure ne peut pas accompagner cette personne",
 }
 # Reason written on the automatic move of a reached contact.
 CONTACT_REASON = "contact"

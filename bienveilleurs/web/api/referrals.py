@@ -29,6 +29,9 @@ def _id(value):
 def _actor(event):
     if event.actor_role == "system":
         return {"id": None, "role": "system", "display_name": service.SYSTEM_ACTOR.display_name}
+    if event.actor_role == service.STRUCTURE_LINK:  # a structure's one-time link: no account
+        return {"id": None, "role": event.actor_role,
+                "display_name": service.ROLE_NAMES[service.STRUCTURE_LINK]}
     user = event.actor
     return {"id": _id(event.actor_id), "role": event.actor_role,
             "display_name": user.display_name if user is not None else ""}

@@ -23,6 +23,7 @@ from ...models import (
 )
 from ...services import privacy
 from ...services.codes import audience_label, category_label
+from ...services.referrals import ROLE_NAMES, STRUCTURE_LINK
 from ..pages import roles_required, stored_time
 
 bp = Blueprint("privacy", __name__)
@@ -61,7 +62,9 @@ def resident(resident_id):
         events=events, contacts=contacts, reads=file["access_log"], names=_names(file),
         form=OppositionForm(), labels={
             "status": STATUS_LABELS, "outcome": OUTCOME_LABELS, "channel": CHANNEL_LABELS,
-            "role": ROLE_LABELS, "action": ACCESS_ACTIONS},
+            # A structure's link acts without an account: its events say so.
+            "role": {**ROLE_LABELS, STRUCTURE_LINK: ROLE_NAMES[STRUCTURE_LINK]},
+            "action": ACCESS_ACTIONS},
         category_label=category_label, audience_label=audience_label, when=when)
 
 

@@ -5,7 +5,8 @@ notes the reader may see, the logged contacts, and one form per move the reader 
 now — taken from `available_moves`, i.e. from the service's transition table, never from a
 second list here. A move is posted to `<blueprint>.move` with the target status in the URL;
 the service decides (404, 403, 409, 422…) and the page is shown again with its error and
-the error's status.
+the error's status. `referral_context` is the page for any reader, a structure's one-time
+link included (web/referrals/structure_link.py).
 """
 
 from flask import abort, flash, redirect, render_template, url_for
@@ -17,6 +18,9 @@ from ...services import referrals as service
 from ...services.codes import audience_label, category_label
 from ..pages import errors_on_form, feature_collection, point_feature
 from .forms import MISSING, MoveForm
+
+# Who answers for a structure: its social workers, and its one-time link (no account).
+STRUCTURE_VIEWERS = (Role.SOCIAL_WORKER, service.STRUCTURE_LINK)
 
 # Button wording where the service's move label names a state rather than an action.
 BUTTON_LABELS = {
@@ -32,6 +36,18 @@ RELAY_BUTTON_LABELS = {
     "send_back": "La structure a refusé, ou ne répond pas",
 }
 
+# A social worker answers for their structure: refusing is theirs to say, in their words.
+STRUCTURE_BUTTON_LABELS = {**BUTTON_LABELS, "send_back": "Refuser cette orientation"}
+
+# The reasons each role gives when a referral comes back from a resource: a structure
+# refuses (not answering is not something it says); the relay and the coordination record
+# what the structure said, or that it did not answer. One reason: no question asked.
+SEND_BACK_CHOICES = {  # a structure (social worker, link): services' STRUCTURE_SEND_BACK_REASONS
+    Role.RELAY: {"declined": "La structure a refusé", "no_answer": "La structure ne répond pas"},
+    Role.COORDINATOR: {"declined": "La structure a refusé",
+                       "no_answer": "La structure ne répond pas"},
+}
+
 FLASH_AFTER_MOVE = {
     "assigned": "Orientation attribuée.",
     "reported": "Orientation remise à attribuer.",
@@ -40,6 +56,20 @@ FLASH_AFTER_MOVE = {
     "accepted": "Prise en charge confirmée.",
     "closed": "Orientation clôturée.",
 }
+
+
+def flash_after_move(to, reason, role):
+    """What happened, in the words of the one who did it."""
+    if to != "contacted" or reason not in service.SEND_BACK_REASONS:
+        return FLASH_AFTER_MOVE.get(to, "Orientation mise à jour.")
+    if role in STRUCTURE_VIEWERS:
+        return ("Vous avez refusé cette orientation ; la coordination proposera une autre "
+                "ressource.")
+    said = ("Refus de la structure noté" if reason == "declined"
+            else "Absence de réponse de la structure notée")
+    if role == Role.RELAY:
+        return f"{said} : proposez une autre ressource, ou laissez la coordination le faire."
+    return f"{said} : proposez une autre ressource à la personne."
 
 
 def labels():
@@ -60,7 +90,9 @@ def move_forms(user, referral, *, posted=None):
             form = posted
         else:
             form = MoveForm(prefix=move.target, formdata=None)
-        form.fill(move, referral=referral, relays=relays, resources=resources)
+        reasons = (service.STRUCTURE_SEND_BACK_REASONS if user.role in STRUCTURE_VIEWERS
+                   else SEND_BACK_CHOICES.get(user.role))
+        form.fill(move, referral=referral, relays=relays, resources=resources, reasons=reasons)
         form.version.data = str(referral.version)  # what the reader now sees
         forms.append((move, form))
     return forms
@@ -81,17 +113,18 @@ def _person_features(position):
         detail="Position exacte" if position["exact"] else "Position approchée")])
 
 
-def render_referral(blueprint, referral_id, *, posted=None, summary=None, status=200):
-    """Render the referral page of `blueprint` (relay, coordination, structure)."""
-    user = current_user
-    referral = service.get_referral(user, referral_id)
+def referral_context(blueprint, user, referral, *, posted=None, summary=None):
+    """What the referral page shows `user`, a reader of `referral` already read (and logged).
+
+    `blueprint` (relay, coordination, structure, structure_link) takes the move forms.
+    """
     view = service.visibility(user, referral)
     position = service.resident_position(user, referral)
     coordinator = user.role == Role.COORDINATOR
     relay = user.role == Role.RELAY
-    back_endpoint, back_label = BACK[blueprint]
-    return render_template(
-        "referrals/referral.html", blueprint=blueprint, referral=referral, view=view,
+    back_endpoint, back_label = BACK.get(blueprint, (None, None))
+    return dict(
+        blueprint=blueprint, referral=referral, view=view,
         back_endpoint=back_endpoint, back_label=back_label,
         privacy_link=(url_for("privacy.resident", resident_id=referral.resident_id)
                       if coordinator else None),
@@ -105,12 +138,21 @@ def render_referral(blueprint, referral_id, *, posted=None, summary=None, status
         moves=move_forms(user, referral, posted=posted),
         relay_contact=service.relay_contact(referral) if view == "structure" else None,
         posted=posted, summary=summary, labels=labels(), is_relay=relay,
-        button_labels=RELAY_BUTTON_LABELS if relay else BUTTON_LABELS,
+        button_labels=(RELAY_BUTTON_LABELS if relay else STRUCTURE_BUTTON_LABELS
+                       if user.role in STRUCTURE_VIEWERS else BUTTON_LABELS),
         is_coordinator=coordinator,
         resource=referral.resource if view != "status_only" else None,
         correct_link=(url_for("referral_corrections.correct", referral_id=referral.id)
                       if service.may_correct(user, referral) else None),
-    ), status
+        structure_link=service.link_summary(user, referral),
+    )
+
+
+def render_referral(blueprint, referral_id, *, posted=None, summary=None, status=200):
+    """Render the referral page of `blueprint` (relay, coordination, structure)."""
+    referral = service.get_referral(current_user, referral_id)
+    return render_template("referrals/referral.html", **referral_context(
+        blueprint, current_user, referral, posted=posted, summary=summary)), status
 
 
 def post_move(blueprint, referral_id, to, *, list_endpoint):
@@ -129,7 +171,7 @@ def post_move(blueprint, referral_id, to, *, list_endpoint):
         summary = errors_on_form(form, error, aliases=aliases, missing=MISSING)
         return render_referral(blueprint, referral_id, posted=form, summary=summary,
                                status=error.status)
-    flash(FLASH_AFTER_MOVE.get(to, "Orientation mise à jour."), "success")
+    flash(flash_after_move(to, form.values()["reason"], current_user.role), "success")
     if service.can_see(current_user, referral.id):
         return redirect(url_for(f"{blueprint}.referral", referral_id=referral.id), 303)
     return redirect(url_for(list_endpoint), 303)
