@@ -564,3 +564,25 @@ def test_openapi_documents_the_public_endpoint(client):
     operation = paths["/api/v1/candidacies"]["post"]
     assert operation["security"] == [] and {"202", "400", "422", "429"} <= set(
         operation["responses"])
+
+
+def test_the_import_pages_preview_then_confirm(app, town, client_as, monkeypatch, tmp_path):
+    import io
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)
+    monkeypatch.setitem(app.config, "IMPORT_UPLOAD_DIR", str(tmp_path))
+    admin = client_as(town["admin"])
+    ext.session.commit()  # the preview rolls back: what the test made must stay
+    upload = admin.post("/admin/import-bienveilleurs/",
+                        data={"file": (io.BytesIO(CSV.encode()), "reseau.csv")},
+                        content_type="multipart/form-data")
+    assert upload.status_code == 303
+    preview = admin.get("/admin/import-bienveilleurs/apercu")
+    body = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and "Lignes rejetées" in body
+    assert "<td>4</td><td>radius_m</td><td>Le rayon d&#39;action ne peut pas dépasser" in body
+    assert re.search(r"<strong>2</strong> bienveilleur\(s\) seraient créé\(s\)", body)
+    assert count(Relay) == 0 and count(Notification) == 0
+    assert admin.post("/admin/import-bienveilleurs/confirmer").status_code == 303
+    assert count(Relay) == 2
+    assert len(list(tmp_path.iterdir())) == 0  # the waiting file is gone
+    assert client_as(town["inside"]).get("/admin/import-bienveilleurs/").status_code == 403
