@@ -140,6 +140,9 @@ SETTINGS = (
             "a browser that signed in is known this long (its own sign-in failures only)"),
     Setting("PASSWORD_RESET_MINUTES", _integer, 120, "validity of a password reset link"),
     Setting("RESET_FREE_REQUESTS", _integer, 3, "reset requests per address before delays"),
+    Setting("CANDIDACY_FREE_REQUESTS", _integer, 3,
+            "candidacies per e-mail recipient (four times as many per client address) before "
+            "delays"),
     Setting("STALE_UNASSIGNED_HOURS", _integer, 48, "a reported referral nobody took is waiting"),
     Setting("STALE_NO_CONTACT_DAYS", _integer, 7,
             "an assigned referral without contact is waiting"),

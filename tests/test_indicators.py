@@ -10,12 +10,14 @@ from sqlalchemy import select
 
 from bienveilleurs import clock
 from bienveilleurs.extensions import db
-from bienveilleurs.models import IndicatorMonth
+from bienveilleurs.models import IndicatorMonth, NetworkMilestone
 from bienveilleurs.services import privacy
 from bienveilleurs.services import referrals as service
+from bienveilleurs.services.candidacies import milestones
 from bienveilleurs.services.evaluation import indicators, measures, rollup
 from bienveilleurs.services.evaluation.suppression import Cell, Row, suppress, suppress_one
 
+from .candidacy_helpers import confirmed
 from .conftest import api_headers
 from .factories import make_territory, make_user
 from .referral_helpers import CATEGORY, make_world
@@ -93,6 +95,15 @@ def scenario(db, app, monkeypatch):
     move(co, r5, paris(2026, 11, 10, 10), "closed", outcome="duplicate")
     measure(relay, r1, paris(2026, 11, 20, 15), "follow_up", (1, 2, 1),
             ["family", "friends", "neighbours"])
+    # Offers to help: two confirmed in A (15 Oct, 2 Nov), one outside (3 Nov); a first
+    # training attended in B on 25 Nov.
+    for at, email, point in ((paris(2026, 10, 15, 12), "a1@exemple.fr", IN_A),
+                             (paris(2026, 11, 2, 12), "a2@exemple.fr", IN_A),
+                             (paris(2026, 11, 3, 12), "out@exemple.fr", OUTSIDE)):
+        with clock.frozen(at):
+            confirmed(email=email, lon=point[0], lat=point[1])
+    milestones.record("first_training", uuid.uuid4(), at=paris(2026, 11, 25, 19),
+                      territory_id=b.id)
     return {"a": a, "b": b, "world": w, "r1": r1, "r2": r2, "r3": r3, "r4": r4, "r5": r5}
 
 
@@ -114,23 +125,23 @@ EXPECTED_OCT_NOV = {
           "closed_helped": 1, "closed_unreachable": 0, "open_at_end": 2, "stale_at_end": 2,
           "relays_active": 1, "relays_new": 0, "follow_ups_due": 1, "follow_ups_done": 1,
           "wellbeing_pairs": 1, "ucla3_mean_change": -5.0, "less_lonely_pct": 100.0,
-          "networks_mean_change": 2.0},
+          "networks_mean_change": 2.0, "candidacies_received": 2, "relays_trained": 0},
     "B": {"referrals_reported": 1, "residents_reported": 1, "newcomers_reported": 0,
           "first_contact_48h_pct": 0.0, "median_hours_to_first_contact": None,
           "referrals_oriented": 0, "referrals_accepted": 0, "referrals_closed": 1,
           "closed_helped": 0, "closed_unreachable": 1, "open_at_end": 0, "stale_at_end": 0,
           "relays_active": 1, "relays_new": 0, "follow_ups_due": 0, "follow_ups_done": 0,
           "wellbeing_pairs": 0, "ucla3_mean_change": None, "less_lonely_pct": None,
-          "networks_mean_change": None},
+          "networks_mean_change": None, "candidacies_received": 0, "relays_trained": 1},
     None: {"referrals_reported": 1, "residents_reported": 1, "referrals_closed": 0,
-           "open_at_end": 0, "first_contact_48h_pct": 0.0},
+           "open_at_end": 0, "first_contact_48h_pct": 0.0, "candidacies_received": 1},
     "all": {"referrals_reported": 5, "residents_reported": 4, "newcomers_reported": 1,
             "first_contact_48h_pct": 20.0, "median_hours_to_first_contact": 41.0,
             "referrals_oriented": 1, "referrals_accepted": 1, "referrals_closed": 2,
             "closed_helped": 1, "closed_unreachable": 1, "open_at_end": 2, "stale_at_end": 2,
             "relays_active": 2, "follow_ups_due": 1, "follow_ups_done": 1,
             "wellbeing_pairs": 1, "ucla3_mean_change": -5.0, "less_lonely_pct": 100.0,
-            "networks_mean_change": 2.0, "candidacies_received": None},
+            "networks_mean_change": 2.0, "candidacies_received": 3, "relays_trained": 1},
 }
 
 
@@ -151,13 +162,14 @@ def test_every_indicator_against_numbers_worked_out_by_hand(scenario):
     october = table(admin, datetime(2026, 10, 1).date(), datetime(2026, 10, 31).date())
     check(october, {"A": {"referrals_reported": 2, "first_contact_48h_pct": 50.0,
                           "open_at_end": 1, "stale_at_end": 0, "referrals_closed": 1,
-                          "wellbeing_pairs": 0, "follow_ups_due": 0},
+                          "wellbeing_pairs": 0, "follow_ups_due": 0,
+                          "candidacies_received": 1},
                     "B": {"referrals_reported": 1, "relays_active": 1}})
     november = table(admin, datetime(2026, 11, 1).date(), datetime(2026, 11, 30).date())
     check(november, {"A": {"referrals_reported": 1, "residents_reported": 1,
                            "referrals_closed": 0, "follow_ups_due": 1, "wellbeing_pairs": 1,
-                           "relays_active": 1},
-                     "B": {"referrals_reported": 0, "relays_active": 0}})
+                           "relays_active": 1, "candidacies_received": 1},
+                     "B": {"referrals_reported": 0, "relays_active": 0, "relays_trained": 1}})
 
 
 def test_frozen_months_do_not_move_after_an_erasure(scenario):
@@ -171,13 +183,17 @@ def test_frozen_months_do_not_move_after_an_erasure(scenario):
                                                        "Hors territoire"}
     assert all("resident" not in str(row.parts) for row in frozen)
     privacy.oppose(co, str(scenario["r1"].resident_id))  # the person of r1 and r4 opposes
+    db.session.execute(NetworkMilestone.__table__.delete())  # candidates erased at their wish
     result = table(admin, datetime(2026, 10, 1).date(), datetime(2026, 11, 30).date())
     check(result, {"A": {"wellbeing_pairs": 1, "ucla3_mean_change": -5.0,
-                         "open_at_end": 2, "referrals_reported": 3}})
+                         "open_at_end": 2, "referrals_reported": 3,
+                         "candidacies_received": 2},
+                   "B": {"relays_trained": 1}})
     # Live (not frozen), the erased answers are gone: the rollup is what kept them.
     db.session.execute(IndicatorMonth.__table__.delete())
     live = table(admin, datetime(2026, 10, 1).date(), datetime(2026, 11, 30).date())
-    check(live, {"A": {"wellbeing_pairs": 0, "ucla3_mean_change": None}})
+    check(live, {"A": {"wellbeing_pairs": 0, "ucla3_mean_change": None,
+                       "candidacies_received": 0}})
 
 
 def test_a_report_kept_offline_counts_at_the_phone_time(db, app, monkeypatch):

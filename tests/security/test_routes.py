@@ -13,6 +13,7 @@ import io
 import os
 import random
 import re
+import subprocess
 import uuid
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -128,6 +129,9 @@ EXPECT = {
                                       args={"referral_id": "referral"}),
     "steering.index": Route(get=only(["admin", "coordinator", "observer"])),
     "steering.export": Route(get=only(["admin", "coordinator", "observer"])),
+    "steering.trend_chart": Route(get=only(["admin", "coordinator", "observer"])),
+    "steering.map_chart": Route(get=only(["admin", "coordinator", "observer"])),
+    "steering.report": Route(get=only(["admin", "coordinator", "observer"])),
     # --- directory (issue 3)
     "directory.leaflet": Route(get=PUBLIC, args={"filename": "leaflet.js"}),
     "directory.search": Route(get=EVERYONE),
@@ -256,6 +260,41 @@ EXPECT = {
     "booklets.around_point": Route(post=only(["coordinator", "relay", "social_worker"], ANY)),
     "booklets.near_you": Route(get=only(["coordinator", "relay", "social_worker"]),
                                post=only(["coordinator", "relay", "social_worker"], ANY)),
+    # --- becoming a relay (issue 21): the public page, the candidate's links, management
+    "candidacy_public.page": Route(get=PUBLIC, post={"*": ANY}),
+    "candidacy_public.thanks": Route(get=PUBLIC),
+    "api_candidacies.submit": Route(post={"*": ANY}),
+    # Without a link opened first, nothing is shown (404), whoever asks.
+    "candidacy_public.open_link": Route(get={"*": NONE}, args={"token": "bad-token"}),
+    "candidacy_public.mine": Route(get={"*": NONE}),
+    "candidacy_public.confirm": Route(post={"*": NONE}),
+    "candidacy_public.withdraw": Route(post={"*": NONE}),
+    "candidacy_public.erase": Route(post={"*": NONE}),
+    "candidacy_public.export": Route(get={"*": NONE}),
+    "candidacy_public.open_charter_link": Route(get={"*": NONE}, args={"token": "bad-token"}),
+    "candidacy_public.sign_charter": Route(get={"*": NONE}, post={"*": NONE}),
+    "candidacies.index": Route(get=only(["admin", "coordinator"])),
+    "candidacies.show": Route(get=MANAGE_GET, args={"candidacy_id": "candidacy"}),
+    "candidacies.move": Route(post=MANAGE_POST, args={"candidacy_id": "candidacy",
+                                                      "to": "withdrawn"}),
+    "candidacies.note": Route(post=MANAGE_POST, args={"candidacy_id": "candidacy"}),
+    "candidacies.sign_charter": Route(post=MANAGE_POST, args={"candidacy_id": "candidacy"}),
+    "candidacies.charter_link": Route(post=MANAGE_POST, args={"candidacy_id": "candidacy"}),
+    "candidacies.activate": Route(get=MANAGE_GET, post=MANAGE_POST,
+                                  args={"candidacy_id": "candidacy"}),
+    "trainings.index": Route(get=only(["admin", "coordinator"]),
+                             post=only(["admin", "coordinator"], ANY)),
+    "trainings.show": Route(get=MANAGE_GET, args={"session_id": "training"}),
+    "trainings.invite": Route(post=MANAGE_POST, args={"session_id": "training"}),
+    "trainings.attendance": Route(post=MANAGE_POST, args={"session_id": "training",
+                                                          "participant_id": "participant"}),
+    "charter.publish": Route(get=only(["admin"]), post=only(["admin"], ANY)),
+    "charter.unsigned": Route(get=only(["admin", "coordinator"])),
+    "charter.read": Route(get=only(["relay"]), post=only(["relay"], ANY)),
+    "relay_import.index": Route(get=only(["admin"]), post=only(["admin"], ANY)),
+    "relay_import.preview": Route(get=only(["admin"], ANY)),
+    "relay_import.confirm": Route(post=only(["admin"], ANY)),
+    "relay_import.cancel": Route(post=only(["admin"], ANY)),
     "tokens.revoke": Route(post={"anonymous": LOGIN, "*": DENY, "relay": SCOPED},
                            args={"token_id": "token"}),
     # --- a structure's one-time link (issue 23): public pages, opened by the secret of the
@@ -478,6 +517,14 @@ def _judge_csv(check, response, body):
                 check.problems.append(f"CSV cell starts a formula: {cell[:30]!r}")
 
 
+def _text_of(response):
+    """The body as text; a PDF's text as pdftotext reads it (its streams are compressed)."""
+    if response.mimetype != "application/pdf":
+        return response.get_data(as_text=True)
+    return subprocess.run(["pdftotext", "-", "-"], input=response.get_data(), check=True,
+                          capture_output=True).stdout.decode("utf-8")
+
+
 def _judge(check, response, world, api):
     """Record on `check` every problem of one answer: status, headers, leaks, forms, CSV."""
     check.status = response.status_code
@@ -485,7 +532,7 @@ def _judge(check, response, world, api):
     _judge_security_headers(check, response)
     static = check.endpoint in ("static", "directory.leaflet")
     _judge_no_store(check, response, static)
-    body = response.get_data(as_text=True) if not static else ""
+    body = _text_of(response) if not static else ""
     _judge_leaks(check, body, world)
     _judge_get_forms(check, response, body)
     _judge_csv(check, response, body)

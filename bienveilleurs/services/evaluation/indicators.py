@@ -2,7 +2,8 @@
 the pages and the printed report.
 
 A period is whole months in the city's time zone. Each month's additive parts (reports,
-first contacts and their delays, follow-ups, measure pairs, new relays) and its state at the
+first contacts and their delays, follow-ups, measure pairs, new relays, candidacies, first
+trainings) and its state at the
 end (open, stale) come from the frozen rollup when the month is frozen (`rollup`), else are
 computed live; distinct counts (persons, referrals with a move, active relays) are counted
 over the whole period from identifiers an erasure keeps. Rows are the territories, then the
@@ -181,8 +182,8 @@ def _cells(parts):
         "open_at_end": Cell(get("open_at_end", 0), "count"),
         "stale_at_end": Cell(get("stale_at_end", 0), "count"),
         "relays_new": Cell(get("relays_new", 0), "count"),
-        "candidacies_received": Cell(get("candidacies_received"), "count"),
-        "relays_trained": Cell(get("relays_trained"), "count"),
+        "candidacies_received": Cell(get("candidacies_received", 0), "count"),
+        "relays_trained": Cell(get("relays_trained", 0), "count"),
         "follow_ups_due": Cell(get("follow_ups_due", 0), "count"),
         "follow_ups_done": Cell(get("follow_ups_done", 0), "count"),
         "wellbeing_pairs": Cell(pairs, "count"),
@@ -209,12 +210,6 @@ def _add(into, parts):
         into[name] = into.get(name, [] if name == "delays" else 0) + value
 
 
-def candidacy_parts(start, end):
-    """Hook for `candidacies_received` and `relays_trained` ({territory_id: parts}): the
-    candidacies and training records do not exist in this schema yet, so both stay null."""
-    return {}
-
-
 def _period_parts(period, keys):
     """{territory_id: summed parts} over the period, and the relays active city-wide."""
     months = period.months
@@ -231,10 +226,8 @@ def _period_parts(period, keys):
                     totals[key][name] = one.get(name, 0)
     start, end = instant(period.start), instant(next_month(period.end))
     distinct, city_relays = queries.distinct_parts(start, end)
-    extra = candidacy_parts(start, end)
     for key in keys:
         totals[key].update(distinct.get(key, {}))
-        totals[key].update(extra.get(key, {}))
     return totals, city_relays
 
 
@@ -258,9 +251,6 @@ def compute(user, period, wanted=None):
         _add(summed, totals[key])
         for name in queries.AT_END:
             summed[name] = summed.get(name, 0) + totals[key].get(name, 0)
-    for name in ("candidacies_received", "relays_trained"):
-        if all(totals[key].get(name) is None for key in keys):
-            summed[name] = None
     if outside and not wanted:  # the whole city: a relay active in two territories, once
         summed["relays_active"] = city_relays
     suppress(rows, k)

@@ -2,7 +2,8 @@
 
 Each function takes a window of UTC instants [start, end) and returns
 {territory_id or None: {part: value}}. `month_parts` are the parts that add up from one month
-to the next (and the state at the month's end): what a frozen month keeps. `distinct_parts`
+to the next (and the state at the month's end): what a frozen month keeps; they include the
+candidacies' anonymous milestones (`candidacies.milestones`). `distinct_parts`
 count distinct referrals, persons and relays over a whole period, from identifiers that an
 erasure keeps, so they are computed over the period at once.
 """
@@ -13,9 +14,11 @@ from datetime import timedelta
 from sqlalchemy import text
 
 from ...extensions import db
+from ..candidacies import milestones
 
 ADDITIVE = ("reported", "fc_reached", "fc48", "delays", "follow_ups_due", "follow_ups_done",
-            "pairs", "ucla_sum", "less_lonely", "net_sum", "relays_new")
+            "pairs", "ucla_sum", "less_lonely", "net_sum", "relays_new", "candidacies_received",
+            "relays_trained")
 AT_END = ("open_at_end", "stale_at_end")
 DISTINCT = ("residents", "newcomers", "oriented", "accepted", "closed", "helped",
             "unreachable", "relays_active")
@@ -136,6 +139,10 @@ def month_parts(start, end, first_day, last_day):
     _collect(_PAIRS, window, found)
     _collect(_RELAYS_NEW, window, found)
     _collect(_AT_END, {"end": end, "stale_from": end - STALE_WINDOW}, found)
+    for name, counts in (("candidacies_received", milestones.candidacies_received(start, end)),
+                         ("relays_trained", milestones.relays_trained(start, end))):
+        for territory_id, count in counts.items():
+            found[territory_id][name] = count
     for parts in found.values():
         for name in ADDITIVE + AT_END:
             parts.setdefault(name, [] if name == "delays" else 0)

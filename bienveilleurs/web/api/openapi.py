@@ -24,11 +24,13 @@ from ...errors import (
     NotFound,
     ResidentErased,
     StaleVersion,
+    Throttled,
     TooLarge,
     Unauthorized,
     ValidationFailed,
 )
-from ...models import CHANNELS, OUTCOMES, STATUSES, Role
+from ...models import CHANNELS, OUTCOMES, PROFILES, STATUSES, Role
+from ...services.candidacies.public import ADDRESS_MAX, AVAILABILITY_MAX, FIRST_NAME_MAX
 from ...services.codes import publics, thematiques
 from ...services.directory import RELAY_STATUSES, SATURATIONS
 from ...services.fields.rules import EMAIL_MAX, INTEGER_MAX, PHONE_MAX, URL_MAX
@@ -504,6 +506,44 @@ def hsds_paths():
 
 # --- the shapes ---------------------------------------------------------------------------
 
+def candidacy_paths():
+    return {
+        "/api/v1/candidacies": {"post": {
+            "operationId": "offerToHelp",
+            "summary": "Proposer de devenir bienveilleur (public, sans compte)",
+            "description": "Freiné par adresse du client et par adresse e-mail destinataire "
+                           "(429). Répond 202 avec le même corps que l'adresse soit connue ou "
+                           "non ; un e-mail demande de confirmer l'adresse (double "
+                           "confirmation). Sans lat/lon, l'adresse est placée par le service "
+                           "d'adresses quand il y en a un (422 sinon).",
+            "security": [],
+            "requestBody": _body("CandidacyInput", {
+                "first_name": "Nadia", "email": "nadia@exemple.fr", "lat": 49.4944,
+                "lon": 0.1079, "profile": "resident", "languages": ["fr", "ar"],
+                "availability": "le samedi matin", "consent": True}),
+            "responses": {**_ok("Reçue", {"type": "object", "required": ["status", "message"],
+                                          "properties": {"status": {"const": "accepted"},
+                                                         "message": ANY_TEXT}}, "202"),
+                          **_errors(BadRequest, TooLarge, ValidationFailed, Throttled)}}},
+    }
+
+
+def candidacy_schemas(area):
+    return {
+        "CandidacyInput": {
+            "type": "object", "required": ["first_name", "email", "profile", "consent", "lat",
+                                           "lon"],
+            "properties": {
+                "first_name": text(FIRST_NAME_MAX, required=True), "email": EMAIL_ADDRESS,
+                "phone": PHONE_NUMBER, **coordinates(area), "address": text(ADDRESS_MAX),
+                "profile": {"type": "string", "enum": list(PROFILES)},
+                "languages": LANGUAGES, "availability": text(AVAILABILITY_MAX),
+                "consent": {"const": True,
+                            "description": "la personne accepte que ses réponses soient "
+                                           "gardées pour étudier sa candidature"}}},
+    }
+
+
 def account_schemas():
     return {
         "Error": {
@@ -741,7 +781,8 @@ def referral_schemas(area):
 
 def _schemas(area, max_radius_m):
     schemas = {**account_schemas(), **directory_schemas(area, max_radius_m),
-               **referral_schemas(area), **evaluation_schemas()}
+               **referral_schemas(area), **evaluation_schemas(),
+               **candidacy_schemas(area)}
     for name, schema in schemas.items():
         if name.endswith("Input"):
             absent_when_blank(schema)
@@ -767,5 +808,6 @@ def openapi_document(*, area, max_radius_m):
         },
         "security": [{"bearer": []}],
         "paths": {**account_paths(), **directory_paths(area), **referral_paths(),
-                  **evaluation_paths(_ok, _errors, _body, _ref), **hsds_paths()},
+                  **evaluation_paths(_ok, _errors, _body, _ref, text), **hsds_paths(),
+                  **candidacy_paths()},
     }

@@ -24,18 +24,27 @@ DAY = {"type": "string", "format": "date"}
 VALUES = {"type": "object", "properties": {name: {"type": ["number", "null"]}
                                            for name in INDICATORS}}
 SUPPRESSED = {"type": "array", "items": {"type": "string", "enum": list(INDICATORS)}}
-PERIOD = [
-    {"name": "from", "in": "query", "required": True, "schema": DAY,
-     "description": "premier jour d'un mois (fuseau de la ville)"},
-    {"name": "to", "in": "query", "required": True, "schema": DAY,
-     "description": "dernier jour d'un mois, inclus"},
-    {"name": "territory", "in": "query", "required": False, "schema": {"type": "string"},
-     "description": "id ou code d'un territoire"},
-]
+MONTH = "^2[0-9]{3}-(0[1-9]|1[0-2])-"  # the years FIRST_YEAR to LAST_YEAR (2000–2999)
 
 
-def evaluation_paths(ok, errors, body, ref):
-    """The paths; `ok`, `errors`, `body` and `ref` are the document's own helpers."""
+def _period(text):
+    """The query of the indicators; `text` is the document's helper for a text."""
+    return [
+        {"name": "from", "in": "query", "required": True,
+         "schema": {**DAY, "pattern": MONTH + "01$"},
+         "description": "premier jour d'un mois (fuseau de la ville), de l'an 2000 à 2999"},
+        {"name": "to", "in": "query", "required": True,
+         "schema": {**DAY, "pattern": MONTH + "(28|29|30|31)$"},
+         "description": "dernier jour d'un mois, inclus ; pas avant from, au plus dix ans "
+                        "après"},
+        {"name": "territory", "in": "query", "required": False,
+         "schema": text(60, description="id ou code d'un territoire")},
+    ]
+
+
+def evaluation_paths(ok, errors, body, ref, text):
+    """The paths; `ok`, `errors`, `body`, `ref` and `text` are the document's own helpers."""
+    period = _period(text)
     return {
         "/api/v1/referrals/{id}/wellbeing": {"post": {
             "operationId": "addWellbeing",
@@ -65,14 +74,14 @@ def evaluation_paths(ok, errors, body, ref):
             "description": "Administration, observation, coordination (ses territoires ; "
                            "sans territoire : tous). Un effectif de 1 à min_cell − 1 vaut null "
                            "et figure dans suppressed.",
-            "parameters": PERIOD,
+            "parameters": period,
             "responses": {**ok("Les indicateurs", ref("Indicators")),
                           **errors(BadRequest, Unauthorized, Forbidden, NotFound,
                                    ValidationFailed)}}},
         "/api/v1/indicators.csv": {"get": {
             "operationId": "getIndicatorsCsv",
             "summary": "Les mêmes indicateurs en CSV (;, UTF-8 avec BOM, « s » si masqué)",
-            "parameters": PERIOD,
+            "parameters": period,
             "responses": {"200": {"description": "Le fichier CSV",
                                   "content": {"text/csv": {"schema": {"type": "string"}}}},
                           **errors(BadRequest, Unauthorized, Forbidden, NotFound,
@@ -85,11 +94,19 @@ def evaluation_schemas():
                "moment": {"type": "string", "enum": list(MOMENTS)},
                "answered": {"type": "boolean"}, "lacks_company": SCORE, "left_out": SCORE,
                "isolated": SCORE,
-               "networks": {"type": "array", "maxItems": len(NETWORKS), "uniqueItems": True,
+               "networks": {"type": "array", "maxItems": len(NETWORKS),
+                            "description": "un réseau donné deux fois compte une fois",
                             "items": {"type": "string", "enum": list(NETWORKS)}}}
+    scores = ("lacks_company", "left_out", "isolated")
+    # answered: the three scores, each 1 to 3; not answered: no score and no network.
+    answers = {"oneOf": [
+        {"required": list(scores), "properties": {
+            "answered": {"const": True}, **{name: {"type": "integer"} for name in scores}}},
+        {"properties": {"answered": {"const": False}, "networks": {"maxItems": 0},
+                        **{name: {"not": {"type": "integer"}} for name in scores}}}]}
     return {
         "WellbeingInput": {"type": "object", "required": ["id", "at", "moment", "answered"],
-                           "properties": measure},
+                           "properties": measure, **answers},
         "Wellbeing": {"type": "object", "required": ["id", "moment", "answered"],
                       "properties": {**measure, "referral_id": UUID}},
         "FollowUps": {"type": "object", "properties": {"follow_ups": {
