@@ -137,11 +137,12 @@ def _visible_territories(user, wanted):
     if user.role not in VIEWERS:
         raise Forbidden("Les indicateurs sont pour l'administration, la coordination et "
                         "l'observation.")
-    query = select(Territory).order_by(Territory.code.asc().nulls_last(), Territory.name)
+    query = select(Territory.id, Territory.code, Territory.name).order_by(
+        Territory.code.asc().nulls_last(), Territory.name)
     limited = user.role == Role.COORDINATOR.value and not areas.is_city_wide(user)
     if limited:
         query = query.where(Territory.id.in_([t.id for t in user.territories]))
-    territories = db.session.scalars(query).all()
+    territories = db.session.execute(query).all()
     outside = not limited
     if wanted:
         uid = parse_uuid(wanted)
@@ -150,21 +151,6 @@ def _visible_territories(user, wanted):
         if not territories:
             raise NotFound("Territoire inconnu, ou hors de votre périmètre.")
     return territories, outside
-
-
-def _month_parts(month, frozen):
-    """{territory_id: parts} of one month: frozen when it is, else computed now."""
-    if month in frozen:
-        return frozen[month]
-    return queries.month_parts(instant(month), instant(next_month(month)), month,
-                               month_end(month))
-
-
-def _frozen_months(months):
-    found = {}
-    for row in db.session.scalars(select(IndicatorMonth).where(IndicatorMonth.month.in_(months))):
-        found.setdefault(row.month, {})[row.territory_id] = row.parts
-    return found
 
 
 def _cells(parts):
@@ -211,17 +197,26 @@ def _add(into, parts):
 
 
 def _period_parts(period, keys):
-    """{territory_id: summed parts} over the period, and the relays active city-wide."""
+    """{territory_id: summed parts} over the period, and the relays active city-wide: the
+    frozen months summed by the database, the others computed now."""
     months = period.months
-    frozen = _frozen_months(months)
+    frozen = set(db.session.scalars(select(IndicatorMonth.month).distinct()
+                                    .where(IndicatorMonth.month.in_(months))))
     totals = {key: {} for key in keys}
+    sources = []
+    if frozen:
+        last = months[-1] if months[-1] in frozen else None
+        sources.append((queries.frozen_parts(sorted(frozen), last), last is not None))
     for month in months:
-        parts = _month_parts(month, frozen)
-        last = month == months[-1]
+        if month not in frozen:
+            sources.append((queries.month_parts(instant(month), instant(next_month(month)),
+                                                month, month_end(month)),
+                            month == months[-1]))
+    for parts, at_end in sources:
         for key in keys:
             one = parts.get(key, {})
             _add(totals[key], one)
-            if last:
+            if at_end:
                 for name in queries.AT_END:
                     totals[key][name] = one.get(name, 0)
     start, end = instant(period.start), instant(next_month(period.end))

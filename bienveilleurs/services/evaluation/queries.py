@@ -120,6 +120,38 @@ WHERE c.at >= :start AND c.at < :end
 GROUP BY GROUPING SETS ((r.territory_id), ())""")
 
 
+# Frozen months summed in the database: one row per territory and part, and the delays of
+# all the months at once (the median needs them all).
+_FROZEN_SUMS = text("""
+SELECT m.territory_id, p.key, sum(p.value::text::numeric) AS total
+FROM indicator_months m, jsonb_each(m.parts) p
+WHERE m.month = ANY(:months) AND jsonb_typeof(p.value) = 'number'
+  AND NOT (p.key = ANY(:at_end))
+GROUP BY m.territory_id, p.key""")
+_FROZEN_DELAYS = text("""
+SELECT m.territory_id, array_agg(d::float8) AS delays
+FROM indicator_months m, jsonb_array_elements_text(m.parts -> 'delays') d
+WHERE m.month = ANY(:months)
+GROUP BY m.territory_id""")
+_FROZEN_AT_END = text("""
+SELECT territory_id, parts FROM indicator_months WHERE month = :month""")
+
+
+def frozen_parts(months, last):
+    """{territory_id: parts} summed over the frozen `months`, with the state at the end of
+    `last` when `last` (the period's last month) is one of them."""
+    found = defaultdict(dict)
+    params = {"months": list(months), "at_end": list(AT_END)}
+    for territory_id, key, total in db.session.execute(_FROZEN_SUMS, params):
+        found[territory_id][key] = int(total)
+    for territory_id, delays in db.session.execute(_FROZEN_DELAYS, params):
+        found[territory_id]["delays"] = list(delays)
+    if last is not None:
+        for territory_id, parts in db.session.execute(_FROZEN_AT_END, {"month": last}):
+            found[territory_id].update({name: parts.get(name, 0) for name in AT_END})
+    return dict(found)
+
+
 def _collect(statement, params, into):
     for row in db.session.execute(statement, params).mappings():
         parts = into[row["territory_id"]]
