@@ -47,6 +47,7 @@ def test_the_yearly_report_is_a_pdf_with_the_figures(scenario, client_as, tmp_pa
                           text=True, check=True).stdout
     assert "indicateurs 2026" in text and "Toute la ville" in text
     assert "Signalements" in text and "oct. 2026 : 3" in text  # r1, r2, r3 in October
+    assert "A : Quartier A · B : Quartier B" in text  # the columns' codes, named
 
 
 def test_the_relay_answers_the_three_questions_from_their_page(db, client_as, app,
