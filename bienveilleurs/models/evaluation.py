@@ -101,7 +101,7 @@ class FollowUp(db.Model):
     due_on: Mapped[date] = mapped_column(Date)  # a day in the city's time zone
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     measure_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("wellbeing_measures.id", ondelete="SET NULL"))
+        ForeignKey("wellbeing_measures.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = created_at()
 
     referral = relationship("Referral")

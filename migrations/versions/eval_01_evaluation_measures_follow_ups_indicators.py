@@ -106,6 +106,8 @@ def upgrade():
     )
     op.create_index(op.f('ix_follow_ups_relay_id'), 'follow_ups', ['relay_id'])
     op.create_index(op.f('ix_follow_ups_done_at'), 'follow_ups', ['done_at'])
+    # the foreign key's own index: deleting a measure then finds its call-back at once
+    op.create_index(op.f('ix_follow_ups_measure_id'), 'follow_ups', ['measure_id'])
     op.create_index('ix_follow_ups_due_open', 'follow_ups', ['due_on'],
                     postgresql_where=sa.text('done_at IS NULL'))
     op.create_table(
