@@ -49,7 +49,7 @@ def trend(user, period, name, wanted=None):
 
 def _svg(figure):
     out = io.StringIO()
-    figure.savefig(out, format="svg", bbox_inches="tight")
+    figure.savefig(out, format="svg")  # the figure's own size: the page reserves it
     pyplot.close(figure)
     text = out.getvalue()
     return text[text.index("<svg"):]  # the element alone, for a page or a PDF
@@ -58,7 +58,7 @@ def _svg(figure):
 def trend_svg(points, name):
     """A bar per month; a hidden month is a grey « s » bar."""
     label = INDICATORS[name][0]
-    figure, axes = pyplot.subplots(figsize=(7, 2.6))
+    figure, axes = pyplot.subplots(figsize=(7, 2.6), layout="constrained")
     values = [p.value if p.value is not None else 0 for p in points]
     colours = [HIDDEN if p.hidden else COLOUR for p in points]
     positions = range(len(points))
@@ -83,7 +83,7 @@ def map_svg(table, name):
     top = max(shown, default=0) or 1
     low = min(min(shown, default=0), 0)
     colours = matplotlib.colormaps["Blues"]
-    figure, axes = pyplot.subplots(figsize=(6, 5))
+    figure, axes = pyplot.subplots(figsize=(6, 5), layout="constrained")
     for row in table.rows:
         shape = areas.get(row.territory["id"] or "")
         if shape is None:
