@@ -127,6 +127,10 @@ SETTINGS = (
             "a referral the resource never answered is sent back (flask referrals expire)"),
     Setting("STRUCTURE_LINK_DAYS", _integer, 21,
             "how long a structure's one-time link to a referral stays valid"),
+    Setting("CAMPAIGN_MAX_ATTEMPTS", _integer, 3,
+            "unanswered calls before a check-in is escalated to the coordinators"),
+    Setting("CAMPAIGN_MAX_CHECKS_PER_RELAY", _integer, 15,
+            "most checks one relay is given when a campaign starts"),
     Setting("COVERAGE_CELL_M", _integer, 250, "side of a cell of the coverage map"),
     Setting("COVERAGE_SRID", _integer, 2154, "metric projection of the coverage grid (Lambert-93)"),
     Setting("IMPORT_UPLOAD_DIR", _text, "", "where uploaded imports wait for confirmation; "

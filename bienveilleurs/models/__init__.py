@@ -11,6 +11,20 @@ from .accounts import (
     coordinator_territories,
 )
 from .administration import ACCOUNT_TOKEN_PURPOSES, AccountToken, AuditEntry
+from .campaigns import (
+    CALL_CHANNELS,
+    CALL_OUTCOMES,
+    CAMPAIGN_KIND_LABELS,
+    CAMPAIGN_KINDS,
+    CHECK_STATUS_LABELS,
+    CHECK_STATUSES,
+    WATCH_REASON_LABELS,
+    WATCH_REASONS,
+    Campaign,
+    CampaignCall,
+    CampaignCheck,
+    WatchEntry,
+)
 from .directory import Relay, Resource, Structure, structure_members
 from .jobs import ScheduledJob
 from .notifications import (
@@ -39,10 +53,12 @@ from .referrals import (
 from .territories import Territory
 
 __all__ = ["ACCESS_ACTIONS", "ACCOUNT_TOKEN_PURPOSES", "AccessLog", "AccountToken", "ApiToken",
-           "AuditEntry", "CHANNELS", "CHANNEL_LABELS", "Contact", "ErasedId", "LINK_ACTIONS",
+           "AuditEntry", "CALL_CHANNELS", "CALL_OUTCOMES", "CAMPAIGN_KINDS",
+           "CAMPAIGN_KIND_LABELS", "CHANNELS", "CHECK_STATUSES", "CHECK_STATUS_LABELS", "Campaign",
+           "CampaignCall", "CampaignCheck", "CHANNEL_LABELS", "Contact", "ErasedId", "LINK_ACTIONS",
            "LINK_END_REASONS", "LoginThrottle", "NOTIFICATION_KINDS", "Notification",
            "NotificationAttempt", "NotificationPreference", "OUTCOMES", "OUTCOME_LABELS",
            "ROLE_LABELS", "ROLE_VALUES", "RecoveryCode", "Referral", "ReferralEvent", "Relay",
            "Resident", "Resource", "Role", "STATUSES", "STATUS_LABELS", "ScheduledJob",
-           "Structure", "StructureLink", "Territory", "User", "coordinator_territories",
-           "structure_members"]
+           "Structure", "StructureLink", "Territory", "User", "WATCH_REASONS",
+           "WATCH_REASON_LABELS", "WatchEntry", "coordinator_territories", "structure_members"]
