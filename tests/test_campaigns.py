@@ -312,3 +312,54 @@ def test_the_deadline_escalates_once_with_two_job_runners(app, committed):
     escalated = committed.scalars(select(Notification.dedup_key).where(
         Notification.kind == "campaign_escalated")).all()
     assert len(escalated) == 4 == len(set(escalated))
+
+
+# --- scope: every campaign route, a coordinator inside and outside the territory ------------
+
+def test_campaign_routes_are_scoped_by_territory(db, client_as):
+    """A campaign of the east: the west coordinator gets 404 on every route and changes
+    nothing; on a campaign over both, they see and act on the west's checks only."""
+    from .factories import make_user
+    town = build_town()
+    west_only = client_as(make_user(role="coordinator", territories=[town.west]))
+    east_campaign = _launch(client_as(town.east_coordinator))
+    noe = _checks_by_name(east_campaign)["Noé"]
+    base = f"/api/v1/campaigns/{east_campaign}"
+    for method, path, body in (
+            ("get", base, None), ("get", base + "/checks", None), ("get", base + ".csv", None),
+            ("post", f"{base}/checks/{noe.id}/assign",
+             {"relay_id": str(town.near_relay.id)}),
+            ("post", f"{base}/checks/{noe.id}/calls", call_body()),
+            ("post", base + "/close", {})):
+        response = getattr(west_only, method)(path, json=body, headers=H)
+        assert response.status_code == 404, (method, path, response.status_code)
+    assert west_only.get("/api/v1/campaigns", headers=H).get_json() == {"campaigns": []}
+    db.expire_all()
+    assert db.get(Campaign, uuid.UUID(east_campaign)).status == "open"
+    assert _count(CampaignCall) == 0
+    # Admins and social workers manage no campaign.
+    for role in ("admin", "social_worker"):
+        assert client_as(role).get(base, headers=H).status_code == 404
+    assert client_as("admin").post("/api/v1/campaigns", json=launch_body(),
+                                   headers=H).status_code == 403
+    # Pages: the same rule.
+    assert west_only.get(f"/coordination/veilles/{east_campaign}").status_code == 404
+    # A campaign over both territories: the west coordinator sees the west's people only.
+    both = _launch(client_as(town.coordinator), territory_ids=[str(town.west.id),
+                                                                str(town.east.id)])
+    seen = west_only.get(f"/api/v1/campaigns/{both}/checks", headers=H).get_json()["checks"]
+    assert [c["pseudonym"] for c in seen] == ["Odette"]  # the east's are in the first one
+    shown = west_only.get(f"/api/v1/campaigns/{both}", headers=H)
+    assert shown.status_code == 200 and sum(shown.get_json()["counts"].values()) == 1
+
+
+def test_openapi_documents_the_campaign_endpoints(client_as):
+    document = client_as("relay").get("/api/v1/openapi.json").get_json()
+    for path in ("/api/v1/residents/{id}/watch", "/api/v1/watch-register.csv",
+                 "/api/v1/campaigns", "/api/v1/campaigns/{id}", "/api/v1/campaigns/{id}/checks",
+                 "/api/v1/campaigns/{id}/checks/{check_id}/assign",
+                 "/api/v1/campaigns/{id}/checks/{check_id}/calls",
+                 "/api/v1/campaigns/{id}/close", "/api/v1/campaigns/{id}.csv"):
+        assert path in document["paths"], path
+    assert document["components"]["schemas"]["Check"]["properties"]["status"]["enum"] == [
+        "pending", "ok", "needs_help", "not_reached", "escalated"]

@@ -16,6 +16,7 @@ from .campaigns import (
     CALL_OUTCOMES,
     CAMPAIGN_KIND_LABELS,
     CAMPAIGN_KINDS,
+    CAMPAIGN_STATUSES,
     CHECK_STATUS_LABELS,
     CHECK_STATUSES,
     WATCH_REASON_LABELS,
@@ -54,7 +55,8 @@ from .territories import Territory
 
 __all__ = ["ACCESS_ACTIONS", "ACCOUNT_TOKEN_PURPOSES", "AccessLog", "AccountToken", "ApiToken",
            "AuditEntry", "CALL_CHANNELS", "CALL_OUTCOMES", "CAMPAIGN_KINDS",
-           "CAMPAIGN_KIND_LABELS", "CHANNELS", "CHECK_STATUSES", "CHECK_STATUS_LABELS", "Campaign",
+           "CAMPAIGN_KIND_LABELS", "CAMPAIGN_STATUSES", "CHANNELS", "CHECK_STATUSES",
+           "CHECK_STATUS_LABELS", "Campaign",
            "CampaignCall", "CampaignCheck", "CHANNEL_LABELS", "Contact", "ErasedId", "LINK_ACTIONS",
            "LINK_END_REASONS", "LoginThrottle", "NOTIFICATION_KINDS", "Notification",
            "NotificationAttempt", "NotificationPreference", "OUTCOMES", "OUTCOME_LABELS",

@@ -21,6 +21,7 @@ from ...errors import (
 )
 from ...models import CHANNELS, OUTCOMES, STATUSES, Role
 from ...services.directory import RELAY_STATUSES, SATURATIONS
+from .openapi_campaigns import CAMPAIGN_PATHS, CAMPAIGN_SCHEMAS
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -562,8 +563,8 @@ HSDS_PATHS = {
     },
 }
 
-PATHS = {**ACCOUNT_PATHS, **DIRECTORY_PATHS, **REFERRAL_PATHS, **HSDS_PATHS}
-SCHEMAS = {**ACCOUNT_SCHEMAS, **DIRECTORY_SCHEMAS, **REFERRAL_SCHEMAS}
+PATHS = {**ACCOUNT_PATHS, **DIRECTORY_PATHS, **REFERRAL_PATHS, **HSDS_PATHS, **CAMPAIGN_PATHS}
+SCHEMAS = {**ACCOUNT_SCHEMAS, **DIRECTORY_SCHEMAS, **REFERRAL_SCHEMAS, **CAMPAIGN_SCHEMAS}
 
 
 def openapi_document():

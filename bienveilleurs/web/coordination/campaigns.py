@@ -17,6 +17,7 @@ from wtforms import (
     StringField,
     widgets,
 )
+from wtforms.fields.choices import SelectChoice
 
 from geo.points import lon_lat
 
@@ -43,7 +44,7 @@ SUGGESTED = 30
 
 class LaunchForm(FlaskForm):
     id = HiddenField()
-    kind = RadioField("Type de veille", choices=[(k, CAMPAIGN_KIND_LABELS[k])
+    kind = RadioField("Type de veille", choices=[SelectChoice(k, CAMPAIGN_KIND_LABELS[k])
                                                   for k in CAMPAIGN_KINDS],
                       default="heatwave", validate_choice=False)
     title = StringField("Titre", render_kw={"maxlength": 200})
@@ -85,7 +86,7 @@ def _territory_choices():
         territories = current_user.territories
     else:
         territories = db.session.scalars(select(Territory).order_by(Territory.name)).all()
-    return [(str(t.id), t.name) for t in territories]
+    return [SelectChoice(str(t.id), t.name) for t in territories]
 
 
 def _index_page(form, *, preview=None, summary=None, status=200):

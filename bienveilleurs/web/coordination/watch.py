@@ -6,6 +6,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, SelectMultipleField, StringField, widgets
+from wtforms.fields.choices import SelectChoice
 
 from ...errors import DomainError
 from ...extensions import db
@@ -28,7 +29,7 @@ class WatchForm(FlaskForm):
                            "(canicule, grand froid)")
     reasons = SelectMultipleField(
         "Pourquoi (facultatif, jamais de détail de santé)",
-        choices=[(r, WATCH_REASON_LABELS[r]) for r in WATCH_REASONS],
+        choices=[SelectChoice(r, WATCH_REASON_LABELS[r]) for r in WATCH_REASONS],
         widget=widgets.ListWidget(prefix_label=False), option_widget=widgets.CheckboxInput(),
         validate_choice=False)
     phone = StringField("Téléphone pour l'appel (facultatif)", render_kw={"type": "tel"})

@@ -9,7 +9,7 @@ from flask_login import current_user
 from geo.points import lon_lat
 
 from ... import clock
-from ...errors import DomainError
+from ...errors import DomainError, Forbidden, NotFound
 from ...models import CAMPAIGN_KIND_LABELS, CHECK_STATUS_LABELS, Role
 from ...services import campaigns as service
 from ..pages import roles_required
@@ -46,6 +46,8 @@ def call(campaign_id, check_id):
                "outcome": form.get("outcome") or None}
     try:
         service.record_call(current_user, campaign_id, check_id, payload)
+    except (NotFound, Forbidden):
+        raise  # not this relay's call: the page of the error, as anywhere else
     except DomainError as error:
         flash(error.message, "warning")
     else:
