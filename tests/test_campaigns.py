@@ -363,3 +363,45 @@ def test_openapi_documents_the_campaign_endpoints(client_as):
         assert path in document["paths"], path
     assert document["components"]["schemas"]["Check"]["properties"]["status"]["enum"] == [
         "pending", "ok", "needs_help", "not_reached", "escalated"]
+
+
+def test_people_registered_after_the_launch_are_added_from_the_board(db, client_as, app,
+                                                                      monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)
+    from .campaign_helpers import person
+    town = build_town()
+    coordinator = client_as(town.coordinator)
+    campaign_id = _launch(coordinator)
+    late = person(town.coordinator, "Léa", (0.1052, 49.4951))
+    campaigns.add_to_register(town.coordinator, late, {"consent": True})
+    added = coordinator.post(f"/coordination/veilles/{campaign_id}/ajouter")
+    assert added.status_code == 303
+    checks = _checks_by_name(campaign_id)
+    assert set(checks) == {"Odette", "Noé", "Fanny", "Léa"}
+    assert checks["Léa"].relay_id == town.own_relay.id  # the nearest reaching her
+    assert coordinator.post(f"/coordination/veilles/{campaign_id}/ajouter").status_code == 303
+    assert len(_checks_by_name(campaign_id)) == 4  # nobody twice
+    board = coordinator.get(f"/coordination/veilles/{campaign_id}").get_data(as_text=True)
+    assert "Léa" in board and "reste" in board
+
+
+def test_the_launch_page_previews_then_launches_once(db, client_as, app, monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)
+    town = build_town()
+    coordinator = client_as(town.coordinator)
+    form = {"id": str(uuid.uuid4()), "kind": "cold", "title": "Grand froid",
+            "deadline": (clock.local(clock.now()) + timedelta(hours=3)).strftime(
+                "%Y-%m-%dT%H:%M")}
+    preview = coordinator.post("/coordination/veilles", data={**form, "action": "preview"})
+    text = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and "<strong>3</strong> personne(s) à joindre" in text
+    assert _count(Campaign) == 0
+    for _ in range(2):  # a double tap launches once
+        launched = coordinator.post("/coordination/veilles", data={**form, "action": "launch"})
+        assert launched.status_code == 303
+    assert _count(Campaign) == 1
+    past = coordinator.post("/coordination/veilles", data={
+        **form, "id": str(uuid.uuid4()), "deadline": "2020-01-01T10:00", "action": "launch"})
+    assert past.status_code == 422 and "futur" in past.get_data(as_text=True)
+    page = client_as(town.own_relay_user).get("/mes-personnes").get_data(as_text=True)
+    assert "Veille grand froid : 1 personne à joindre avant" in page

@@ -18,6 +18,7 @@ NAVIGATION = {
         ("coordination.inbox", "À attribuer"),
         ("coordination.stale", "En attente"),
         ("coordination.map", "Carte"),
+        ("campaigns.index", "Veilles"),
         ("network.relays", "Bienveilleurs"),
         ("coverage.index", "Couverture"),
         ("directory.search", "Ressources"),

@@ -279,6 +279,7 @@ EXPECT = {
     "campaigns.assign": Route(post=signed_in(DENY)),
     "campaigns.refer": Route(post=signed_in(DENY)),
     "campaigns.close": Route(post=signed_in(DENY)),
+    "campaigns.add_registered": Route(post=signed_in(DENY)),
     "campaigns.outcome_csv": Route(get=signed_in(DENY)),
     "relay_campaigns.call": Route(post=signed_in(DENY)),
 }

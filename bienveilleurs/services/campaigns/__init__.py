@@ -8,7 +8,7 @@
 """
 
 from .calls import CALL_MOVES, assign, close, escalate_at_deadline, record_call
-from .launch import area_for, launch, plan, preview
+from .launch import add_registered, area_for, launch, plan, preview
 from .reads import (
     BOARD_ORDER,
     check_view,
@@ -34,9 +34,9 @@ from .watch import (
     remove_from_register,
 )
 
-__all__ = ["BOARD_ORDER", "CALL_MOVES", "add_to_register", "area_for", "assign", "check_view",
-           "close", "counts", "entry_of", "escalate_at_deadline", "forget", "forget_resident",
-           "get_campaign", "get_check", "lapse_entries", "launch", "list_campaigns",
-           "my_open_checks", "offline_checks", "outcome_csv", "plan", "preview", "read_checks",
-           "reason_labels", "record_call", "register_csv", "register_rows", "remove_from_register",
-           "shows_contact", "time_left"]
+__all__ = ["BOARD_ORDER", "CALL_MOVES", "add_registered", "add_to_register", "area_for", "assign",
+           "check_view", "close", "counts", "entry_of", "escalate_at_deadline", "forget",
+           "forget_resident", "get_campaign", "get_check", "lapse_entries", "launch",
+           "list_campaigns", "my_open_checks", "offline_checks", "outcome_csv", "plan", "preview",
+           "read_checks", "reason_labels", "record_call", "register_csv", "register_rows",
+           "remove_from_register", "shows_contact", "time_left"]

@@ -17,13 +17,14 @@ from sqlalchemy import func, insert, select, text
 
 from ... import clock
 from ...config import setting
-from ...errors import Forbidden, IdempotencyMismatch, ValidationFailed
+from ...errors import Conflict, Forbidden, IdempotencyMismatch, ValidationFailed
 from ...extensions import db
 from ...models import CAMPAIGN_KINDS, Campaign, CampaignCheck, Role, Territory
 from ..areas import is_city_wide
 from ..fields import whole_record
 from ..referrals.intake import payload_digest
 from ..transaction import use_case
+from .scope import get_campaign
 from .watch import LAPSE_AFTER
 
 NEAREST_CANDIDATES = 12  # relays considered per person, nearest first
@@ -104,15 +105,16 @@ def area_for(user, territory_ids, fields=None):
     return Area(tuple(sorted(own, key=str)), False)
 
 
-def plan(area):
-    """Compute who would be called by whom (nothing written)."""
+def plan(area, load=None):
+    """Compute who would be called by whom (nothing written); `load`: checks each relay
+    already holds in the campaign."""
     rows = db.session.execute(_CANDIDATES, {
         "territory_ids": [str(t) for t in area.territory_ids], "outside": area.outside,
         "lapsed_before": clock.now() - LAPSE_AFTER,
         "max_radius": float(setting("RELAY_MAX_RADIUS_M")),
         "candidates": NEAREST_CANDIDATES}).all()
     cap = setting("CAMPAIGN_MAX_CHECKS_PER_RELAY")
-    load = Counter()
+    load = Counter(load or {})
     result = Plan()
     chosen = {}
     free = [row for row in rows if not row.busy]
@@ -191,13 +193,34 @@ def launch(user, payload):
                         created_by_id=user.id, payload_digest=digest, created_at=now)
     db.session.add(campaign)
     db.session.flush()
+    _insert_checks(campaign, planned, now)
+    return Launched(campaign, True, planned.counts())
+
+
+def _insert_checks(campaign, planned, now):
     if planned.rows:
         db.session.execute(insert(CampaignCheck), [
             {"id": uuid.uuid4(), "campaign_id": campaign.id, "resident_id": resident_id,
              "relay_id": relay_id, "territory_id": territory_id, "status": "pending",
              "attempts": 0, "created_at": now, "updated_at": now}
             for resident_id, relay_id, _, territory_id in planned.rows])
-    return Launched(campaign, True, planned.counts())
+
+
+@use_case
+def add_registered(user, campaign_id):
+    """Add to an open campaign the people registered since its launch (same rules)."""
+    _coordinator(user)
+    campaign = get_campaign(user, campaign_id, lock=True)
+    if campaign.status != "open":
+        raise Conflict("Cette veille est close : lancez-en une nouvelle.")
+    db.session.execute(select(func.pg_advisory_xact_lock(func.hashtext(LAUNCH_LOCK))))
+    load = dict(db.session.execute(
+        select(CampaignCheck.relay_id, func.count()).where(
+            CampaignCheck.campaign_id == campaign.id, CampaignCheck.relay_id.is_not(None))
+        .group_by(CampaignCheck.relay_id)).all())
+    planned = plan(Area(tuple(campaign.territory_ids), campaign.outside), load)
+    _insert_checks(campaign, planned, clock.now())
+    return planned.counts()
 
 
 def launch_counts(campaign):

@@ -204,6 +204,19 @@ def close(campaign_id):
     return redirect(url_for(".board", campaign_id=campaign_id), 303)
 
 
+@bp.post("/coordination/veilles/<uuid:campaign_id>/ajouter")
+@roles_required(Role.COORDINATOR)
+def add_registered(campaign_id):
+    """Add the people registered since the launch (the same rules as the launch)."""
+    ActionForm().validate_on_submit()
+    try:
+        counts = service.add_registered(current_user, campaign_id)
+    except DomainError as error:
+        return _board(campaign_id, summary=error.message, status=error.status)
+    flash(f"{counts['people']} personne(s) ajoutée(s) à la veille.", "success")
+    return redirect(url_for(".board", campaign_id=campaign_id), 303)
+
+
 @bp.get("/coordination/veilles/<uuid:campaign_id>.csv")
 @roles_required(Role.COORDINATOR)
 def outcome_csv(campaign_id):
