@@ -1,0 +1,43 @@
+-- wrk script: post calls of a campaign, each with a new client UUID, with the bearer token.
+--   wrk -t1 -s bench/calls.lua http://127.0.0.1:PORT -- PATHS_FILE TOKEN AT
+-- One wrk thread (-t1): one random sequence, so every id is new. done() prints the same
+-- machine-readable line as rotate.lua.
+
+local paths = {}
+local token = ""
+local at = ""
+local counter = 0
+local outcomes = {"ok", "not_reached", "needs_help"}
+
+function init(args)
+  for line in io.lines(args[1]) do
+    if #line > 0 then table.insert(paths, line) end
+  end
+  token = args[2]
+  at = args[3]
+  math.randomseed(os.time())
+end
+
+local function uuid()
+  return (string.gsub("xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx", "[xy]", function(c)
+    local v = (c == "x") and math.random(0, 15) or math.random(8, 11)
+    return string.format("%x", v)
+  end))
+end
+
+function request()
+  counter = counter + 1
+  local path = paths[(counter % #paths) + 1]
+  local body = string.format('{"id":"%s","at":"%s","channel":"phone","outcome":"%s"}',
+                             uuid(), at, outcomes[(counter % 3) + 1])
+  return wrk.format("POST", path, {["Authorization"] = "Bearer " .. token,
+                                   ["Content-Type"] = "application/json"}, body)
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "BENCH requests=%d duration_us=%d p50_us=%d p95_us=%d p99_us=%d mean_us=%.1f bad_status=%d socket_errors=%d\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
+    latency:percentile(99), latency.mean, e.status, e.connect + e.read + e.write + e.timeout))
+end
