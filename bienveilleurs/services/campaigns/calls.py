@@ -115,8 +115,8 @@ def _allowed(actor):
 def record_call(actor, campaign_id, check_id, payload):
     """Record one call of a check; return (call, created). Idempotent on the client id."""
     _allowed(actor)
+    check = get_check(actor, campaign_id, check_id, lock=True)  # 404 before any 400
     call_id, data, at = _read_call(payload)
-    check = get_check(actor, campaign_id, check_id, lock=True)
     if check.resident.erased_at is not None:
         raise ResidentErased()
     digest = payload_digest({**data, "check_id": str(check.id)})
