@@ -10,6 +10,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, has_app_context
 
@@ -39,6 +40,25 @@ def _text(name, raw):
 
 def _area(name, raw):
     return ServiceArea.parse(raw)
+
+
+def _speed(name, raw):
+    try:
+        value = float(raw.replace(",", "."))
+    except ValueError:
+        value = 0.0
+    if not 0.2 <= value <= 3.0:
+        raise ConfigError(f"{name} doit être une vitesse de marche en mètres par seconde, "
+                          f"entre 0.2 et 3 (reçu {raw!r}).")
+    return value
+
+
+def _timezone(name, raw):
+    try:
+        return ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"{name} doit être un fuseau horaire comme Europe/Paris "
+                          f"(reçu {raw!r}).") from exc
 
 
 def _service_url(name, raw):
@@ -100,6 +120,7 @@ SETTINGS = (
             "compatible); none = no geocoding", by_env={"development": GEOPLATEFORME_SEARCH}),
     Setting("RELAY_MAX_RADIUS_M", _integer, 5000, "largest action radius a relay may declare"),
     Setting("MAX_UPLOAD_MB", _integer, 20, "largest upload through the web (the CLI has none)"),
+    Setting("API_MAX_BODY_KB", _integer, 64, "largest JSON body the API reads (413 past it)"),
     Setting("RETENTION_DAYS", _integer, 730, "personal data kept after the last contact"),
     Setting("ACCESS_LOG_DAYS", _integer, 365, "access log kept"),
     Setting("TRUSTED_PROXIES", _integer, 0, "reverse proxies that set X-Forwarded-For"),
@@ -119,6 +140,9 @@ SETTINGS = (
             "a browser that signed in is known this long (its own sign-in failures only)"),
     Setting("PASSWORD_RESET_MINUTES", _integer, 120, "validity of a password reset link"),
     Setting("RESET_FREE_REQUESTS", _integer, 3, "reset requests per address before delays"),
+    Setting("CANDIDACY_FREE_REQUESTS", _integer, 3,
+            "candidacies per e-mail recipient (four times as many per client address) before "
+            "delays"),
     Setting("STALE_UNASSIGNED_HOURS", _integer, 48, "a reported referral nobody took is waiting"),
     Setting("STALE_NO_CONTACT_DAYS", _integer, 7,
             "an assigned referral without contact is waiting"),
@@ -133,6 +157,21 @@ SETTINGS = (
             "most checks one relay is given when a campaign starts"),
     Setting("COVERAGE_CELL_M", _integer, 250, "side of a cell of the coverage map"),
     Setting("COVERAGE_SRID", _integer, 2154, "metric projection of the coverage grid (Lambert-93)"),
+    Setting("TERRITORY_MAX_POINTS", _integer, 20_000,
+            "most points in one territory's outline (a longer one is refused, never simplified)"),
+    Setting("TERRITORIES_PER_IMPORT", _integer, 1000, "most territories in one GeoJSON file"),
+    Setting("TERRITORIES_MAX", _integer, 1000, "most territories in all (an import past it is "
+            "refused)"),
+    Setting("IMPORT_WEB_MAX_RECORDS", _integer, 20_000,
+            "most records of one import through the web page (the CLI has no limit)"),
+    Setting("IMPORT_WEB_MAX_GEOCODED", _integer, 200,
+            "most addresses geocoded by one import through the web page (others: no position)"),
+    Setting("ROUTING", _one_of("walk", "none"), "walk",
+            "walk = walking times on the imported street network (when there is one); "
+            "none = straight-line distances"),
+    Setting("WALK_SPEED_M_S", _speed, 1.1, "walking speed for walk_s, in metres per second"),
+    Setting("CITY_TIMEZONE", _timezone, ZoneInfo("Europe/Paris"),
+            "time zone of opening hours (open now, opens at)"),
     Setting("IMPORT_UPLOAD_DIR", _text, "", "where uploaded imports wait for confirmation; "
             "empty = a folder in the system's temporary directory"),
     # --- operations (docs/deploy.md)

@@ -26,6 +26,19 @@ from .campaigns import (
     CampaignCheck,
     WatchEntry,
 )
+from .candidacies import (
+    PROFILES,
+    STAGE_LABELS,
+    STAGES,
+    Candidacy,
+    CandidacyEvent,
+    CharterPrompt,
+    CharterSignature,
+    CharterVersion,
+    NetworkMilestone,
+    TrainingParticipant,
+    TrainingSession,
+)
 from .directory import Relay, Resource, Structure, structure_members
 from .jobs import ScheduledJob
 from .notifications import (
@@ -55,12 +68,14 @@ from .territories import Territory
 
 __all__ = ["ACCESS_ACTIONS", "ACCOUNT_TOKEN_PURPOSES", "AccessLog", "AccountToken", "ApiToken",
            "AuditEntry", "CALL_CHANNELS", "CALL_OUTCOMES", "CAMPAIGN_KINDS",
-           "CAMPAIGN_KIND_LABELS", "CAMPAIGN_STATUSES", "CHANNELS", "CHECK_STATUSES",
-           "CHECK_STATUS_LABELS", "Campaign",
-           "CampaignCall", "CampaignCheck", "CHANNEL_LABELS", "Contact", "ErasedId", "LINK_ACTIONS",
-           "LINK_END_REASONS", "LoginThrottle", "NOTIFICATION_KINDS", "Notification",
-           "NotificationAttempt", "NotificationPreference", "OUTCOMES", "OUTCOME_LABELS",
-           "ROLE_LABELS", "ROLE_VALUES", "RecoveryCode", "Referral", "ReferralEvent", "Relay",
-           "Resident", "Resource", "Role", "STATUSES", "STATUS_LABELS", "ScheduledJob",
-           "Structure", "StructureLink", "Territory", "User", "WATCH_REASONS",
-           "WATCH_REASON_LABELS", "WatchEntry", "coordinator_territories", "structure_members"]
+           "CAMPAIGN_KIND_LABELS", "CAMPAIGN_STATUSES", "CHANNELS", "CHANNEL_LABELS",
+           "CHECK_STATUSES", "CHECK_STATUS_LABELS", "Campaign", "CampaignCall", "CampaignCheck",
+           "Candidacy", "CandidacyEvent", "CharterPrompt", "CharterSignature", "CharterVersion",
+           "Contact", "ErasedId", "LINK_ACTIONS", "LINK_END_REASONS", "LoginThrottle",
+           "NOTIFICATION_KINDS", "NetworkMilestone", "Notification", "NotificationAttempt",
+           "NotificationPreference", "OUTCOMES", "OUTCOME_LABELS", "PROFILES", "ROLE_LABELS",
+           "ROLE_VALUES", "RecoveryCode", "Referral", "ReferralEvent", "Relay", "Resident",
+           "Resource", "Role", "STAGES", "STAGE_LABELS", "STATUSES", "STATUS_LABELS",
+           "ScheduledJob", "Structure", "StructureLink", "Territory", "TrainingParticipant",
+           "TrainingSession", "User", "WATCH_REASONS", "WATCH_REASON_LABELS", "WatchEntry",
+           "coordinator_territories", "structure_members"]

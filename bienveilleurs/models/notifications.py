@@ -35,6 +35,11 @@ NOTIFICATION_KINDS = {
     "structure_link": "Lien d'une structure sans compte vers une orientation",
     "campaign_needs_help": "Veille : une personne a besoin d'aide",
     "campaign_escalated": "Veille : une personne n'a pas été jointe",
+    "candidacy_confirm": "Candidature : confirmation de l'adresse",
+    "candidacy_confirmed": "Candidature confirmée (coordination)",
+    "charter_link": "Candidature : lien de signature de la charte",
+    "training_invitation": "Invitation à une formation",
+    "candidacy_stale": "Candidature sans nouvelle depuis un an (coordination)",
 }
 
 

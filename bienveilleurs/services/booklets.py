@@ -1,9 +1,12 @@
 """Printable booklets of nearby resources (a neighbourhood, or a point and a radius) and the
 one-page "Près de chez vous" sheet for one person's needs.
 
-Resources come nearest first (KNN on geography, bounded by ST_DWithin), with true metres,
-a direction ("à 350 m au nord-est") and a small SVG map drawn here, so that the page and
-the PDF need no tile server and no script. PDFs are rendered by WeasyPrint.
+Resources come as matching orders them (services/fit.py): those known to be full last, then
+nearest first (bounded by ST_DWithin) — by walking time from the centre when a street
+network is imported —, with true metres, a direction ("à 350 m au nord-est"), the reasons
+that do not change with the hour (audience, full, access) and a small SVG map drawn here,
+so that the page and the PDF need no tile server and no script. PDFs are rendered by
+WeasyPrint.
 """
 
 import json
@@ -15,15 +18,20 @@ import uuid
 from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, select
 
 from geo.queries import distance_m, geog_point, lon_lat_of, nearest
 
+from .. import clock
+from ..config import setting
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Resource, Structure, Territory
+from . import fit
 from .codes import category_label, expand_categories, top_categories
 from .directory import one_line_address
+from .routing import ranking
+from .territories import drawable_outline
 from .weekly_hours import french_lines
 
 MARGIN_M = 300          # resources just outside a neighbourhood's edge still serve it
@@ -51,6 +59,10 @@ class Entry:
     direction: str
     lon: float
     lat: float
+    id: str = ""
+    full: bool = False
+    why: str = ""               # the reasons that do not change with the hour
+    walk_s: int | None = None   # from the centre, on the street network
 
 
 @dataclass
@@ -104,11 +116,16 @@ def _nearby(centre, *, within, categories, limit):
                *lon_lat_of(Resource.point))
         .join(Structure, Structure.id == Resource.structure_id)
         .where(and_(*conditions))
-        .order_by(nearest(Resource.point, point), Resource.id)
+        .order_by(func.coalesce(Resource.saturation == fit.FULL, False),
+                  nearest(Resource.point, point), Resource.id)
         .limit(limit)).all()
     entries = []
     for number, (resource, structure_name, metres, lon, lat) in enumerate(rows, start=1):
         distance = float(metres)
+        item = {"audiences": resource.audiences, "saturation": resource.saturation,
+                "accessible": resource.accessible}
+        item["fit"] = fit.reasons(item, audiences=[], languages=[], at=clock.now(),
+                                  tz=setting("CITY_TIMEZONE"))
         entries.append(Entry(
             number=number, name=resource.name, structure=structure_name,
             description=(resource.description or "").strip(),
@@ -118,34 +135,68 @@ def _nearby(centre, *, within, categories, limit):
             hours=french_lines(resource.opening_hours) if resource.opening_hours else [],
             distance_m=round(distance, 1),
             direction="sur place" if distance < 15 else direction(centre, (lon, lat)),
-            lon=lon, lat=lat))
-    return entries
+            lon=lon, lat=lat, id=str(resource.id), full=fit.is_full(item),
+            why=fit.describe(item, timeless=True, distance=False)))
+    return _on_foot(centre, entries)
+
+
+def _on_foot(centre, entries):
+    """With a street network, the entries by walking time from the centre (full ones last),
+    numbered again; without one, as they are."""
+    if not entries or not ranking.network_ready():
+        return entries
+    items = [{"id": e.id, "lon": e.lon, "lat": e.lat, "distance_m": e.distance_m,
+              "saturation": fit.FULL if e.full else None, "entry": e}
+             for e in entries]
+    (ranked,) = ranking.on_foot(centre, [items], limit=len(items),
+                                speed=setting("WALK_SPEED_M_S"))
+    for number, item in enumerate(ranked, start=1):
+        item["entry"].number, item["entry"].walk_s = number, item["walk_s"]
+    return [item["entry"] for item in ranked]
+
 
 
 def neighbourhood_booklet(territory_id, categories=(), *, limit=BOOKLET_LIMIT):
-    """The booklet of a neighbourhood: resources inside it (or just outside), from its centre."""
+    """The booklet of a neighbourhood: resources inside it (or just outside), from its centre.
+
+    The cost does not grow with the outline's detail: the map draws an outline simplified to
+    a thousandth of its extent (under a pixel); an outline longer than TERRITORY_MAX_POINTS
+    (stored before that limit) is searched and drawn as its bounding box, and the booklet
+    says so.
+    """
     try:
         key = uuid.UUID(str(territory_id))
     except ValueError:
         raise NotFound("Quartier introuvable.") from None
+    area = Territory.area
+    boxed = func.ST_NPoints(area) > setting("TERRITORY_MAX_POINTS")
+    extent = func.greatest(func.ST_XMax(area) - func.ST_XMin(area),
+                           func.ST_YMax(area) - func.ST_YMin(area))
+    centre = case((boxed, func.ST_Centroid(func.ST_Envelope(area))),
+                  else_=func.ST_PointOnSurface(area))
     row = db.session.execute(
-        select(Territory.name, func.ST_X(func.ST_PointOnSurface(Territory.area)),
-               func.ST_Y(func.ST_PointOnSurface(Territory.area)),
-               func.ST_AsGeoJSON(Territory.area)).where(Territory.id == key)).first()
+        select(Territory.name, func.ST_X(centre), func.ST_Y(centre),
+               func.ST_AsGeoJSON(drawable_outline(area, extent / 1000), 6), boxed)
+        .where(Territory.id == key)).first()
     if row is None:
         raise NotFound("Quartier introuvable.")
-    name, lon, lat, geojson = row
-    codes = _categories(categories)
-    area = select(func.geography(Territory.area)).where(Territory.id == key).scalar_subquery()
-    entries = _nearby((lon, lat), within=func.ST_DWithin(Resource.point, area, MARGIN_M),
-                      categories=codes, limit=limit)
-    polygons = json.loads(geojson)["coordinates"]
-    outline = [tuple(p) for p in polygons[0][0]] if polygons else None
-    return Booklet(title=f"Livret ressources — {name}",
-                   subtitle="Les services proches, du plus près au plus loin du centre du "
-                            "quartier.",
+    name, lon, lat, geojson, is_boxed = row
+    searched = select(func.geography(case((boxed, func.ST_Envelope(area)), else_=area))) \
+        .where(Territory.id == key).scalar_subquery()
+    entries = _nearby((lon, lat), within=func.ST_DWithin(Resource.point, searched, MARGIN_M),
+                      categories=_categories(categories), limit=limit)
+    shape = json.loads(geojson)
+    # A box is a Polygon, a stored outline a MultiPolygon: the first ring of either.
+    rings = shape["coordinates"] if shape["type"] == "Polygon" else \
+        (shape["coordinates"] or [[]])[0]
+    subtitle = "Les services proches, du plus près au plus loin du centre du quartier."
+    if is_boxed:
+        subtitle += (" Le contour enregistré de ce quartier est trop détaillé : le livret "
+                     "couvre le rectangle qui l'englobe.")
+    return Booklet(title=f"Livret ressources — {name}", subtitle=subtitle,
                    centre=(lon, lat), centre_label="Centre du quartier", entries=entries,
-                   categories=[category_label(c) for c in categories], outline=outline)
+                   categories=[category_label(c) for c in categories],
+                   outline=[tuple(p) for p in rings[0]] if rings else None)
 
 
 def _check_radius(radius_m):

@@ -10,8 +10,6 @@ from functools import wraps
 import xstatic.pkg.leaflet as leaflet_package
 from flask import current_app, request, session
 from flask_login import current_user, login_user
-from geoalchemy2.shape import to_shape
-from shapely.geometry import mapping
 
 from geo.geocoding import make_geocoder
 from geo.points import lon_lat
@@ -21,8 +19,10 @@ from ..config import setting
 from ..errors import Forbidden, Unauthorized
 from ..models import ROLE_LABELS, Role
 from ..security import device_cookie_value, new_device_nonce, read_device_cookie
+from ..services import fit
 from ..services.directory import locate_address
 from ..services.notifications import kept_for_development
+from ..services.territories import map_outlines
 
 # Who manages the directory and the network of relays.
 MANAGERS = (Role.ADMIN, Role.COORDINATOR)
@@ -165,10 +165,11 @@ def feature_collection(features):
 
 
 def territory_outlines(territories):
-    """The outlines of territories as a FeatureCollection for map.js."""
+    """The outlines of territories as a FeatureCollection for map.js (drawn at map scale)."""
     return feature_collection(
-        {"type": "Feature", "geometry": mapping(to_shape(t.area)),
-         "properties": {"name": t.name, "area": "territory"}} for t in territories)
+        {"type": "Feature", "geometry": geometry,
+         "properties": {"name": name, "area": "territory"}}
+        for name, geometry in map_outlines([t.id for t in territories]))
 
 
 def map_center():
@@ -224,10 +225,10 @@ def age_text(delta):
 # Registered on the application by `web.register_web`, so that every template (and the
 # macros it imports) sees them.
 TEMPLATE_FILTERS = {"paris": paris_time, "age": age_text, "distance": distance_text,
-                    "iso_paris": stored_time}
+                    "iso_paris": stored_time, "why": fit.describe}
 TEMPLATE_GLOBALS = {"leaflet_version": leaflet_version, "map_center": map_center,
                     "local_time": clock.local, "Role": Role, "ROLE_LABELS": ROLE_LABELS,
-                    "CITY_TIMEZONE": clock.PARIS.key}
+                    "on_foot": fit.distance_words, "CITY_TIMEZONE": clock.PARIS.key}
 
 
 # --- a service's errors on a form -----------------------------------------------------------

@@ -1,7 +1,7 @@
 """The watch register and check-in campaigns
 
 Revision ID: camp_01
-Revises: ux_01
+Revises: cand_01
 Create Date: 2026-12-07 07:00:00
 """
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = 'camp_01'
-down_revision = 'ux_01'
+down_revision = 'cand_01'
 branch_labels = None
 depends_on = None
 
