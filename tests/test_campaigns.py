@@ -45,7 +45,7 @@ def test_launch_over_two_territories_own_nearest_and_unassigned(db, client_as):
     town = build_town()
     coordinator = client_as(town.coordinator)
     body = launch_body()
-    preview = coordinator.post("/api/v1/campaigns/preview", json=body, headers=H)
+    preview = coordinator.post("/api/v1/campaign-preview", json=body, headers=H)
     assert preview.status_code == 200
     assert preview.get_json() == {"people": 3, "own_relay": 1, "nearest_relay": 1,
                                   "unassigned": 1, "in_other_campaign": 0}
@@ -93,11 +93,11 @@ def test_a_person_in_an_open_campaign_is_not_called_twice(db, client_as):
     town = build_town()
     coordinator = client_as(town.coordinator)
     first = _launch(coordinator)
-    preview = coordinator.post("/api/v1/campaigns/preview", json=launch_body(), headers=H)
+    preview = coordinator.post("/api/v1/campaign-preview", json=launch_body(), headers=H)
     assert preview.get_json()["people"] == 0
     assert preview.get_json()["in_other_campaign"] == 3
     assert coordinator.post(f"/api/v1/campaigns/{first}/close", headers=H).status_code == 200
-    preview = coordinator.post("/api/v1/campaigns/preview", json=launch_body(), headers=H)
+    preview = coordinator.post("/api/v1/campaign-preview", json=launch_body(), headers=H)
     assert preview.get_json()["people"] == 3
 
 

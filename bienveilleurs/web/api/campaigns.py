@@ -58,7 +58,7 @@ def launch():
     return jsonify(body), 201 if launched.created else 200
 
 
-@bp.post("/campaigns/preview")
+@bp.post("/campaign-preview")
 def preview():
     return jsonify(service.preview(current_user, json_body()))
 

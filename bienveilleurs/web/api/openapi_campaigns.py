@@ -114,7 +114,7 @@ def campaign_paths():
                                     _ref("Launched"), links=links),
                               **_errors(*WRITE_ERRORS, IdempotencyMismatch)}},
         },
-        "/api/v1/campaigns/preview": {"post": {
+        "/api/v1/campaign-preview": {"post": {
             "operationId": "previewCampaign",
             "summary": "Aperçu d'un lancement : combien de personnes, par qui (rien n'est écrit)",
             "requestBody": _body("PreviewInput", {k: v for k, v in launch.items()
