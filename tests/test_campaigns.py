@@ -17,8 +17,9 @@ from bienveilleurs.models import (
 )
 from bienveilleurs.services import campaigns, jobs, privacy
 
-from .campaign_helpers import build_town, call_body, launch_body
+from .campaign_helpers import build_town, call_body, launch_body, person
 from .conftest import api_headers
+from .factories import make_relay, make_territory, make_user
 from .referral_helpers import race
 
 H = api_headers()
@@ -68,6 +69,30 @@ def test_launch_over_two_territories_own_nearest_and_unassigned(db, client_as):
     assert other.status_code == 422
     assert other.get_json()["error"]["code"] == "idempotency_mismatch"
     assert _count(Campaign) == 1 and _count(CampaignCheck) == 3
+
+
+def test_the_nearest_relay_that_reaches_the_person_within_the_cap(db, app, monkeypatch):
+    """The nearest relay whose own radius reaches the person, even a far one with a wide
+    radius; a full relay is passed over; a nearer one that does not reach is never used."""
+    monkeypatch.setitem(app.config, "CAMPAIGN_MAX_CHECKS_PER_RELAY", 1)
+    territory = make_territory()
+    coordinator = make_user(role="coordinator", territories=[territory])
+    at = (0.110, 49.495)
+    # About 100 m west (reaches 300 m), 200 m east (reaches 150 m), 400 m north (3 km).
+    near = make_relay(user=make_user(), lon=at[0] - 0.0014, lat=at[1], radius_m=300)
+    short = make_relay(user=make_user(), lon=at[0] + 0.0028, lat=at[1], radius_m=150)
+    wide = make_relay(user=make_user(), lon=at[0], lat=at[1] + 0.0036, radius_m=3000)
+    db.flush()
+    people = [person(coordinator, name, (at[0] + i * 0.00001, at[1]))
+              for i, name in enumerate(("Aline", "Bruno", "Chloé"))]
+    for resident_id in people:
+        campaigns.add_to_register(coordinator, resident_id, {"consent": True})
+    launched = campaigns.launch(coordinator, launch_body())
+    assert launched.counts == {"people": 3, "own_relay": 0, "nearest_relay": 2,
+                               "unassigned": 1, "in_other_campaign": 0}
+    given = sorted(str(c.relay_id) for c in _checks_by_name(launched.campaign.id).values())
+    assert given == sorted(["None", str(near.id), str(wide.id)])
+    assert str(short.id) not in given
 
 
 def test_bad_launches_are_refused_and_write_nothing(db, client_as):
