@@ -5,7 +5,8 @@ place where coordinators are told (`needs_help` and `escalated`, at most once ea
 check: a stamp on the check under its row lock, and the notification's dedup key).
 """
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -111,11 +112,31 @@ def _allowed(actor):
         raise Forbidden("Seuls le bienveilleur de l'appel et la coordination le notent.")
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """A call as recorded, with its check's state then (read before the commit, so the
+    answer needs no query after it)."""
+
+    call_id: object
+    at: datetime
+    channel: str
+    outcome: str
+    check_id: object
+    status: str
+    attempts: int
+    created: bool
+
+    @classmethod
+    def of(cls, call, check, created):
+        return cls(call.id, call.at, call.channel, call.outcome, check.id, check.status,
+                   check.attempts, created)
+
+
 @use_case
 def record_call(actor, campaign_id, check_id, payload):
-    """Record one call of a check; return (call, created). Idempotent on the client id."""
+    """Record one call of a check (a `Recorded`). Idempotent on the client id."""
     _allowed(actor)
-    check = get_check(actor, campaign_id, check_id, lock=True)  # 404 before any 400
+    check = get_check(actor, campaign_id, check_id, lock=True, with_campaign=True)  # 404 first
     call_id, data, at = _read_call(payload)
     if check.resident.erased_at is not None:
         raise ResidentErased()
@@ -124,7 +145,7 @@ def record_call(actor, campaign_id, check_id, payload):
     if existing is not None:
         if existing.author_id != actor.id or existing.payload_digest != digest:
             raise IdempotencyMismatch()
-        return existing, False
+        return Recorded.of(existing, check, False)
     now = clock.now()
     call = CampaignCall(id=call_id, check_id=check.id, author_id=actor.id, at=at,
                         channel=data["channel"], outcome=data["outcome"], note=data["note"],
@@ -132,7 +153,7 @@ def record_call(actor, campaign_id, check_id, payload):
     db.session.add(call)
     apply_call(check, data["outcome"], at, now=now)
     db.session.flush()
-    return call, True
+    return Recorded.of(call, check, True)
 
 
 @use_case

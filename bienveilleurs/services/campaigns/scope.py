@@ -1,6 +1,7 @@
 """Who sees which campaign and which check: in the query, out of scope is 404."""
 
 from sqlalchemy import exists, false, or_, select, true
+from sqlalchemy.orm import contains_eager
 
 from ...errors import NotFound
 from ...extensions import db
@@ -60,13 +61,18 @@ def get_campaign(user, campaign_id, *, lock=False):
     return campaign
 
 
-def get_check(user, campaign_id, check_id, *, lock=False):
-    """The check (locked when asked) if `user` sees it in that campaign, else 404."""
+def get_check(user, campaign_id, check_id, *, lock=False, with_campaign=False):
+    """The check (locked when asked) if `user` sees it in that campaign, else 404; its person
+    (and its campaign, when asked) loaded by the same statement."""
     cid, kid = campaign_uuid(campaign_id), parse_uuid(check_id)
     if kid is None:
         raise NotFound("Appel introuvable.")
     statement = scoped_checks(user).where(CampaignCheck.id == kid,
                                           CampaignCheck.campaign_id == cid)
+    statement = statement.options(contains_eager(CampaignCheck.resident))
+    if with_campaign:
+        statement = statement.join(Campaign, Campaign.id == CampaignCheck.campaign_id).options(
+            contains_eager(CampaignCheck.campaign))
     if lock:
         statement = statement.with_for_update(of=CampaignCheck)
     check = db.session.scalar(statement.execution_options(populate_existing=True))

@@ -89,12 +89,12 @@ def assign(campaign_id, check_id):
 
 @bp.post("/campaigns/<campaign_id>/checks/<check_id>/calls")
 def call(campaign_id, check_id):
-    recorded, created = service.record_call(current_user, campaign_id, check_id, json_body())
-    check = service.get_check(current_user, campaign_id, check_id)
-    return jsonify({"id": str(recorded.id), "at": _time(recorded.at),
+    recorded = service.record_call(current_user, campaign_id, check_id, json_body())
+    return jsonify({"id": str(recorded.call_id), "at": _time(recorded.at),
                     "channel": recorded.channel, "outcome": recorded.outcome,
-                    "check": {"id": str(check.id), "status": check.status,
-                              "attempts": check.attempts}}), 201 if created else 200
+                    "check": {"id": str(recorded.check_id), "status": recorded.status,
+                              "attempts": recorded.attempts}}), \
+        201 if recorded.created else 200
 
 
 @bp.post("/campaigns/<campaign_id>/close")
