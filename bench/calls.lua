@@ -1,11 +1,14 @@
--- wrk script: post calls of a campaign, each with a new client UUID, with the bearer token.
---   wrk -t1 -s bench/calls.lua http://127.0.0.1:PORT -- PATHS_FILE TOKEN AT
--- One wrk thread (-t1): one random sequence, so every id is new. done() prints the same
--- machine-readable line as rotate.lua.
+-- wrk script: post calls of a campaign with the bearer token.
+--   wrk -t1 -s bench/calls.lua http://127.0.0.1:PORT -- PATHS_FILE TOKEN AT [REPLAY_IDS]
+-- Without REPLAY_IDS every call has a new client UUID (one wrk thread, -t1: one random
+-- sequence, so every id is new). With REPLAY_IDS=N the requests cycle over N fixed calls
+-- (id, check, outcome and time fixed), each posted again and again at once: the database
+-- must keep N rows. done() prints the same machine-readable line as rotate.lua.
 
 local paths = {}
 local token = ""
 local at = ""
+local replay = 0
 local counter = 0
 local outcomes = {"ok", "not_reached", "needs_help"}
 
@@ -15,6 +18,7 @@ function init(args)
   end
   token = args[2]
   at = args[3]
+  replay = tonumber(args[4] or "0")
   math.randomseed(os.time())
 end
 
@@ -27,9 +31,17 @@ end
 
 function request()
   counter = counter + 1
-  local path = paths[(counter % #paths) + 1]
+  local index = counter
+  local id
+  if replay > 0 then
+    index = counter % replay
+    id = string.format("00000000-0000-4000-8000-%012d", index)
+  else
+    id = uuid()
+  end
+  local path = paths[(index % #paths) + 1]
   local body = string.format('{"id":"%s","at":"%s","channel":"phone","outcome":"%s"}',
-                             uuid(), at, outcomes[(counter % 3) + 1])
+                             id, at, outcomes[(index % 3) + 1])
   return wrk.format("POST", path, {["Authorization"] = "Bearer " .. token,
                                    ["Content-Type"] = "application/json"}, body)
 end
