@@ -408,6 +408,15 @@ def test_people_registered_after_the_launch_are_added_from_the_board(db, client_
     assert len(_checks_by_name(campaign_id)) == 4  # nobody twice
     board = coordinator.get(f"/coordination/veilles/{campaign_id}").get_data(as_text=True)
     assert "Léa" in board and "reste" in board
+    # An assigned call may be handed over to another relay who reaches the person.
+    neighbour = make_relay(user=make_user(), lon=0.1062, lat=49.4953, radius_m=500)
+    db.flush()
+    board = coordinator.get(f"/coordination/veilles/{campaign_id}").get_data(as_text=True)
+    handover = board[board.index(f'id="check-{checks["Odette"].id}"'):]
+    handover = handover[:handover.index("</li>")]
+    assert f'<option value="{neighbour.id}">' in handover
+    assert f'<option value="{town.own_relay.id}" selected>' in handover
+    assert handover.count(f'value="{town.own_relay.id}"') == 1
 
 
 def test_the_launch_page_previews_then_launches_once(db, client_as, app, monkeypatch):

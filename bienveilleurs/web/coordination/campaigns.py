@@ -40,11 +40,12 @@ from ..referrals.forms import category_choices
 
 bp = Blueprint("campaigns", __name__)
 SUGGESTED = 30
+KIND_CHOICES = {**CAMPAIGN_KIND_LABELS, "other": "Autre veille"}  # "Veille : 4 personnes…"
 
 
 class LaunchForm(FlaskForm):
     id = HiddenField()
-    kind = RadioField("Type de veille", choices=[SelectChoice(k, CAMPAIGN_KIND_LABELS[k])
+    kind = RadioField("Type de veille", choices=[SelectChoice(k, KIND_CHOICES[k])
                                                   for k in CAMPAIGN_KINDS],
                       default="heatwave", validate_choice=False)
     title = StringField("Titre", render_kw={"maxlength": 200})
@@ -139,10 +140,10 @@ def _board_features(checks):
 
 def _board(campaign_id, *, summary=None, status=200):
     campaign, checks = service.read_checks(current_user, campaign_id)
-    open_ones = [c for c in checks if c.status != "ok"]
-    # Suggestions for the first unassigned people (the list grows shorter as they are given).
-    unassigned = [c for c in open_ones if c.relay_id is None][:SUGGESTED]
-    suggestions = {c.id: _suggestions(c) for c in unassigned}
+    # Relays to give the call to, or to hand it over to, for the first people still to be
+    # reached (the board's order puts those who need help or were not reached first).
+    open_ones = [c for c in checks if c.status != "ok"][:SUGGESTED]
+    suggestions = {c.id: _suggestions(c) for c in open_ones}
     return render_template(
         "campaigns/board.html", campaign=campaign, checks=checks, summary=summary,
         totals=service.counts(current_user, campaign), labels=CHECK_STATUS_LABELS,
