@@ -81,6 +81,10 @@ def test_a_relay_records_three_calls_offline_and_the_board_shows_them(phone, hea
     assert db.session.scalar(select(func.count()).select_from(CampaignCall)) == 3
     statuses = {c.resident.name: c.status for c in db.session.scalars(select(CampaignCheck))}
     assert statuses == {"Agathe": "ok", "Basile": "needs_help", "Capucine": "not_reached"}
+    # The cards say the calls were sent; two people settled, one still to reach.
+    for name in NAMES:
+        expect(cards.filter(has_text=name).locator("[data-call-state]")).to_contain_text("envoyé.")
+    expect(block.get_by_role("heading", level=2)).to_contain_text("1 personne à joindre avant")
     assert page.console_errors == []
 
     # The coordinator's board, on another phone: needing help first, then the counts.

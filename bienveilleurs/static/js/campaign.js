@@ -44,8 +44,26 @@
     return core.getMeta("people").then(function (copy) { return copy && copy.user_id; });
   }
 
+  var SETTLED = { ok: true, needs_help: true };
+
+  // How many people are left to reach in each campaign's block, with the calls noted here.
+  function countLeft() {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-campaign]"), function (section) {
+      var left = 0;
+      Array.prototype.forEach.call(section.querySelectorAll("form[data-campaign-call]"), function (form) {
+        var badge = form.closest("li") && form.closest("li").querySelector("[data-check-status]");
+        var known = badge ? badge.getAttribute("data-check-status") : "pending";
+        var noted = form.getAttribute("data-recorded");
+        if (!SETTLED[known] && !SETTLED[noted]) left += 1;
+      });
+      var count = section.querySelector("[data-campaign-left]");
+      if (count) count.textContent = left + " personne" + (left > 1 ? "s" : "");
+    });
+  }
+
   // Mark the forms whose call still waits in the outbox, and those just sent.
   function refresh() {
+    countLeft();
     return core.all().then(function (items) {
       Array.prototype.forEach.call(document.querySelectorAll("form[data-campaign-call]"), function (form) {
         var url = callUrl(form);
@@ -101,7 +119,9 @@
 
   function shellCard(check) {
     var li = el("li", { "class": "person-card check-card", id: "check-" + check.check_id });
-    li.appendChild(el("h3", {}, check.name));
+    var title = li.appendChild(el("h3", {}, check.name + " "));
+    title.appendChild(el("span", { "class": "badge status-" + check.status, "data-check-status": check.status },
+      OUTCOMES[check.status] || "À joindre"));
     if (check.phone) {
       li.appendChild(el("p")).appendChild(el("a", { "class": "button-secondary call-link",
         href: "tel:" + check.phone.replace(/\s/g, "") }, "Appeler " + check.phone));
@@ -133,11 +153,13 @@
       Object.keys(byCampaign).forEach(function (id) {
         var list = byCampaign[id];
         var left = list.filter(function (c) { return c.status !== "ok" && c.status !== "needs_help"; });
-        var section = box.appendChild(el("section", { "class": "campaign-block" }));
+        var section = box.appendChild(el("section", { "class": "campaign-block", "data-campaign": id }));
         var deadline = new Date(list[0].deadline).toLocaleTimeString("fr-FR", { hour: "2-digit", minute: "2-digit",
           timeZone: document.body.getAttribute("data-city-timezone") || "Europe/Paris" });
-        section.appendChild(el("h2", {}, (KINDS[list[0].campaign_kind] || "Veille") + " : " + left.length +
-          " personne" + (left.length > 1 ? "s" : "") + " à joindre avant " + deadline));
+        var title = section.appendChild(el("h2", {}, (KINDS[list[0].campaign_kind] || "Veille") + " : "));
+        title.appendChild(el("span", { "data-campaign-left": "" },
+          left.length + " personne" + (left.length > 1 ? "s" : "")));
+        title.appendChild(document.createTextNode(" à joindre avant " + deadline));
         var ul = section.appendChild(el("ul", { "class": "people" }));
         list.forEach(function (c) { ul.appendChild(shellCard(c)); });
       });
@@ -145,9 +167,11 @@
   }
 
   document.addEventListener("submit", onSubmit, true);
-  window.addEventListener("online", function () {
-    setTimeout(function () { refresh(); }, 1500);
-  });
+  // The outbox's counter changes when calls are sent (or refused): say so on their cards.
+  if (window.MutationObserver) {
+    new MutationObserver(function () { refresh(); }).observe(document.body,
+      { attributes: true, subtree: true, attributeFilter: ["data-pending"] });
+  }
   renderShell().then(refresh).catch(function () {});
   }
 })();
