@@ -438,4 +438,5 @@ def test_the_launch_page_previews_then_launches_once(db, client_as, app, monkeyp
         **form, "id": str(uuid.uuid4()), "deadline": "2020-01-01T10:00", "action": "launch"})
     assert past.status_code == 422 and "futur" in past.get_data(as_text=True)
     page = client_as(town.own_relay_user).get("/mes-personnes").get_data(as_text=True)
-    assert "Veille grand froid : 1 personne à joindre avant" in page
+    assert ("Veille grand froid : <span data-campaign-left>1 personne</span> à joindre avant"
+            in page)

@@ -40,7 +40,7 @@ MANAGEMENT_BLUEPRINTS = {"network", "relays_admin", "manage", "structure_members
                          "structure_merge", "admin", "coverage", "api_directory"}
 MANAGEMENT_PATHS = ("/reseau", "/gestion", "/admin", "/couverture", "/campagnes",
                     "/api/v1/relays", "/api/v1/structures", "/api/v1/resources",
-                    "/api/v1/territories", "/api/v1/campaigns")
+                    "/api/v1/territories", "/api/v1/campaigns", "/api/v1/campaign-preview")
 
 # Kinds of route
 OBJECT = "object"    # acts on one object (path arguments): its managers only, 404 for others
