@@ -54,6 +54,12 @@ def campaign_paths():
     links = {"GetCampaign": _link("getCampaign", "La veille lancée"),
              "ListCampaignChecks": _link("listCampaignChecks", "Ses appels"),
              "CloseCampaign": _link("closeCampaign", "La clore")}
+    first_check = {"id": "$request.path.id", "check_id": "$response.body#/checks/0/id"}
+    check_links = {
+        "RecordCall": {"operationId": "recordCall", "parameters": first_check,
+                       "description": "Noter un appel pour la première personne"},
+        "AssignCheck": {"operationId": "assignCheck", "parameters": first_check,
+                        "description": "Attribuer l'appel de la première personne"}}
     launch = {"id": EXAMPLE_ID, "kind": "heatwave", "title": "Canicule de juillet",
               "deadline": "2031-07-14T18:00:00+02:00"}
     return {
@@ -138,8 +144,8 @@ def campaign_paths():
             "parameters": [ID],
             "responses": {**_ok("Les appels", {
                 "type": "object", "required": ["checks"],
-                "properties": {"checks": {"type": "array", "items": _ref("Check")}}}),
-                **_errors(Unauthorized, NotFound)}}},
+                "properties": {"checks": {"type": "array", "items": _ref("Check")}}},
+                links=check_links), **_errors(Unauthorized, NotFound)}}},
         "/api/v1/campaigns/{id}/checks/{check_id}/assign": {"post": {
             "operationId": "assignCheck",
             "summary": "Attribuer un appel à un bienveilleur actif (coordination), ou le "
