@@ -45,9 +45,12 @@ GENERATION_SQL = (f"(SELECT current_database() || ' ' || '{NETWORK_SCHEMA}.edges
                   f"::oid::text || ' ' || to_jsonb(n)::text FROM {NETWORK_SCHEMA}.network n "
                   "LIMIT 1)")
 
+# One row even without points: the generation alone.
 SNAP_SQL = f"""
 WITH {SNAP_CTES}
-SELECT k, edge, fraction, leg_m, {GENERATION_SQL} AS generation FROM snap ORDER BY k
+SELECT g.generation, s.k, s.edge, s.fraction, s.leg_m
+FROM (SELECT {GENERATION_SQL} AS generation) g LEFT JOIN snap s ON true
+ORDER BY s.k
 """
 
 
@@ -89,9 +92,9 @@ def point_params(points):
 
 
 def snap(driver, points):
-    """Return (the network's generation, a Snap for each (lon, lat) of `points`)."""
+    """Return (the network's generation, a Snap for each (lon, lat) of `points`, in order);
+    with no points, the generation alone."""
     with driver.cursor() as cursor:
         rows = cursor.execute(SNAP_SQL, point_params(points)).fetchall()
-    return (rows[0][4] if rows else None,
-            [Snap(edge=edge, fraction=float(fraction), leg_m=float(leg_m))
-             for _k, edge, fraction, leg_m, _generation in rows])
+    return (rows[0][0], [Snap(edge=edge, fraction=float(fraction), leg_m=float(leg_m))
+                         for _generation, k, edge, fraction, leg_m in rows if k is not None])

@@ -17,7 +17,7 @@ reference computation, which the tests compare with this one.
 """
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.sparse import csr_array
@@ -25,7 +25,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from ...config import setting
 from ...extensions import db
-from .snapping import NETWORK_SCHEMA, Walk, snap
+from .snapping import GENERATION_SQL, NETWORK_SCHEMA, Walk, snap
 
 __all__ = ["NETWORK_SCHEMA", "Graph", "Walk", "network_ready", "walk_lengths"]
 
@@ -40,21 +40,30 @@ _ZERO_M = 1e-6
 
 @dataclass(frozen=True)
 class Graph:
-    """One network in memory: each edge's ends and length (arrays indexed by edge id), and
-    the symmetric matrix of the shortest edge between two nodes."""
+    """One network in memory: each edge's ends and length (arrays indexed by edge id), the
+    symmetric matrix of the shortest edge between two nodes, and where the points met so
+    far meet this network (`snaps`, by (lon, lat): resources and relays stay put)."""
 
     generation: str
     source: np.ndarray
     target: np.ndarray
     length: np.ndarray
     matrix: csr_array
+    snaps: dict = field(default_factory=dict, compare=False)
 
     @classmethod
-    def load(cls, driver, generation):
+    def load(cls, driver):
+        """The network as it is now, with its generation read in the same snapshot."""
+        chunks, generation = [], None
         with driver.cursor() as cursor:
-            rows = cursor.execute(
-                f"SELECT id, source, target, length_m FROM {NETWORK_SCHEMA}.edges").fetchall()
-        ids, source, target, length = (np.array(column) for column in zip(*rows, strict=True))
+            cursor.execute(f"SELECT id, source, target, length_m, {GENERATION_SQL} "
+                           f"FROM {NETWORK_SCHEMA}.edges")
+            while rows := cursor.fetchmany(20_000):  # a few Python objects at a time
+                generation = rows[0][4]
+                chunks.append(np.array([row[:4] for row in rows], dtype=np.float64))
+        table = np.concatenate(chunks)
+        ids, source, target = (table[:, i].astype(np.int32) for i in range(3))
+        length = table[:, 3]
         size = int(max(source.max(), target.max())) + 1
         by_id = int(ids.max()) + 1
         ends = [np.zeros(by_id, dtype=np.int32) for _ in range(2)]
@@ -101,19 +110,36 @@ class Graph:
 
 _graph = None
 _loading = threading.Lock()
+# Points whose snap is kept, at most (a few hundred bytes each); then the memory starts over.
+SNAPS_KEPT = 50_000
 
 
-def _graph_for(driver, generation):
-    """This process's copy of the network `generation`, loaded if it is not the one kept."""
+def _reload(driver, seen):
+    """Load the network again unless another thread did since `seen` was the copy."""
     global _graph
-    graph = _graph
-    if graph is not None and graph.generation == generation:
-        return graph
     with _loading:
-        if _graph is None or _graph.generation != generation:
+        if _graph is seen:
             _graph = None  # the previous network's memory goes before the next one's comes
-            _graph = Graph.load(driver, generation)
-        return _graph
+            _graph = Graph.load(driver)
+
+
+def _snapped(driver, points):
+    """(This process's copy of the network, a Snap for each point): the points not met on
+    this copy are snapped by one statement, which also tells whether the copy is the network
+    of the database; if not, it is loaded again and every point snapped again."""
+    while True:
+        graph = _graph
+        known = graph.snaps if graph is not None else {}
+        missing = list(dict.fromkeys(p for p in points if p not in known))
+        generation, found = snap(driver, missing)
+        if graph is not None and graph.generation == generation:
+            break
+        _reload(driver, graph)
+    if len(known) + len(missing) > SNAPS_KEPT:
+        known.clear()
+    snaps = {**known, **dict(zip(missing, found, strict=True))}
+    known.update(zip(missing, found, strict=True))
+    return graph, [snaps[p] for p in points]
 
 
 def network_ready():
@@ -134,10 +160,10 @@ def walk_lengths(origin, points, *, radius_m):
     if not points:
         return False, []
     driver = db.session.connection().connection.driver_connection
-    generation, (start, *ends) = snap(driver, [origin, *points])
+    everyone = [(float(lon), float(lat)) for lon, lat in [origin, *points]]
+    graph, (start, *ends) = _snapped(driver, everyone)
     if not start.on_network:
         return False, [Walk(walk_m=None, snapped=end.on_network, exact=False) for end in ends]
-    graph = _graph_for(driver, generation)
     reached = [end for end in ends if end.on_network]
     lengths = iter(graph.paths(start, reached, float(radius_m)))
     walks = []
