@@ -104,6 +104,19 @@ def test_same_walks_as_pgrouting_on_a_generated_district(app, db, tmp_path, seed
     assert exact > 12 * 30  # a good share of the points are walked to exactly
 
 
+def test_the_snaps_kept_start_over_past_their_bound(app, db, tmp_path, monkeypatch):
+    monkeypatch.setattr(walking, "SNAPS_KEPT", 20)
+    path = tmp_path / "district.osm.pbf"
+    write_district(path, 11)
+    network.import_network(path)
+    rng = np.random.default_rng(1)
+    for _ in range(4):
+        person, *points = [town.to_lon_lat(*rng.uniform(0.0, SIDE * SPACING_M, 2))
+                           for _ in range(15)]
+        assert_same_walks(person, points, 2000.0)
+        assert len(walking._graph.snaps) <= 20 + 16
+
+
 def test_a_new_network_replaces_the_copy_in_memory(app, db, tmp_path):
     """Each import is seen by the next request: the copy of the previous one is not used."""
     structure = make_structure()

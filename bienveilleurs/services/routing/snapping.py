@@ -40,10 +40,10 @@ point AS (
 )"""
 
 # Which network: a new value at each import (network.py builds a new table of edges, with a
-# new identity, and writes the import's time, source and counts), in which database.
-GENERATION_SQL = (f"(SELECT current_database() || ' ' || '{NETWORK_SCHEMA}.edges'::regclass"
+# new identity, and writes the import's time, source and counts), in which database; short.
+GENERATION_SQL = (f"md5((SELECT current_database() || ' ' || '{NETWORK_SCHEMA}.edges'::regclass"
                   f"::oid::text || ' ' || to_jsonb(n)::text FROM {NETWORK_SCHEMA}.network n "
-                  "LIMIT 1)")
+                  "LIMIT 1))")
 
 # One row even without points: the generation alone.
 SNAP_SQL = f"""
@@ -60,7 +60,7 @@ class Walk:
 
     walk_m: float | None
     snapped: bool        # the candidate is within SNAP_MAX_M of the network
-    exact: bool          # walk_m is the shortest walk: no longer than the window's radius
+    exact: bool          # walk_m is the shortest walk: no longer than the radius asked for
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,11 @@
 
 The network is stored by pgRouting's tables (network.py); each application process keeps a
 copy of its graph in memory (`Graph`: the edges' ends and lengths, a sparse matrix), loaded
-on first use and again when an import has replaced the network: every call snaps its points
-by one statement (snapping.py), which also says which network they were snapped onto, in
-the same snapshot; a copy of another network is replaced before walking. About 100,000
-edges take a few megabytes per process.
+on first use and again when an import has replaced the network. Each call snaps the points
+not met before on that copy (snapping.py; resources and relays stay put, so mostly the
+person's point alone) by one statement, which also says which network is the database's
+now, in the same snapshot: a copy of another network is replaced, and the points snapped
+again, before walking. About 100,000 edges take a few megabytes per process.
 
 From the person's snapped point (the place along an edge), a Dijkstra runs from both ends
 of that edge (scipy.sparse.csgraph), undirected (one may walk both ways), bounded by the
@@ -55,10 +56,12 @@ class Graph:
     def load(cls, driver):
         """The network as it is now, with its generation read in the same snapshot."""
         chunks, generation = [], None
-        with driver.cursor() as cursor:
+        # A cursor of the server, read a few rows at a time: the memory a process keeps
+        # after the load is little more than the arrays'.
+        with driver.cursor(name="walking_network") as cursor:
             cursor.execute(f"SELECT id, source, target, length_m, {GENERATION_SQL} "
                            f"FROM {NETWORK_SCHEMA}.edges")
-            while rows := cursor.fetchmany(20_000):  # a few Python objects at a time
+            while rows := cursor.fetchmany(5_000):
                 generation = rows[0][4]
                 chunks.append(np.array([row[:4] for row in rows], dtype=np.float64))
         table = np.concatenate(chunks)
