@@ -193,7 +193,7 @@ db() {
         fi
     fi
     if [ ! -f "$pgdata/PG_VERSION" ]; then
-        say "Création du cluster PostGIS local ($pgdata, port $port)"
+        say "Création du cluster PostGIS local ($pgdata)"
         mkdir -p "$pgdata"
         [ "$owner" = postgres ] && chown postgres: "$pgdata"
         chmod 700 "$pgdata"

@@ -82,7 +82,7 @@ def test_a_cluster_whose_port_another_holds_starts_on_the_next_free_one(tmp_path
         holder.listen()
         run = subprocess.run(["bash", str(checkout / "scripts" / "dev.sh"), "db"], cwd=checkout,
                              capture_output=True, text=True, env=environment, timeout=180)
-        created = re.search(r"Création du cluster PostGIS local \((\S+), port", run.stderr)
+        created = re.search(r"Création du cluster PostGIS local \((\S+)\)", run.stderr)
         pgdata = created and created.group(1)
         assert run.returncode == 0, run.stderr
         url = run.stdout.strip().splitlines()[-1]
