@@ -38,6 +38,14 @@ WORLD_RULES = {
     ("createResource", "lat"): "un point hors des territoires de l'appelant",
     ("createRelay", "lat"): "un point hors des territoires de l'appelant",
     ("createResource", "source_id"): "une ressource gérée par une autre coordination",
+    # Check-in campaigns: the deadline is in the future, the territories the caller's own,
+    # and a call is not dated in the future.
+    ("launchCampaign", "deadline"): "une échéance passée",
+    ("previewCampaign", "deadline"): "une échéance passée",
+    ("launchCampaign", "territory_ids"): "un territoire inconnu ou hors du périmètre",
+    ("previewCampaign", "territory_ids"): "un territoire inconnu ou hors du périmètre",
+    ("recordCall", "at"): "une date dans le futur",
+    ("assignCheck", "relay_id"): "un bienveilleur inconnu ou inactif",
     # A box: min before max, at most 0.5 degree a side (not expressible on a comma list).
     ("listResourcesInBox", "bbox"): "l'ordre et la taille de la zone",
 }

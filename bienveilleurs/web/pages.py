@@ -263,3 +263,11 @@ def errors_on_form(form, error, *, aliases=None, missing=None, fallback=None):
     if not attached:
         return " ".join([error.message] + [m for m in rest if m != error.message])
     return " ".join(rest) or None
+
+
+def csv_response(text, filename):
+    """A CSV file (text from services.csv_safe) as a download."""
+    response = current_app.response_class(text, mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

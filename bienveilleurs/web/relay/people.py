@@ -12,6 +12,7 @@ from geo.points import lon_lat
 from ... import clock
 from ...errors import DomainError, Forbidden, NotFound, ResidentErased
 from ...models import Role
+from ...services import campaigns
 from ...services import referrals as service
 from ...services.codes import publics
 from ..pages import (
@@ -93,7 +94,8 @@ def my_people():
     moves = {r.id: {m.name for m in service.available_moves(user, r)} for r in open_ones}
     return render_template("relay/my_people.html", referrals=open_ones, closed=closed, moves=moves,
                            returned=service.returns_to_reorient(user, open_ones),
-                           reported=service.reported_by(user), labels=labels(), since=since)
+                           reported=service.reported_by(user), labels=labels(), since=since,
+                           campaign_checks=campaigns.my_open_checks(user))
 
 
 # --- one referral ------------------------------------------------------------------------------
