@@ -166,6 +166,6 @@ def referrals_outside_territories(user, *, limit=500):
                *lon_lat_of(Resident.approx_point))
         .join(Resident, Resident.id == Referral.resident_id)
         .where(Referral.status != "closed", Resident.point.is_not(None), ~inside,
-               areas.managed(user, areas.at_point(Resident.point, correlate=Resident)))
+               areas.managed(user, areas.by_point(Resident)))
         .order_by(Referral.status_changed_at, Referral.id).limit(limit))
     return [{"id": r[0], "status": r[1], "since": r[2], "lon": r[3], "lat": r[4]} for r in rows]

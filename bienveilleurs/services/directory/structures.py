@@ -25,12 +25,13 @@ OUTSIDE = ("Ce point est en dehors de vos territoires : une structure est géré
 UNKNOWN = "Cette structure n'existe pas, ou elle est en dehors de vos territoires."
 
 
+_BY_POINT = areas.by_point(Structure)
+
+
 def _structure_covered(territory_condition):
     """Condition on Structure: a territory matching the condition covers it (its point; with
     no point, one of its resources' points)."""
-    by_point = exists(select(Territory.id).where(
-        territory_condition, point_in_area(Structure.point, Territory.area))
-        .correlate(Structure))
+    by_point = _BY_POINT.covered(territory_condition)
     by_resources = exists(
         select(Resource.id)
         .join(Territory, and_(territory_condition, point_in_area(Resource.point, Territory.area)))
