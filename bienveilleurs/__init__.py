@@ -1,5 +1,6 @@
 """Bienveilleurs: geolocated coordination of a city's network of volunteer neighbourhood relays."""
 
+import logging
 import os
 
 from flask import Flask
@@ -25,6 +26,8 @@ def create_app(config=None):
 
     request_log.init_app(app)  # first: its hooks time the whole request; LOG_FORMAT
     logs.install()  # no personal data in any log record (see logs.py)
+    for warning in app.config.get("CONFIG_WARNINGS", ()):
+        logging.getLogger("bienveilleurs").warning(warning)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), compare_type=True)

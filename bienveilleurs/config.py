@@ -41,6 +41,15 @@ def _area(name, raw):
     return ServiceArea.parse(raw)
 
 
+def _service_url(name, raw):
+    """An http(s) address of an outside service, or `none` for none (kept as "")."""
+    if raw.lower() == "none":
+        return ""
+    if not raw.startswith(("http://", "https://")):
+        raise ConfigError(f"{name} doit être une adresse http(s) ou « none » (reçu {raw!r}).")
+    return raw
+
+
 def _networks(name, raw):
     try:
         return tuple(ipaddress.ip_network(part.strip(), strict=False)
@@ -63,22 +72,42 @@ class Setting:
 
     name: str
     parse: object  # (name, raw text) -> value
-    default: object
+    default: object  # when unset, outside development or where by_env says nothing
     doc: str
+    by_env: dict | None = None  # {environment name: default there}
+
+    def default_for(self, environment):
+        return (self.by_env or {}).get(environment, self.default)
+
+
+# Development points at public services so that a fresh `make run` shows streets and finds
+# addresses; production chooses its own (OSM's usage policy rules out heavy use of their
+# tiles, and typed addresses may be people's), tests use none or a local stub.
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_ATTRIBUTION = ('© <a href="https://www.openstreetmap.org/copyright">les contributeurs '
+                   "d'OpenStreetMap</a>")
+GEOPLATEFORME_SEARCH = "https://data.geopf.fr/geocodage/search"
 
 
 SETTINGS = (
     Setting("SERVICE_AREA", _area, LE_HAVRE_AREA,
             "minlon,minlat,maxlon,maxlat of the territory served; points outside are refused"),
-    Setting("TILE_URL", _text, "", "map tile URL template; empty = no tiles"),
-    Setting("GEOCODER_URL", _text, "", "address search endpoint (BAN compatible); empty = none"),
+    Setting("TILE_URL", _service_url, "", "map tile URL template; none = no tiles "
+            "(markers on a plain background)", by_env={"development": OSM_TILES}),
+    Setting("TILE_ATTRIBUTION", _text, "", "attribution shown with the tiles (HTML); empty = "
+            "OpenStreetMap's with the default tiles"),
+    Setting("GEOCODER_URL", _service_url, "", "address search endpoint (Géoplateforme / BAN "
+            "compatible); none = no geocoding", by_env={"development": GEOPLATEFORME_SEARCH}),
     Setting("RELAY_MAX_RADIUS_M", _integer, 5000, "largest action radius a relay may declare"),
     Setting("MAX_UPLOAD_MB", _integer, 20, "largest upload through the web (the CLI has none)"),
+    Setting("API_MAX_BODY_KB", _integer, 64, "largest JSON body the API reads (413 past it)"),
     Setting("RETENTION_DAYS", _integer, 730, "personal data kept after the last contact"),
     Setting("ACCESS_LOG_DAYS", _integer, 365, "access log kept"),
     Setting("TRUSTED_PROXIES", _integer, 0, "reverse proxies that set X-Forwarded-For"),
     Setting("SMTP_URL", _text, "", "outgoing mail server; empty = notifications stored, not sent"),
     Setting("MAIL_FROM", _text, "bienveilleurs@localhost", "sender of the e-mails"),
+    Setting("ACCESSIBILITY_CONTACT", _text, "",
+            "where people report an accessibility problem (e-mail); empty = MAIL_FROM"),
     Setting("BASE_URL", _text, "http://127.0.0.1:5000", "public address, for links in e-mails"),
     Setting("NOTIFY_MAX_ATTEMPTS", _integer, 8, "delivery attempts of one e-mail"),
     Setting("NOTIFY_BACKOFF_S", _integer, 60, "first wait after a failed delivery (doubled)"),
@@ -101,6 +130,15 @@ SETTINGS = (
             "how long a structure's one-time link to a referral stays valid"),
     Setting("COVERAGE_CELL_M", _integer, 250, "side of a cell of the coverage map"),
     Setting("COVERAGE_SRID", _integer, 2154, "metric projection of the coverage grid (Lambert-93)"),
+    Setting("TERRITORY_MAX_POINTS", _integer, 20_000,
+            "most points in one territory's outline (a longer one is refused, never simplified)"),
+    Setting("TERRITORIES_PER_IMPORT", _integer, 1000, "most territories in one GeoJSON file"),
+    Setting("TERRITORIES_MAX", _integer, 1000, "most territories in all (an import past it is "
+            "refused)"),
+    Setting("IMPORT_WEB_MAX_RECORDS", _integer, 20_000,
+            "most records of one import through the web page (the CLI has no limit)"),
+    Setting("IMPORT_WEB_MAX_GEOCODED", _integer, 200,
+            "most addresses geocoded by one import through the web page (others: no position)"),
     Setting("IMPORT_UPLOAD_DIR", _text, "", "where uploaded imports wait for confirmation; "
             "empty = a folder in the system's temporary directory"),
     # --- operations (docs/deploy.md)
@@ -160,8 +198,18 @@ def load_config(env=None):
     config = {}
     for declared in SETTINGS:
         raw = env.get(declared.name, "").strip()
-        config[declared.name] = declared.parse(declared.name, raw) if raw else declared.default
+        config[declared.name] = (declared.parse(declared.name, raw) if raw
+                                 else declared.default_for(name))
     config["BASE_URL"] = config["BASE_URL"].rstrip("/")
+    config["ACCESSIBILITY_CONTACT"] = config["ACCESSIBILITY_CONTACT"] or config["MAIL_FROM"]
+    if not config["TILE_ATTRIBUTION"] and config["TILE_URL"] == OSM_TILES:
+        config["TILE_ATTRIBUTION"] = OSM_ATTRIBUTION
+    config["CONFIG_WARNINGS"] = []
+    if production and not env.get("TILE_URL", "").strip():
+        config["CONFIG_WARNINGS"].append(
+            "TILE_URL n'est pas défini : les cartes s'affichent sans fond de plan. Indiquez le "
+            "serveur de tuiles choisi par la ville (TILE_URL=https://…/{z}/{x}/{y}.png), ou "
+            "TILE_URL=none pour s'en passer.")
     config.update(flask_settings(config, name=name, secret=secret, database_url=database_url))
     return config
 

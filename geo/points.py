@@ -19,7 +19,8 @@ from geo.errors import InvalidBBox, InvalidCoordinates, OutOfServiceArea
 
 # Plain decimal notation only: float() would also accept "nan", "1e400" or "1_0",
 # none of which a person means as a coordinate.
-_DECIMAL = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)")
+# A decimal number, with a dot or a French comma; an exponent too, as programs write them.
+_DECIMAL = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d{1,3})?")
 
 _AXES = {
     "lat": {

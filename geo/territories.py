@@ -28,13 +28,21 @@ class TerritoryFeature:
 _POLYGONAL_TYPES = ("Polygon", "MultiPolygon")
 
 
-def parse_territories_geojson(data: bytes | str | dict) -> list[TerritoryFeature]:
+def parse_territories_geojson(
+    data: bytes | str | dict, *, max_features: int | None = None,
+    max_vertices: int | None = None,
+) -> list[TerritoryFeature]:
     """Parse a FeatureCollection of named polygons into territories.
 
     Each feature needs a Polygon or MultiPolygon geometry and a ``name`` property; a
     ``code`` property is optional. Self-intersecting polygons are repaired when the
     repair is still an area. Raises InvalidGeoJSON, with the index of the feature at
     fault, on the first problem found: a file is imported whole or not at all.
+
+    The cost of a file is bounded before any geometry is built: more than
+    ``max_features`` features, or a feature with more than ``max_vertices`` points, is
+    refused with the count and the limit (an outline is never simplified behind the
+    user's back: they simplify it in their GIS, at the tolerance they choose).
     """
     document = _load(data)
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
@@ -46,7 +54,30 @@ def parse_territories_geojson(data: bytes | str | dict) -> list[TerritoryFeature
         raise InvalidGeoJSON("La collection GeoJSON doit avoir une liste « features ».")
     if not features:
         raise InvalidGeoJSON("Le fichier ne contient aucun territoire.")
-    return [_parse_feature(feature, index) for index, feature in enumerate(features)]
+    if max_features is not None and len(features) > max_features:
+        raise InvalidGeoJSON(
+            f"Le fichier contient {_count(len(features))} territoires : au plus "
+            f"{_count(max_features)} par import. Découpez-le en plusieurs fichiers."
+        )
+    return [_parse_feature(feature, index, max_vertices) for index, feature in enumerate(features)]
+
+
+def _count(number: int) -> str:
+    """Write a count the French way: 1 150 000 (narrow no-break spaces between thousands)."""
+    return f"{number:,}".replace(",", "\u202f")
+
+
+def count_vertices(coordinates: object, depth: int) -> int:
+    """Count the positions of Polygon (depth 3) or MultiPolygon (depth 4) coordinates.
+
+    Cheap (one step per ring, never per point) and never raises: whatever is not a list
+    counts for nothing, the full check comes after.
+    """
+    if not isinstance(coordinates, list):
+        return 0
+    if depth == 2:
+        return len(coordinates)
+    return sum(count_vertices(item, depth - 1) for item in coordinates)
 
 
 def stored_area(geometry: BaseGeometry) -> WKBElement:
@@ -88,7 +119,7 @@ def _load(data: bytes | str | dict) -> object:
         raise InvalidGeoJSON("Le fichier JSON est trop profondément imbriqué.") from None
 
 
-def _parse_feature(feature: object, index: int) -> TerritoryFeature:
+def _parse_feature(feature: object, index: int, max_vertices: int | None) -> TerritoryFeature:
     """Turn one GeoJSON feature into a TerritoryFeature or raise InvalidGeoJSON."""
     # People count from 1; the index attribute stays 0-based for programs.
     where = f"Territoire n° {index + 1}"
@@ -120,6 +151,12 @@ def _parse_feature(feature: object, index: int) -> TerritoryFeature:
                    "geometry")
     coordinates = geometry.get("coordinates")
     depth = 3 if geometry["type"] == "Polygon" else 4
+    vertices = count_vertices(coordinates, depth)
+    if max_vertices is not None and vertices > max_vertices:
+        raise fail(f"le contour compte {_count(vertices)} points, au plus {_count(max_vertices)} "
+                   "sont acceptés. Simplifiez-le dans votre logiciel de cartographie (QGIS : "
+                   "Vecteur › Géométrie › Simplifier, une tolérance de quelques mètres suffit) "
+                   "puis importez-le de nouveau.", "geometry")
     problem = _check_coordinates(coordinates, depth)
     if problem:
         raise fail(problem, "geometry")

@@ -5,6 +5,7 @@
 #   scripts/dev.sh db       start the local PostGIS cluster (unless DATABASE_URL is set)
 #   scripts/dev.sh run      all of the above, migrate, load demo data if empty, serve
 #   scripts/dev.sh test     all of the above, then the whole test suite
+#   scripts/dev.sh wait-apt wait while another apt or dpkg holds apt's locks
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -20,6 +21,47 @@ as_root() {
 }
 
 # --- Debian packages --------------------------------------------------------
+# apt stops at once ("Error 100") while another apt or dpkg holds its locks (an automatic
+# update, another terminal): wait for them, saying so. /proc/locks is read, never a lock taken.
+APT_LOCKS=${APT_LOCKS:-/var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/apt/lists/lock /var/cache/apt/archives/lock}
+APT_WAIT_S=${APT_WAIT_S:-600}
+APT_WAIT_STEP_S=${APT_WAIT_STEP_S:-5}
+
+apt_busy() {
+    local lock inode
+    for lock in $APT_LOCKS; do
+        [ -e "$lock" ] || continue
+        inode=$(stat -c %i "$lock")
+        # A line of /proc/locks: "1: POSIX  ADVISORY  WRITE 1234 08:01:5678 0 EOF".
+        awk -v inode="$inode" '{ n = split($6, f, ":"); if (f[n] == inode) held = 1 }
+                               END { exit !held }' /proc/locks && return 0
+    done
+    return 1
+}
+
+wait_for_apt() {
+    apt_busy || return 0
+    local waited=0
+    say "Un autre programme d'installation (apt ou dpkg) est en cours : attente de sa fin (au plus $((APT_WAIT_S / 60)) min)"
+    while apt_busy; do
+        if [ "$waited" -ge "$APT_WAIT_S" ]; then
+            echo "L'autre installation occupe toujours apt après $((APT_WAIT_S / 60)) min :" \
+                 "relancez la commande quand elle sera finie." >&2
+            exit 1
+        fi
+        sleep "$APT_WAIT_STEP_S"
+        waited=$((waited + APT_WAIT_STEP_S))
+        if [ $((waited % 60)) -eq 0 ]; then echo "    … toujours en attente ($((waited / 60)) min)" >&2; fi
+    done
+    say "apt est libre : l'installation continue"
+}
+
+apt_get() {
+    wait_for_apt
+    # The lock timeout covers another apt starting between the wait and this command.
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout="$APT_WAIT_S" "$@"
+}
+
 system() {
     local missing=()
     ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
@@ -42,9 +84,9 @@ system() {
     fi
     if [ ${#missing[@]} -gt 0 ]; then
         say "Installation des paquets Debian : ${missing[*]}"
-        as_root apt-get update -qq
+        apt_get update -qq
         # postgresql-postgis pulls the extension built for Debian's default server version.
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+        apt_get install -y -qq "${missing[@]}" >/dev/null
         # The tests start nginx and PgBouncer of their own: not the services Debian enables.
         for service in nginx pgbouncer; do
             if [[ " ${missing[*]} " == *" $service "* ]] && [ -d /run/systemd/system ]; then
@@ -66,11 +108,16 @@ venv() {
         python3 -m venv "$VENV"
     fi
     if [ ! -f "$stamp" ] || [ setup.cfg -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-        say "Installation des dépendances Python"
+        say "Installation des dépendances Python (journal : .dev/pip.log)"
         "$VENV/bin/pip" install -q --upgrade pip >/dev/null 2>&1 || true
-        "$VENV/bin/pip" install -q -e ".[test]" 2>&1 | grep -v -e '^WARNING: Location' >&2 || true
-        "$VENV/bin/python" -c 'import bienveilleurs, flask_migrate, geoalchemy2, playwright' \
-            || { echo "L'installation des dépendances a échoué." >&2; exit 1; }
+        # pip's and setuptools' own warnings go to the log, shown only when something fails.
+        if ! "$VENV/bin/pip" install -q -e ".[test]" >"$STATE/pip.log" 2>&1 \
+                || ! "$VENV/bin/python" -c 'import bienveilleurs, flask_migrate, geoalchemy2, playwright' \
+                    2>>"$STATE/pip.log"; then
+            tail -n 30 "$STATE/pip.log" >&2
+            echo "L'installation des dépendances a échoué (journal complet : .dev/pip.log)." >&2
+            exit 1
+        fi
         touch "$stamp"
     fi
 }
@@ -173,12 +220,20 @@ run() {
     export DATABASE_URL
     export SECRET_KEY=${SECRET_KEY:-$(dev_secret)}
     export BIENVEILLEURS_ENV=${BIENVEILLEURS_ENV:-development}
+    local port=${PORT:-5000}
+    export BASE_URL=${BASE_URL:-http://127.0.0.1:$port}
     say "Migration du schéma"
-    flask_ db upgrade
+    # Alembic logs each step: kept in .dev/migrate.log, shown only when the migration fails.
+    if ! flask_ db upgrade >"$STATE/migrate.log" 2>&1; then
+        cat "$STATE/migrate.log" >&2
+        echo "La migration du schéma a échoué (journal : .dev/migrate.log)." >&2
+        exit 1
+    fi
+    say "Données de démonstration"
     flask_ demo load --if-empty
     flask_ demo accounts
-    say "Bienveilleurs sur http://127.0.0.1:5000 (Ctrl-C pour arrêter)"
-    exec "$VENV/bin/gunicorn" --bind 127.0.0.1:5000 --workers 2 --threads 4 \
+    say "Bienveilleurs sur http://127.0.0.1:$port (Ctrl-C pour arrêter)"
+    exec "$VENV/bin/gunicorn" --bind "127.0.0.1:$port" --workers 2 --threads 4 \
         --access-logformat '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms' \
         --access-logfile - wsgi:app
 }
@@ -197,9 +252,10 @@ test_() {
 
 case "${1:-}" in
     system) system "${2:-}" ;;
+    wait-apt) wait_for_apt ;;
     venv) venv ;;
     db) system; db ;;
     run) run ;;
     test) shift; test_ "$@" ;;
-    *) echo "usage: $0 system|venv|db|run|test [pytest args]" >&2; exit 2 ;;
+    *) echo "usage: $0 system|venv|db|run|test [pytest args]|wait-apt" >&2; exit 2 ;;
 esac

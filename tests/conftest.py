@@ -258,11 +258,10 @@ def phone(browser, live_server, committed):
 
 
 def open_menu(page):
-    """On a phone, press the header's « Menu » button, as a user would, to reach the navigation
-    and the account block (templates/base.html, static/js/nav.js)."""
-    toggle = page.get_by_role("button", name="Menu", exact=True)
-    toggle.click()
-    assert toggle.get_attribute("aria-expanded") == "true"
+    """On a phone, press the header's « Menu » (a <details> summary), as a user would, to reach
+    the navigation and the account block (templates/base.html)."""
+    page.locator("[data-site-menu] > summary").click()
+    assert page.locator("[data-site-menu]").get_attribute("open") is not None
 
 
 def browser_login(page, email, password=TEST_PASSWORD, totp_secret=TEST_TOTP_SECRET):

@@ -1,14 +1,16 @@
 """Livrets ressources and the "Près de chez vous" sheet: content, order by distance, real PDFs."""
 
 import math
+import re
 import shutil
 import subprocess
 
 import pytest
 from sqlalchemy import func, select
 
+from bienveilleurs import clock
 from bienveilleurs.models import Territory
-from bienveilleurs.services import demo
+from bienveilleurs.services import booklets, demo
 
 from .factories import make_resource, make_structure, make_territory
 
@@ -88,7 +90,7 @@ def test_neighbourhood_booklet_pdf_renders_and_lists_resources_by_distance(
     assert all(p >= 0 for p in positions), positions
     assert positions == sorted(positions)
     assert "Très loin" not in text and "Fermée définitivement" not in text
-    assert "Du lundi au vendredi : 9 h – 12 h" in text and "02 35 00 00 00" in text
+    assert "Du lundi au vendredi, de 9 h à 12 h" in text and "02 35 00 00 00" in text
     assert "À 130 m au nord-est" in text  # 120 m east, 60 m north of the centre
 
 
@@ -158,3 +160,43 @@ def test_unknown_neighbourhood_is_404(client_as, db):
 def test_roles(client_as, role, status):
     assert client_as(role).get("/livrets/").status_code == status
     assert client_as(role).get("/livrets/pres-de-chez-vous").status_code == status
+
+
+# --- printing: the address once, one marker per place, a file name (issue 17) ---------------
+
+def test_a_booklet_prints_each_address_once_and_groups_markers_that_share_a_place(
+        client_as, centre_neighbourhood):
+    territory, (lon, lat), _ = centre_neighbourhood
+    structure = make_structure(name="Maison des services")
+    # Four services in one building (an address that already says its town, as imports do).
+    for n in range(4):
+        make_resource(structure=structure, name=f"Guichet {n}", lon=lon, lat=lat,
+                      categories=["sante"], address="8 place de l'Hôtel de Ville, 76600 Le Havre",
+                      postal_code="76600", city="Le Havre")
+    html = client_as("relay").get(f"/livrets/quartier?territoire={territory.id}") \
+        .get_data(as_text=True)
+    assert html.count("8 place de l&#39;Hôtel de Ville, 76600 Le Havre</dd>") == 4
+    assert "76600 Le Havre, 76600 Le Havre" not in html
+    assert "1 rue de l&#39;Essai, 76600 Le Havre</dd>" in html  # parts joined when apart
+    svg = html[html.index("<svg"):html.index("</svg>")]
+    labels = re.findall(r'font-weight="bold">([^<]+)</text>', svg)
+    assert "1–4" in labels  # the four, nearest of all, on one marker
+    assert not {"1", "2", "3", "4"} & set(labels)
+    numbers = [n for label in labels if label[0].isdigit() for n in re.split("[–, ]+", label)]
+    assert len(numbers) == len(set(numbers))
+
+
+def test_the_pdf_has_a_file_name_saying_what_and_when(client_as, centre_neighbourhood):
+    territory, _, _ = centre_neighbourhood
+    response = client_as("coordinator").get(
+        f"/livrets/quartier?territoire={territory.id}&format=pdf")
+    disposition = response.headers["Content-Disposition"]
+    day = clock.local(clock.now()).date().isoformat()
+    assert disposition == f"inline; filename=livret-ressources-centre-reconstruit-{day}.pdf"
+
+
+@pytest.mark.parametrize("numbers, text", [([1, 2, 3, 4], "1–4"), ([1, 3], "1, 3"),
+                                           ([1, 2], "1, 2"), ([2, 3, 4, 7], "2–4, 7"),
+                                           ([5], "5")])
+def test_number_ranges(numbers, text):
+    assert booklets.number_ranges(numbers) == text

@@ -73,7 +73,7 @@ def test_admin_invites_a_coordinator_who_registers_a_relay_who_logs_in_on_a_phon
     phone.locator("#radius_m").fill("800")
     phone.get_by_role("button", name="Enregistrer", exact=True).click()
     phone.wait_for_load_state()
-    assert "invitation a été envoyée" in phone.locator(".flashes").inner_text()
+    assert "Invitation envoyée à" in phone.locator(".flashes").inner_text()
     open_menu(phone)
     phone.get_by_role("button", name="Se déconnecter").click()
     phone.wait_for_url("**/connexion")

@@ -23,8 +23,12 @@ def header_height(page):
     return page.locator(".site-header").bounding_box()["height"]
 
 
+def menu_is_open(page):
+    return page.locator("[data-site-menu]").get_attribute("open") is not None
+
+
 def focused_is_toggle(page):
-    return page.evaluate("document.activeElement.hasAttribute('data-menu-toggle')")
+    return page.evaluate("document.activeElement.matches('[data-site-menu] > summary')")
 
 
 def test_phone_header_is_compact_and_the_menu_opens_and_closes(phone, relay_email):
@@ -33,20 +37,20 @@ def test_phone_header_is_compact_and_the_menu_opens_and_closes(phone, relay_emai
         " e => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));")
     browser_login(phone, relay_email)
     nav = phone.get_by_role("navigation", name="Navigation principale")
-    toggle = phone.get_by_role("button", name="Menu", exact=True)
+    toggle = phone.locator("[data-site-menu] > summary")
     logout = phone.get_by_role("button", name="Se déconnecter")
 
-    # Closed: brand and button only, the page's content right below.
+    # Closed: brand and « Menu » only, the page's content right below.
     toggle.wait_for(state="visible")
+    assert toggle.inner_text().strip() == "Menu"
     assert header_height(phone) < 80
-    assert toggle.get_attribute("aria-expanded") == "false"
-    assert toggle.get_attribute("aria-controls") == "site-menu"
+    assert not menu_is_open(phone)
     assert not nav.is_visible()
     assert not logout.is_visible()
 
     # Pressed: the navigation and the account block open below, current page still marked.
     toggle.click()
-    assert toggle.get_attribute("aria-expanded") == "true"
+    assert menu_is_open(phone)
     for name in NAV_LINKS:
         assert nav.get_by_role("link", name=name, exact=True).is_visible()
     home = nav.get_by_role("link", name="Accueil", exact=True)
@@ -56,25 +60,25 @@ def test_phone_header_is_compact_and_the_menu_opens_and_closes(phone, relay_emai
     assert header_height(phone) > 150
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
 
-    # The button again closes it; focus stays on the button.
+    # « Menu » again closes it; focus stays on it.
     toggle.click()
-    assert toggle.get_attribute("aria-expanded") == "false"
+    assert not menu_is_open(phone)
     assert not nav.is_visible()
     assert focused_is_toggle(phone)
 
-    # With the keyboard: Enter opens, Tab into the menu, Escape closes and returns to the button.
+    # With the keyboard: Enter opens, Tab into the menu, Escape closes and returns to « Menu ».
     toggle.focus()
     phone.keyboard.press("Enter")
-    assert toggle.get_attribute("aria-expanded") == "true"
+    assert menu_is_open(phone)
     phone.keyboard.press("Tab")
     assert phone.evaluate("document.activeElement.textContent.trim()") == "Accueil"
     phone.keyboard.press("Escape")
-    assert toggle.get_attribute("aria-expanded") == "false"
+    assert not menu_is_open(phone)
     assert not nav.is_visible()
     assert focused_is_toggle(phone)
     assert header_height(phone) < 80
 
-    # A wide screen shows everything and no button.
+    # A wide screen shows everything and no « Menu ».
     phone.set_viewport_size({"width": 1280, "height": 800})
     assert not toggle.is_visible()
     assert nav.get_by_role("link", name="Mes personnes", exact=True).is_visible()
@@ -82,15 +86,22 @@ def test_phone_header_is_compact_and_the_menu_opens_and_closes(phone, relay_emai
     assert phone.console_errors == []
 
 
-def test_without_javascript_the_phone_header_shows_everything(browser, live_server, relay_email):
+def test_without_javascript_the_phone_menu_works_and_nothing_moves(browser, live_server,
+                                                                     relay_email):
     context = browser.new_context(base_url=live_server.url, java_script_enabled=False, **PHONE)
     try:
         page = context.new_page()
         browser_login(page, relay_email)
         assert page.get_by_role("heading", level=1).is_visible()
-        assert not page.get_by_role("button", name="Menu", exact=True).is_visible()
         nav = page.get_by_role("navigation", name="Navigation principale")
+        assert header_height(page) < 80
+        assert not nav.is_visible()
+        page.locator("[data-site-menu] > summary").click()
         assert nav.get_by_role("link", name="Mes personnes", exact=True).is_visible()
         assert page.get_by_role("button", name="Se déconnecter").is_visible()
+        page.set_viewport_size({"width": 1280, "height": 800})
+        page.reload()
+        assert nav.get_by_role("link", name="Mes personnes", exact=True).is_visible()
+        assert not page.locator("[data-site-menu] > summary").is_visible()
     finally:
         context.close()

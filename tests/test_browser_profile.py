@@ -21,16 +21,21 @@ def test_relay_sets_availability_on_the_phone(app, phone, committed):
     phone.get_by_role("navigation", name="Navigation principale").get_by_role(
         "link", name="Mes disponibilités").click()
     assert phone.get_by_role("heading", level=1).inner_text() == "Mes disponibilités"
-    assert "Samedi : 10 h – 12 h" in phone.locator(".weekly-editor").inner_text()
-    phone.get_by_label("Rayon d'action (mètres)").fill("1200")
+    editor = phone.locator(".weekly-editor")
+    assert "Actuellement : Samedi, de 10 h à 12 h." in editor.inner_text()
+    assert "Sa 10:00" not in editor.inner_text()  # the OpenStreetMap code stays folded away
+    # A day not ticked is one line; ticking it shows its hours.
     monday = phone.get_by_role("group", name="Lundi")
-    monday.get_by_label("Disponible").check()
-    monday.get_by_label("De (plage 1)").fill("18:00")
-    monday.get_by_label("À (plage 1)").fill("20:30")
+    assert not monday.get_by_label("de (1re plage)").is_visible()
+    phone.get_by_label("Rayon d'action (mètres)").fill("1200")
+    monday.get_by_label("Lundi").check()
+    monday.get_by_label("de (1re plage)").fill("18:00")
+    monday.get_by_label("à (1re plage)").fill("20:30")
     phone.get_by_role("button", name="Enregistrer").click()
     phone.wait_for_load_state()
     assert "Vos disponibilités sont enregistrées." in phone.locator(".flashes").inner_text()
-    assert "Mo 18:00-20:30; Sa 10:00-12:00" in phone.locator(".weekly-editor").inner_text()
+    assert ("Actuellement : Lundi, de 18 h à 20 h 30 ; Samedi, de 10 h à 12 h."
+            in phone.locator(".weekly-editor").inner_text())
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     assert phone.console_errors == []
     with app.app_context():

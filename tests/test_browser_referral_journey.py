@@ -8,6 +8,7 @@ closes. No console error and no Content-Security-Policy violation on the way.
 import re
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from bienveilleurs.extensions import db
@@ -84,8 +85,23 @@ def test_a_referral_from_report_to_closure_on_a_phone(phone, people):
     card = phone.locator(".person-card", has_text="Mireille")
     assert "Rémi Relais" in card.inner_text()
     assert fits_the_phone(phone)
-    card.get_by_role("button", name="Attribuer Mireille à Rémi Relais").click()
-    assert "attribué·e à Rémi Relais" in flash(phone)
+    # « Attribuer » asks first; « Annuler » (by keyboard) changes nothing and goes back.
+    assign = card.locator("details.confirm > summary", has_text="Attribuer")
+    assign.focus()
+    phone.keyboard.press("Enter")
+    assert "Confier Mireille à Rémi Relais ?" in card.locator(".confirm-box").inner_text()
+    phone.keyboard.press("Tab")
+    phone.keyboard.press("Tab")
+    assert phone.evaluate("document.activeElement.textContent") == "Annuler"
+    phone.keyboard.press("Enter")
+    assert not card.locator(".confirm-box").is_visible()
+    assert phone.evaluate("document.activeElement.matches('details.confirm > summary')")
+    assert db.session.scalars(select(Referral.status)).one() == "reported"
+    phone.keyboard.press("Enter")
+    phone.keyboard.press("Tab")
+    assert phone.evaluate("document.activeElement.textContent") == "Oui, confier à Rémi Relais"
+    phone.keyboard.press("Enter")
+    expect(phone.locator(".flashes")).to_contain_text("attribué·e à Rémi Relais")
     sign_out(phone)
 
     # The relay logs a contact, then orients the person to a proposed resource.
@@ -126,7 +142,8 @@ def test_a_referral_from_report_to_closure_on_a_phone(phone, people):
     assert "Prise en charge confirmée" in flash(phone)
     phone.get_by_label("Issue").select_option("helped")
     assert fits_the_phone(phone)
-    phone.get_by_role("button", name="Clôturer").click()
+    phone.locator("details.confirm > summary", has_text="Clôturer").click()
+    phone.get_by_role("button", name="Oui, clôturer").click()
     assert "Orientation clôturée" in flash(phone)
     assert "Clôturée" in phone.locator(".referral-summary").inner_text()
 

@@ -57,7 +57,7 @@ def test_a_structure_opens_its_link_from_the_email_and_accepts_on_a_phone(phone,
     phone.wait_for_load_state()
     assert "Prise en charge confirmée." in phone.locator(".flashes").inner_text()
     assert "Prise en charge" in phone.locator(".referral-summary .badge").inner_text()
-    assert phone.get_by_role("button", name="Clôturer").is_visible()
+    assert phone.locator("details.confirm > summary", has_text="Clôturer").is_visible()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     assert phone.console_errors == []
 

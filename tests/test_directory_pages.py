@@ -342,7 +342,7 @@ def test_resource_detail_shows_every_field_in_french(client_as, db):
     assert response.status_code == 200
     text = html.unescape(response.get_data(as_text=True))
     for expected in ("Soutien aux parents", "Maison des familles", "Soutien à la parentalité",
-                     "Familles", "Mardi : 9 h – 12 h", "Tu 09:00-12:00", "Ouvert maintenant",
+                     "Familles", "Mardi, de 9 h à 12 h", "Tu 09:00-12:00", "Ouvert maintenant",
                      "3 rue des Lilas, 76600 Le Havre", '<a href="tel:0235445566">',
                      "mailto:parents@familles.test", "français, arabe", "Places limitées",
                      "capacité d'accueil : 12", "data-inclusion (identifiant abc-1)",

@@ -413,7 +413,8 @@ def _snapshot(source):
 
 
 def _export_filtered(fmt, source):
-    text, _, _ = exports.export(fmt, separator=";")
+    chunks, _, _ = exports.export(fmt, separator=";")
+    text = "".join(chunks)
     if fmt == "data-inclusion":
         return json.dumps([r for r in json.loads(text) if r["source"] == source])
     if fmt == "geojson":

@@ -107,3 +107,32 @@ def test_only_admins(client_as, role):
 def test_anonymous_is_sent_to_login(client):
     response = client.get("/admin/imports/")
     assert response.status_code in (302, 303) and "/connexion" in response.headers["Location"]
+
+
+def test_one_web_import_is_bounded_in_records_and_addresses_looked_up(admin, db, app,
+                                                                      monkeypatch):
+    monkeypatch.setitem(app.config, "IMPORT_WEB_MAX_RECORDS", 3)
+    upload(admin, json.dumps([di_service(n) for n in range(4)]).encode())
+    html = admin.get("/admin/imports/apercu").get_data(as_text=True)
+    assert "4 enregistrements : au plus 3 par import depuis le navigateur" in html
+    assert "Confirmer l'import" not in html and resources_from(db) == 0
+
+    from bienveilleurs.services.imports import import_files
+
+    from .test_imports import area, files
+
+    class Counting:
+        asked = 0
+
+        def geocode(self, query):
+            Counting.asked += 1
+            return None
+
+    records = [{**di_service(n), "latitude": None, "longitude": None,
+                "adresse": f"{n} rue du Port", "code_postal": "76600", "commune": "Le Havre"}
+               for n in range(5)]
+    report = import_files(files(services_json=json.dumps(records)), "data-inclusion",
+                          area=area(app), geocoder=Counting(), max_geocoded=2, dry_run=True)
+    assert Counting.asked == 2
+    notes = [u["note"] for u in report.unlocated]
+    assert sum("plus de 2 adresses à localiser" in n for n in notes) == 3

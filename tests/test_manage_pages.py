@@ -331,7 +331,7 @@ def test_relay_edits_own_availability_and_radius(app, client_as, db):
     other = make_relay(radius_m=700)
     client = client_as(account)
     page = text_of(client.get("/mes-disponibilites/"))
-    assert "Mercredi : 14 h – 18 h" in page and 'value="500"' in page
+    assert "Mercredi, de 14 h à 18 h" in page and 'value="500"' in page
     response = submit(client, "/mes-disponibilites/", {
         "radius_m": "900", "mode": "weekly", "availability": "We 14:00-18:00",
         "day_Mo": "y", "from1_Mo": "18:00", "to1_Mo": "21:00", "day_Su": "y"})

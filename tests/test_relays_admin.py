@@ -45,7 +45,7 @@ def test_a_coordinator_registers_a_relay_and_their_account_by_invitation_in_one_
     actions = db.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
     assert actions == ["account.invited", "relay.registered", "relay.account_changed"]
     relays = client.get("/reseau/bienveilleurs").get_data(as_text=True)
-    assert "invitation a été envoyée" in html.unescape(relays)
+    assert "Invitation envoyée à" in html.unescape(relays)
 
 
 def test_an_invalid_relay_form_creates_neither_account_nor_invitation(client_as, db):

@@ -25,12 +25,13 @@ def demo_load(if_empty):
 @group.command("accounts")
 def demo_accounts():
     """Print the demonstration accounts, their passwords and second-factor keys."""
+    from ..models import Role
     from ..services import demo
     click.echo("Comptes de démonstration (données fictives) :")
     for email, role, password, secret in demo.present_accounts():
-        click.echo(f"  {role:<14} {email:<40} mot de passe : {password}")
+        click.echo(f"  {Role(role).label:<19} {email:<40} mot de passe : {password}")
         if secret:
-            click.echo(f"  {'':<14} double authentification : clé {secret} (à ajouter dans une "
+            click.echo(f"  {'':<19} double authentification : clé {secret} (à ajouter dans une "
                        f"application d'authentification), ou le code du moment avec "
                        f"« flask --app wsgi demo code {email} »")
 

@@ -89,11 +89,12 @@ def resources_import(path, fmt, skip_invalid, source, dry_run):
 def resources_export(fmt, output, separator, structures):
     """Export the active resources."""
     from ..services.exports import export
-    content, _, _ = export(fmt, separator=separator,
-                           kind="structures" if structures else "services")
+    chunks, _, _ = export(fmt, separator=separator,
+                          kind="structures" if structures else "services")
     if output:
         with open(output, "w", encoding="utf-8", newline="") as handle:
-            handle.write(content)
+            handle.writelines(chunks)
         click.echo(f"Export écrit dans {output}.", err=True)
     else:
-        click.echo(content, nl=False)
+        for chunk in chunks:
+            click.echo(chunk, nl=False)

@@ -111,6 +111,9 @@ class Referral(db.Model):
     relay_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("relays.id"), index=True)
     resource_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("resources.id"), index=True)
     reporter_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # The first name or pseudonym as the reporter typed it, for their own list: kept with the
+    # report (later corrections do not change it), erased with the person.
+    reported_name: Mapped[str | None] = mapped_column(String(80))
     version: Mapped[int] = mapped_column(Integer, default=1)
     # SHA-256 of the normalised creation payload: a replay with the same client id is
     # recognised (same digest) or refused (different digest) without keeping the payload.

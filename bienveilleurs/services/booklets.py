@@ -9,19 +9,23 @@ the PDF need no tile server and no script. PDFs are rendered by WeasyPrint.
 import json
 import math
 import os
+import re
+import unicodedata
 import uuid
 from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, select
 
 from geo.queries import distance_m, geog_point, lon_lat_of, nearest
 
+from ..config import setting
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Resource, Structure, Territory
 from .codes import category_label, expand_categories, top_categories
 from .directory import one_line_address
+from .territories import drawable_outline
 from .weekly_hours import french_lines
 
 MARGIN_M = 300          # resources just outside a neighbourhood's edge still serve it
@@ -121,29 +125,46 @@ def _nearby(centre, *, within, categories, limit):
 
 
 def neighbourhood_booklet(territory_id, categories=(), *, limit=BOOKLET_LIMIT):
-    """The booklet of a neighbourhood: resources inside it (or just outside), from its centre."""
+    """The booklet of a neighbourhood: resources inside it (or just outside), from its centre.
+
+    The cost does not grow with the outline's detail: the map draws an outline simplified to
+    a thousandth of its extent (under a pixel); an outline longer than TERRITORY_MAX_POINTS
+    (stored before that limit) is searched and drawn as its bounding box, and the booklet
+    says so.
+    """
     try:
         key = uuid.UUID(str(territory_id))
     except ValueError:
         raise NotFound("Quartier introuvable.") from None
+    area = Territory.area
+    boxed = func.ST_NPoints(area) > setting("TERRITORY_MAX_POINTS")
+    extent = func.greatest(func.ST_XMax(area) - func.ST_XMin(area),
+                           func.ST_YMax(area) - func.ST_YMin(area))
+    centre = case((boxed, func.ST_Centroid(func.ST_Envelope(area))),
+                  else_=func.ST_PointOnSurface(area))
     row = db.session.execute(
-        select(Territory.name, func.ST_X(func.ST_PointOnSurface(Territory.area)),
-               func.ST_Y(func.ST_PointOnSurface(Territory.area)),
-               func.ST_AsGeoJSON(Territory.area)).where(Territory.id == key)).first()
+        select(Territory.name, func.ST_X(centre), func.ST_Y(centre),
+               func.ST_AsGeoJSON(drawable_outline(area, extent / 1000), 6), boxed)
+        .where(Territory.id == key)).first()
     if row is None:
         raise NotFound("Quartier introuvable.")
-    name, lon, lat, geojson = row
-    codes = _categories(categories)
-    area = select(func.geography(Territory.area)).where(Territory.id == key).scalar_subquery()
-    entries = _nearby((lon, lat), within=func.ST_DWithin(Resource.point, area, MARGIN_M),
-                      categories=codes, limit=limit)
-    polygons = json.loads(geojson)["coordinates"]
-    outline = [tuple(p) for p in polygons[0][0]] if polygons else None
-    return Booklet(title=f"Livret ressources — {name}",
-                   subtitle="Les services proches, du plus près au plus loin du centre du "
-                            "quartier.",
+    name, lon, lat, geojson, is_boxed = row
+    searched = select(func.geography(case((boxed, func.ST_Envelope(area)), else_=area))) \
+        .where(Territory.id == key).scalar_subquery()
+    entries = _nearby((lon, lat), within=func.ST_DWithin(Resource.point, searched, MARGIN_M),
+                      categories=_categories(categories), limit=limit)
+    shape = json.loads(geojson)
+    # A box is a Polygon, a stored outline a MultiPolygon: the first ring of either.
+    rings = shape["coordinates"] if shape["type"] == "Polygon" else \
+        (shape["coordinates"] or [[]])[0]
+    subtitle = "Les services proches, du plus près au plus loin du centre du quartier."
+    if is_boxed:
+        subtitle += (" Le contour enregistré de ce quartier est trop détaillé : le livret "
+                     "couvre le rectangle qui l'englobe.")
+    return Booklet(title=f"Livret ressources — {name}", subtitle=subtitle,
                    centre=(lon, lat), centre_label="Centre du quartier", entries=entries,
-                   categories=[category_label(c) for c in categories], outline=outline)
+                   categories=[category_label(c) for c in categories],
+                   outline=[tuple(p) for p in rings[0]] if rings else None)
 
 
 def _check_radius(radius_m):
@@ -216,6 +237,39 @@ def _scale_bar(scale, *, width, height, pad):
             f'{FONT} fill="#222" font-weight="bold">N ↑</text>']
 
 
+def _pill_half_width(label):
+    return max(12, 4 + 4 * len(label))
+
+
+def marker_groups(entries, xy):
+    """[((x, y), [numbers])]: entries whose markers would overlap on the plan (a shared
+    address, a building with several services) share one marker, at the first one's place."""
+    groups = []
+    for entry in entries:
+        x, y = xy(entry.lon, entry.lat)
+        for (gx, gy), numbers in groups:
+            reach = _pill_half_width(number_ranges(numbers)) + _pill_half_width(str(entry.number))
+            if abs(y - gy) < 26 and abs(x - gx) < reach + 2:
+                numbers.append(entry.number)
+                break
+        else:
+            groups.append(((x, y), [entry.number]))
+    return groups
+
+
+def number_ranges(numbers):
+    """ "1–4", "1, 3", "1–3, 5" from sorted numbers."""
+    parts, start = [], None
+    for i, n in enumerate(numbers):
+        if start is None:
+            start = n
+        if i + 1 == len(numbers) or numbers[i + 1] != n + 1:
+            parts.append(str(start) if start == n else
+                         f"{start}, {n}" if n == start + 1 else f"{start}–{n}")
+            start = None
+    return ", ".join(parts)
+
+
 def map_svg(booklet, *, width=640, height=420, pad=28):
     """An accessible SVG map: the neighbourhood outline, the start point, numbered resources."""
     points = [booklet.centre] + [(e.lon, e.lat) for e in booklet.entries] + \
@@ -236,18 +290,26 @@ def map_svg(booklet, *, width=640, height=420, pad=28):
                  'stroke="#fff" stroke-width="2"/>')
     parts.append(f'<text x="{x0 + 13:.1f}" y="{y0 + 5:.1f}" font-size="15" {FONT} '
                  f'fill="#b3261e" font-weight="bold">{escape(booklet.centre_label)}</text>')
-    for entry in reversed(booklet.entries):  # the nearest drawn last, on top
-        x, y = xy(entry.lon, entry.lat)
-        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="12" fill="#1d4f91" stroke="#fff" '
-                     'stroke-width="2"/>')
+    for (x, y), numbers in reversed(marker_groups(booklet.entries, xy)):  # nearest on top
+        label = number_ranges(numbers)
+        half = _pill_half_width(label)  # a pill as wide as its label
+        parts.append(f'<rect x="{x - half:.1f}" y="{y - 12:.1f}" width="{2 * half}" height="24" '
+                     'rx="12" fill="#1d4f91" stroke="#fff" stroke-width="2"/>')
         parts.append(f'<text x="{x:.1f}" y="{y + 5:.1f}" text-anchor="middle" font-size="13" '
-                     f'{FONT} fill="#fff" font-weight="bold">{entry.number}</text>')
+                     f'{FONT} fill="#fff" font-weight="bold">{label}</text>')
     parts.extend(_scale_bar(scale, width=width, height=height, pad=pad))
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
 # --- PDF -------------------------------------------------------------------------------------
+
+def pdf_filename(booklet, day):
+    """ "livret-ressources-aplemont-2026-12-07.pdf": what the booklet is, and of which day."""
+    ascii_title = unicodedata.normalize("NFKD", booklet.title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-") or "livret"
+    return f"{slug}-{day.isoformat()}.pdf"
+
 
 def render_pdf(html, *, stylesheet):
     """Render the booklet HTML to PDF with WeasyPrint (no network: no external resources)."""

@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, exists, select, text
+from sqlalchemy.orm import defer
 
 from geo.queries import lon_lat_of, point_in_area
 
@@ -21,7 +22,9 @@ from . import areas
 
 _CELLS = text("""
 WITH t AS (
-    SELECT id, name, ST_Transform(area, :srid) AS area_m
+    -- An outline past TERRITORY_MAX_POINTS (stored before that limit) counts as its box.
+    SELECT id, name, ST_Transform(CASE WHEN ST_NPoints(area) > :max_points
+                                       THEN ST_Envelope(area) ELSE area END, :srid) AS area_m
     FROM territories WHERE id IN :ids
 ), cells AS (
     SELECT t.id AS territory_id, h.i, h.j, h.geom
@@ -49,11 +52,12 @@ ORDER BY c.territory_id, c.i, c.j
 _RELAYS = text("""
 SELECT t.id AS territory_id, r.id, r.display_name, r.status, r.capacity, r.active_referrals,
        r.radius_m
-FROM territories t
+FROM (SELECT id, name, (CASE WHEN ST_NPoints(area) > :max_points THEN ST_Envelope(area)
+                             ELSE area END)::geography AS area
+      FROM territories WHERE id IN :ids) t
 JOIN relays r ON r.status = 'active'
-     AND ST_DWithin(r.point, t.area::geography, :max_radius, false)
-     AND ST_DWithin(r.point, t.area::geography, r.radius_m, false)
-WHERE t.id IN :ids
+     AND ST_DWithin(r.point, t.area, :max_radius, false)
+     AND ST_DWithin(r.point, t.area, r.radius_m, false)
 ORDER BY t.name, r.display_name, r.id
 """).bindparams(bindparam("ids", expanding=True))
 
@@ -93,7 +97,8 @@ def territories_for(user):
     """The territories a coordinator looks after (all of them when city-wide, or for an admin)."""
     if user.role == Role.COORDINATOR.value and user.territories:
         return sorted(user.territories, key=lambda t: t.name)
-    return db.session.query(Territory).order_by(Territory.name).all()
+    # Their outlines stay in the database: the grid and the map read them there.
+    return db.session.query(Territory).options(defer(Territory.area)).order_by(Territory.name).all()
 
 
 def coverage(territories):
@@ -104,12 +109,14 @@ def coverage(territories):
     size, srid = setting("COVERAGE_CELL_M"), setting("COVERAGE_SRID")
     max_radius = setting("RELAY_MAX_RADIUS_M")
     ids = list(result)
+    max_points = setting("TERRITORY_MAX_POINTS")
     for row in db.session.execute(_CELLS, {"ids": ids, "size": size, "srid": srid,
-                                           "max_radius": max_radius}):
+                                           "max_radius": max_radius, "max_points": max_points}):
         result[row.territory_id].cells.append(Cell(row.territory_id, row.i, row.j,
                                                    json.loads(row.shape), row.lon, row.lat,
                                                    row.covered))
-    for row in db.session.execute(_RELAYS, {"ids": ids, "max_radius": max_radius}):
+    for row in db.session.execute(_RELAYS, {"ids": ids, "max_radius": max_radius,
+                                            "max_points": max_points}):
         result[row.territory_id].relays.append(dict(row._mapping))
     return list(result.values())
 

@@ -43,21 +43,44 @@ def unescape_cell(text):
     return text
 
 
-def write_csv(stream, header, rows, *, separator=",", bom=True):
-    """Write ``header`` then ``rows`` (sequences of values) to a text stream."""
+def _writer(stream, separator):
     if separator not in SEPARATORS:
         raise ValueError(f"unsupported CSV separator {separator!r}")
+    return csv.writer(stream, delimiter=separator, quoting=csv.QUOTE_MINIMAL,
+                      lineterminator="\r\n")
+
+
+def write_csv(stream, header, rows, *, separator=",", bom=True):
+    """Write ``header`` then ``rows`` (sequences of values) to a text stream."""
+    writer = _writer(stream, separator)
     if bom:
         stream.write(BOM)
-    writer = csv.writer(stream, delimiter=separator, quoting=csv.QUOTE_MINIMAL,
-                        lineterminator="\r\n")
     writer.writerow([safe_cell(h) for h in header])
     for row in rows:
         writer.writerow([safe_cell(v) for v in row])
 
 
+def csv_chunks(header, rows, *, separator=",", bom=True, rows_per_chunk=500):
+    """Yield the CSV file as text, `rows_per_chunk` rows at a time (see `write_csv`)."""
+    buffer = io.StringIO(newline="")
+    writer = _writer(buffer, separator)
+
+    def taken():
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    if bom:
+        buffer.write(BOM)
+    writer.writerow([safe_cell(h) for h in header])
+    for count, row in enumerate(rows, start=1):
+        writer.writerow([safe_cell(v) for v in row])
+        if count % rows_per_chunk == 0:
+            yield taken()
+    yield taken()
+
+
 def csv_text(header, rows, *, separator=",", bom=True):
     """Return the whole CSV file as text (see `write_csv`)."""
-    buffer = io.StringIO(newline="")
-    write_csv(buffer, header, rows, separator=separator, bom=bom)
-    return buffer.getvalue()
+    return "".join(csv_chunks(header, rows, separator=separator, bom=bom))

@@ -189,6 +189,7 @@ def load(users, summary):
         db.session.flush()
         referral = Referral(id=referral_id, resident_id=resident.id, category=story["category"],
                             status="reported", reporter_id=reporter.id, status_changed_at=at,
+                            reported_name=resident.first_name or resident.pseudonym,
                             created_at=at)
         db.session.add(referral)
         db.session.flush()

@@ -20,7 +20,7 @@ from .. import clock
 from ..extensions import db
 from ..models import Resource, Structure
 from .access_log import record_access
-from .csv_safe import csv_text
+from .csv_safe import csv_chunks, csv_text
 from .imports.records import LOCAL_SOURCE
 from .transaction import use_case
 
@@ -178,44 +178,64 @@ def flat_record(resource, structure, lon, lat):
     }
 
 
-def geojson_collection():
-    """Return a FeatureCollection; resources without a position have a null geometry."""
-    features = []
+def _features():
     for resource, structure, lon, lat in _rows():
         properties = flat_record(resource, structure, lon, lat)
         properties.pop("lat")
         properties.pop("lon")
-        features.append({
-            "type": "Feature",
-            "id": str(resource.id),
-            "geometry": {"type": "Point", "coordinates": [lon, lat]} if lon is not None else None,
-            "properties": properties,
-        })
-    return {"type": "FeatureCollection", "features": features}
+        yield {"type": "Feature", "id": str(resource.id),
+               "geometry": ({"type": "Point", "coordinates": [lon, lat]} if lon is not None
+                            else None),
+               "properties": properties}
+
+
+def geojson_collection():
+    """Return a FeatureCollection; resources without a position have a null geometry."""
+    return {"type": "FeatureCollection", "features": list(_features())}
+
+
+def _csv_rows():
+    for row in _rows():
+        record = flat_record(*row)
+        yield [("|".join(record[c]) if isinstance(record[c], list) else record[c])
+               for c in CSV_COLUMNS]
 
 
 def csv_export(*, separator=","):
     """Return the spreadsheet-safe CSV text (UTF-8 BOM; lists joined by "|")."""
-    def rows():
-        for row in _rows():
-            record = flat_record(*row)
-            yield [("|".join(record[c]) if isinstance(record[c], list) else record[c])
-                   for c in CSV_COLUMNS]
-    return csv_text(CSV_COLUMNS, rows(), separator=separator)
+    return csv_text(CSV_COLUMNS, _csv_rows(), separator=separator)
+
+
+def _json_list(items, *, indent=None, before="", after=""):
+    """The JSON text of a list, item by item: a whole directory is never held in memory."""
+    yield before + "["
+    for index, item in enumerate(items):
+        yield ("," if index else "") + "\n" + json.dumps(item, ensure_ascii=False, indent=indent)
+    yield "\n]" + after + "\n"
+
+
+def _services():
+    return (r for r in (data_inclusion_service(*row) for row in _rows()) if r is not None)
 
 
 @use_case
 def export(fmt, *, separator=",", kind="services"):
-    """Return (text, media type, file name) of the whole export in ``fmt``; logged as read."""
+    """Return (chunks of text, media type, file name) of the whole export in ``fmt``.
+
+    The chunks are made as they are written (rows fetched 2,000 at a time, see `_rows`),
+    so an export of a national directory is streamed, never held in memory whole. The read
+    is logged when the export is asked for.
+    """
     record_access(None, "export", "resources", None)  # privacy: every export is logged
     stamp = clock.local(clock.now()).strftime("%Y-%m-%d")
     if fmt == "data-inclusion":
-        records = data_inclusion_structures() if kind == "structures" else data_inclusion_services()
-        return (json.dumps(records, ensure_ascii=False, indent=1), "application/json",
-                f"{kind}-{stamp}.json")
+        records = iter(data_inclusion_structures()) if kind == "structures" else _services()
+        return _json_list(records, indent=1), "application/json", f"{kind}-{stamp}.json"
     if fmt == "geojson":
-        return (json.dumps(geojson_collection(), ensure_ascii=False), "application/geo+json",
-                f"ressources-{stamp}.geojson")
+        chunks = _json_list(_features(), before='{"type": "FeatureCollection", "features": ',
+                            after="}")
+        return chunks, "application/geo+json", f"ressources-{stamp}.geojson"
     if fmt == "csv":
-        return csv_export(separator=separator), "text/csv; charset=utf-8", f"ressources-{stamp}.csv"
+        chunks = csv_chunks(CSV_COLUMNS, _csv_rows(), separator=separator)
+        return chunks, "text/csv; charset=utf-8", f"ressources-{stamp}.csv"
     raise ValueError(f"unknown export format {fmt!r}")

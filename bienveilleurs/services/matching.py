@@ -20,7 +20,6 @@ from geo.queries import distance_m, lon_lat_of, nearest, within_m
 from .. import clock
 from ..extensions import db
 from ..models import Relay, Resource, Structure
-from .codes import check_audiences  # noqa: F401 - read by the referral matches API
 from .fields import QueryFields
 
 DEFAULT_LIMIT = 5
@@ -61,14 +60,6 @@ def _limit(fields, *, default=DEFAULT_LIMIT, maximum=MAX_LIMIT):
     return default if limit is None else limit
 
 
-def parse_flag(args, name):
-    """A true/false argument (oui/non, 1/0, on/off…); absent or blank: false."""
-    fields = QueryFields(args)
-    flag = _flag(fields, name)
-    fields.done()
-    return flag
-
-
 def parse_limit(raw, *, default=DEFAULT_LIMIT, maximum=MAX_LIMIT):
     """The number of results asked for, between 1 and ``maximum``; absent: ``default``."""
     fields = QueryFields({"limit": raw})
@@ -93,15 +84,8 @@ def point_from(lat, lon, *, area):
     return point
 
 
-def parse_match_query(args, *, area):
-    """Build a MatchQuery from query-string arguments (API.md names), validating everything.
-
-    Every problem is reported at once, each on its argument.
-    """
-    fields = QueryFields(args)
-    point = fields.point(area=area, required=True)
-    filters = {
-        "categories": fields.categories(expand=True) or [],
+def _filters(fields):
+    return {
         "audiences": fields.audiences() or [],
         "languages": fields.languages() or [],
         "open_now": _flag(fields, "open_now"),
@@ -109,6 +93,24 @@ def parse_match_query(args, *, area):
         "available_now": _flag(fields, "available_now"),
         "limit": _limit(fields),
     }
+
+
+def parse_match_filters(args):
+    """The filters of a match whose point and need are known (a referral's matches)."""
+    fields = QueryFields(args)
+    filters = _filters(fields)
+    fields.done()
+    return filters
+
+
+def parse_match_query(args, *, area):
+    """Build a MatchQuery from query-string arguments (API.md names), validating everything.
+
+    Every problem is reported at once, each on its argument.
+    """
+    fields = QueryFields(args)
+    point = fields.point(area=area, required=True)
+    filters = {"categories": fields.categories(expand=True) or [], **_filters(fields)}
     fields.done()
     return MatchQuery(lon=point[0], lat=point[1], **filters)
 

@@ -9,8 +9,9 @@ from the resource or the code, so they stay the same from one call to the next.
 """
 
 import math
+import re
 import uuid
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from data_inclusion.schema.v1 import Categorie, Public, Thematique
 from sqlalchemy import func, select
@@ -25,6 +26,7 @@ from .weekly_hours import hsds_schedules
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 500
+MAX_PAGE = 100_000  # 50 million services at the largest page size: beyond any directory
 NAMESPACE = uuid.UUID("7d0f4c1e-3f0b-5a55-9a1c-6b1e2c3d4f50")
 THEMATIQUES_URI = "https://data-inclusion-schema.readthedocs.io/latest/referentiels/thematiques/"
 PUBLICS_URI = "https://data-inclusion-schema.readthedocs.io/latest/referentiels/publics/"
@@ -46,6 +48,12 @@ def _id(*parts):
     return str(uuid.uuid5(NAMESPACE, ":".join(str(p) for p in parts)))
 
 
+# What the HSDS schemas' formats accept (JSON Schema "uri" is RFC 3986, "email" RFC 5321):
+# a stored value outside them is left out rather than published malformed.
+_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+_URI_SAFE = ":/?#[]@!$&'()*+,;=%~"
+
+
 def _uri(value):
     if not value:
         return None
@@ -54,11 +62,12 @@ def _uri(value):
     except ValueError:  # "http://[": never let a stored value break the page
         return None
     web = parts.scheme in ("http", "https") and parts.netloc and " " not in value
-    return value if web else None
+    # Letters outside ASCII (an accented path) are written as RFC 3986 asks: %-encoded.
+    return quote(value, safe=_URI_SAFE) if web and parts.netloc.isascii() else None
 
 
 def _email(value):
-    return value if value and "@" in value and " " not in value else None
+    return value if value and _EMAIL.fullmatch(value) else None
 
 
 def _drop_none(record):
@@ -224,10 +233,9 @@ def service_full(resource, structure, lon, lat):
 
 def _page_arguments(args):
     fields = QueryFields(args)
-    page = fields.integer("page", label="Le paramètre page", minimum=1)
-    per_page = fields.integer("per_page", label="Le paramètre per_page")
-    if per_page is not None and not 1 <= per_page <= MAX_PER_PAGE:
-        fields.fail("per_page", f"Le paramètre per_page doit être entre 1 et {MAX_PER_PAGE}.")
+    page = fields.integer("page", label="Le paramètre page", minimum=1, maximum=MAX_PAGE)
+    per_page = fields.integer("per_page", label="Le paramètre per_page", minimum=1,
+                              maximum=MAX_PER_PAGE)
     fields.done()
     return page or 1, per_page or DEFAULT_PER_PAGE
 

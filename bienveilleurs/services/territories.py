@@ -3,18 +3,22 @@
 import json
 import uuid
 
-from sqlalchemy import delete, exists, insert, select
+from sqlalchemy import case, delete, exists, func, insert, select
+from sqlalchemy.orm import defer, selectinload
 
 from geo.errors import GeoError
 from geo.queries import geog_point, point_in_area
 from geo.territories import parse_territories_geojson, stored_area
 
+from ..config import setting
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Role, Territory, User, coordinator_territories
 from . import audit
 from .fields import Fields, parse_uuid
 from .transaction import use_case
+
+MAP_TOLERANCE_DEG = 0.00002
 
 
 @use_case
@@ -24,9 +28,12 @@ def import_territories(data, *, actor=None):
     With an `actor` (the web page), the import is recorded in the audit log.
     """
     try:
-        features = parse_territories_geojson(data)
+        features = parse_territories_geojson(
+            data, max_features=setting("TERRITORIES_PER_IMPORT"),
+            max_vertices=setting("TERRITORY_MAX_POINTS"))
     except GeoError as exc:
         raise ValidationFailed.field(exc.field or "geojson", exc.message) from None
+    existing = count_territories()
     created = updated = 0
     for feature in features:
         query = select(Territory)
@@ -40,6 +47,7 @@ def import_territories(data, *, actor=None):
         else:
             territory.name, territory.area = feature.name, geometry
             updated += 1
+    _check_total(existing, created)
     if actor is not None:
         audit.record(actor, "territory.imported", target_type="territory",
                      summary=f"Import GeoJSON : {created} créé(s), {updated} mis à jour",
@@ -72,8 +80,52 @@ def coordinators_for_point(lon, lat):
         select(User).where(coordinator).order_by(User.email)).all()
 
 
-def list_territories():
-    return db.session.scalars(select(Territory).order_by(Territory.name)).all()
+def _check_total(existing, new):
+    """Refuse (422) what would make more territories than TERRITORIES_MAX in all."""
+    limit = setting("TERRITORIES_MAX")
+    if new and existing + new > limit:
+        raise ValidationFailed.field(
+            "geojson", f"{new} territoire(s) de plus en feraient {existing + new} : au plus "
+            f"{limit} en tout (réglage TERRITORIES_MAX). Regroupez ou supprimez des territoires.")
+
+
+def list_territories(*, limit=None):
+    """Territories by name (the first `limit`), with their coordinators; not their outlines
+    (see map_outlines)."""
+    return db.session.scalars(select(Territory).options(defer(Territory.area),
+                                                        selectinload(Territory.coordinators))
+                              .order_by(Territory.name, Territory.id).limit(limit)).all()
+
+
+def count_territories():
+    return db.session.scalar(select(func.count()).select_from(Territory))
+
+
+def drawable_outline(area, tolerance):
+    """SQL for an outline a map can draw at `tolerance` degrees, in time linear in its size.
+
+    Douglas-Peucker (ST_Simplify), the original when it would collapse; an outline longer
+    than TERRITORY_MAX_POINTS (stored before that limit existed) is drawn as its bounding
+    box, which costs nothing to compute.
+    """
+    too_detailed = func.ST_NPoints(area) > setting("TERRITORY_MAX_POINTS")
+    return case((too_detailed, func.ST_Envelope(area)),
+                else_=func.coalesce(func.ST_Simplify(area, tolerance), area))
+
+
+def map_outlines(territory_ids):
+    """[(name, GeoJSON geometry)] of these territories, simplified to what a map shows.
+
+    Points within MAP_TOLERANCE_DEG (about 2 m) of the line are dropped, in the database:
+    a page never carries an outline at survey precision, however detailed the stored one is.
+    """
+    if not territory_ids:
+        return []
+    shape = func.ST_AsGeoJSON(drawable_outline(Territory.area, MAP_TOLERANCE_DEG), 6)
+    rows = db.session.execute(select(Territory.name, shape)
+                              .where(Territory.id.in_(list(territory_ids)))
+                              .order_by(Territory.name, Territory.id))
+    return [(name, json.loads(geometry)) for name, geometry in rows]
 
 
 def territory_ids_named(values, *, field="territory"):
@@ -189,6 +241,7 @@ def create_territory(actor, *, name, code, data):
     name, code = _name_and_code(name, code)
     geometry = _one_outline(data, name)
     _check_code_free(code)
+    _check_total(count_territories(), 1)
     territory = Territory(name=name, code=code, area=stored_area(geometry))
     db.session.add(territory)
     db.session.flush()
@@ -216,7 +269,8 @@ def _one_outline(data, name):
         properties = features[0].get("properties") or {}
         features[0]["properties"] = {**properties, "name": properties.get("name") or name}
     try:
-        (feature,) = parse_territories_geojson(document)
+        (feature,) = parse_territories_geojson(document,
+                                               max_vertices=setting("TERRITORY_MAX_POINTS"))
     except GeoError as exc:
         raise ValidationFailed.field("geojson", exc.message) from None
     return feature.geometry

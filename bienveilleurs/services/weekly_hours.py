@@ -105,8 +105,14 @@ def _french_days(days):
     return ", ".join(parts)
 
 
+def french_spans(spans):
+    """ "de 9 h à 12 h et de 14 h à 17 h" from [("09:00", "12:00"), ("14:00", "17:00")]."""
+    return " et ".join(f"de {_french_time(a)} à {_french_time(b)}" for a, b in spans)
+
+
 def french_lines(expression):
-    """Return lines like "Du lundi au vendredi : 9 h – 12 h, 14 h – 17 h" (or the expression)."""
+    """Return lines like "Du lundi au vendredi, de 9 h à 12 h et de 14 h à 17 h" (or the
+    expression itself when it is not a plain weekly one)."""
     week = parse_weekly(expression)
     if week is None:
         return [expression] if expression else []
@@ -115,9 +121,8 @@ def french_lines(expression):
         by_spans.setdefault(tuple(spans), []).append(day)
     lines = []
     for spans, days in sorted(by_spans.items(), key=lambda item: item[1][0]):
-        text = ", ".join(f"{_french_time(a)} – {_french_time(b)}" for a, b in spans)
         label = _french_days(days)
-        lines.append(f"{label[0].upper()}{label[1:]} : {text}")
+        lines.append(f"{label[0].upper()}{label[1:]}, {french_spans(spans)}")
     if "PH off" in expression:
         lines.append("Fermé les jours fériés")
     return lines

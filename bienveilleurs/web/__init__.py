@@ -42,6 +42,7 @@ def register_web(app):
         if module_name == API_PACKAGE or module_name.startswith(API_PACKAGE + "."):
             csrf.exempt(blueprint)
 
+    app.before_request(hooks.refuse_unreadable_input)
     app.before_request(hooks.session_timeouts)
     app.before_request(hooks.second_factor_gate)
     app.after_request(hooks.security_headers)

@@ -21,6 +21,7 @@ from ..config import setting
 from ..errors import BadRequest, Forbidden, Throttled, TooLarge, Unauthorized
 from ..extensions import login_manager
 from ..services import accounts
+from ..services.fields.rules import has_forbidden_character
 from .pages import is_api_request
 
 log = logging.getLogger("bienveilleurs.web")
@@ -64,6 +65,28 @@ def load_bearer_user(req):
         return None
     g.auth_method = "token"
     return user
+
+
+def refuse_unreadable_input():
+    """Refuse (400) a query string or a form that holds what no person types.
+
+    NUL, other control characters and lone surrogates: PostgreSQL fails on the first, and
+    some pages hand a form's text to a query without a service reading it through `Fields`.
+    Checked once here for every page; an API body is read by its view (`api.json_body`).
+    """
+    if request.endpoint in PUBLIC_STATIC_ENDPOINTS:
+        return None
+    sources = [request.args] if is_api_request() else [request.args, request.form]
+    for values in sources:
+        for name, value in values.items(multi=True):
+            if has_forbidden_character(name) or has_forbidden_character(value):
+                field = "?" if has_forbidden_character(name) else name
+                raise BadRequest(
+                    "La demande contient des caractères invalides (caractères de contrôle ou mal "
+                    "encodés) : corrigez le texte saisi et réessayez.",
+                    details=[{"field": field, "message": f"Champ « {field} » : caractère de "
+                                                         "contrôle ou mal encodé."}])
+    return None
 
 
 def session_timeouts():
@@ -154,6 +177,7 @@ def _tile_origin():
 # --- errors -------------------------------------------------------------------------------
 
 def _respond(status, code, message, details=None, headers=None):
+    headers = {**(headers or {}), **_challenge(status)}
     if is_api_request() or request.accept_mimetypes.best == "application/json":
         body = {"error": {"code": code, "message": message}}
         if details:
@@ -164,9 +188,21 @@ def _respond(status, code, message, details=None, headers=None):
             (render_template("error.html", status=status, message=message,
                              details=details or []), status))
     response.status_code = status
-    for key, value in (headers or {}).items():
+    # An error is about this request only: no shared cache keeps it (/hsds is public).
+    response.headers["Cache-Control"] = "no-store"
+    for key, value in headers.items():
         response.headers[key] = value
     return response
+
+
+def _challenge(status):
+    """The scheme an API client should use after a 401 (RFC 9110, RFC 6750)."""
+    if status != 401 or not is_api_request():
+        return {}
+    challenge = 'Bearer realm="bienveilleurs"'
+    if g.get("auth_error"):  # a token (or an Authorization header) was sent and refused
+        challenge += ', error="invalid_token"'
+    return {"WWW-Authenticate": challenge}
 
 
 def domain_error(error):
@@ -187,7 +223,10 @@ def http_error(error):
     code, message = HTTP_MESSAGES.get(error.code, ("error", error.description or "Erreur."))
     if error.code == 401 and not is_api_request():
         return redirect(url_for("auth.login"))
-    return _respond(error.code or 500, code, message)
+    headers = {}
+    if getattr(error, "valid_methods", None):  # 405: the methods this address accepts
+        headers["Allow"] = ", ".join(sorted(error.valid_methods))
+    return _respond(error.code or 500, code, message, headers=headers)
 
 
 def database_down(error):

@@ -3,6 +3,7 @@
 from flask_login import current_user
 
 from ..models import Role
+from ..services.notifications import kept_for_development
 
 # (endpoint, label) in display order, by role.
 NAVIGATION = {
@@ -43,4 +44,7 @@ NAVIGATION = {
 def navigation():
     if not getattr(current_user, "is_authenticated", False):
         return []
-    return [("main.home", "Accueil"), *NAVIGATION.get(current_user.role, [])]
+    links = [("main.home", "Accueil"), *NAVIGATION.get(current_user.role, [])]
+    if current_user.role == Role.ADMIN and kept_for_development():
+        links.append(("dev_mail.index", "E-mails de développement"))
+    return links

@@ -10,8 +10,6 @@ from functools import wraps
 import xstatic.pkg.leaflet as leaflet_package
 from flask import current_app, request, session
 from flask_login import current_user, login_user
-from geoalchemy2.shape import to_shape
-from shapely.geometry import mapping
 
 from geo.geocoding import make_geocoder
 from geo.points import lon_lat
@@ -22,6 +20,8 @@ from ..errors import Forbidden, Unauthorized
 from ..models import ROLE_LABELS, Role
 from ..security import device_cookie_value, new_device_nonce, read_device_cookie
 from ..services.directory import locate_address
+from ..services.notifications import kept_for_development
+from ..services.territories import map_outlines
 
 # Who manages the directory and the network of relays.
 MANAGERS = (Role.ADMIN, Role.COORDINATOR)
@@ -109,6 +109,16 @@ def geocoding_enabled():
     return bool(setting("GEOCODER_URL"))
 
 
+def invitation_sent(email, detail):
+    """What to say once an invitation to `email` is queued; in development without a mail
+    server, where to read it."""
+    if kept_for_development():
+        return (f"Invitation préparée pour {email} ({detail}). Sans serveur d'e-mails, elle "
+                "n'est pas envoyée : l'administration la lit, lien compris, dans « E-mails de "
+                "développement ».")
+    return f"Invitation envoyée à {email} ({detail})."
+
+
 # --- points and maps -----------------------------------------------------------------------
 
 def point_text(model):
@@ -154,10 +164,11 @@ def feature_collection(features):
 
 
 def territory_outlines(territories):
-    """The outlines of territories as a FeatureCollection for map.js."""
+    """The outlines of territories as a FeatureCollection for map.js (drawn at map scale)."""
     return feature_collection(
-        {"type": "Feature", "geometry": mapping(to_shape(t.area)),
-         "properties": {"name": t.name, "area": "territory"}} for t in territories)
+        {"type": "Feature", "geometry": geometry,
+         "properties": {"name": name, "area": "territory"}}
+        for name, geometry in map_outlines([t.id for t in territories]))
 
 
 def map_center():
@@ -215,7 +226,8 @@ def age_text(delta):
 TEMPLATE_FILTERS = {"paris": paris_time, "age": age_text, "distance": distance_text,
                     "iso_paris": stored_time}
 TEMPLATE_GLOBALS = {"leaflet_version": leaflet_version, "map_center": map_center,
-                    "local_time": clock.local, "Role": Role, "ROLE_LABELS": ROLE_LABELS}
+                    "local_time": clock.local, "Role": Role, "ROLE_LABELS": ROLE_LABELS,
+                    "CITY_TIMEZONE": clock.PARIS.key}
 
 
 # --- a service's errors on a form -----------------------------------------------------------

@@ -60,7 +60,8 @@ def test_parse_point_returns_floats_in_lon_lat_order():
         ("nan", 0.1, "lat", "La latitude doit être un nombre entre -90 et 90."),
         (49.5, float("inf"), "lon", "La longitude doit être un nombre entre -180 et 180."),
         (49.5, "-inf", "lon", "La longitude doit être un nombre entre -180 et 180."),
-        ("1e1", 0.1, "lat", "La latitude doit être un nombre entre -90 et 90."),
+        ("1e", 0.1, "lat", "La latitude doit être un nombre entre -90 et 90."),
+        ("9e1000", 0.1, "lat", "La latitude doit être un nombre entre -90 et 90."),
         ("4_9", 0.1, "lat", "La latitude doit être un nombre entre -90 et 90."),
         (90.0001, 0.1, "lat", "La latitude doit être un nombre entre -90 et 90."),
         (-91, 0.1, "lat", "La latitude doit être un nombre entre -90 et 90."),
@@ -210,3 +211,9 @@ def test_any_latitude_outside_the_range_is_refused(lat):
     with pytest.raises(InvalidCoordinates) as caught:
         parse_point(lat, 0.0)
     assert caught.value.field == "lat"
+
+
+def test_numbers_in_exponent_notation_are_read_as_programs_write_them():
+    # A query string built by a program may say 1.3e-05 for 0.000013 (schemathesis did).
+    assert parse_point("4.95e1", "1.3e-05") == (1.3e-05, 49.5)
+    assert parse_point("495E-1", "0,1") == (0.1, 49.5)

@@ -170,6 +170,8 @@ ROUTES = {
     "jobs_admin.index": Line(ADMIN),
     "notifications_admin.show": Line(ADMIN, args={"notification_id": 1}),
     "notifications_admin.retry": Line(ADMIN, args={"notification_id": 1}, body={}),
+    # The kept e-mails of development without a mail server (absent here: 404).
+    "dev_mail.index": Line(ADMIN),
     # Approximate cells and coverage per territory, never an object to manage.
     "admin.outside": Line(SHARED),
     "coverage.index": Line(SHARED),

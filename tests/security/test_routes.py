@@ -72,6 +72,10 @@ EXPECT = {
     # --- foundation, accounts, privacy (issue 6)
     "main.home": Route(get=EVERYONE),
     "main.health": Route(get=PUBLIC),
+    # The accessibility statement and the help pages (issue 17), public.
+    "info.accessibility": Route(get=PUBLIC),
+    "info.help_index": Route(get=PUBLIC),
+    "info.help_for": Route(get=PUBLIC, args={"slug": "bienveilleur"}),
     "ops.ready": Route(get=PUBLIC),
     "ops.prometheus": Route(get={"*": NONE}),  # only with METRICS_TOKEN or from METRICS_ALLOW
     "static": Route(get=PUBLIC, args={"filename": "css/app.css"}),
@@ -148,6 +152,8 @@ EXPECT = {
     # --- notifications (issue 9)
     "preferences.edit": Route(get=EVERYONE, post=signed_in(ANY)),
     "notifications_admin.index": Route(get=only(["admin"])),
+    # Development without SMTP_URL only (issue 17): absent in tests and production.
+    "dev_mail.index": Route(get=signed_in(DENY)),
     "jobs_admin.index": Route(get=only(["admin"])),
     "notifications_admin.show": Route(get=only(["admin"]),
                                       args={"notification_id": "notification"}),

@@ -38,8 +38,15 @@ def locate_address(address, *, geocoder, area):
 
 
 def one_line_address(address, postal_code, city):
-    """ "3 rue X, 76600 Le Havre" from its parts, any of which may be missing (None if all)."""
+    """ "3 rue X, 76600 Le Havre" from its parts, any of which may be missing (None if all).
+
+    An address that already ends with its postcode or town (imports often give the whole
+    line) is not given them twice."""
     town = " ".join(p for p in (postal_code, city) if p)
+    if address and town:
+        said = address.casefold()
+        if (postal_code and postal_code in address) or (city and city.casefold() in said):
+            town = ""
     return ", ".join(p for p in (address, town) if p) or None
 
 

@@ -9,7 +9,15 @@ import uuid
 from datetime import UTC, datetime
 
 from ...errors import BadRequest, ValidationFailed
-from .rules import FALSE_WORDS, TRUE_WORDS, clean_text, one_of, parse_uuid, whole_number
+from .rules import (
+    FALSE_WORDS,
+    INTEGER_MAX,
+    TRUE_WORDS,
+    clean_text,
+    one_of,
+    parse_uuid,
+    whole_number,
+)
 
 NOT_AN_OBJECT = "Le corps de la requête doit être un objet JSON."
 
@@ -103,6 +111,8 @@ class FieldReader:
         if not isinstance(value, str):
             self.bad_type(name, f"{label} {must(label)} être du texte.")
             return None
+        # The length is the one sent, before trimming: what a schema's maxLength says too.
+        too_long = len(value) > max_length
         try:
             value = clean_text(value, multiline=multiline)
         except ValueError:
@@ -111,7 +121,7 @@ class FieldReader:
             return None
         if not value:
             return self._absent(name, required=required, label=label, message=missing_message)
-        if len(value) > max_length:
+        if too_long:
             self.fail(name, f"{label} ne {must(label)} pas dépasser {max_length} caractères.")
             return None
         return value
@@ -168,9 +178,10 @@ class FieldReader:
         self.bad_type(name, f"{label} {must(label)} valoir true ou false.")
         return None
 
-    def integer(self, name, *, label=None, minimum=None, maximum=None, required=False):
-        """A whole number within [minimum, maximum]."""
+    def integer(self, name, *, label=None, minimum=None, maximum=INTEGER_MAX, required=False):
+        """A whole number within [minimum, maximum] (at most PostgreSQL's integer by default)."""
         label = label or default_label(self._name(name))
+        minimum = -INTEGER_MAX if minimum is None else minimum
         value = self.record.get(name)
         if value is None or (isinstance(value, str) and not value.strip()):
             return self._absent(name, required=required, label=label)
@@ -181,10 +192,10 @@ class FieldReader:
             else:
                 self.bad_type(name, f"{label} {must(label)} être un nombre entier.")
             return None
-        if minimum is not None and number < minimum:
+        if number < minimum:
             self.fail(name, f"{label} {must(label)} être au moins {minimum}.")
             return None
-        if maximum is not None and number > maximum:
+        if number > maximum:
             self.fail(name, f"{label} {must(label)} être au plus {maximum}.")
             return None
         return number

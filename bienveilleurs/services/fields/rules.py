@@ -21,7 +21,12 @@ URL_MAX = 500
 LANGUAGE_RE = re.compile(r"[a-z]{2}")
 SIRET_RE = re.compile(r"[0-9]{14}")
 POSTAL_CODE_RE = re.compile(r"(?:\d{5}|2[AB]\d{3})")
-_INTEGER_TEXT = re.compile(r"\s*[+-]?\d{1,9}\s*")
+_INTEGER_TEXT = re.compile(r"\s*([+-]?)(\d+)\s*")
+# Every whole number read from outside is bounded: PostgreSQL's integer by default.
+INTEGER_MAX = 2**31 - 1
+# A numeral longer than this is past every bound: it is read as ±10**18, never converted
+# digit by digit (Python refuses more than 4,300 digits, and the conversion is quadratic).
+_LONGEST_NUMERAL = 18
 TRUE_WORDS = frozenset({"true", "1", "yes", "oui", "on", "vrai"})
 FALSE_WORDS = frozenset({"false", "0", "no", "non", "off", "faux"})
 
@@ -31,11 +36,19 @@ def clean_text(value, *, multiline=False):
 
     ValueError when it holds a control character or an unpaired surrogate.
     """
-    if _FORBIDDEN.search(value):
+    if has_forbidden_character(value):
         raise ValueError("forbidden character")
     if multiline:
         return value.strip()
     return " ".join(value.split())
+
+
+def has_forbidden_character(text):
+    """Tell whether `text` holds what no person types: a control character or a lone surrogate.
+
+    Tab and line breaks are allowed. PostgreSQL refuses NUL, UTF-8 cannot encode surrogates.
+    """
+    return _FORBIDDEN.search(text) is not None
 
 
 def is_web_address(text):
@@ -57,9 +70,13 @@ def whole_number(value, *, strict):
         return value
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and not strict and _INTEGER_TEXT.fullmatch(value):
-        return int(value)
-    return None
+    numeral = _INTEGER_TEXT.fullmatch(value) if isinstance(value, str) and not strict else None
+    if numeral is None:
+        return None
+    sign, digits = numeral.groups()
+    digits = digits.lstrip("0") or "0"
+    magnitude = int(digits) if len(digits) <= _LONGEST_NUMERAL else 10**_LONGEST_NUMERAL
+    return -magnitude if sign == "-" else magnitude
 
 
 def parse_uuid(value):

@@ -47,7 +47,9 @@ class Fields(FieldReader):
 
     def url(self, name="website", *, label="Le site web", required=False):
         """A web address (http or https; https:// is added when no scheme is written)."""
-        website = self.text(name, label=label, max_length=URL_MAX, required=required)
+        # At most URL_MAX characters once https:// is added.
+        website = self.text(name, label=label, max_length=URL_MAX - len("https://"),
+                            required=required)
         if website is None:
             return None
         if "://" not in website:

@@ -136,12 +136,14 @@ def import_path(path, fmt, **options):
 
 
 def import_files(files, fmt, *, area, skip_invalid=False, dry_run=False, geocoder=None,
-                 source=None, progress=None, workers=None):
+                 source=None, progress=None, workers=None, max_records=None, max_geocoded=None):
     """Read, check and upsert the records of ``files`` in one transaction; return an ImportReport.
 
     ``workers``: processes checking the records of big files (default 1: in this process).
     A dry run must be a use case of its own (never inside another one), since it ends by
-    rolling back.
+    rolling back. The web page bounds the work of one request: ``max_records`` (more stops
+    the import, nothing written) and ``max_geocoded`` (addresses looked up; the others are
+    imported without a position, and listed); the command line has neither.
     """
     if fmt not in FORMATS:
         raise ValidationFailed.field("format", "Format inconnu : " + ", ".join(FORMATS) +
@@ -151,18 +153,27 @@ def import_files(files, fmt, *, area, skip_invalid=False, dry_run=False, geocode
     report = ImportReport(fmt, files.label, skip_invalid=skip_invalid, dry_run=dry_run)
     try:
         return _import(files, report, area=area, geocoder=geocoder, source=source,
-                       progress=progress or _NoProgress(), workers=workers)
+                       progress=progress or _NoProgress(), workers=workers,
+                       limits=(max_records, max_geocoded))
     except _Preview as preview:
         return preview.report
 
 
 @use_case
-def _import(files, report, *, area, geocoder, source, progress, workers):
+def _import(files, report, *, area, geocoder, source, progress, workers, limits):
     fmt = report.format
+    max_records, max_geocoded = limits
     try:
         structure_rows, resource_rows, warnings = FORMATS[fmt][1](files, source=source)
     except FileProblem as problem:
         report.rejected.append(Problem(problem.file, None, problem.field, problem.message))
+        return report
+    count = len(structure_rows) + len(resource_rows)
+    if max_records is not None and count > max_records:
+        report.rejected.append(Problem(files.label, None, None, (
+            f"{count} enregistrements : au plus {max_records} par import depuis le navigateur "
+            "(réglage IMPORT_WEB_MAX_RECORDS). Découpez le fichier, ou importez-le en ligne de "
+            "commande (flask --app wsgi resources import).")))
         return report
     report.warnings.extend(f"{name} : {message}" for name, message in warnings)
     report.total = len(resource_rows)
@@ -172,7 +183,7 @@ def _import(files, report, *, area, geocoder, source, progress, workers):
     structures = _check_structures(structure_rows, report, **checks)
     resources = _check_resources(resource_rows, report, default_source=source or
                                  DEFAULT_SOURCES[fmt], geocoder=geocoder or NullGeocoder(),
-                                 **checks)
+                                 max_geocoded=max_geocoded, **checks)
     if report.stopped or (not structures and not resources):
         return report
     counts = write(structures, resources, now=clock.now())
@@ -222,7 +233,8 @@ def _check_structures(items, report, *, area, progress, workers):
             for _, _, clean in _valid_records(items, results, report)}
 
 
-def _check_resources(items, report, *, area, default_source, geocoder, progress, workers):
+def _check_resources(items, report, *, area, default_source, geocoder, max_geocoded, progress,
+                     workers):
     """Return the clean values of the valid resource records, each with its structure reference."""
     valid, geocoded = [], {}
     results = check_all(items, kind="resource", area=area, default_source=default_source,
@@ -231,7 +243,8 @@ def _check_resources(items, report, *, area, default_source, geocoder, progress,
         _, structure_key, _, _, structure_id = result
         clean["structure_ref"] = _structure_ref(structure_key, clean, structure_id)
         if clean["point"] is None:
-            _locate(clean, item, report, area=area, geocoder=geocoder, cache=geocoded)
+            _locate(clean, item, report, area=area, geocoder=geocoder, cache=geocoded,
+                    budget=max_geocoded)
         valid.append(clean)
     return valid
 
@@ -249,12 +262,16 @@ def _structure_ref(structure_key, clean, structure_id):
     return ("name", name_key(name), name)
 
 
-def _locate(clean, row, report, *, area, geocoder, cache):
+def _locate(clean, row, report, *, area, geocoder, cache, budget=None):
     address = one_line_address(clean.get("address"), clean.get("postal_code"), clean.get("city"))
     if not address:
         note = "ni coordonnées ni adresse"
     elif isinstance(geocoder, NullGeocoder):
         note = "pas de coordonnées, et aucun service de géocodage n'est configuré"
+    elif address not in cache and budget is not None and len(cache) >= budget:
+        note = (f"plus de {budget} adresses à localiser en un import depuis le navigateur "
+                "(IMPORT_WEB_MAX_GEOCODED) : ajoutez les coordonnées, ou importez en ligne de "
+                "commande")
     else:
         if address not in cache:
             cache[address] = locate_address(address, geocoder=geocoder, area=area)

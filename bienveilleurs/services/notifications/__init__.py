@@ -40,7 +40,9 @@ from .outbox import (
     REDACTED_LINK,
     SECRET_LINK_KINDS,
     absolute_url,
+    development_mailbox,
     enqueue,
+    kept_for_development,
     link_path,
     preferences,
     render,
@@ -50,7 +52,8 @@ from .outbox import (
 
 __all__ = ["PermanentFailure", "REDACTED_LINK", "SECRET_LINK_KINDS", "SmtpTransport",
            "TemporaryFailure", "absolute_url", "backoff", "coordinators_for_referral",
-           "counts_by_state", "enqueue", "enqueue_digests", "get", "invitation", "link_path",
-           "on_transition", "password_reset", "preferences", "recent", "referral_assigned",
-           "referral_referred", "referral_returned", "render", "retry", "save_preferences",
-           "send_pending", "structure_link", "structure_members_told", "withdraw"]
+           "counts_by_state", "development_mailbox", "enqueue", "enqueue_digests", "get",
+           "invitation", "kept_for_development", "link_path", "on_transition",
+           "password_reset", "preferences", "recent", "referral_assigned", "referral_referred",
+           "referral_returned", "render", "retry", "save_preferences", "send_pending",
+           "structure_link", "structure_members_told", "withdraw"]

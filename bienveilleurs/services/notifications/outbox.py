@@ -1,6 +1,9 @@
 """The outbox row: rendered and added to the current transaction, with its links and the
 recipients' preferences. Nothing here commits but `save_preferences`, a use case."""
 
+import logging
+import re
+
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -15,6 +18,9 @@ from ..transaction import use_case
 # Kinds whose link is a one-time secret: once delivered, the stored copy loses it.
 SECRET_LINK_KINDS = {"invitation", "password_reset", "structure_link"}
 REDACTED_LINK = "[lien à usage unique envoyé]"
+WEB_ADDRESS = re.compile(r"https?://[^\s<>«»\"]+")
+
+log = logging.getLogger(__name__)
 
 
 # --- preferences -------------------------------------------------------------------------
@@ -92,7 +98,12 @@ def enqueue(kind, *, dedup_key, context, user=None, email=None, path=None, refer
         referral_id=referral.id if referral is not None else None,
         state="pending", attempts=0, next_attempt_at=clock.now(), created_at=clock.now(),
     ).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(Notification.id)
-    return db.session.execute(statement).scalar() is not None
+    added = db.session.execute(statement).scalar() is not None
+    if added and kind in SECRET_LINK_KINDS and kept_for_development():
+        # An invitation or a reset is followed from its link: printed where the server runs.
+        log.info("E-mail gardé (développement sans SMTP_URL) pour %s — « %s » : %s",
+                 user.email if user is not None else email, subject, absolute_url(path))
+    return added
 
 
 def withdraw(notification_id):
@@ -109,3 +120,30 @@ def withdraw(notification_id):
             absolute_url(notification.link_path), REDACTED_LINK)
     notification.state, notification.link_path = "cancelled", None
     return True
+
+
+# --- development without a mail server ------------------------------------------------------
+
+def kept_for_development():
+    """True in development without SMTP_URL: messages are kept, and readable in the app."""
+    return current_app.config["ENV_NAME"] == "development" and not setting("SMTP_URL")
+
+
+def development_mailbox(limit=50):
+    """The latest kept messages, newest first, each body cut into (text, link) pieces: a link
+    to this application is given as its path, so that it opens on whatever port serves it."""
+    rows = db.session.scalars(select(Notification).where(Notification.state == "pending")
+                              .order_by(Notification.id.desc()).limit(limit)).all()
+    return [(row, _pieces(row.body_text)) for row in rows]
+
+
+def _pieces(text):
+    base, pieces, start = setting("BASE_URL"), [], 0
+    for found in WEB_ADDRESS.finditer(text):
+        url = found.group().rstrip(".,;:)")
+        pieces.append((text[start:found.start()], None))
+        href = url[len(base):] or "/" if url.startswith(base + "/") or url == base else url
+        pieces.append((url, href))
+        start = found.start() + len(url)
+    pieces.append((text[start:], None))
+    return pieces

@@ -96,8 +96,8 @@ PERSONAL_DATA = {
         keep=frozenset({"id", "erased_at", "anonymised_at", "created_at", "updated_at"})),
     "referrals": PersonalTable(
         Referral, lambda ids: Referral.resident_id.in_(ids),
-        erase={"payload_digest": None},
-        anonymise={"payload_digest": None},
+        erase={"payload_digest": None, "reported_name": None},
+        anonymise={"payload_digest": None, "reported_name": None},
         keep=frozenset({"id", "resident_id", "category", "status", "outcome", "relay_id",
                         "resource_id", "reporter_id", "version", "status_changed_at",
                         "created_at", "updated_at"}),

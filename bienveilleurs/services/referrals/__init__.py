@@ -55,6 +55,7 @@ from .lists import (
     relay_contact,
     relay_referrals,
     reported_by,
+    returns_to_reorient,
     stale_referrals,
     stale_thresholds,
     structure_referrals,
@@ -132,7 +133,8 @@ __all__ = [
     "REASON_LABELS", "ROLE_NAMES", "STALE_LABELS", "InboxItem", "RelayContact", "StaleReferral",
     "TimelineRow", "can_see", "category_name", "coordinator_inbox", "last_return",
     "open_referrals", "reason_label", "relay_contact", "relay_referrals", "reported_by",
-    "stale_referrals", "stale_thresholds", "structure_referrals", "timeline",
+    "returns_to_reorient", "stale_referrals", "stale_thresholds", "structure_referrals",
+    "timeline",
     # access-logged reads of the list pages
     "read_inbox", "read_map", "read_my_people", "read_stale", "read_structure_referrals",
     # proposals

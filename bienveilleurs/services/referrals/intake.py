@@ -210,6 +210,7 @@ def report(actor, payload):
         pg_insert(Referral.__table__).values(
             id=referral_id, resident_id=resident.id, category=data["category"],
             status="reported", version=1, reporter_id=actor.id, payload_digest=digest,
+            reported_name=resident.first_name or resident.pseudonym,
             status_changed_at=now, created_at=now, updated_at=now)
         .on_conflict_do_nothing(index_elements=["id"])
         .returning(Referral.__table__.c.id)).first()

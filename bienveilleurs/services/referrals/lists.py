@@ -4,8 +4,8 @@
 - coordinators: `coordinator_inbox`, `stale_referrals` (with `stale_thresholds`, also
   counted by the daily digest), `open_referrals` (the map);
 - social workers: `structure_referrals`, `relay_contact`;
-- one referral: `timeline` (its events with names and labels resolved), `last_return`,
-  `can_see`, `reason_label`, `category_name`.
+- one referral: `timeline` (its events with names and labels resolved), `last_return`
+  (and `returns_to_reorient` for a list), `can_see`, `reason_label`, `category_name`.
 
 Everything is built on `scope` (scoping in the query, field-level privacy); nothing is
 written here and nothing is committed.
@@ -287,6 +287,8 @@ class Return:
     reason: str | None
     note: str | None
     resource_name: str | None
+    reason_code: str | None = None
+    structure_name: str | None = None
 
 
 def last_return(user, referral):
@@ -296,5 +298,20 @@ def last_return(user, referral):
         return None
     event = events[-1]
     resource = db.session.get(Resource, event.resource_id) if event.resource_id else None
+    structure = resource.structure if resource is not None else None
     return Return(reason=reason_label(event.reason), note=event_note(user, event),
-                  resource_name=resource.name if resource is not None else None)
+                  resource_name=resource.name if resource is not None else None,
+                  reason_code=event.reason,
+                  structure_name=structure.name if structure is not None else None)
+
+
+def returns_to_reorient(user, referrals):
+    """{referral id: Return} for those that came back from a resource and wait for another."""
+    found = {}
+    for referral in referrals:
+        if referral.status != "contacted":
+            continue
+        moves = [e for e in referral.events if e.reason != CORRECTION_REASON]
+        if moves and moves[-1].from_status == "referred":
+            found[referral.id] = last_return(user, referral)
+    return found

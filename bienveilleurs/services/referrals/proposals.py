@@ -20,7 +20,7 @@ from geo.points import lon_lat
 from ...config import setting
 from ...errors import Forbidden, ResidentErased
 from ...extensions import db
-from ...models import ReferralEvent, Role
+from ...models import ReferralEvent, Relay, Role, User
 from .. import matching
 from ..codes import SEPARATOR, expand_categories
 from ..transaction import use_case
@@ -93,14 +93,25 @@ class RelayProposal:
     capacity: int
     shared_languages: list = field(default_factory=list)
     available_now: bool | None = None
+    invitation_pending: bool = False  # their account waits for its password: not reachable yet
+
+
+def _invitations_pending(relay_ids):
+    """The ids (as text) of these relays whose account has not chosen its password yet."""
+    if not relay_ids:
+        return set()
+    return {str(i) for i in db.session.scalars(
+        select(Relay.id).join(User, User.id == Relay.user_id)
+        .where(Relay.id.in_(relay_ids), User.password_hash.is_(None)))}
 
 
 def proposed_relays(user, referral, *, limit=3):
     """Return the best relays for the referral (coordinators only), best first.
 
     Matching (`match_relays`: active, free capacity, within their own radius of the person)
-    ranked by `rank_relays_for` (shared language, available now, free room, distance). The
-    relay already in charge is left out (a reassignment needs someone else).
+    ranked by `rank_relays_for` (shared language, available now, free room, distance), those
+    whose invitation is pending last. The relay already in charge is left out (a
+    reassignment needs someone else).
     """
     if user.role != Role.COORDINATOR.value:
         return []  # a relay's point is often their home: coordinators only
@@ -114,10 +125,15 @@ def proposed_relays(user, referral, *, limit=3):
     current = str(referral.relay_id) if referral.relay_id else None
     relays = [r for r in relays if r["id"] != current]
     ranked = matching.rank_relays_for(query, relays, resident_languages=spoken)
+    # Someone still to activate their account cannot be reached through the app yet: after
+    # every active relay (sorted() keeps the ranking within each group).
+    pending = _invitations_pending([r["id"] for r in ranked])
+    ranked = sorted(ranked, key=lambda r: r["id"] in pending)
     return [RelayProposal(id=r["id"], display_name=r["display_name"], distance_m=r["distance_m"],
                           free_capacity=r["free_capacity"], capacity=r["capacity"],
                           shared_languages=sorted(set(spoken) & set(r["languages"])),
-                          available_now=r["available_now"])
+                          available_now=r["available_now"],
+                          invitation_pending=r["id"] in pending)
             for r in ranked[:limit]]
 
 

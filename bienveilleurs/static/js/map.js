@@ -3,13 +3,18 @@
  * <div class="map" data-map data-lat data-lon data-zoom
  *      data-features="ID of a <script type=application/json> FeatureCollection"
  *      data-pick-lat="ID" data-pick-lon="ID" data-pick-clear="ID,ID"
- *      data-tile-url="…" data-tile-attribution="…" aria-label="…">
+ *      data-tile-url="…" aria-label="…">
  * Feature properties: kind (resource|relay|person|selected), name, url, detail, label.
  * Non-point features (polygons) are drawn as outlines.
  * <button type="button" data-locate data-pick-lat="ID" data-pick-lon="ID"
  *      data-locate-status="ID" hidden> fills the two inputs from navigator.geolocation.
- * No tiles when data-tile-url is empty: markers on a neutral background. Text is always
- * inserted with textContent (no HTML from data), and no inline style attribute is written.
+ * No tiles when data-tile-url is empty: markers on a neutral background; when tiles do not
+ * load (no network), a note inside the map says so and that tapping still places a point.
+ * The attribution is printed under the map by the page (templates/_map.html).
+ * Keyboard: the map is one Tab stop (arrows move it, + and − zoom); markers and zoom buttons
+ * are left out of the Tab order, the list beside every map being the keyboard path.
+ * Text is always inserted with textContent (no HTML from data), and no inline style
+ * attribute is written.
  */
 (function () {
   "use strict";
@@ -95,7 +100,7 @@
       pointToLayer: function (feature, latlng) {
         var props = feature.properties || {};
         return L.marker(latlng, { icon: icon(props.kind, props.label), title: props.name || "",
-                                  riseOnHover: true });
+                                  riseOnHover: true, keyboard: false });
       },
       onEachFeature: function (feature, layer) {
         var props = feature.properties || {};
@@ -108,6 +113,21 @@
       },
       interactive: false
     });
+  }
+
+  /* Tiles that do not load (no network, server down): say so inside the map, where the note
+     moves nothing on the page. */
+  function noTiles(map, el, picking) {
+    el.classList.add("map-no-tiles");
+    var note = L.control({ position: "bottomleft" });
+    note.onAdd = function () {
+      var box = L.DomUtil.create("p", "map-note");
+      box.textContent = "Le fond de carte ne se charge pas (pas de réseau ?). " +
+        (picking ? "Pour placer le point : votre position, l'adresse, ou la latitude et la longitude."
+                 : "Les points restent à leur place ; la liste donne les mêmes informations.");
+      return box;
+    };
+    note.addTo(map);
   }
 
   function readFeatures(el) {
@@ -125,9 +145,13 @@
     // Without a centre, show metropolitan France; pages pass their service area's centre.
     var centre = [num(data.lat) || 46.6, num(data.lon) || 2.4];
     var zoom = parseInt(data.zoom, 10) || (data.lat ? 13 : 6);
-    var map = L.map(el, { zoomSnap: 0.5 });
+    var map = L.map(el, { zoomSnap: 0.5, attributionControl: false });
+    Array.prototype.forEach.call(el.querySelectorAll(".leaflet-control-zoom a"), function (a) {
+      a.setAttribute("tabindex", "-1");
+    });
     if (data.tileUrl) {
-      L.tileLayer(data.tileUrl, { maxZoom: 19, attribution: data.tileAttribution || "" }).addTo(map);
+      var tiles = L.tileLayer(data.tileUrl, { maxZoom: 19 }).addTo(map);
+      tiles.once("tileerror", function () { noTiles(map, el, !!(data.pickLat && data.pickLon)); });
     } else {
       el.classList.add("map-no-tiles");
     }

@@ -45,15 +45,41 @@
     box.appendChild(el("p", { "class": "flash flash-" + (kind || "success") }, message));
   }
 
-  function localNow() {
-    var d = new Date();
-    d.setMinutes(d.getMinutes() - d.getTimezoneOffset());
-    return d.toISOString().slice(0, 16);
+  /* Times typed and shown are the city's (data-city-timezone on <body>), whatever zone the
+     phone is set to; they leave with the city's offset ("2026-12-07T18:30:00+01:00"). */
+  var CITY_ZONE = document.body.getAttribute("data-city-timezone") || "Europe/Paris";
+
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+
+  function cityOffsetMinutes(utcMs) {
+    var parts = {};
+    new Intl.DateTimeFormat("en-US", { timeZone: CITY_ZONE, hourCycle: "h23", year: "numeric",
+      month: "numeric", day: "numeric", hour: "numeric", minute: "numeric", second: "numeric"
+    }).formatToParts(new Date(utcMs)).forEach(function (p) { parts[p.type] = +p.value; });
+    var wall = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour % 24, parts.minute,
+                        parts.second);
+    return Math.round((wall - Math.floor(utcMs / 1000) * 1000) / 60000);
+  }
+
+  function localNow() {  // the value of a datetime-local field: now, in the city
+    var now = Date.now();
+    return new Date(now + cityOffsetMinutes(now) * 60000).toISOString().slice(0, 16);
   }
 
   function isoFromLocal(value) {
-    var moment = new Date(value);  // "YYYY-MM-DDTHH:MM" is read in the phone's time zone
-    return isNaN(moment.getTime()) ? value : moment.toISOString();
+    var m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(value || "");
+    if (!m) return value;  // the server says what is wrong with it
+    var wall = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]);
+    var offset = cityOffsetMinutes(wall);
+    offset = cityOffsetMinutes(wall - offset * 60000);  // the offset at that very moment
+    var abs = Math.abs(offset);
+    return value + ":00" + (offset < 0 ? "-" : "+") + pad(Math.floor(abs / 60)) + ":" + pad(abs % 60);
+  }
+
+  function cityTime(value) {
+    var when = new Date(value);
+    return isNaN(when.getTime()) ? "" : when.toLocaleString("fr-FR", { timeZone: CITY_ZONE,
+      day: "2-digit", month: "2-digit", hour: "2-digit", minute: "2-digit" });
   }
 
   function number(value) {
@@ -104,10 +130,8 @@
     if (item.kind === "referral") return "Signalement : " + (item.personName || "personne");
     var name = personName(item.referralId, items) || "la personne";
     if (item.kind === "assign") return "Prendre en charge " + name;
-    var when = new Date(item.body.at);
-    var at = isNaN(when.getTime()) ? "" : " — " + when.toLocaleString("fr-FR", {
-      day: "2-digit", month: "2-digit", hour: "2-digit", minute: "2-digit" });
-    return "Contact avec " + name + at;
+    var at = cityTime(item.body.at);
+    return "Contact avec " + name + (at ? " — " + at : "");
   }
 
   function render() {
@@ -382,8 +406,7 @@
       var saved = document.querySelector("[data-offline-saved]");
       if (state.people && state.people.saved_at) {
         saved.textContent = "Pas de réseau : liste gardée sur le téléphone le " +
-          new Date(state.people.saved_at).toLocaleString("fr-FR", { day: "2-digit", month: "2-digit",
-            hour: "2-digit", minute: "2-digit" }) + ". Elle se met à jour quand vous ouvrez « Mes personnes » avec du réseau.";
+          cityTime(state.people.saved_at) + ". Elle se met à jour quand vous ouvrez « Mes personnes » avec du réseau.";
       }
       var reports = items.filter(function (i) { return i.kind === "referral" && i.userId === owner(); });
       var block = document.querySelector("[data-offline-reports-block]");

@@ -8,7 +8,7 @@ from ...models import Role
 from ...services import administration, audit, invitations
 from ...services.territories import list_territories
 from ..forms import EmptyForm
-from ..pages import errors_on_form, roles_required
+from ..pages import errors_on_form, invitation_sent, roles_required
 from . import bp
 from .forms import InviteForm, RoleForm, SearchForm, TerritoriesForm
 
@@ -42,7 +42,7 @@ def invite():
             status = exc.status
             message = errors_on_form(form, exc, fallback="email")
         else:
-            flash(f"Invitation envoyée à {user.email} (lien valable 72 heures).", "success")
+            flash(invitation_sent(user.email, "lien valable 72 heures"), "success")
             return redirect(url_for("admin.account", user_id=user.id), code=303)
     elif request.method == "POST":
         status = 422

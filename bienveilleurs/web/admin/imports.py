@@ -92,7 +92,9 @@ def _run(pending, *, dry_run):
     return import_path(path, pending["format"], area=service_area(),
                        skip_invalid=pending["skip_invalid"], dry_run=dry_run,
                        source=pending.get("source") or None, geocoder=geocoder(),
-                       max_expanded=10 * setting("MAX_UPLOAD_MB") * 1024 * 1024)
+                       max_expanded=10 * setting("MAX_UPLOAD_MB") * 1024 * 1024,
+                       max_records=setting("IMPORT_WEB_MAX_RECORDS"),
+                       max_geocoded=setting("IMPORT_WEB_MAX_GEOCODED"))
 
 
 @bp.route("/", methods=["GET", "POST"])

@@ -60,9 +60,14 @@ def territories_page():
                 return redirect(url_for("admin.territories"), code=303)
     elif request.method == "POST":
         status = 422
-    items = territories.list_territories()
+    most, total = setting("TERRITORIES_MAX"), territories.count_territories()
+    items = territories.list_territories(limit=most)
+    if total > most:  # only rows written outside the app pass the limit
+        flash(f"{total} territoires : au-delà de {most} (réglage TERRITORIES_MAX), la page "
+              f"ne liste que les {most} premiers par nom et la carte n'en montre aucun.",
+              "warning")
     return render_template("admin/territories.html", items=items, form=form,
-                           outlines=territory_outlines(items),
+                           outlines=territory_outlines(items if total <= most else []),
                            max_mb=setting("MAX_UPLOAD_MB")), status
 
 

@@ -1,14 +1,17 @@
-"""The JSON API under /api/v1: authentication rules shared by every API blueprint."""
+"""The JSON API under /api/v1: authentication rules and the body reader of every API view."""
 
+import json
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, g, request
 from flask_login import current_user
 from sqlalchemy.engine import Engine
 
+from ...config import setting
 from ...errors import BadRequest, Forbidden, Unauthorized
 from ...extensions import db
 from ...replica import reads_only  # noqa: F401  (the views of this package import it here)
+from ...services.fields import NOT_AN_OBJECT
 
 PUBLIC_ENDPOINTS = {"api.openapi"}
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -35,12 +38,17 @@ def _without_transaction():
 
 
 def _same_origin(value):
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # "http://[": no origin at all, so not ours
+        return False
     here = urlsplit(request.host_url)
     return (parts.scheme, parts.netloc) == (here.scheme, here.netloc)
 
 
 def _authenticate():
+    # Bodies past this size are refused (413) before a byte of them is parsed.
+    request.max_content_length = setting("API_MAX_BODY_KB") * 1024
     if request.endpoint in PUBLIC_ENDPOINTS:
         return
     if request.method == "GET" and getattr(current_app.view_functions.get(request.endpoint),
@@ -66,10 +74,18 @@ def _authenticate():
 
 
 def json_body():
-    """Return the request's JSON object, or raise 400 with a French message."""
-    data = request.get_json(silent=True, force=True)
-    if data is None:
-        raise BadRequest("Le corps de la requête doit être du JSON valide.")
+    """Return the request's JSON object; any other body is a 400 with a French message.
+
+    Every API view that reads a body calls this: whatever the body holds (bytes that are
+    not UTF-8, a number of more than 4,300 digits, arrays nested past the parser's
+    recursion limit, a list or a string at the top), the answer is a 400 `bad_request`,
+    never a 500. NaN and 1e999 are read (as Python does) and refused by `Fields` on their
+    field, like any number out of range.
+    """
+    try:
+        data = json.loads(request.get_data(cache=True))
+    except (ValueError, RecursionError):
+        raise BadRequest("Le corps de la requête doit être du JSON valide.") from None
     if not isinstance(data, dict):
-        raise BadRequest("Le corps de la requête doit être un objet JSON.")
+        raise BadRequest(NOT_AN_OBJECT)
     return data

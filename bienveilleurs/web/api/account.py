@@ -3,7 +3,9 @@
 from flask import jsonify
 from flask_login import current_user
 
+from ...config import setting
 from ...models import Role
+from ..pages import service_area
 from . import make_api_blueprint
 from .openapi import openapi_document
 
@@ -26,4 +28,5 @@ def me():
 
 @bp.get("/openapi.json")
 def openapi():
-    return jsonify(openapi_document())
+    return jsonify(openapi_document(area=service_area(),
+                                    max_radius_m=setting("RELAY_MAX_RADIUS_M")))

@@ -11,9 +11,11 @@ bp = Blueprint("hsds", __name__, url_prefix="/hsds")
 
 @bp.after_request
 def _public(response):
-    # Any site may read the public directory; nothing here depends on who asks.
+    # Any site may read the public directory; nothing here depends on who asks. Errors are
+    # not shared (the error handler says no-store).
     response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers.setdefault("Cache-Control", "public, max-age=300")
+    if response.status_code < 400:
+        response.headers.setdefault("Cache-Control", "public, max-age=300")
     return response
 
 

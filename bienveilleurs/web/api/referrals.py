@@ -121,16 +121,8 @@ def add_contact(referral_id):
 
 @bp.get("/referrals/<referral_id>/matches")
 def referral_matches(referral_id):
-    args = request.args
-    result = service.referral_matches(
-        current_user, referral_id,
-        audiences=matching.check_audiences(matching.split_list(args.get("audiences"))),
-        languages=matching.parse_languages(matching.split_list(args.get("languages"))),
-        open_now=matching.parse_flag(args, "open_now"),
-        accessible=matching.parse_flag(args, "accessible"),
-        available_now=matching.parse_flag(args, "available_now"),
-        limit=matching.parse_limit(args.get("limit")))
-    return jsonify(result)
+    filters = matching.parse_match_filters(request.args)
+    return jsonify(service.referral_matches(current_user, referral_id, **filters))
 
 
 __all__ = ["bp", "contact_json", "event_json", "referral_json"]

@@ -3,6 +3,8 @@
 from flask import Blueprint, render_template
 from flask_login import current_user
 
+from ...config import setting
+from ...errors import ValidationFailed
 from ...services import coverage
 from ..pages import MANAGERS, roles_required, territory_outlines
 
@@ -13,6 +15,11 @@ bp = Blueprint("coverage", __name__, url_prefix="/couverture")
 @roles_required(*MANAGERS)
 def index():
     territories = coverage.territories_for(current_user)
+    if len(territories) > setting("TERRITORIES_MAX"):
+        # Only rows written outside the app pass the limit; the grid would take minutes.
+        raise ValidationFailed(f"{len(territories)} territoires : la couverture n'est calculée "
+                               f"que jusqu'à {setting('TERRITORIES_MAX')} (réglage "
+                               "TERRITORIES_MAX). Regroupez des territoires.")
     report = coverage.coverage(territories)
     relays = coverage.relay_points(report)
     features = territory_outlines(territories)

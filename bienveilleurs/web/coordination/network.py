@@ -18,6 +18,7 @@ from ..pages import (
     errors_on_form,
     form_center,
     geocoder,
+    invitation_sent,
     locate_into,
     point_text,
     roles_required,
@@ -101,8 +102,8 @@ def _save(form, relay=None):
         if relay is None:
             relay, invited = relays_admin.register_relay(current_user, record, **places)
             if invited:
-                flash(f"Une invitation a été envoyée à {record['email'].strip()} pour créer "
-                      "son compte.", "success")
+                flash(invitation_sent(record["email"].strip(), "pour créer son compte"),
+                      "success")
         else:
             relay = relays_admin.update_relay(current_user, relay.id, record, **places)
     except (BadRequest, ValidationFailed, Conflict) as error:

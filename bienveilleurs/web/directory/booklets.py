@@ -74,8 +74,8 @@ def _respond(booklet, *, template, pdf, back, pdf_query=None, pdf_form=None):
         html = render_template("booklets/pdf.html", booklet=booklet, template=template)
         response = make_response(booklets.render_pdf(html, stylesheet=_stylesheet()))
         response.headers["Content-Type"] = "application/pdf"
-        filename = "pres-de-chez-vous.pdf" if template == "sheet" else "livret-ressources.pdf"
-        response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+        response.headers.set("Content-Disposition", "inline", filename=booklets.pdf_filename(
+            booklet, clock.local(clock.now()).date()))
         return response
     return render_template("booklets/page.html", booklet=booklet, template=template, back=back,
                            pdf_query=pdf_query, pdf_form=pdf_form)

@@ -225,10 +225,17 @@ class MoveForm(FlaskForm):
         "Réservée aux professionnels (jamais montrée aux bienveilleurs)")
     share_report_note = BooleanField(SHARE_REPORT_NOTE)
 
-    def fill(self, move, *, referral, relays=(), resources=()):
-        """Set the choices for `move` (an AvailableMove) and the version seen."""
+    fixed_reason = None  # the one reason the reader may give: sent without a question
+
+    def fill(self, move, *, referral, relays=(), resources=(), reasons=None):
+        """Set the choices for `move` (an AvailableMove) and the version seen; `reasons`
+        ({code: label}) are those of a send-back the reader may give."""
         if not self.is_submitted():
             self.version.data = str(referral.version)
+        reasons = PICKABLE_SEND_BACK if reasons is None else reasons
+        self.reason.choices = [SelectChoice("", "Choisissez le motif")] + [
+            SelectChoice(k, v) for k, v in reasons.items()]
+        self.fixed_reason = next(iter(reasons)) if len(reasons) == 1 else None
         self.outcome.choices = [SelectChoice("", "Choisissez l'issue")] + [
             SelectChoice(o, OUTCOME_LABELS[o]) for o in move.outcomes]
         self.relay_id.choices = [SelectChoice("", "Choisissez un bienveilleur")] + [
@@ -244,7 +251,7 @@ class MoveForm(FlaskForm):
             names.append("relay_id")
         if "resource_id" in move.needs:
             names.append("resource_id")
-        if "reason" in move.needs:
+        if "reason" in move.needs and not (move.name == "send_back" and self.fixed_reason):
             names.append("reason" if move.name == "send_back" else "reason_text")
         if "outcome" in move.needs:
             names.append("outcome")
@@ -298,6 +305,8 @@ def relay_option(relay):
         parts.append("parle " + ", ".join(relay.shared_languages))
     if relay.available_now:
         parts.append("disponible maintenant")
+    if relay.invitation_pending:
+        parts.append("invitation en attente")
     return " — ".join(parts)
 
 

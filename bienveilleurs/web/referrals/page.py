@@ -11,7 +11,6 @@ link included (web/referrals/structure_link.py).
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from wtforms.fields.choices import SelectChoice
 
 from ...errors import DomainError, NotFound, ResidentErased
 from ...models import CHANNEL_LABELS, OUTCOME_LABELS, STATUS_LABELS, STATUSES, Role
@@ -37,6 +36,18 @@ RELAY_BUTTON_LABELS = {
     "send_back": "La structure a refusé, ou ne répond pas",
 }
 
+# A social worker answers for their structure: refusing is theirs to say, in their words.
+STRUCTURE_BUTTON_LABELS = {**BUTTON_LABELS, "send_back": "Refuser cette orientation"}
+
+# The reasons each role gives when a referral comes back from a resource: a structure
+# refuses (not answering is not something it says); the relay and the coordination record
+# what the structure said, or that it did not answer. One reason: no question asked.
+SEND_BACK_CHOICES = {  # a structure (social worker, link): services' STRUCTURE_SEND_BACK_REASONS
+    Role.RELAY: {"declined": "La structure a refusé", "no_answer": "La structure ne répond pas"},
+    Role.COORDINATOR: {"declined": "La structure a refusé",
+                       "no_answer": "La structure ne répond pas"},
+}
+
 FLASH_AFTER_MOVE = {
     "assigned": "Orientation attribuée.",
     "reported": "Orientation remise à attribuer.",
@@ -45,6 +56,20 @@ FLASH_AFTER_MOVE = {
     "accepted": "Prise en charge confirmée.",
     "closed": "Orientation clôturée.",
 }
+
+
+def flash_after_move(to, reason, role):
+    """What happened, in the words of the one who did it."""
+    if to != "contacted" or reason not in service.SEND_BACK_REASONS:
+        return FLASH_AFTER_MOVE.get(to, "Orientation mise à jour.")
+    if role in STRUCTURE_VIEWERS:
+        return ("Vous avez refusé cette orientation ; la coordination proposera une autre "
+                "ressource.")
+    said = ("Refus de la structure noté" if reason == "declined"
+            else "Absence de réponse de la structure notée")
+    if role == Role.RELAY:
+        return f"{said} : proposez une autre ressource, ou laissez la coordination le faire."
+    return f"{said} : proposez une autre ressource à la personne."
 
 
 def labels():
@@ -65,10 +90,9 @@ def move_forms(user, referral, *, posted=None):
             form = posted
         else:
             form = MoveForm(prefix=move.target, formdata=None)
-        form.fill(move, referral=referral, relays=relays, resources=resources)
-        if user.role in STRUCTURE_VIEWERS:  # a structure refuses with its own reasons only
-            form.reason.choices = [SelectChoice(code, label) for code, label
-                                   in service.STRUCTURE_SEND_BACK_REASONS.items()]
+        reasons = (service.STRUCTURE_SEND_BACK_REASONS if user.role in STRUCTURE_VIEWERS
+                   else SEND_BACK_CHOICES.get(user.role))
+        form.fill(move, referral=referral, relays=relays, resources=resources, reasons=reasons)
         form.version.data = str(referral.version)  # what the reader now sees
         forms.append((move, form))
     return forms
@@ -114,7 +138,8 @@ def referral_context(blueprint, user, referral, *, posted=None, summary=None):
         moves=move_forms(user, referral, posted=posted),
         relay_contact=service.relay_contact(referral) if view == "structure" else None,
         posted=posted, summary=summary, labels=labels(), is_relay=relay,
-        button_labels=RELAY_BUTTON_LABELS if relay else BUTTON_LABELS,
+        button_labels=(RELAY_BUTTON_LABELS if relay else STRUCTURE_BUTTON_LABELS
+                       if user.role in STRUCTURE_VIEWERS else BUTTON_LABELS),
         is_coordinator=coordinator,
         resource=referral.resource if view != "status_only" else None,
         correct_link=(url_for("referral_corrections.correct", referral_id=referral.id)
@@ -146,7 +171,7 @@ def post_move(blueprint, referral_id, to, *, list_endpoint):
         summary = errors_on_form(form, error, aliases=aliases, missing=MISSING)
         return render_referral(blueprint, referral_id, posted=form, summary=summary,
                                status=error.status)
-    flash(FLASH_AFTER_MOVE.get(to, "Orientation mise à jour."), "success")
+    flash(flash_after_move(to, form.values()["reason"], current_user.role), "success")
     if service.can_see(current_user, referral.id):
         return redirect(url_for(f"{blueprint}.referral", referral_id=referral.id), 303)
     return redirect(url_for(list_endpoint), 303)

@@ -92,6 +92,7 @@ def my_people():
     closed = [r for r in mine if r.status == "closed"]
     moves = {r.id: {m.name for m in service.available_moves(user, r)} for r in open_ones}
     return render_template("relay/my_people.html", referrals=open_ones, closed=closed, moves=moves,
+                           returned=service.returns_to_reorient(user, open_ones),
                            reported=service.reported_by(user), labels=labels(), since=since)
 
 
