@@ -1,0 +1,178 @@
+"""The coordinators' lists at scale: a page costs the same statements whatever the rows it
+shows, the scope is answered by the points' index, and every list goes page by page."""
+
+import contextlib
+import re
+import uuid
+from datetime import timedelta
+
+import psycopg
+import pytest
+from sqlalchemy import text as sql
+
+from bienveilleurs.extensions import db
+from bienveilleurs.models import Referral
+from bienveilleurs.services import paging
+from bienveilleurs.services import referrals as service
+from bienveilleurs.web.coordination import referrals as coordination_pages
+
+from .factories import make_territory, make_user
+from .referral_helpers import bring_to, make_world, new_referral
+
+PAGES = ("/coordination/a-attribuer", "/coordination/en-attente", "/coordination/carte")
+
+
+@pytest.fixture
+def world(db):
+    return make_world(capacity=500)
+
+
+@contextlib.contextmanager
+def statements(keep=lambda sql_text: True):
+    """Record the statements that reach the driver on the session's connection (the ORM's
+    and those matching sends to psycopg directly)."""
+    captured = []
+
+    class CapturingCursor(psycopg.Cursor):
+        def execute(self, query, params=None, **kwargs):
+            if keep(str(query)):
+                captured.append((str(query), params))
+            return super().execute(query, params, **kwargs)
+
+        def executemany(self, query, params_seq, **kwargs):
+            if keep(str(query)):
+                captured.append((str(query), None))
+            return super().executemany(query, params_seq, **kwargs)
+
+    driver = db.session.connection().connection.driver_connection
+    driver.cursor_factory = CapturingCursor
+    try:
+        yield captured
+    finally:
+        driver.cursor_factory = psycopg.Cursor
+
+
+def add_cases(world, n):
+    """n people of each kind the coordinators' lists show: reported (and stale), sent back by
+    a structure, referred long ago without an answer (stale)."""
+    for _ in range(n):
+        new_referral(world)
+        back = bring_to(world, new_referral(world), "referred")
+        service.transition(world.social, back.id, "contacted", reason="declined",
+                           note="Plus de place.", version=back.version)
+        bring_to(world, new_referral(world), "referred")
+    # Two months back, in the same order: each page holds every kind of row.
+    db.session.execute(sql("UPDATE referrals "
+                           "SET status_changed_at = status_changed_at - :shift"),
+                       {"shift": timedelta(days=60)})
+    db.session.expire_all()
+
+
+def linked(page):
+    """The referrals a page links to."""
+    return set(re.findall(r"/coordination/orientations/([0-9a-f-]{36})\"", page))
+
+
+def count_for(client, path):
+    """The statements of a request of `path` (after one to warm what is loaded once)."""
+    client.get(path)
+    with statements() as captured:
+        response = client.get(path)
+    assert response.status_code == 200, path
+    return len(captured), response.get_data(as_text=True)
+
+
+def test_a_page_sends_the_same_statements_for_few_rows_and_for_a_full_page(
+        world, client_as, monkeypatch):
+    # Matching proposals are one nearest-first search per row shown (bounded by the page):
+    # left out here, to count what the list itself costs.
+    monkeypatch.setattr(coordination_pages, "PROPOSED_ROWS", 0)
+    coordinator = client_as(world.coordinator)
+    add_cases(world, 1)
+    few = {path: count_for(coordinator, path) for path in PAGES}
+    add_cases(world, paging.PAGE_SIZE)
+    many = {path: count_for(coordinator, path) for path in PAGES}
+    for path in PAGES:
+        (few_count, few_page), (many_count, many_page) = few[path], many[path]
+        assert len(linked(many_page)) >= 5 * len(linked(few_page)) > 0, path
+        assert many_count == few_count, (path, few_count, many_count)
+
+
+def test_every_list_goes_page_by_page_and_the_assignment_returns_to_its_page(
+        world, client_as):
+    coordinator = client_as(world.coordinator)
+    for _ in range(paging.PAGE_SIZE + 3):
+        new_referral(world)
+    first = coordinator.get("/coordination/a-attribuer").get_data(as_text=True)
+    assert first.count('class="person-card"') == paging.PAGE_SIZE
+    following = re.search(r'rel="next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
+    second = coordinator.get(following).get_data(as_text=True)
+    assert second.count('class="person-card"') == 3
+    assert 'rel="next"' not in second and "Revenir au début" in second
+    shown_first, shown_second = linked(first), linked(second)
+    assert shown_first and shown_second and not shown_first & shown_second
+
+    # One click on the second page: the answer is that same page, without the row assigned.
+    referral_id = sorted(shown_second)[0]
+    version = db.session.get(Referral, uuid.UUID(referral_id)).version
+    form = second[second.index(f"/coordination/orientations/{referral_id}/attribuer"):]
+    hidden = dict(re.findall(r'name="(depuis|apres|csrf_token)" value="([^"]+)"',
+                             form[:form.index("</form>")]))
+    assert set(hidden) == {"depuis", "apres", "csrf_token"}
+    response = coordinator.post(f"/coordination/orientations/{referral_id}/attribuer", data={
+        "relay_id": str(world.relay.id), "version": str(version), "back": "inbox", **hidden})
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(following.split("/coordination")[1])
+    again = coordinator.get(response.headers["Location"]).get_data(as_text=True)
+    assert again.count('class="person-card"') == 2 and referral_id not in again
+
+
+@pytest.mark.parametrize("query, message", [
+    ("depuis=hier&apres=00000000-0000-0000-0000-000000000000", "Le début de la page"),
+    ("depuis=2026-01-01T00:00:00%2B00:00&apres=12", "La ligne précédant la page"),
+    ("depuis=2026-01-01T00:00:00%2B00:00", "ensemble"),
+])
+def test_a_wrong_page_key_is_refused_in_french(world, client_as, query, message):
+    for path in PAGES:
+        response = client_as(world.coordinator).get(f"{path}?{query}")
+        assert response.status_code in (400, 422), path
+        assert message in response.get_data(as_text=True), path
+
+
+def test_the_scope_of_a_territorial_coordinator_is_answered_by_the_points_index(db):
+    """EXPLAIN the statement of « À attribuer » as it reaches the driver, among 20,000 open
+    referrals: the few territories are tested against the people's indexed points."""
+    west = make_territory(polygon=[(0.10, 49.49), (0.11, 49.49), (0.11, 49.50),
+                                   (0.10, 49.50)])
+    make_territory(polygon=[(0.11, 49.49), (0.12, 49.49), (0.12, 49.50), (0.11, 49.50)])
+    coordinator = make_user(role="coordinator")
+    coordinator.territories.append(west)
+    make_user(role="coordinator")  # a city-wide one: the unstaffed rest is theirs
+    db.flush()
+    db.execute(sql("""
+        INSERT INTO residents (id, first_name, point, approx_point, languages, audiences,
+                               newcomer, created_at, updated_at)
+        SELECT gen_random_uuid(), 'P' || i, p, p, '{}', '{}', false, now(), now()
+        FROM (SELECT i, ST_SetSRID(ST_MakePoint(-0.2 + random() * 0.8,
+                                                49.3 + random() * 0.4), 4326)::geography AS p
+              FROM generate_series(1, 20000) AS i) AS s;
+        INSERT INTO referrals (id, resident_id, category, status, version, status_changed_at,
+                               created_at, updated_at)
+        SELECT gen_random_uuid(), id, 'sante--sante-mentale',
+               'reported', 1,
+               now() - random() * interval '30 days', now(), now()
+        FROM residents;
+        ANALYZE residents; ANALYZE referrals; ANALYZE territories;
+    """))
+
+    def keep(statement):
+        return "FROM referrals" in statement and "ST_Intersects" in statement
+
+    with statements(keep) as captured:
+        service.coordinator_inbox(coordinator)
+    assert len(captured) == 1
+    statement, parameters = captured[0]
+    plan = "\n".join(row[0] for row in db.connection().exec_driver_sql(
+        "EXPLAIN " + statement, parameters).all())
+    assert "idx_residents_point" in plan, plan
+    assert "Seq Scan on residents" not in plan, plan
