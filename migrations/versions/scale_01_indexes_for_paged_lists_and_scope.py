@@ -21,9 +21,14 @@ def upgrade():
         batch_op.drop_index('ix_referrals_status_changed')
         batch_op.create_index('ix_referrals_status_changed',
                               ['status', 'status_changed_at', 'id'], unique=False)
+    # HSDS pages of active services by name then id (services.open_referral.services_page).
+    op.create_index('ix_resources_active_name', 'resources', ['name', 'id'], unique=False,
+                    postgresql_where='active')
 
 
 def downgrade():
+    op.drop_index('ix_resources_active_name', table_name='resources',
+                  postgresql_where='active')
     with op.batch_alter_table('referrals', schema=None) as batch_op:
         batch_op.drop_index('ix_referrals_status_changed')
         batch_op.create_index('ix_referrals_status_changed', ['status', 'status_changed_at'],
