@@ -73,6 +73,10 @@ def linked(page):
     return set(re.findall(r"/coordination/orientations/([0-9a-f-]{36})\"", page))
 
 
+def territories_linked(page):
+    return set(re.findall(r'/admin/territoires/([0-9a-f-]{36})"', page))
+
+
 def count_for(client, path):
     """The statements of a request of `path` (after one to warm what is loaded once)."""
     client.get(path)
@@ -176,3 +180,28 @@ def test_the_scope_of_a_territorial_coordinator_is_answered_by_the_points_index(
         "EXPLAIN " + statement, parameters).all())
     assert "idx_residents_point" in plan, plan
     assert "Seq Scan on residents" not in plan, plan
+
+
+def test_admin_territories_go_page_by_page_in_the_same_statements(db, client_as):
+    from bienveilleurs.web.admin import territories as admin_pages
+    admin = client_as("admin")
+    coordinators = [make_user(role="coordinator") for _ in range(3)]
+
+    def add_territories(n):
+        for _ in range(n):
+            territory = make_territory()
+            for coordinator in coordinators:
+                coordinator.territories.append(territory)
+        db.flush()
+
+    add_territories(2)
+    few, _ = count_for(admin, "/admin/territoires")
+    add_territories(admin_pages.TERRITORY_ROWS + 3)
+    many, first = count_for(admin, "/admin/territoires")
+    assert many == few
+    assert len(territories_linked(first)) == admin_pages.TERRITORY_ROWS
+    following = re.search(r'rel="next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
+    second = admin.get(following).get_data(as_text=True)
+    assert "Territoires suivants" not in second and "Revenir au début" in second
+    assert len(territories_linked(second)) == 5
+    assert not territories_linked(first) & territories_linked(second)

@@ -6,7 +6,8 @@ and a row that leaves the list (assigned, closed) moves no other row to another 
 
 - `keyset_page(statement, order, after=, size=)`: one page of a select() as a `Page`;
 - `PageKey`: the key of a page in a list ordered by a moment then an id (the referrals'
-  lists, by their last move), read from the query string with `read_key`;
+  lists, by their last move), read from the query string with `read_key`; `NameKey` and
+  `read_name_key` for a list ordered by a name then an id (territories);
 - `PAGE_SIZE`: the rows of a page when the caller names none.
 """
 
@@ -53,6 +54,30 @@ def read_key(args):
                     "La page est désignée par « depuis » et « apres » ensemble.")
     fields.done()
     return PageKey(at, row) if at is not None else None
+
+
+@dataclass(frozen=True)
+class NameKey:
+    """Where a page starts in a list ordered by (name, id): after this row."""
+
+    name: str
+    id: uuid.UUID
+
+    def query_args(self):
+        return {"apres_nom": self.name, "apres": str(self.id)}
+
+
+def read_name_key(args):
+    """Return the NameKey in a query string (`apres_nom`, `apres`), or None (the first
+    page)."""
+    fields = QueryFields(args)
+    name = fields.text("apres_nom", label="Le nom précédant la page", max_length=200)
+    row = fields.uuid("apres", label="La ligne précédant la page")
+    if (name is None) != (row is None) and fields.ok:
+        fields.fail("apres_nom" if name is None else "apres",
+                    "La page est désignée par « apres_nom » et « apres » ensemble.")
+    fields.done()
+    return NameKey(name, row) if name is not None else None
 
 
 def keyset_page(statement, order, *, after=None, key=None, size=PAGE_SIZE):

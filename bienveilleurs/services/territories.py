@@ -14,7 +14,7 @@ from ..config import setting
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Role, Territory, User, coordinator_territories
-from . import audit
+from . import audit, paging
 from .fields import Fields, parse_uuid
 from .transaction import use_case
 
@@ -95,6 +95,16 @@ def list_territories(*, limit=None):
     return db.session.scalars(select(Territory).options(defer(Territory.area),
                                                         selectinload(Territory.coordinators))
                               .order_by(Territory.name, Territory.id).limit(limit)).all()
+
+
+def territories_page(*, after=None, size=paging.PAGE_SIZE):
+    """A Page of territories by name then id, after the NameKey `after`, with their
+    coordinators (one statement for the page's); not their outlines (see map_outlines)."""
+    statement = select(Territory).options(defer(Territory.area),
+                                          selectinload(Territory.coordinators))
+    return paging.keyset_page(statement, (Territory.name, Territory.id),
+                              after=(after.name, after.id) if after else None,
+                              key=lambda t: paging.NameKey(t.name, t.id), size=size)
 
 
 def count_territories():
