@@ -86,6 +86,13 @@ def count_for(client, path):
     return len(captured), response.get_data(as_text=True)
 
 
+def expire_on_commit(monkeypatch):
+    """Sessions of the requests to come expire what they loaded at each commit, as the
+    app's do (the tests' sessions keep it), so that a row reloaded after the read's commit
+    is counted."""
+    monkeypatch.setitem(db.session.session_factory.kw, "expire_on_commit", True)
+
+
 def test_a_page_sends_the_same_statements_for_few_rows_and_for_a_full_page(
         world, client_as, monkeypatch):
     # Matching proposals are one nearest-first search per row shown (bounded by the page):
@@ -93,6 +100,7 @@ def test_a_page_sends_the_same_statements_for_few_rows_and_for_a_full_page(
     monkeypatch.setattr(coordination_pages, "PROPOSED_ROWS", 0)
     coordinator = client_as(world.coordinator)
     add_cases(world, 1)
+    expire_on_commit(monkeypatch)
     few = {path: count_for(coordinator, path) for path in PAGES}
     add_cases(world, paging.PAGE_SIZE)
     many = {path: count_for(coordinator, path) for path in PAGES}
@@ -205,3 +213,20 @@ def test_admin_territories_go_page_by_page_in_the_same_statements(db, client_as)
     assert "Territoires suivants" not in second and "Revenir au début" in second
     assert len(territories_linked(second)) == 5
     assert not territories_linked(first) & territories_linked(second)
+
+
+def test_coverage_computes_one_page_of_territories_at_a_time(db, client_as):
+    from bienveilleurs.web.coordination import coverage as coverage_pages
+    coordinator = client_as("coordinator")
+    for n in range(coverage_pages.TERRITORY_ROWS + 2):
+        make_territory(name=f"Quartier {n:02d}")
+    db.flush()
+    first = coordinator.get("/couverture/").get_data(as_text=True)
+    names = re.findall(r"<h2>(Quartier \d\d)</h2>", first)
+    assert names == [f"Quartier {n:02d}" for n in range(coverage_pages.TERRITORY_ROWS)]
+    following = re.search(r'rel="next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
+    second = coordinator.get(following).get_data(as_text=True)
+    assert re.findall(r"<h2>(Quartier \d\d)</h2>", second) == [
+        f"Quartier {n:02d}" for n in range(coverage_pages.TERRITORY_ROWS,
+                                           coverage_pages.TERRITORY_ROWS + 2)]
+    assert "sur 12, par nom" in second

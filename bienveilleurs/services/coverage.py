@@ -10,7 +10,7 @@ import json
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, exists, select, text
+from sqlalchemy import bindparam, exists, func, select, text
 from sqlalchemy.orm import defer
 
 from geo.queries import lon_lat_of, point_in_area
@@ -18,7 +18,7 @@ from geo.queries import lon_lat_of, point_in_area
 from ..config import setting
 from ..extensions import db
 from ..models import Referral, Relay, Resident, Role, Territory
-from . import areas
+from . import areas, paging
 
 _CELLS = text("""
 WITH t AS (
@@ -99,6 +99,28 @@ def territories_for(user):
         return sorted(user.territories, key=lambda t: t.name)
     # Their outlines stay in the database: the grid and the map read them there.
     return db.session.query(Territory).options(defer(Territory.area)).order_by(Territory.name).all()
+
+
+def _territories_statement(user):
+    """The select() of the territories a coordinator looks after (`territories_for`)."""
+    statement = select(Territory).options(defer(Territory.area))
+    if user.role == Role.COORDINATOR.value and user.territories:
+        statement = statement.where(Territory.id.in_([t.id for t in user.territories]))
+    return statement
+
+
+def count_territories_for(user):
+    """How many territories `territories_for(user)` holds, counted in the database."""
+    return db.session.scalar(select(func.count()).select_from(
+        _territories_statement(user).subquery()))
+
+
+def territories_page(user, *, after=None, size=paging.PAGE_SIZE):
+    """A Page of `territories_for(user)` by name then id, after the NameKey `after`: the
+    coverage page computes the grid of one page of territories at a time."""
+    return paging.keyset_page(_territories_statement(user), (Territory.name, Territory.id),
+                              after=(after.name, after.id) if after else None,
+                              key=lambda t: paging.NameKey(t.name, t.id), size=size)
 
 
 def coverage(territories):
