@@ -230,3 +230,38 @@ def test_coverage_computes_one_page_of_territories_at_a_time(db, client_as):
         f"Quartier {n:02d}" for n in range(coverage_pages.TERRITORY_ROWS,
                                            coverage_pages.TERRITORY_ROWS + 2)]
     assert "sur 12, par nom" in second
+
+
+def test_management_lists_go_page_by_page_keeping_the_search(db, client_as, monkeypatch):
+    from bienveilleurs.web.directory import manage
+
+    from .factories import make_resource, make_structure
+    admin = client_as("admin")
+
+    def add(n):
+        for _ in range(n):
+            structure = make_structure(name=f"Maison {next(counter):03d}")
+            for _ in range(3):
+                make_resource(structure=structure, name=f"Accueil {next(counter):03d}")
+        db.flush()
+
+    counter = iter(range(1000))
+    add(2)
+    expire_on_commit(monkeypatch)
+    few = {path: count_for(admin, path)[0] for path in ("/gestion/?q=Accueil",
+                                                        "/gestion/structures?q=Maison")}
+    add(manage.MANAGE_ROWS)
+    for path, rows in (("/gestion/?q=Accueil", 3 * (manage.MANAGE_ROWS + 2)),
+                       ("/gestion/structures?q=Maison", manage.MANAGE_ROWS + 2)):
+        count, page = count_for(admin, path)
+        assert count == few[path], path
+        shown = len(re.findall(r"/gestion/(?:ressources|structures)/[0-9a-f-]{36}\"", page))
+        assert shown == manage.MANAGE_ROWS, path
+        pages, seen = 1, shown
+        while (found := re.search(r'rel="next" href="([^"]+)"', page)):
+            following = found.group(1).replace("&amp;", "&")
+            assert "q=" in following, following  # the search goes on
+            page = admin.get(following).get_data(as_text=True)
+            seen += len(re.findall(r"/gestion/(?:ressources|structures)/[0-9a-f-]{36}\"", page))
+            pages += 1
+        assert seen == rows and pages == -(-rows // manage.MANAGE_ROWS), path

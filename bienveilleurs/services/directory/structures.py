@@ -8,6 +8,7 @@ resources' points; one with neither is managed by admins and city-wide coordinat
 """
 
 from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from geo.queries import point_in_area
 
@@ -15,6 +16,7 @@ from ...errors import ValidationFailed
 from ...extensions import db
 from ...models import Resource, Structure, Territory
 from .. import areas
+from ..paging import NameKey, keyset_page
 from ..transaction import use_case
 from .cleaning import clean_structure
 from .common import flush_or, like_pattern, lock_key, one_in, stored
@@ -98,14 +100,18 @@ def get_structure(user, structure_id, *, lock=False):
                   missing=NOT_FOUND)
 
 
-def list_structures(user, *, search=None, limit=200):
-    """The structures `user` manages, by name or address."""
+def list_structures(user, *, search=None, limit=200, after=None):
+    """A Page of the structures `user` manages, by name or address; by name then id after
+    the NameKey `after`."""
     statement = managed_structures(user)
     if search:
         pattern = like_pattern(search)
         statement = statement.where(or_(Structure.name.ilike(pattern),
                                         Structure.address.ilike(pattern)))
-    return db.session.scalars(statement.order_by(Structure.name, Structure.id).limit(limit)).all()
+    return keyset_page(statement.options(selectinload(Structure.resources)),
+                       (Structure.name, Structure.id),
+                       after=(after.name, after.id) if after else None,
+                       key=lambda s: NameKey(s.name, s.id), size=limit)
 
 
 def structure_for(actor, clean, *, point):
