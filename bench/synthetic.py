@@ -134,13 +134,16 @@ def counts(conn):
             conn.execute("SELECT count(*) FROM relays").fetchone()[0])
 
 
-def load(conn, size, *, seed, categories, audiences, log=print):
+def load(conn, size, *, seed, categories, audiences, log=print, counts=None,
+         sampler=sample_points):
     """Replace structures, resources and relays by synthetic rows for this size (COPY),
     then ANALYZE.
 
-    `categories` are data·inclusion sub-codes, `audiences` data·inclusion publics.
+    `categories` are data·inclusion sub-codes, `audiences` data·inclusion publics;
+    `counts` (resources, relays) and `sampler` (rng, n, clustered_share=) replace the size's
+    counts and France's points (bench/world.py draws one city's).
     """
-    n_resources, n_relays = SIZES[size]
+    n_resources, n_relays = counts or SIZES[size]
     n_structures = max(1, n_resources // 3)
     rng = np.random.default_rng(seed)
     started = time.monotonic()
@@ -157,7 +160,7 @@ def load(conn, size, *, seed, categories, audiences, log=print):
                 dropped.append(definition)
 
         s_ids = uuids(rng, n_structures)
-        s_lon, s_lat = sample_points(rng, n_structures)
+        s_lon, s_lat = sampler(rng, n_structures)
         _copy(cur, "structures", ["id", "name", "point", "active", "created_at", "updated_at"],
               (f"{s_ids[i]}\tStructure {i}\tSRID=4326;POINT({s_lon[i]:.6f} {s_lat[i]:.6f})"
                f"\tt\t{now}\t{now}\n"
@@ -166,7 +169,7 @@ def load(conn, size, *, seed, categories, audiences, log=print):
         r_ids = uuids(rng, n_resources)
         owner = rng.integers(0, n_structures, n_resources)
         # A resource sits near its structure most of the time, elsewhere (antenna) otherwise.
-        r_lon, r_lat = sample_points(rng, n_resources)
+        r_lon, r_lat = sampler(rng, n_resources)
         near = rng.random(n_resources) < 0.7
         jitter = rng.normal(0, 1, (2, n_resources)) * 50 / 111_195.0
         r_lon = np.where(near, s_lon[owner] + jitter[0], r_lon)
@@ -198,7 +201,7 @@ def load(conn, size, *, seed, categories, audiences, log=print):
                                  "source_id", "created_at", "updated_at"], resource_lines())
 
         v_ids = uuids(rng, n_relays)
-        v_lon, v_lat = sample_points(rng, n_relays, clustered_share=0.9)
+        v_lon, v_lat = sampler(rng, n_relays, clustered_share=0.9)
         radius = rng.integers(500, 5001, n_relays)
         capacity = rng.integers(1, 6, n_relays)
         load_ = (rng.random(n_relays) * (capacity + 1)).astype(int)  # 0..capacity: some are full
