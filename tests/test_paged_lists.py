@@ -10,6 +10,7 @@ import psycopg
 import pytest
 from sqlalchemy import text as sql
 
+from bienveilleurs import clock
 from bienveilleurs.extensions import db
 from bienveilleurs.models import Referral
 from bienveilleurs.services import paging
@@ -265,3 +266,29 @@ def test_management_lists_go_page_by_page_keeping_the_search(db, client_as, monk
             seen += len(re.findall(r"/gestion/(?:ressources|structures)/[0-9a-f-]{36}\"", page))
             pages += 1
         assert seen == rows and pages == -(-rows // manage.MANAGE_ROWS), path
+
+
+def test_outside_every_territory_goes_page_by_page_with_the_outlines_near_it(
+        db, client_as, monkeypatch):
+    from bienveilleurs.models import Resident
+    from bienveilleurs.web.admin import territories as admin_pages
+
+    from .test_notifications import geog
+    monkeypatch.setattr(admin_pages, "OUTSIDE_ROWS", 3)
+    make_territory(name="Proche", polygon=[(0.10, 49.49), (0.12, 49.49), (0.12, 49.50),
+                                         (0.10, 49.50)])
+    make_territory(name="Lointain", polygon=[(2.30, 48.85), (2.32, 48.85), (2.32, 48.86),
+                                         (2.30, 48.86)])
+    for n in range(4):
+        resident = Resident(first_name=f"Hors {n}", point=geog(0.13 + n / 100, 49.505),
+                            approx_point=geog(0.13 + n / 100, 49.505), consent_at=clock.now())
+        db.add(resident)
+        db.flush()
+        db.add(Referral(resident_id=resident.id, category="sante", status="reported"))
+        db.flush()
+    admin = client_as("admin")
+    first = admin.get("/admin/hors-territoire").get_data(as_text=True)
+    assert first.count("(repère ") == 3
+    assert "Proche" in first and "Lointain" not in first  # the outlines near the points
+    following = re.search(r'rel="next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
+    assert admin.get(following).get_data(as_text=True).count("(repère ") == 1

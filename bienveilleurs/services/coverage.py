@@ -182,19 +182,23 @@ def relay_points(report):
              "lat": r[5]} for r in rows]
 
 
-def referrals_outside_territories(user, *, limit=500):
-    """Open referrals whose person lies in no territory: status, age and approximate cell only.
+def referrals_outside_territories(user, *, after=None, size=paging.PAGE_SIZE):
+    """A Page of the open referrals whose person lies in no territory, oldest move first
+    (after the PageKey `after`): status, age and approximate cell only.
 
     Only those `user` holds: admins and city-wide coordinators see them all; a coordinator
     of some territories sees them only when nobody is city-wide (they are then everyone's).
     """
     inside = exists(select(Territory.id).where(point_in_area(Resident.point, Territory.area))
                     .correlate(Resident))
-    rows = db.session.execute(
-        select(Referral.id, Referral.status, Referral.status_changed_at,
-               *lon_lat_of(Resident.approx_point))
-        .join(Resident, Resident.id == Referral.resident_id)
-        .where(Referral.status != "closed", Resident.point.is_not(None), ~inside,
-               areas.managed(user, areas.by_point(Resident)))
-        .order_by(Referral.status_changed_at, Referral.id).limit(limit))
-    return [{"id": r[0], "status": r[1], "since": r[2], "lon": r[3], "lat": r[4]} for r in rows]
+    statement = (select(Referral.id, Referral.status, Referral.status_changed_at,
+                        *lon_lat_of(Resident.approx_point))
+                 .join(Resident, Resident.id == Referral.resident_id)
+                 .where(Referral.status != "closed", Resident.point.is_not(None), ~inside,
+                        areas.managed(user, areas.by_point(Resident))))
+    rows = paging.keyset_page(statement, (Referral.status_changed_at, Referral.id),
+                              after=(after.at, after.id) if after else None,
+                              key=lambda r: paging.PageKey(r[2], r[0]), size=size,
+                              entities=False)
+    return paging.Page([{"id": r[0], "status": r[1], "since": r[2], "lon": r[3], "lat": r[4]}
+                        for r in rows], rows.after)

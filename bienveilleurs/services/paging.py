@@ -80,8 +80,9 @@ def read_name_key(args):
     return NameKey(name, row) if name is not None else None
 
 
-def keyset_page(statement, order, *, after=None, key=None, size=PAGE_SIZE):
-    """Return the `size` rows of `statement` (ORM entities) after `after` in `order`.
+def keyset_page(statement, order, *, after=None, key=None, size=PAGE_SIZE, entities=True):
+    """Return the `size` rows of `statement` (ORM entities, else plain rows) after `after`
+    in `order`.
 
     `order` are the columns the list is sorted on, ascending, the last one unique (an id);
     `after` their values in the last row of the previous page (None: the first page);
@@ -90,7 +91,8 @@ def keyset_page(statement, order, *, after=None, key=None, size=PAGE_SIZE):
     """
     if after is not None:
         statement = statement.where(tuple_(*order) > tuple_(*after))
-    rows = db.session.scalars(statement.order_by(*order).limit(size + 1)).all()
+    statement = statement.order_by(*order).limit(size + 1)
+    rows = (db.session.scalars(statement) if entities else db.session.execute(statement)).all()
     more = len(rows) > size
     rows = rows[:size]
     return Page(rows, key(rows[-1]) if more and key is not None else None)

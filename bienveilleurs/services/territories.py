@@ -123,6 +123,20 @@ def drawable_outline(area, tolerance):
                 else_=func.coalesce(func.ST_Simplify(area, tolerance), area))
 
 
+def territories_near(points, *, limit=100, margin=0.02):
+    """The ids of the territories (at most `limit`) whose outline meets the box around
+    these (lon, lat) points, widened by `margin` degrees (a kilometre or two): what a map of
+    them shows for context, found through the outlines' index."""
+    points = [(lon, lat) for lon, lat in points if lon is not None and lat is not None]
+    if not points:
+        return []
+    lons, lats = [p[0] for p in points], [p[1] for p in points]
+    box = func.ST_MakeEnvelope(min(lons) - margin, min(lats) - margin, max(lons) + margin,
+                               max(lats) + margin, 4326)
+    return db.session.scalars(select(Territory.id).where(Territory.area.op("&&")(box))
+                              .order_by(Territory.name, Territory.id).limit(limit)).all()
+
+
 def map_outlines(territory_ids):
     """[(name, GeoJSON geometry)] of these territories, simplified to what a map shows.
 

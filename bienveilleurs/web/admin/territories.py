@@ -39,6 +39,8 @@ def _territory_form(item, **kwargs):
 
 # Territories listed (and drawn) at once, by name; « suivants » for the others.
 TERRITORY_ROWS = 50
+# Referrals outside every territory at once, oldest move first (with the outlines near them).
+OUTSIDE_ROWS = 100
 
 
 @bp.route("/territoires", methods=["GET", "POST"], endpoint="territories")
@@ -152,11 +154,15 @@ def territory_outline(territory_id):
 @bp.route("/hors-territoire")
 @roles_required(*MANAGERS)
 def outside():
-    rows = coverage.referrals_outside_territories(current_user)
-    features = territory_outlines(territories.list_territories())
+    key = paging.read_key(request.args)
+    rows = coverage.referrals_outside_territories(current_user, after=key, size=OUTSIDE_ROWS)
+    near = territories.territories_near((r["lon"], r["lat"]) for r in rows)
+    features = territory_outlines(ids=near)
     features["features"] += [
         point_feature(r["lon"], r["lat"], kind="person", name=STATUS_LABELS[r["status"]],
                       label=str(n))
         for n, r in enumerate(rows, 1) if r["lon"] is not None]
     return render_template("admin/outside.html", rows=rows, features=features,
-                           STATUS_LABELS=STATUS_LABELS)
+                           STATUS_LABELS=STATUS_LABELS,
+                           next_args=rows.after.query_args() if rows.after else None,
+                           here_args=key.query_args() if key else {})
