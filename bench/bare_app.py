@@ -93,7 +93,10 @@ def match():
         expanded = expand(categories)
         if expanded is None:
             return jsonify(error="validation_error"), 422
-        resources = run(conn, STATEMENTS["resources_categories"], lon, lat, expanded)[:limit]
+        resources = run(conn, STATEMENTS["resources_categories"], lon, lat, expanded)
     else:
-        resources = run(conn, STATEMENTS["resources"], lon, lat)[:limit]
+        resources = run(conn, STATEMENTS["resources"], lon, lat)
+    # As API.md orders them: resources known to be full after the others.
+    resources = sorted(resources, key=lambda r: (r["saturation"] == "full", r["distance_m"],
+                                                 r["id"]))[:limit]
     return jsonify(relays=relays, resources=resources)

@@ -12,8 +12,12 @@ Arms, on the same seeded query points:
       psycopg, rows as JSON: the web ceiling;
   (c) GET /api/v1/match of the real app under gunicorn, same workers and threads;
   (d) the naive approach (load every row, Python haversine), small and middle sizes only,
-      timed in-process (no HTTP, which flatters it).
-HTTP arms run under wrk at 1 and 8 connections, only on 127.0.0.1.
+      timed in-process (no HTTP, which flatters it);
+  (w) size "city" only: the same app ranking by walking time on a generated city-size street
+      network (bench/city_network.py, ~100,000 edges, imported by `flask routing import`),
+      beside (c) in the same run on the same points, and where its time goes (walk_arm.py).
+HTTP arms run under wrk at 1 and 8 connections, only on 127.0.0.1. (a), (b) and (c) rank by
+straight-line distance (ROUTING=none).
 
     .venv/bin/python bench/match.py --sizes small,middle [--duration 10] [--rounds 1]
 """
@@ -47,6 +51,7 @@ sys.path.insert(0, str(HERE))
 import numpy as np  # noqa: E402
 import psycopg  # noqa: E402
 import synthetic  # noqa: E402
+import walk_arm  # noqa: E402
 
 BENCH_EMAIL = "banc-essai@bench.invalid"
 CONCURRENCIES = (1, 8)
@@ -54,6 +59,7 @@ TARGET_P95_MS = 20.0
 TARGET_WEB_RATIO = 0.70
 TARGET_NAIVE_SPEEDUP = 100.0
 NAIVE_SIZES = ("small", "middle")
+TARGET_WALK_RATIO = 2.5
 
 
 def say(*parts):
@@ -89,6 +95,7 @@ def app_env(db_url):
         "BIENVEILLEURS_ENV": "production",
         "SECRET_KEY": env.get("BENCH_SECRET_KEY") or secrets.token_hex(32),
         "RELAY_MAX_RADIUS_M": "5000",
+        "ROUTING": "none",
         "PYTHONUNBUFFERED": "1",
     })
     return env
@@ -119,11 +126,12 @@ def prepare_data(db_url, size, *, seed, reload):
 
 # --- query points --------------------------------------------------------------
 
-def query_points(n, seed):
-    """Return n query strings: 80 % in cities, 20 % anywhere; 40 % filter by a category."""
+def query_points(n, seed, size):
+    """Return n query strings: 80 % in cities (for "city", in neighbourhoods), 20 % anywhere
+    (in the city); 40 % filter by a category."""
     from bienveilleurs.services import codes
     rng = np.random.default_rng(seed + 1)
-    lon, lat = synthetic.sample_points(rng, n)
+    lon, lat = synthetic.sampler(size)(rng, n)
     tops = list(codes.top_categories())
     subs = [c for c in codes.thematiques() if codes.SEPARATOR in c]
     queries = []
@@ -153,7 +161,7 @@ def in_app(db_url, queries):
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": db_url,
                       "SERVICE_AREA": ServiceArea.parse(synthetic.SERVICE_AREA),
-                      "RELAY_MAX_RADIUS_M": 5000})
+                      "RELAY_MAX_RADIUS_M": 5000, "ROUTING": "none"})
     with app.app_context():
         if db.session.scalar(db.select(User.id).where(User.email == BENCH_EMAIL)) is None:
             accounts.create_user(BENCH_EMAIL, role="coordinator",
@@ -180,15 +188,16 @@ def in_app(db_url, queries):
         raw = db.engine.raw_connection()
         mogrifier = ClientCursor(raw.driver_connection)
         scripts, answers, templates = [], [], {}
+        grown = 0
         try:
             for args in queries:
                 query = matching.parse_match_query(args, area=app.config["SERVICE_AREA"])
                 captured.clear()
                 answer = matching.match(query, include_relays=True, max_radius_m=5000)
                 db.session.rollback()
-                if len(captured) != 2:
-                    raise SystemExit(f"expected 2 statements per match, got {len(captured)}: "
-                                     "Python-side filters fetched more batches")
+                # More than 2: a batch grew (too few resources not full among the first
+                # rows); the last statement of each kind is the one that answered.
+                grown += len(captured) > 2
                 by_table = {}
                 for statement, params in captured:
                     kind = "relays" if re.search(r"\bFROM relays\b", statement) else "resources"
@@ -207,6 +216,10 @@ def in_app(db_url, queries):
             raw.close()
         db.session.remove()
         db.engine.dispose()
+    if grown:
+        say(f"  {grown} of {len(queries)} points needed a larger batch of rows (too few "
+            "resources not full among the first): the bare app, which runs one batch, may "
+            "answer them differently")
     return token, scripts, answers, templates
 
 
@@ -410,6 +423,16 @@ def run_naive(db_url, queries, answers, n_points, *, app_url, token):
             "speedup": statistics.mean(ms) / statistics.mean(app_times)}
 
 
+def check_walks(walker, paths, token):
+    """Every query point once on the walking app: 200s; return the items with a walk."""
+    walked = 0
+    for path in paths:
+        got = get_json(walker.url + "/api/v1/match?" + path, token)
+        walked += sum(1 for lst in ("relays", "resources") for item in got[lst]
+                      if item["routing"] == "walk")
+    return walked
+
+
 def check_answers(bare, app, paths, token, answers):
     """Every query point, once, on both servers: 200s, and the same ids in the same order."""
     differ = 0
@@ -482,7 +505,10 @@ def bench_size(size, base_url, args, workdir):
     migrate(db_url)
     prepare_data(db_url, size, seed=args.seed, reload=args.reload)
 
-    queries = query_points(args.points, args.seed)
+    network = None
+    if size == "city":
+        network = walk_arm.import_network(db_url, workdir, app_env(db_url), say)
+    queries = query_points(args.points, args.seed, size)
     paths = [urllib.parse.urlencode(q) for q in queries]
     token, scripts, answers, templates = in_app(db_url, queries)
     found = sum(1 for a in answers if a["relays"]), sum(1 for a in answers if a["resources"])
@@ -495,21 +521,30 @@ def bench_size(size, base_url, args, workdir):
     (sizedir / "app_paths.txt").write_text("".join(f"/api/v1/match?{p}\n" for p in paths))
     (sizedir / "bare_paths.txt").write_text("".join(f"/match?{p}\n" for p in paths))
 
-    results = {"a": {}, "b": {}, "c": {}, "d": None}
+    results = {"a": {}, "b": {}, "c": {}, "d": None, "w": {}, "network": network}
     env = app_env(db_url)
     env.update({"BENCH_DSN": libpq_url(db_url), "BENCH_SQL": str(sizedir / "statements.json")})
     sizing = {"workers": args.workers, "threads": args.threads}
     bare = Server(f"bare_{size}", "bare_app:app", env, sizedir,
                   extra=("--pythonpath", str(HERE)), **sizing)
     app = Server(f"app_{size}", "wsgi:app", env, sizedir, **sizing)
+    walker = (Server(f"walk_{size}", "wsgi:app", {**env, "ROUTING": "walk"}, sizedir, **sizing)
+              if network is not None else None)
     try:
         bare.wait_ready("/match")
         app.wait_ready("/api/v1/match")
         differ = check_answers(bare, app, paths, token, answers)
+        if walker:
+            walker.wait_ready("/api/v1/match")
+            walked = check_walks(walker, paths, token)
+            say(f"  walking app: {len(paths)} points answered, {walked} items with a walking "
+                "time")
         cpu_before = cpu_snapshot()
         say(f"  answers checked on both servers: {len(paths)} points, {differ} differing")
         for conns in CONCURRENCIES:
             runs = {"a": [], "b": [], "c": []}
+            if walker:
+                runs["w"] = []
             for _ in range(args.rounds):
                 runs["a"].append(run_pgbench(db_url, scripts, sizedir, conns, args.duration,
                                              args.warmup))
@@ -517,10 +552,19 @@ def bench_size(size, base_url, args, workdir):
                                          args.duration, args.warmup))
                 runs["c"].append(run_wrk(app.url, sizedir / "app_paths.txt", token, conns,
                                          args.duration, args.warmup))
+                if walker:
+                    runs["w"].append(run_wrk(walker.url, sizedir / "app_paths.txt", token,
+                                             conns, args.duration, args.warmup))
             for arm in runs:
                 results[arm][conns] = median_run(runs[arm])
                 say(f"  ({arm}) {conns} conn: {fmt_run(results[arm][conns])}")
         results["others"] = others_share(cpu_before, cpu_snapshot())
+        if walker:
+            walker.stop()
+            results["profile"] = walk_arm.summary(
+                walk_arm.profile(db_url, queries, synthetic.SERVICE_AREA))
+            for line in results["profile"]:
+                say("  (w) " + line)
         if size in NAIVE_SIZES and not args.no_naive:
             results["d"] = run_naive(db_url, queries, answers, args.naive_points, app_url=app.url,
                                      token=token)
@@ -531,6 +575,8 @@ def bench_size(size, base_url, args, workdir):
     finally:
         bare.stop()
         app.stop()
+        if walker:
+            walker.stop()
     results["check_differ"] = differ
     return results
 
@@ -547,6 +593,7 @@ ARM_LABELS = {
     "b": "(b) bare Flask + psycopg (web ceiling)",
     "c": "(c) GET /api/v1/match (the app)",
     "d": "(d) naive: every row, Python haversine",
+    "w": "(w) GET /api/v1/match, walking time",
 }
 
 
@@ -578,8 +625,8 @@ def report(all_results, args, versions):
         n_res, n_rel = synthetic.SIZES[size]
         label = (f"{size} ({n_res // 1000}k / "
                  f"{n_rel // 1000 if n_rel >= 1000 else n_rel}{'k' if n_rel >= 1000 else ''})")
-        for arm in "abc":
-            for conns in CONCURRENCIES:
+        for arm in "abcw":
+            for conns in CONCURRENCIES if res[arm] else ():
                 r = res[arm][conns]
                 lines.append(f"| {label} | {ARM_LABELS[arm]} | {conns} | {r['rps']:.0f} | "
                              f"{r['p50']:.2f} | {r['p95']:.2f} | {r['p99']:.2f} |")
@@ -611,10 +658,12 @@ def report(all_results, args, versions):
                 verdicts.append(f"  target (c) >= {TARGET_NAIVE_SPEEDUP:.0f}x faster than (d): "
                                 f"{speedup:.0f}x — "
                                 f"{'met' if speedup >= TARGET_NAIVE_SPEEDUP else 'NOT met'}")
+        if res["w"]:
+            verdicts.extend(walk_verdicts(res))
         verdicts.append("  CPU taken by other processes during the measured runs: "
                         f"{res['others']:.0%} of the machine "
                         "(above a few per cent, the figures are not fair)")
-        errors = sum(res[arm][c]["errors"] for arm in "abc" for c in CONCURRENCIES)
+        errors = sum(res[arm][c]["errors"] for arm in "abcw" if res[arm] for c in CONCURRENCIES)
         verdicts.append(f"  errors during runs: {errors}; answers differing between app, bare app "
                         f"and in-process service: {res['check_differ']}"
                         + (f"; naive answers differing: {res['d']['mismatches']}"
@@ -622,6 +671,21 @@ def report(all_results, args, versions):
     say("\n".join(lines))
     say("")
     say("\n".join(verdicts))
+
+
+def walk_verdicts(res):
+    """The walking arm against (c), measured in the same run on the same points."""
+    lines = [f"  network: {res['network']}"]
+    for conns in CONCURRENCIES:
+        w, c = res["w"][conns], res["c"][conns]
+        lines.append(f"  (w)/(c) at {conns} conn: mean latency {w['mean'] / c['mean']:.2f}x "
+                     f"({w['mean']:.2f} vs {c['mean']:.2f} ms), p95 {w['p95'] / c['p95']:.2f}x, "
+                     f"throughput {w['rps'] / c['rps']:.0%}")
+    ratio = res["w"][1]["mean"] / res["c"][1]["mean"]
+    lines.append(f"  target (w) <= {TARGET_WALK_RATIO}x (c) latency at 1 conn: {ratio:.2f}x — "
+                 f"{'met' if ratio <= TARGET_WALK_RATIO else 'NOT met'}")
+    lines.extend("  (w) " + line for line in res.get("profile", []))
+    return lines
 
 
 def versions(base_url):
@@ -632,8 +696,9 @@ def versions(base_url):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", default="small,middle",
-                        help="comma-separated: small (5k/300), middle (140k/10k), large (1M/100k)")
+    parser.add_argument("--sizes", default="small,middle,city",
+                        help="comma-separated: small (5k/300), middle (140k/10k), large (1M/100k), "
+                             "city (5k/300 in one city, with the walking arm)")
     parser.add_argument("--duration", type=int, default=10, help="seconds per measured run")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up before each run")
     parser.add_argument("--rounds", type=int, default=1,

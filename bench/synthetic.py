@@ -7,6 +7,7 @@ Everything is drawn from a seeded generator, so two runs build the same rows.
 
 import time
 
+import city_network
 import numpy as np
 
 # Metropolitan France, and the service area the app is given for the benchmark.
@@ -50,8 +51,12 @@ RELAY_AVAILABILITY = ["Mo-Fr 17:00-20:00", "Sa,Su 10:00-18:00", "Mo-Su 08:00-21:
 LANGUAGES = ["en", "ar", "es", "pt", "tr", "ru", "uk", "ro", "it", "de"]
 SKILLS = ["ecoute", "numerique", "demarches", "mobilite", "courses", "francais"]
 
-# (resources, relays)
-SIZES = {"small": (5_000, 300), "middle": (140_000, 10_000), "large": (1_000_000, 100_000)}
+# (resources, relays); "city": one city on the generated street network (the walking arm).
+SIZES = {"small": (5_000, 300), "middle": (140_000, 10_000), "large": (1_000_000, 100_000),
+         "city": (5_000, 300)}
+# Neighbourhood centres of the city, as fractions of its box (lon, lat), and their spread.
+CITY_CENTRES = [(0.5, 0.55), (0.3, 0.3), (0.7, 0.75), (0.8, 0.35)]
+CITY_SIGMA_M = 1500.0
 DATA_VERSION = "bench-data v1 seed {seed}"
 
 
@@ -77,6 +82,36 @@ def sample_points(rng, n, *, clustered_share=CLUSTERED_SHARE):
     lat = np.concatenate([lat, rng.uniform(min_lat, max_lat, n_uniform)])
     order = rng.permutation(n)
     return np.clip(lon[order], min_lon, max_lon), np.clip(lat[order], min_lat, max_lat)
+
+
+def sample_city_points(rng, n, *, clustered_share=0.6):
+    """Draw n (lon, lat) points in the generated city: neighbourhood centres and a uniform
+    background, none in a basin (people and services are on land)."""
+    min_lon, min_lat, max_lon, max_lat = city_network.area_bbox()
+    per_lat = 111_195.0
+    per_lon = per_lat * np.cos(np.radians((min_lat + max_lat) / 2))
+    lon, lat = [], []
+    while len(lon) < n:
+        m = 2 * n
+        centre = rng.integers(0, len(CITY_CENTRES), m)
+        fx = np.array([c[0] for c in CITY_CENTRES])[centre]
+        fy = np.array([c[1] for c in CITY_CENTRES])[centre]
+        cx = min_lon + fx * (max_lon - min_lon) + rng.normal(0, CITY_SIGMA_M, m) / per_lon
+        cy = min_lat + fy * (max_lat - min_lat) + rng.normal(0, CITY_SIGMA_M, m) / per_lat
+        clustered = rng.random(m) < clustered_share
+        x = np.where(clustered, cx, rng.uniform(min_lon, max_lon, m))
+        y = np.where(clustered, cy, rng.uniform(min_lat, max_lat, m))
+        for px, py in zip(x, y, strict=True):
+            if (min_lon <= px <= max_lon and min_lat <= py <= max_lat
+                    and city_network.on_land(px, py)):
+                lon.append(px)
+                lat.append(py)
+    return np.array(lon[:n]), np.array(lat[:n])
+
+
+def sampler(size):
+    """The point sampler of a size: all of France, or the generated city."""
+    return sample_city_points if size == "city" else sample_points
 
 
 def uuids(rng, n):
@@ -135,16 +170,17 @@ def counts(conn):
 
 
 def load(conn, size, *, seed, categories, audiences, log=print, counts=None,
-         sampler=sample_points):
+         points=None):
     """Replace structures, resources and relays by synthetic rows for this size (COPY),
     then ANALYZE.
 
     `categories` are data·inclusion sub-codes, `audiences` data·inclusion publics;
-    `counts` (resources, relays) and `sampler` (rng, n, clustered_share=) replace the size's
-    counts and France's points (bench/world.py draws one city's).
+    `counts` (resources, relays) and `points` (rng, n, clustered_share=) replace the size's
+    counts and points (bench/world.py draws Le Havre's).
     """
     n_resources, n_relays = counts or SIZES[size]
     n_structures = max(1, n_resources // 3)
+    sample_points_ = points or sampler(size)
     rng = np.random.default_rng(seed)
     started = time.monotonic()
     now = "2025-01-06 10:00:00+00"
@@ -160,7 +196,7 @@ def load(conn, size, *, seed, categories, audiences, log=print, counts=None,
                 dropped.append(definition)
 
         s_ids = uuids(rng, n_structures)
-        s_lon, s_lat = sampler(rng, n_structures)
+        s_lon, s_lat = sample_points_(rng, n_structures)
         _copy(cur, "structures", ["id", "name", "point", "active", "created_at", "updated_at"],
               (f"{s_ids[i]}\tStructure {i}\tSRID=4326;POINT({s_lon[i]:.6f} {s_lat[i]:.6f})"
                f"\tt\t{now}\t{now}\n"
@@ -169,7 +205,7 @@ def load(conn, size, *, seed, categories, audiences, log=print, counts=None,
         r_ids = uuids(rng, n_resources)
         owner = rng.integers(0, n_structures, n_resources)
         # A resource sits near its structure most of the time, elsewhere (antenna) otherwise.
-        r_lon, r_lat = sampler(rng, n_resources)
+        r_lon, r_lat = sample_points_(rng, n_resources)
         near = rng.random(n_resources) < 0.7
         jitter = rng.normal(0, 1, (2, n_resources)) * 50 / 111_195.0
         r_lon = np.where(near, s_lon[owner] + jitter[0], r_lon)
@@ -201,7 +237,7 @@ def load(conn, size, *, seed, categories, audiences, log=print, counts=None,
                                  "source_id", "created_at", "updated_at"], resource_lines())
 
         v_ids = uuids(rng, n_relays)
-        v_lon, v_lat = sampler(rng, n_relays, clustered_share=0.9)
+        v_lon, v_lat = sample_points_(rng, n_relays, clustered_share=0.9)
         radius = rng.integers(500, 5001, n_relays)
         capacity = rng.integers(1, 6, n_relays)
         load_ = (rng.random(n_relays) * (capacity + 1)).astype(int)  # 0..capacity: some are full

@@ -312,7 +312,7 @@ def load(conn, name, *, seed, categories, audiences, log=print):
     spec = WORLDS[name]
     sampler = le_havre_points if name == "city" else synthetic.sample_points
     synthetic.load(conn, "small", seed=seed, categories=categories, audiences=audiences, log=log,
-                   counts=(spec["resources"], spec["relays"]), sampler=sampler)
+                   counts=(spec["resources"], spec["relays"]), points=sampler)
     rng = np.random.default_rng(seed + 7)
     started = time.monotonic()
     now = datetime.now(UTC)

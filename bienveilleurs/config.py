@@ -10,6 +10,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, has_app_context
 
@@ -39,6 +40,25 @@ def _text(name, raw):
 
 def _area(name, raw):
     return ServiceArea.parse(raw)
+
+
+def _speed(name, raw):
+    try:
+        value = float(raw.replace(",", "."))
+    except ValueError:
+        value = 0.0
+    if not 0.2 <= value <= 3.0:
+        raise ConfigError(f"{name} doit être une vitesse de marche en mètres par seconde, "
+                          f"entre 0.2 et 3 (reçu {raw!r}).")
+    return value
+
+
+def _timezone(name, raw):
+    try:
+        return ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"{name} doit être un fuseau horaire comme Europe/Paris "
+                          f"(reçu {raw!r}).") from exc
 
 
 def _service_url(name, raw):
@@ -120,6 +140,9 @@ SETTINGS = (
             "a browser that signed in is known this long (its own sign-in failures only)"),
     Setting("PASSWORD_RESET_MINUTES", _integer, 120, "validity of a password reset link"),
     Setting("RESET_FREE_REQUESTS", _integer, 3, "reset requests per address before delays"),
+    Setting("CANDIDACY_FREE_REQUESTS", _integer, 3,
+            "candidacies per e-mail recipient (four times as many per client address) before "
+            "delays"),
     Setting("STALE_UNASSIGNED_HOURS", _integer, 48, "a reported referral nobody took is waiting"),
     Setting("STALE_NO_CONTACT_DAYS", _integer, 7,
             "an assigned referral without contact is waiting"),
@@ -139,6 +162,12 @@ SETTINGS = (
             "most records of one import through the web page (the CLI has no limit)"),
     Setting("IMPORT_WEB_MAX_GEOCODED", _integer, 200,
             "most addresses geocoded by one import through the web page (others: no position)"),
+    Setting("ROUTING", _one_of("walk", "none"), "walk",
+            "walk = walking times on the imported street network (when there is one); "
+            "none = straight-line distances"),
+    Setting("WALK_SPEED_M_S", _speed, 1.1, "walking speed for walk_s, in metres per second"),
+    Setting("CITY_TIMEZONE", _timezone, ZoneInfo("Europe/Paris"),
+            "time zone of opening hours (open now, opens at)"),
     Setting("IMPORT_UPLOAD_DIR", _text, "", "where uploaded imports wait for confirmation; "
             "empty = a folder in the system's temporary directory"),
     # --- operations (docs/deploy.md)

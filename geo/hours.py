@@ -2,12 +2,13 @@
 
 Parsing and evaluation are delegated to opening-hours-py (the Python binding of the
 opening-hours Rust crate), which knows the full OSM grammar and the French public
-holiday calendar; this module only adds French messages and the Europe/Paris clock.
+holiday calendar; this module only adds French messages and the city's clock (Europe/Paris
+unless told otherwise).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -53,8 +54,9 @@ def is_open(
     *,
     lon: float | None = None,
     lat: float | None = None,
+    tz: ZoneInfo = PARIS,
 ) -> bool | None:
-    """Tell whether ``expr`` is open at the aware datetime ``at``, in Paris local time.
+    """Tell whether ``expr`` is open at the aware datetime ``at``, in the local time of ``tz``.
 
     Returns None when the expression is missing, unparseable, or says "unknown".
     Give ``lon``/``lat`` for exact sunrise and sunset times; without them the library
@@ -65,12 +67,15 @@ def is_open(
     if not isinstance(expr, str) or not expr.strip():
         return None
     coords = (lat, lon) if lat is not None and lon is not None else None
-    parsed = _parse(expr, coords=coords)
+    parsed = _parse(expr, coords=coords, tz=tz)
     if parsed is None:
         return None
     # The library only understands zoneinfo timezones, and converting from an instant
     # never lands on a local time skipped by the spring change.
-    local = at.astimezone(PARIS)
+    return _state(parsed, at.astimezone(tz))
+
+
+def _state(parsed, local):
     try:
         state, _comment = parsed.state(local)
     except (TypeError, ValueError, OverflowError):
@@ -82,16 +87,38 @@ def is_open(
     return None
 
 
+def next_opening(
+    expr: str | None, at: datetime, *, within: timedelta = timedelta(days=7), tz: ZoneInfo = PARIS
+) -> datetime | None:
+    """Return when ``expr``, closed at ``at``, opens next (local time of ``tz``), if that is
+    known and no later than ``within``; None when open, unknown, or opening later."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError("next_opening needs a timezone-aware datetime")
+    if not isinstance(expr, str) or not expr.strip():
+        return None
+    parsed = _parse(expr, coords=None, tz=tz)
+    local = at.astimezone(tz)
+    if parsed is None or _state(parsed, local) is not False:
+        return None
+    try:
+        change = parsed.next_change(local)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if change is None or change - local > within or _state(parsed, change) is not True:
+        return None
+    return change.astimezone(tz)
+
+
 @lru_cache(maxsize=4096)
 def _parse(
-    expr: str, *, coords: tuple[float, float] | None = None
+    expr: str, *, coords: tuple[float, float] | None = None, tz: ZoneInfo = PARIS
 ) -> opening_hours.OpeningHours | None:
-    """Return the parsed expression for France and Paris time, or None if it is invalid.
+    """Return the parsed expression for France and the time zone, or None if it is invalid.
 
     Kept in a bounded cache: a directory repeats a few hundred distinct expressions, and a
     matching call evaluates one per row returned.
     """
     try:
-        return opening_hours.OpeningHours(expr, timezone=PARIS, country="FR", coords=coords)
+        return opening_hours.OpeningHours(expr, timezone=tz, country="FR", coords=coords)
     except (opening_hours.ParserError, SyntaxError, ValueError, TypeError):
         return None

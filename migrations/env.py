@@ -18,8 +18,15 @@ POSTGIS_TABLES = {"spatial_ref_sys", "geography_columns", "geometry_columns",
                   "raster_columns", "raster_overviews"}
 
 
+# The walking network (`flask routing import`) is data replaced as a whole, in schemas of
+# its own: never the migrations' business.
+ROUTING_SCHEMAS = {"routing", "routing_next", "routing_previous"}
+
+
 def include_object(obj, name, type_, reflected, compare_to):
     if type_ == "table" and name in POSTGIS_TABLES:
+        return False
+    if type_ == "table" and getattr(obj, "schema", None) in ROUTING_SCHEMAS:
         return False
     return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
 

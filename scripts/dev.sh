@@ -94,6 +94,15 @@ system() {
             fi
         done
     fi
+    # pgRouting (walking times on the street network), built for the server installed.
+    local version
+    version=$(pg_version)
+    if [ -n "$version" ] && [ ! -f "/usr/share/postgresql/$version/extension/pgrouting.control" ]; then
+        say "Installation de pgRouting (postgresql-$version-pgrouting)"
+        [ ${#missing[@]} -gt 0 ] || as_root apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+            "postgresql-$version-pgrouting" >/dev/null
+    fi
 }
 
 pg_version() {

@@ -19,7 +19,7 @@ from .geocoder_stub import ban_stub, geocoder_url
 CENTRE = (49.4944, 0.1079)  # lat, lon: Le Havre, hôtel de ville
 ITEM = re.compile(
     r'<li>\s*<span class="marker-number" aria-hidden="true">(\d+)</span>\s*'
-    r'<a href="/ressources/([0-9a-f-]+)"><strong>(.*?)</strong></a>\s*'
+    r'<a href="/ressources/([0-9a-f-]+)"><strong>(.*?)</strong></a>.*?'
     r'<span class="distance">(.*?)</span>(.*?)</li>', re.S)
 
 
@@ -49,8 +49,9 @@ def field_error(response, field):
 
 
 def metres(text):
-    """Read back "350 m" or "1,2 km"."""
-    value, unit = text.replace("\u00a0", " ").split()
+    """Read back "350 m à vol d'oiseau" or "1,2 km à vol d'oiseau" (no street network)."""
+    value, unit, *how = text.replace("\u00a0", " ").split()
+    assert " ".join(how) == "à vol d'oiseau"
     return float(value.replace(",", ".")) * (1000 if unit == "km" else 1)
 
 
@@ -158,15 +159,16 @@ def test_every_role_finds_resources_sorted_by_distance(client_as, places, role):
             true = haversine_m(CENTRE[1], CENTRE[0], *where[rid])
             tolerance = 1 if true < 1000 else 50  # "67 m" to the metre, "1,2 km" to 100 m
             assert abs(metres(dist) - true) <= tolerance, (dist, true)
-    assert status_text(response) == (f"{len(rows)} ressources trouvées, "
-                                     "de la plus proche à la plus éloignée.")
+    assert status_text(response) == (f"{len(rows)} ressources trouvées, de la plus proche à "
+                                     "la plus éloignée (à vol d'oiseau), les complètes en "
+                                     "dernier.")
 
 
 def test_list_items_carry_structure_categories_address_phone(client_as, places):
     rows = results_of(search(client_as("social_worker"), categories="sante--sante-mentale"))
     assert [name for _, _, name, _, _ in rows] == ["Écoute psy"]
     _, _, _, dist, rest = rows[0]
-    assert dist == "67 m"
+    assert dist == "67 m à vol d'oiseau"
     assert "CCAS test" in rest and "Santé mentale" in rest
     assert "1 place de l&#39;Hôtel de Ville" in rest
     assert '<a href="tel:0235000001">02 35 00 00 01</a>' in rest
@@ -189,15 +191,18 @@ def test_filters_change_the_answer(client_as, places):
     everything = names()
     assert names(accessible="y") == {"Soins sans rendez-vous"} != everything
     assert names(languages="ar") == {"Soins sans rendez-vous"}
-    # A resource without audiences is not "tous publics": the audience filter keeps only matches.
-    assert names(audiences="familles") == {"Soins sans rendez-vous"}
+    # The audience filter leaves out what is for other audiences only; a resource that names
+    # no audience is for everyone.
+    assert names(audiences="familles") == everything
+    assert names(audiences="seniors") == everything - {"Soins sans rendez-vous"}
     assert len(results_of(search(client, limit="5"))) <= 5
     # Sessions follow the frozen clock too: sign in at the frozen time.
     tuesday_10h = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
     with clock.frozen(tuesday_10h):
         response = search(client_as(client.user), open_now="y")
     assert {name for _, _, name, _, _ in results_of(response)} == {"Addictologie"}
-    assert "Ouvert maintenant" in results_of(response)[0][4]
+    assert ('<span class="why">ouvert maintenant · <span class="distance">'
+            in response.get_data(as_text=True))
     sunday = datetime(2026, 11, 22, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
     with clock.frozen(sunday):
         response = search(client_as(client.user), open_now="y")
@@ -279,7 +284,7 @@ def test_an_address_is_located_and_searched_around(app, client_as, places):
     assert queries == ["2 rue de la crèche"]
     rows = results_of(response)
     assert [name for _, _, name, _, _ in rows][0] == "Crèche"
-    assert rows[0][3] == "11 m"
+    assert rows[0][3] == "11 m à vol d'oiseau"
     text = response.get_data(as_text=True)
     assert "Adresse trouvée : 2 Rue de la Crèche 76600 Le Havre." in text
     # The point found fills the coordinates, so the map shows it and it can be adjusted.

@@ -482,6 +482,31 @@ SENTINELS = {
 SENTINEL_POINT = (0.114373, 49.497731)
 
 
+def _candidacy_messages(db, relay_user):
+    """Every message about a candidacy, for a candidate whose phone, availability and point
+    are sentinels (becoming a relay)."""
+    from bienveilleurs.models import Candidacy, TrainingSession
+    from bienveilleurs.services import links
+    from bienveilleurs.services.candidacies import messages
+    now = clock.now()
+    candidacy = Candidacy(first_name="Nadia", email="nadia@test.bienveilleurs.fr",
+                          phone=SENTINELS["phone"], point=geog(*SENTINEL_POINT),
+                          profile="resident", languages=["fr"], availability=SENTINELS["note"],
+                          consent_at=now, stage="met", stage_changed_at=now, submitted_at=now,
+                          confirmed_at=now, flagged_at=now)
+    session = TrainingSession(topic="Écoute active", starts_at=now, capacity=5,
+                              place_name="Maison de quartier", point=geog(*SENTINEL_POINT))
+    db.add_all([candidacy, session])
+    db.flush()
+    for purpose, send in (("candidacy", messages.confirmation), ("charter", messages.charter_link)):
+        link, secret = links.issue(purpose, ttl=timedelta(days=1), candidacy=candidacy)
+        send(candidacy, link, secret)
+    messages.tell_coordinators_confirmed(candidacy)
+    messages.tell_coordinators_stale(candidacy)
+    messages.training_invitation(session, candidacy=candidacy)
+    messages.training_invitation(session, relay_user=relay_user)
+
+
 def test_no_template_leaks_needs_notes_addresses_positions_or_phones(app, db):
     territory = make_territory()
     coordinator = make_user(role="coordinator", territories=[territory], display_name="Claire")
@@ -513,6 +538,7 @@ def test_no_template_leaks_needs_notes_addresses_positions_or_phones(app, db):
     notifications.invitation(worker, path="/invitation/t", dedup_key="i", expires_at=clock.now())
     notifications.password_reset(worker, path="/reinitialisation/t", dedup_key="r",
                                  expires_at=clock.now())
+    _candidacy_messages(db, relay_user)
     db.commit()
     digest.enqueue_daily_digests()
 

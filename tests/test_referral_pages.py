@@ -435,9 +435,10 @@ def test_orient_proposes_the_nearest_fitting_resources_and_refers(world, client_
                               name="Atelier numérique")
     relay = client_as(world.relay_user)
     page = text(relay.get(f"/orientations/{referral.id}/orienter"))
-    names = re.findall(r"<strong>([^<]+)</strong>\s*<span class=\"distance\">([^<]+)</span>", page)
+    names = re.findall(r"<strong>([^<]+)</strong>(?:(?!</li>).)*?"
+                       r"<span class=\"distance\">([^<]+)</span>", page, re.S)
     assert [n for n, _ in names][:3] == [world.resource.name, world.other_resource.name, far.name]
-    assert names[0][1] == "111 m"  # 0.001° of latitude
+    assert names[0][1] == "111 m à vol d'oiseau"  # 0.001° of latitude, no street network
     assert unrelated.name not in page
     assert 'data-features="orient-features"' in page or "orient-features" in page
     # Nothing chosen: said next to the list.

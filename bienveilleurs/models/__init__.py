@@ -11,6 +11,19 @@ from .accounts import (
     coordinator_territories,
 )
 from .administration import ACCOUNT_TOKEN_PURPOSES, AccountToken, AuditEntry
+from .candidacies import (
+    PROFILES,
+    STAGE_LABELS,
+    STAGES,
+    Candidacy,
+    CandidacyEvent,
+    CharterPrompt,
+    CharterSignature,
+    CharterVersion,
+    NetworkMilestone,
+    TrainingParticipant,
+    TrainingSession,
+)
 from .directory import Relay, Resource, Structure, structure_members
 from .jobs import ScheduledJob
 from .notifications import (
@@ -39,10 +52,12 @@ from .referrals import (
 from .territories import Territory
 
 __all__ = ["ACCESS_ACTIONS", "ACCOUNT_TOKEN_PURPOSES", "AccessLog", "AccountToken", "ApiToken",
-           "AuditEntry", "CHANNELS", "CHANNEL_LABELS", "Contact", "ErasedId", "LINK_ACTIONS",
-           "LINK_END_REASONS", "LoginThrottle", "NOTIFICATION_KINDS", "Notification",
-           "NotificationAttempt", "NotificationPreference", "OUTCOMES", "OUTCOME_LABELS",
-           "ROLE_LABELS", "ROLE_VALUES", "RecoveryCode", "Referral", "ReferralEvent", "Relay",
-           "Resident", "Resource", "Role", "STATUSES", "STATUS_LABELS", "ScheduledJob",
-           "Structure", "StructureLink", "Territory", "User", "coordinator_territories",
-           "structure_members"]
+           "AuditEntry", "CHANNELS", "CHANNEL_LABELS", "Candidacy", "CandidacyEvent",
+           "CharterPrompt", "CharterSignature", "CharterVersion", "Contact", "ErasedId",
+           "LINK_ACTIONS", "LINK_END_REASONS", "LoginThrottle", "NOTIFICATION_KINDS",
+           "NetworkMilestone", "Notification", "NotificationAttempt", "NotificationPreference",
+           "OUTCOMES", "OUTCOME_LABELS", "PROFILES", "ROLE_LABELS", "ROLE_VALUES", "RecoveryCode",
+           "Referral", "ReferralEvent", "Relay", "Resident", "Resource", "Role", "STAGES",
+           "STAGE_LABELS", "STATUSES", "STATUS_LABELS", "ScheduledJob", "Structure",
+           "StructureLink", "Territory", "TrainingParticipant", "TrainingSession", "User",
+           "coordinator_territories", "structure_members"]

@@ -1,4 +1,5 @@
-"""One-time account links (invitations, password resets) and the audit log of admin changes."""
+"""One-time links (invitations, password resets, a candidate's links) and the audit log of
+admin changes."""
 
 import uuid
 from datetime import datetime
@@ -19,20 +20,29 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .base import created_at, uuid_pk
 
-ACCOUNT_TOKEN_PURPOSES = ("invitation", "password_reset")
+ACCOUNT_TOKEN_PURPOSES = ("invitation", "password_reset", "candidacy", "charter")
+# Links of an account, and links of a candidacy (a candidate has no account yet).
+CANDIDACY_PURPOSES = ("candidacy", "charter")
 
 
 class AccountToken(db.Model):
-    """A one-time link: only the SHA-256 digest of its secret is stored."""
+    """A one-time link: only the SHA-256 digest of its secret is stored.
+
+    It belongs to an account, or to a candidacy (its confirmation link, which is also the
+    candidate's way to read, withdraw and erase it, and the charter's signing link).
+    """
 
     __tablename__ = "account_tokens"
     __table_args__ = (
         CheckConstraint(f"purpose IN {ACCOUNT_TOKEN_PURPOSES!r}", name="purpose_known"),
+        CheckConstraint("(user_id IS NULL) <> (candidacy_id IS NULL)", name="one_owner"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
-                                               index=True)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    candidacy_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("candidacies.id", ondelete="CASCADE"), index=True)
     purpose: Mapped[str] = mapped_column(String(20))
     digest: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     created_at: Mapped[datetime] = created_at()

@@ -125,6 +125,8 @@ class Relay(db.Model):
     id: Mapped[uuid.UUID] = uuid_pk()
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), unique=True)
     display_name: Mapped[str] = mapped_column(String(120))
+    # Given at the candidacy or in the imported list: for the coordination only.
+    phone: Mapped[str | None] = mapped_column(String(40))
     # Often the relay's home: shown to coordinators and admins only.
     point = mapped_column(point_type(), nullable=False)
     radius_m: Mapped[int] = mapped_column(Integer)

@@ -33,6 +33,11 @@ NOTIFICATION_KINDS = {
     "invitation": "Invitation",
     "password_reset": "Réinitialisation du mot de passe",
     "structure_link": "Lien d'une structure sans compte vers une orientation",
+    "candidacy_confirm": "Candidature : confirmation de l'adresse",
+    "candidacy_confirmed": "Candidature confirmée (coordination)",
+    "charter_link": "Candidature : lien de signature de la charte",
+    "training_invitation": "Invitation à une formation",
+    "candidacy_stale": "Candidature sans nouvelle depuis un an (coordination)",
 }
 
 

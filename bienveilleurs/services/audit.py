@@ -35,6 +35,9 @@ ACTION_LABELS = {
     "territory.created": "Territoire créé",
     "territory.updated": "Territoire modifié",
     "notification.requeued": "Notification renvoyée",
+    "charter.published": "Charte publiée",
+    "training.created": "Session de formation créée",
+    "relays.imported": "Bienveilleurs importés",
 }
 
 

@@ -1,9 +1,12 @@
 """Printable booklets of nearby resources (a neighbourhood, or a point and a radius) and the
 one-page "Près de chez vous" sheet for one person's needs.
 
-Resources come nearest first (KNN on geography, bounded by ST_DWithin), with true metres,
-a direction ("à 350 m au nord-est") and a small SVG map drawn here, so that the page and
-the PDF need no tile server and no script. PDFs are rendered by WeasyPrint.
+Resources come as matching orders them (services/fit.py): those known to be full last, then
+nearest first (bounded by ST_DWithin) — by walking time from the centre when a street
+network is imported —, with true metres, a direction ("à 350 m au nord-est"), the reasons
+that do not change with the hour (audience, full, access) and a small SVG map drawn here,
+so that the page and the PDF need no tile server and no script. PDFs are rendered by
+WeasyPrint.
 """
 
 import json
@@ -19,12 +22,15 @@ from sqlalchemy import and_, case, func, select
 
 from geo.queries import distance_m, geog_point, lon_lat_of, nearest
 
+from .. import clock
 from ..config import setting
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Resource, Structure, Territory
+from . import fit
 from .codes import category_label, expand_categories, top_categories
 from .directory import one_line_address
+from .routing import ranking
 from .territories import drawable_outline
 from .weekly_hours import french_lines
 
@@ -53,6 +59,10 @@ class Entry:
     direction: str
     lon: float
     lat: float
+    id: str = ""
+    full: bool = False
+    why: str = ""               # the reasons that do not change with the hour
+    walk_s: int | None = None   # from the centre, on the street network
 
 
 @dataclass
@@ -106,11 +116,16 @@ def _nearby(centre, *, within, categories, limit):
                *lon_lat_of(Resource.point))
         .join(Structure, Structure.id == Resource.structure_id)
         .where(and_(*conditions))
-        .order_by(nearest(Resource.point, point), Resource.id)
+        .order_by(func.coalesce(Resource.saturation == fit.FULL, False),
+                  nearest(Resource.point, point), Resource.id)
         .limit(limit)).all()
     entries = []
     for number, (resource, structure_name, metres, lon, lat) in enumerate(rows, start=1):
         distance = float(metres)
+        item = {"audiences": resource.audiences, "saturation": resource.saturation,
+                "accessible": resource.accessible}
+        item["fit"] = fit.reasons(item, audiences=[], languages=[], at=clock.now(),
+                                  tz=setting("CITY_TIMEZONE"))
         entries.append(Entry(
             number=number, name=resource.name, structure=structure_name,
             description=(resource.description or "").strip(),
@@ -120,8 +135,25 @@ def _nearby(centre, *, within, categories, limit):
             hours=french_lines(resource.opening_hours) if resource.opening_hours else [],
             distance_m=round(distance, 1),
             direction="sur place" if distance < 15 else direction(centre, (lon, lat)),
-            lon=lon, lat=lat))
-    return entries
+            lon=lon, lat=lat, id=str(resource.id), full=fit.is_full(item),
+            why=fit.describe(item, timeless=True, distance=False)))
+    return _on_foot(centre, entries)
+
+
+def _on_foot(centre, entries):
+    """With a street network, the entries by walking time from the centre (full ones last),
+    numbered again; without one, as they are."""
+    if not entries or not ranking.network_ready():
+        return entries
+    items = [{"id": e.id, "lon": e.lon, "lat": e.lat, "distance_m": e.distance_m,
+              "saturation": fit.FULL if e.full else None, "entry": e}
+             for e in entries]
+    (ranked,) = ranking.on_foot(centre, [items], limit=len(items),
+                                speed=setting("WALK_SPEED_M_S"))
+    for number, item in enumerate(ranked, start=1):
+        item["entry"].number, item["entry"].walk_s = number, item["walk_s"]
+    return [item["entry"] for item in ranked]
+
 
 
 def neighbourhood_booklet(territory_id, categories=(), *, limit=BOOKLET_LIMIT):

@@ -27,6 +27,21 @@ def publics():
     return {p.value: p.label for p in Public}
 
 
+# Only the languages people are likely to ask for get a French name; others show their code.
+LANGUAGE_NAMES = {
+    "fr": "français", "en": "anglais", "ar": "arabe", "es": "espagnol", "pt": "portugais",
+    "it": "italien", "de": "allemand", "ru": "russe", "uk": "ukrainien", "tr": "turc",
+    "ro": "roumain", "pl": "polonais", "zh": "chinois", "vi": "vietnamien", "fa": "persan",
+    "ps": "pachto", "ku": "kurde", "ti": "tigrigna", "so": "somali", "wo": "wolof",
+    "bm": "bambara", "ln": "lingala", "sq": "albanais", "hy": "arménien", "ka": "géorgien",
+    "ta": "tamoul", "bn": "bengali", "ur": "ourdou", "sw": "swahili", "nl": "néerlandais",
+}
+
+
+def language_name(code):
+    return LANGUAGE_NAMES.get(code, code)
+
+
 def category_label(code):
     return thematiques().get(code, code)
 

@@ -1,14 +1,12 @@
 """One-time account links: invitations (72 h) and password resets, sent through the outbox.
 
-Only the SHA-256 digest of a link's secret is stored; the secret exists in clear only in the
-e-mail (and in the outbox row until it is delivered, see notifications.SECRET_LINK_KINDS).
-The page a link opens keeps only the link's row id in the session (`open_link`), never the
-secret: a session cookie is signed, not encrypted, and anyone reading it would have had a
-secret usable from any browser.
+Links are made and found by services/links: only the SHA-256 digest of a link's secret is
+stored; the secret exists in clear only in the e-mail (and in the outbox row until it is
+delivered, see notifications.SECRET_LINK_KINDS). The page a link opens keeps only the link's
+row id in the session (`open_link`), never the secret: a session cookie is signed, not
+encrypted, and anyone reading it would have had a secret usable from any browser.
 """
 
-import hashlib
-import secrets
 import uuid
 from datetime import timedelta
 
@@ -20,7 +18,7 @@ from ..errors import Conflict, NotFound, Throttled, ValidationFailed
 from ..extensions import db
 from ..models import AccountToken, Role, User
 from ..security import hash_password, password_problem
-from . import audit, notifications
+from . import audit, links, notifications
 from .accounts import (
     add_account,
     check_throttle,
@@ -30,7 +28,6 @@ from .accounts import (
     read_new_account,
     record_failure,
 )
-from .fields import parse_uuid
 from .transaction import use_case
 
 INVITATION_TTL = timedelta(hours=72)
@@ -38,19 +35,9 @@ INVITATION_TTL = timedelta(hours=72)
 RESET_MAX_DELAY_S = 3600
 
 
-def _digest(secret):
-    return hashlib.sha256(secret.encode("utf-8")).digest()
-
-
 def _issue(user, purpose, *, actor=None, ttl):
     """Store a new link for `user` and enqueue its e-mail (no commit); return the secret."""
-    secret = secrets.token_urlsafe(32)
-    now = clock.now()
-    row = AccountToken(id=uuid.uuid4(), user_id=user.id, purpose=purpose, digest=_digest(secret),
-                       created_at=now, expires_at=now + ttl,
-                       created_by_id=getattr(actor, "id", None))
-    db.session.add(row)
-    db.session.flush()
+    row, secret = links.issue(purpose, ttl=ttl, user=user, actor=actor)
     if purpose == "invitation":
         path = notifications.link_path(("invitations.accept_link", {"token": secret}),
                                        default=f"/invitation/{secret}")
@@ -107,30 +94,14 @@ def resend_invitation(actor, user_id):
     return user
 
 
-INVALID_LINK = "Ce lien n'est pas valable ou a déjà servi. Demandez-en un nouveau."
-EXPIRED_LINK = "Ce lien a expiré. Demandez-en un nouveau."
+INVALID_LINK = links.INVALID_LINK
+EXPIRED_LINK = links.EXPIRED_LINK
 
 
 def _find(secret, purpose, *, link_id=None, lock=False):
     """The link row and its account, found by its secret or, once opened, by its row id."""
-    if link_id is not None:
-        link_id = parse_uuid(link_id)
-        if link_id is None:
-            raise NotFound(INVALID_LINK)
-        condition = AccountToken.id == link_id
-    elif secret and len(secret) <= 200:
-        condition = AccountToken.digest == _digest(secret)
-    else:
-        raise NotFound(INVALID_LINK)
-    query = select(AccountToken).where(condition, AccountToken.purpose == purpose)
-    if lock:
-        query = query.with_for_update()
-    row = db.session.scalar(query)
-    if row is None or row.used_at is not None:
-        raise NotFound(INVALID_LINK)
-    if row.expires_at <= clock.now():
-        raise NotFound(EXPIRED_LINK)
-    user = db.session.get(User, row.user_id)
+    row = links.find(secret, purpose, link_id=link_id, lock=lock)
+    user = db.session.get(User, row.user_id) if row.user_id is not None else None
     if user is None or not user.active:
         raise NotFound(INVALID_LINK)
     return row, user

@@ -17,21 +17,25 @@ from ..models import (
     AccessLog,
     ApiToken,
     AuditEntry,
+    CharterSignature,
+    CharterVersion,
     Contact,
     Notification,
     NotificationPreference,
     Referral,
     ReferralEvent,
     Relay,
+    TrainingParticipant,
+    TrainingSession,
 )
 from .privacy.access import json_value
 
 FORMAT = "bienveilleurs-mes-donnees/1"
 ACCOUNT_COLUMNS = ("id", "email", "role", "display_name", "active", "created_at",
                    "last_login_at", "totp_enabled_at")
-RELAY_COLUMNS = ("id", "display_name", "point", "radius_m", "capacity", "active_referrals",
-                 "languages", "skills", "availability", "status", "created_at", "updated_at",
-                 "ended_at", "anonymised_at")
+RELAY_COLUMNS = ("id", "display_name", "phone", "point", "radius_m", "capacity",
+                 "active_referrals", "languages", "skills", "availability", "status",
+                 "created_at", "updated_at", "ended_at", "anonymised_at")
 
 
 def _rows(statement):
@@ -114,6 +118,25 @@ def own_data(user):
                                    ApiToken.created_at, ApiToken.last_used_at)
                             .where(ApiToken.user_id == user.id)
                             .order_by(ApiToken.created_at)),
+        "charter_and_trainings": _charter_and_trainings(relay),
         "audit_log": audit,
         "access_log": access,
+    }
+
+
+def _charter_and_trainings(relay):
+    """The relay's signatures of the charter and the training sessions they were invited to."""
+    if relay is None:
+        return {"charter_signatures": [], "trainings": []}
+    return {
+        "charter_signatures": _rows(
+            select(CharterVersion.number.label("version"), CharterSignature.signed_at,
+                   CharterSignature.method)
+            .join(CharterVersion, CharterVersion.id == CharterSignature.version_id)
+            .where(CharterSignature.relay_id == relay.id).order_by(CharterSignature.signed_at)),
+        "trainings": _rows(
+            select(TrainingSession.topic, TrainingSession.starts_at, TrainingParticipant.attended)
+            .join(TrainingSession, TrainingSession.id == TrainingParticipant.session_id)
+            .where(TrainingParticipant.relay_id == relay.id)
+            .order_by(TrainingSession.starts_at)),
     }

@@ -19,6 +19,7 @@ from ..config import setting
 from ..errors import Forbidden, Unauthorized
 from ..models import ROLE_LABELS, Role
 from ..security import device_cookie_value, new_device_nonce, read_device_cookie
+from ..services import fit
 from ..services.directory import locate_address
 from ..services.notifications import kept_for_development
 from ..services.territories import map_outlines
@@ -225,10 +226,10 @@ def age_text(delta):
 # Registered on the application by `web.register_web`, so that every template (and the
 # macros it imports) sees them.
 TEMPLATE_FILTERS = {"paris": paris_time, "age": age_text, "distance": distance_text,
-                    "iso_paris": stored_time}
+                    "iso_paris": stored_time, "why": fit.describe}
 TEMPLATE_GLOBALS = {"leaflet_version": leaflet_version, "map_center": map_center,
                     "local_time": clock.local, "Role": Role, "ROLE_LABELS": ROLE_LABELS,
-                    "CITY_TIMEZONE": clock.PARIS.key}
+                    "on_foot": fit.distance_words, "CITY_TIMEZONE": clock.PARIS.key}
 
 
 # --- a service's errors on a form -----------------------------------------------------------

@@ -20,7 +20,7 @@ def test_importing_geo_does_not_import_flask():
 
 def test_modules_import_only_the_standard_library_and_the_chosen_dependencies():
     allowed = set(sys.stdlib_module_names) | {
-        "geo", "shapely", "sqlalchemy", "geoalchemy2", "opening_hours", "__future__"
+        "geo", "shapely", "sqlalchemy", "geoalchemy2", "opening_hours", "osmium", "__future__"
     }
     sources = sorted((ROOT / "geo").glob("*.py"))
     assert len(sources) >= 8

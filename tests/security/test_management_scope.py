@@ -97,6 +97,19 @@ def resource_form(world, resource=None):
     return form
 
 
+def activation_form(world, candidacy=None):
+    lon, lat = IN_NORTH
+    return {"display_name": "Relais activé", "lat": str(lat), "lon": str(lon), "radius_m": "800",
+            "capacity": "2", "languages": "fr", "skills": "", "mode": "weekly",
+            "availability": ""}
+
+
+def session_form(world, session=None):
+    lon, lat = IN_NORTH
+    return {"topic": "Écoute", "starts_at": "2026-05-02T18:00", "place_name": "Salle Nord",
+            "address": "", "lat": str(lat), "lon": str(lon), "capacity": "10"}
+
+
 def merge_form(world, structure):
     return {"duplicate": str(world.ids["struct_dup_north"])}
 
@@ -104,6 +117,8 @@ def merge_form(world, structure):
 RELAYS = ("relay_north",)
 STRUCTURES = ("struct_north", "struct_north_by_resource", "struct_nowhere")
 RESOURCES = ("res_north", "res_nowhere")
+CANDIDACIES = ("cand_north", "cand_nowhere")
+SESSIONS = ("session_north",)
 
 ROUTES = {
     # --- relays (pages)
@@ -170,6 +185,31 @@ ROUTES = {
     "jobs_admin.index": Line(ADMIN),
     "notifications_admin.show": Line(ADMIN, args={"notification_id": 1}),
     "notifications_admin.retry": Line(ADMIN, args={"notification_id": 1}, body={}),
+    # --- becoming a relay: candidacies, training sessions, the charter, the import of relays
+    "candidacies.index": Line(LIST),
+    "candidacies.show": Line(OBJECT, CANDIDACIES, "candidacy_id"),
+    "candidacies.move": Line(OBJECT, CANDIDACIES, "candidacy_id", args={"to": "withdrawn"},
+                             body={"withdrawn-reason": "",
+                                   "withdrawn-note": "Ne donne plus de nouvelles"}),
+    "candidacies.note": Line(OBJECT, CANDIDACIES, "candidacy_id",
+                             body={"notes-note": "Rencontrée"}),
+    "candidacies.sign_charter": Line(OBJECT, CANDIDACIES, "candidacy_id", body={}),
+    "candidacies.charter_link": Line(OBJECT, CANDIDACIES, "candidacy_id", body={}),
+    "candidacies.activate": Line(OBJECT, ("cand_trained_north",), "candidacy_id",
+                                 body=activation_form),
+    "trainings.index": Line(CREATE, body=session_form),
+    "trainings.show": Line(OBJECT, SESSIONS, "session_id"),
+    "trainings.invite": Line(OBJECT, SESSIONS, "session_id", body=lambda w, o: {
+        "candidacy_ids": str(w.ids["cand_trained_north"])}),
+    "trainings.attendance": Line(OBJECT, SESSIONS, "session_id",
+                                 args={"participant_id": "participant_north"},
+                                 body={"present": "1"}),
+    "charter.unsigned": Line(LIST),
+    "charter.publish": Line(ADMIN, body={"text_md": "# Charte"}),
+    "relay_import.index": Line(ADMIN, body={}),
+    "relay_import.preview": Line(ADMIN),
+    "relay_import.confirm": Line(ADMIN, body={}),
+    "relay_import.cancel": Line(ADMIN, body={}),
     # The kept e-mails of development without a mail server (absent here: 404).
     "dev_mail.index": Line(ADMIN),
     # Approximate cells and coverage per territory, never an object to manage.
@@ -214,6 +254,7 @@ def build_world():
     make_resource(structure=struct_south, name="Service ZqxSud", lon=IN_SOUTH[0],
                   lat=IN_SOUTH[1])
     res_nowhere = make_resource(structure=struct_nowhere, name="Service ZqxNulle", lat=None)
+    candidacies = _candidacies(users["admin"])
     member = make_user(role="social_worker", email="member@test.bienveilleurs.fr")
     make_user(role="social_worker", email="candidate@test.bienveilleurs.fr")
     for structure in (struct_north, struct_by_resource, struct_nowhere, struct_south):
@@ -224,14 +265,50 @@ def build_world():
            "struct_north": struct_north.id, "struct_north_by_resource": struct_by_resource.id,
            "struct_nowhere": struct_nowhere.id, "struct_dup_north": struct_dup.id,
            "res_north": res_north.id, "res_nowhere": res_nowhere.id, "member": member.id,
-           "north": north.id}
+           "north": north.id, **candidacies}
     managers = {"relay_north": north_managers, "struct_north": north_managers,
                 "struct_north_by_resource": north_managers, "res_north": north_managers,
-                "struct_nowhere": {"city_wide", "admin"}, "res_nowhere": {"city_wide", "admin"}}
+                "struct_nowhere": {"city_wide", "admin"}, "res_nowhere": {"city_wide", "admin"},
+                "cand_north": north_managers, "cand_trained_north": north_managers,
+                "cand_nowhere": {"city_wide", "admin"}, "session_north": north_managers}
     points = {"struct_north": True, "res_north": True}
     structure_of = {"res_north": "struct_north", "res_nowhere": "struct_nowhere"}
     _db.session.expire_all()
     return World(users, ids, managers, points, structure_of)
+
+
+def _candidacies(admin):
+    """Candidacies met in the north and nowhere, one trained in the north, a session in the
+    north with a participant, and a published charter."""
+    from bienveilleurs import clock
+    from bienveilleurs.models import Candidacy, TrainingParticipant, TrainingSession
+    from bienveilleurs.services.candidacies import charter
+    from geo.points import stored_point
+
+    now = clock.now()
+    charter.publish(admin, {"text_md": "# Charte"})
+
+    def candidacy(name, point, stage):
+        row = Candidacy(first_name=name, email=f"{name.split()[-1].lower()}@test.bienveilleurs.fr",
+                        point=stored_point(*point), profile="resident", languages=["fr"],
+                        consent_at=now, stage=stage, stage_changed_at=now, submitted_at=now,
+                        confirmed_at=now)
+        _db.session.add(row)
+        return row
+
+    rows = {"cand_north": candidacy("Cand ZqxNord", IN_NORTH, "met"),
+            "cand_trained_north": candidacy("Cand ZqxNordFormee", IN_NORTH, "trained"),
+            "cand_south": candidacy("Cand ZqxSud", IN_SOUTH, "met"),
+            "cand_nowhere": candidacy("Cand ZqxNulle", (0.16, 49.52), "met")}
+    session = TrainingSession(topic="Écoute ZqxNord", starts_at=now, place_name="Salle",
+                              point=stored_point(*IN_NORTH), capacity=20)
+    _db.session.add(session)
+    _db.session.flush()
+    participant = TrainingParticipant(session_id=session.id, candidacy_id=rows["cand_north"].id)
+    _db.session.add(participant)
+    _db.session.flush()
+    return {**{name: row.id for name, row in rows.items()}, "session_north": session.id,
+            "participant_north": participant.id}
 
 
 def _rules():
@@ -272,7 +349,12 @@ SELECT md5(concat_ws('|',
                      ORDER BY id) FROM users),
   (SELECT count(*) FROM audit_log), (SELECT count(*) FROM notifications),
   (SELECT string_agg(t::text, ',' ORDER BY t.id) FROM territories t),
-  (SELECT string_agg(t::text, ',' ORDER BY t::text) FROM coordinator_territories t)))
+  (SELECT string_agg(t::text, ',' ORDER BY t::text) FROM coordinator_territories t),
+  (SELECT string_agg(t::text, ',' ORDER BY t.id) FROM candidacies t),
+  (SELECT count(*) FROM candidacy_events), (SELECT count(*) FROM charter_signatures),
+  (SELECT count(*) FROM charter_versions),
+  (SELECT string_agg(t::text, ',' ORDER BY t.id) FROM training_sessions t),
+  (SELECT string_agg(t::text, ',' ORDER BY t.id) FROM training_participants t)))
 """)
 
 

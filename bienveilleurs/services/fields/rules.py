@@ -19,6 +19,8 @@ EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 EMAIL_MAX = 254
 URL_MAX = 500
 LANGUAGE_RE = re.compile(r"[a-z]{2}")
+# A date and time without an offset, as a `datetime-local` field sends it.
+LOCAL_DATETIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?")
 SIRET_RE = re.compile(r"[0-9]{14}")
 POSTAL_CODE_RE = re.compile(r"(?:\d{5}|2[AB]\d{3})")
 _INTEGER_TEXT = re.compile(r"\s*([+-]?)(\d+)\s*")

@@ -1,9 +1,12 @@
 """`Fields`: the readers of particular values, on top of the generic `FieldReader`."""
 
+from datetime import UTC, datetime
+
 from geo.errors import GeoError
 from geo.hours import validate_opening_hours
 from geo.points import parse_point
 
+from ... import clock
 from ...errors import ValidationFailed
 from ..codes import check_audiences, check_categories, expand_categories
 from .reader import FieldReader, must, require_object
@@ -11,6 +14,7 @@ from .rules import (
     EMAIL_MAX,
     EMAIL_RE,
     LANGUAGE_RE,
+    LOCAL_DATETIME_RE,
     PHONE_MAX,
     PHONE_RE,
     POSTAL_CODE_RE,
@@ -149,6 +153,19 @@ class Fields(FieldReader):
         except ValidationFailed as exc:
             self.fail(name, exc.message)
             return None
+
+    def local_datetime(self, name, *, label, required=False):
+        """A date and time: ISO 8601 with its offset, or without one (a `datetime-local`
+        field: 2026-03-14T10:30) in the city's time zone; returned in UTC."""
+        value = self.record.get(name)
+        if isinstance(value, str) and value.strip() and LOCAL_DATETIME_RE.fullmatch(value.strip()):
+            try:
+                moment = datetime.fromisoformat(value.strip()).replace(tzinfo=clock.PARIS)
+            except ValueError:
+                self.fail(name, f"{label} n'est pas une date valide (jj/mm/aaaa hh:mm).")
+                return None
+            return moment.astimezone(UTC)
+        return self.datetime(name, label=label, required=required)
 
     def siret(self, name="siret", *, label="Le SIRET"):
         """A SIRET number: 14 digits (spaces between groups dropped)."""

@@ -16,7 +16,8 @@ from ...models import Notification, NotificationPreference
 from ..transaction import use_case
 
 # Kinds whose link is a one-time secret: once delivered, the stored copy loses it.
-SECRET_LINK_KINDS = {"invitation", "password_reset", "structure_link"}
+SECRET_LINK_KINDS = {"invitation", "password_reset", "structure_link", "candidacy_confirm",
+                     "charter_link"}
 REDACTED_LINK = "[lien à usage unique envoyé]"
 WEB_ADDRESS = re.compile(r"https?://[^\s<>«»\"]+")
 

@@ -16,7 +16,7 @@ from .access import (
     resident_file,
 )
 from .opposition import Erasure, erase_resident, oppose
-from .registry import ANONYMISED_NAME, PERSONAL_DATA, PersonalTable
+from .registry import ANONYMISED_NAME, CANDIDATE_DATA, PERSONAL_DATA, PersonalTable
 from .retention import (
     ANONYMISED_RELAY,
     RETENTION_OUTCOME,
@@ -25,7 +25,8 @@ from .retention import (
     run_retention,
 )
 
-__all__ = ["ANONYMISED_NAME", "ANONYMISED_RELAY", "Erasure", "PERSONAL_DATA", "PersonalTable",
+__all__ = ["ANONYMISED_NAME", "ANONYMISED_RELAY", "CANDIDATE_DATA", "Erasure", "PERSONAL_DATA",
+           "PersonalTable",
            "RETENTION_OUTCOME", "erase_resident", "export_resident",
            "get_resident_for_coordinator", "oppose", "purge_access_log", "read_resident",
            "resident_file", "residents_due", "run_retention"]

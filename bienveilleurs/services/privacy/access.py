@@ -71,7 +71,7 @@ def json_value(value):
         return str(value)
 
 
-def _rows_about(entry, resident_ids):
+def rows_about(entry, resident_ids):
     table = entry.table
     columns = [c for c in table.columns if c.name not in entry.internal]
     order = [table.c[name] for name in ("created_at", "at", "id") if name in table.c][:2]
@@ -82,7 +82,7 @@ def _rows_about(entry, resident_ids):
 def resident_file(resident):
     """Return everything stored about one resident, table by table (no access logged here)."""
     ids = [resident.id]
-    tables = {name: _rows_about(entry, ids) for name, entry in PERSONAL_DATA.items()}
+    tables = {name: rows_about(entry, ids) for name, entry in PERSONAL_DATA.items()}
     referral_ids = [r["id"] for r in tables["referrals"]]
     object_ids = [resident.id] + [uuid.UUID(r) for r in referral_ids]
     reads = db.session.execute(

@@ -1,6 +1,9 @@
 """The registry of personal data about residents: every table that holds some, how to find
 the rows about given residents, and what becomes of each column on erasure (opposition) and
-on anonymisation (retention); every other column is listed as kept.
+on anonymisation (retention); every other column is listed as kept. And the registry of
+data about candidates (`CANDIDATE_DATA`, people offering to become relays): the tables
+holding some, and the rows about given candidacies, exported through the candidate's link
+and deleted at their request or by the retention job (but those now part of a relay's file).
 
 The right-of-access export and both scrubbing passes are driven by it, and a test
 introspects the schema so that a new table referring to residents (directly or through
@@ -11,10 +14,14 @@ classified here.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import and_, case, func, select, update
 
 from ...extensions import db
 from ...models import (
+    AccountToken,
+    Candidacy,
+    CandidacyEvent,
+    CharterSignature,
     Contact,
     Notification,
     NotificationAttempt,
@@ -22,6 +29,7 @@ from ...models import (
     ReferralEvent,
     Resident,
     StructureLink,
+    TrainingParticipant,
 )
 
 ANONYMISED_NAME = "Personne anonymisée"
@@ -149,3 +157,50 @@ def scrub(resident_ids, which):
         if values:
             db.session.execute(update(entry.model).where(entry.about(resident_ids))
                                .values(**values).execution_options(synchronize_session=False))
+
+
+# --- candidates -------------------------------------------------------------------------
+
+# Messages sent to a candidate's address (their text names them; erased with the candidacy).
+CANDIDATE_MESSAGE_KINDS = ("candidacy_confirm", "charter_link", "training_invitation")
+
+
+@dataclass(frozen=True)
+class CandidateTable:
+    """One table with data about candidates: the rows about given candidacies, exported and
+    then deleted, except those `kept` because they now belong to a relay's file."""
+
+    model: type
+    about: Callable
+    kept: Callable = None  # () -> condition of the rows about them that stay (a relay's)
+    internal: frozenset = field(default_factory=frozenset)
+
+    @property
+    def table(self):
+        return self.model.__table__
+
+
+def _emails_of(candidacy_ids):
+    return select(Candidacy.email).where(Candidacy.id.in_(candidacy_ids))
+
+
+CANDIDATE_DATA = {
+    "candidacies": CandidateTable(Candidacy, lambda ids: Candidacy.id.in_(ids)),
+    # Moves and meeting notes.
+    "candidacy_events": CandidateTable(
+        CandidacyEvent, lambda ids: CandidacyEvent.candidacy_id.in_(ids)),
+    # A relay's signature and trainings stay in their file once the candidacy is gone.
+    "charter_signatures": CandidateTable(
+        CharterSignature, lambda ids: CharterSignature.candidacy_id.in_(ids),
+        kept=lambda: CharterSignature.relay_id.is_not(None)),
+    "training_participants": CandidateTable(
+        TrainingParticipant, lambda ids: TrainingParticipant.candidacy_id.in_(ids),
+        kept=lambda: TrainingParticipant.relay_id.is_not(None)),
+    # The candidate's links (only a digest of each secret is kept).
+    "account_tokens": CandidateTable(
+        AccountToken, lambda ids: AccountToken.candidacy_id.in_(ids),
+        internal=frozenset({"digest"})),
+    "notifications": CandidateTable(
+        Notification, lambda ids: and_(Notification.recipient_email.in_(_emails_of(ids)),
+                                       Notification.kind.in_(CANDIDATE_MESSAGE_KINDS))),
+}

@@ -91,6 +91,7 @@ def _anonymise_relays(now, retention_days):
     for relay in relays:
         lon, lat = approximate_point(*lon_lat(relay.point))
         relay.display_name = ANONYMISED_RELAY
+        relay.phone = None
         relay.point = stored_point(lon, lat)
         relay.availability = None
         relay.skills = []

@@ -43,15 +43,19 @@ def _categories_for(category):
 
 
 def next_best_resources(referral, *, limit=5, at=None):
-    """Return the nearest fitting resources for the referral (matching dicts), without
-    the ones that already declined it. Uses the exact point: for coordinators' pages."""
+    """Return the best fitting resources for the referral (matching dicts, API.md's order,
+    with their reasons for the person: audiences, languages), without the ones that already
+    declined it. Uses the exact point: for coordinators' pages."""
     point = lon_lat(referral.resident.point) if referral.resident else None
     if point is None:
         return []
     excluded = {str(r) for r in declined_resource_ids(referral)}
+    resident = referral.resident
     query = matching.MatchQuery(lon=point[0], lat=point[1],
                                 categories=_categories_for(referral.category),
-                                limit=limit + len(excluded))
+                                audiences=list(resident.audiences or []),
+                                speaks=list(resident.languages or []),
+                                limit=min(matching.MAX_LIMIT, limit + len(excluded)))
     return [r for r in matching.match_resources(query, at=at)
             if r["id"] not in excluded][:limit]
 
@@ -59,12 +63,13 @@ def next_best_resources(referral, *, limit=5, at=None):
 @use_case
 def referral_matches(user, referral_id, *, audiences=(), languages=(), open_now=False,
                      accessible=False, available_now=False, limit=matching.DEFAULT_LIMIT,
-                     at=None):
+                     max_walk_s=None, at=None):
     """Answer GET /api/v1/referrals/{id}/matches: the match for the person's point and need.
 
     Relays only for coordinators (a relay's point is often their home). Social workers
     are matched from the ~200 m grid point; status-only viewers are refused. The read of
-    the referral is access-logged.
+    the referral is access-logged. Without `audiences`, the person's own are used (a
+    resource for other audiences is left out); the person's languages are reasons.
     """
     referral = get_referral(user, referral_id)
     if visibility(user, referral) == "status_only":
@@ -72,11 +77,14 @@ def referral_matches(user, referral_id, *, audiences=(), languages=(), open_now=
     position = resident_position(user, referral)
     if position is None:
         raise ResidentErased()
+    resident = referral.resident
     query = matching.MatchQuery(lon=position["lon"], lat=position["lat"],
                                 categories=_categories_for(referral.category),
-                                audiences=list(audiences), languages=list(languages),
+                                audiences=list(audiences or resident.audiences or []),
+                                languages=list(languages), speaks=list(resident.languages or []),
                                 open_now=open_now, accessible=accessible,
-                                available_now=available_now, limit=limit)
+                                available_now=available_now, limit=limit,
+                                max_walk_s=max_walk_s)
     include_relays = user.role in (Role.COORDINATOR.value, Role.ADMIN.value)
     return matching.match(query, include_relays=include_relays,
                           max_radius_m=setting("RELAY_MAX_RADIUS_M"), at=at)
@@ -93,6 +101,7 @@ class RelayProposal:
     capacity: int
     shared_languages: list = field(default_factory=list)
     available_now: bool | None = None
+    walk_s: int | None = None
     invitation_pending: bool = False  # their account waits for its password: not reachable yet
 
 
@@ -109,9 +118,9 @@ def proposed_relays(user, referral, *, limit=3):
     """Return the best relays for the referral (coordinators only), best first.
 
     Matching (`match_relays`: active, free capacity, within their own radius of the person)
-    ranked by `rank_relays_for` (shared language, available now, free room, distance), those
-    whose invitation is pending last. The relay already in charge is left out (a
-    reassignment needs someone else).
+    ranked by `rank_relays_for` (shared language, available now, free room, walk or
+    distance), those whose invitation is pending last. The relay already in charge is left
+    out (a reassignment needs someone else).
     """
     if user.role != Role.COORDINATOR.value:
         return []  # a relay's point is often their home: coordinators only
@@ -132,7 +141,7 @@ def proposed_relays(user, referral, *, limit=3):
     return [RelayProposal(id=r["id"], display_name=r["display_name"], distance_m=r["distance_m"],
                           free_capacity=r["free_capacity"], capacity=r["capacity"],
                           shared_languages=sorted(set(spoken) & set(r["languages"])),
-                          available_now=r["available_now"],
+                          available_now=r["available_now"], walk_s=r["walk_s"],
                           invitation_pending=r["id"] in pending)
             for r in ranked[:limit]]
 

@@ -21,6 +21,7 @@ from ... import clock
 from ...config import setting
 from ...errors import Throttled, Unauthorized
 from ...services import accounts, two_factor
+from ...services.candidacies import charter
 from ..forms import CodeForm, EmptyForm
 from ..pages import known_devices, remember_device, start_session
 
@@ -61,6 +62,8 @@ def _signed_in(user, *, second_factor, target):
     """Open the session; a complete sign-in makes this browser known for the account."""
     start_session(user, second_factor=second_factor)
     flash(f"Bienvenue, {user.name}.", "success")
+    if charter.ask_at_sign_in(user):  # a new version of the charter: read it once, then on
+        target = url_for("charter.read", next=target or url_for("main.home"))
     response = redirect(target or url_for("main.home"), code=303)
     if second_factor or not user.two_factor_required:
         remember_device(response, user)

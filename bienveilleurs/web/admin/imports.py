@@ -5,16 +5,9 @@ named by a random token that only the session knows (never a path in a form fiel
 preview runs the whole import and rolls it back, so its counts are exact.
 """
 
-import os
-import secrets
-import shutil
-import tempfile
-import time
-
 from flask import Blueprint, flash, redirect, render_template, session, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from werkzeug.utils import secure_filename
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
@@ -22,13 +15,13 @@ from wtforms.validators import Length, Optional
 from ...config import setting
 from ...models import Role
 from ...services.imports import FORMATS, import_path
+from .. import uploads
 from ..forms import EmptyForm
 from ..pages import geocoder, roles_required, service_area
 
 bp = Blueprint("imports", __name__, url_prefix="/admin/imports")
 
 SESSION_KEY = "pending_import"
-STALE_AFTER_S = 24 * 3600
 SHOWN_PROBLEMS = 500
 FORMAT_HINTS = {
     "data-inclusion": "Un fichier services.json / structures.json (ou .csv), ou une archive zip "
@@ -52,41 +45,8 @@ class UploadForm(FlaskForm):
                                 "rejetés")
 
 
-def _storage():
-    folder = (setting("IMPORT_UPLOAD_DIR")
-              or os.path.join(tempfile.gettempdir(), "bienveilleurs-imports"))
-    os.makedirs(folder, mode=0o700, exist_ok=True)
-    return folder
-
-
-def _pending_path(pending):
-    """The stored file of the session's pending import, or None (the token names its folder)."""
-    token = pending.get("token", "") if pending else ""
-    if not token or not token.replace("-", "").replace("_", "").isalnum():
-        return None
-    path = os.path.join(_storage(), token, pending.get("filename", ""))
-    return path if os.path.isfile(path) else None
-
-
-def _discard(pending):
-    token = (pending or {}).get("token", "")
-    if token and token.replace("-", "").replace("_", "").isalnum():
-        shutil.rmtree(os.path.join(_storage(), token), ignore_errors=True)
-
-
-def _remove_stale():
-    folder, now = _storage(), time.time()
-    for name in os.listdir(folder):
-        path = os.path.join(folder, name)
-        try:
-            if now - os.path.getmtime(path) > STALE_AFTER_S:
-                shutil.rmtree(path, ignore_errors=True)
-        except OSError:
-            pass
-
-
 def _run(pending, *, dry_run):
-    path = _pending_path(pending)
+    path = uploads.pending_path(pending)
     if path is None:
         return None
     return import_path(path, pending["format"], area=service_area(),
@@ -102,15 +62,10 @@ def _run(pending, *, dry_run):
 def index():
     form = UploadForm()
     if form.validate_on_submit():
-        _discard(session.pop(SESSION_KEY, None))
-        _remove_stale()
-        token = secrets.token_urlsafe(24)
-        filename = secure_filename(form.file.data.filename or "") or "import"
-        os.makedirs(os.path.join(_storage(), token), mode=0o700)
-        form.file.data.save(os.path.join(_storage(), token, filename))
-        session[SESSION_KEY] = {"token": token, "filename": filename, "format": form.format.data,
-                                "skip_invalid": bool(form.skip_invalid.data),
-                                "source": (form.source.data or "").strip()}
+        uploads.discard(session.pop(SESSION_KEY, None))
+        session[SESSION_KEY] = uploads.keep(form.file.data, format=form.format.data,
+                                            skip_invalid=bool(form.skip_invalid.data),
+                                            source=(form.source.data or "").strip())
         return redirect(url_for("imports.preview"), 303)
     return render_template("imports/index.html", form=form, hints=FORMAT_HINTS, formats=FORMATS,
                            max_mb=setting("MAX_UPLOAD_MB"),
@@ -149,7 +104,7 @@ def confirm():
               + " ".join(report.summary_lines()[1:]), "error")
         return redirect(url_for("imports.preview"), 303)
     session.pop(SESSION_KEY, None)
-    _discard(pending)
+    uploads.discard(pending)
     flash("Import enregistré. " + " ".join(report.summary_lines()), "success")
     return redirect(url_for("imports.index"), 303)
 
@@ -158,6 +113,6 @@ def confirm():
 @roles_required(Role.ADMIN)
 def cancel():
     if EmptyForm().validate_on_submit():
-        _discard(session.pop(SESSION_KEY, None))
+        uploads.discard(session.pop(SESSION_KEY, None))
         flash("Import annulé : le fichier a été supprimé.", "info")
     return redirect(url_for("imports.index"), 303)

@@ -13,7 +13,7 @@ from ...extensions import db
 from ...replica import reads_only  # noqa: F401  (the views of this package import it here)
 from ...services.fields import NOT_AN_OBJECT
 
-PUBLIC_ENDPOINTS = {"api.openapi"}
+PUBLIC_ENDPOINTS = {"api.openapi", "api_candidacies.submit"}
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 

@@ -24,15 +24,17 @@ from ...errors import (
     NotFound,
     ResidentErased,
     StaleVersion,
+    Throttled,
     TooLarge,
     Unauthorized,
     ValidationFailed,
 )
-from ...models import CHANNELS, OUTCOMES, STATUSES, Role
+from ...models import CHANNELS, OUTCOMES, PROFILES, STATUSES, Role
+from ...services.candidacies.public import ADDRESS_MAX, AVAILABILITY_MAX, FIRST_NAME_MAX
 from ...services.codes import publics, thematiques
 from ...services.directory import RELAY_STATUSES, SATURATIONS
 from ...services.fields.rules import EMAIL_MAX, INTEGER_MAX, PHONE_MAX, URL_MAX
-from ...services.matching import MAX_LIMIT
+from ...services.matching import MAX_LIMIT, MAX_WALK_S
 from ...services.open_referral import MAX_PAGE, MAX_PER_PAGE
 from ...services.referrals.table import NAME_MAX, NOTE_MAX, REASON_MAX
 
@@ -211,6 +213,16 @@ ID = {"name": "id", "in": "path", "required": True, "schema": UUID}
 URI_TOO_LONG = {"414": {"description": "URI trop longue pour le serveur web (gunicorn lit au "
                                        "plus 4 094 octets de ligne de requête)"}}
 WRITE_ERRORS = (BadRequest, Unauthorized, Forbidden, TooLarge, ValidationFailed)
+# Every matched item: its walk on the street network (null without one, or off it), and
+# for resources the reasons of its rank.
+WALK = {"walk_s": {"type": ["integer", "null"], "minimum": 0},
+        "walk_m": {"type": ["number", "null"], "minimum": 0},
+        "routing": {"type": "string", "enum": ["walk", "straight"]}}
+FIT = {"type": "array", "items": {
+    "type": "object", "required": ["code", "value"],
+    "properties": {"code": {"type": "string", "enum": ["audience", "open_now", "opens_at", "full",
+                                                       "language", "accessible"]},
+                   "value": {"type": ["string", "boolean"]}}}}
 
 
 def _flags():
@@ -219,7 +231,10 @@ def _flags():
             _query("accessible", "ressources accessibles", flag),
             _query("available_now", "bienveilleurs disponibles maintenant", flag),
             _query("limit", f"par liste, 5 par défaut, au plus {MAX_LIMIT}",
-                   {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT})]
+                   {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}),
+            _query("max_walk_s", "temps de marche maximal en secondes ; ignoré sans réseau "
+                   "piéton (routing: straight)",
+                   {"type": "integer", "minimum": MAX_WALK_S[0], "maximum": MAX_WALK_S[1]})]
 
 
 def _match_filters():
@@ -344,8 +359,11 @@ def directory_paths(area):
             "operationId": "match",
             "summary": "Bienveilleurs et ressources les plus proches d'un point",
             "description": "Les bienveilleurs ne sont renvoyés qu'à l'administration et à la "
-                           "coordination (liste vide pour les autres rôles). À distance égale, "
-                           "ordre par id.",
+                           "coordination (liste vide pour les autres rôles). Ordre : les "
+                           "ressources complètes en dernier ; puis, avec un réseau piéton, par "
+                           "walk_s (les null après), sinon par distance_m ; à égalité, par id. "
+                           "Une ressource pour d'autres publics est écartée quand audiences "
+                           "est donné.",
             "parameters": [
                 _query("lat", "latitude (degrés décimaux)", coordinates(area)["lat"],
                        required=True),
@@ -487,6 +505,44 @@ def hsds_paths():
 
 # --- the shapes ---------------------------------------------------------------------------
 
+def candidacy_paths():
+    return {
+        "/api/v1/candidacies": {"post": {
+            "operationId": "offerToHelp",
+            "summary": "Proposer de devenir bienveilleur (public, sans compte)",
+            "description": "Freiné par adresse du client et par adresse e-mail destinataire "
+                           "(429). Répond 202 avec le même corps que l'adresse soit connue ou "
+                           "non ; un e-mail demande de confirmer l'adresse (double "
+                           "confirmation). Sans lat/lon, l'adresse est placée par le service "
+                           "d'adresses quand il y en a un (422 sinon).",
+            "security": [],
+            "requestBody": _body("CandidacyInput", {
+                "first_name": "Nadia", "email": "nadia@exemple.fr", "lat": 49.4944,
+                "lon": 0.1079, "profile": "resident", "languages": ["fr", "ar"],
+                "availability": "le samedi matin", "consent": True}),
+            "responses": {**_ok("Reçue", {"type": "object", "required": ["status", "message"],
+                                          "properties": {"status": {"const": "accepted"},
+                                                         "message": ANY_TEXT}}, "202"),
+                          **_errors(BadRequest, TooLarge, ValidationFailed, Throttled)}}},
+    }
+
+
+def candidacy_schemas(area):
+    return {
+        "CandidacyInput": {
+            "type": "object", "required": ["first_name", "email", "profile", "consent", "lat",
+                                           "lon"],
+            "properties": {
+                "first_name": text(FIRST_NAME_MAX, required=True), "email": EMAIL_ADDRESS,
+                "phone": PHONE_NUMBER, **coordinates(area), "address": text(ADDRESS_MAX),
+                "profile": {"type": "string", "enum": list(PROFILES)},
+                "languages": LANGUAGES, "availability": text(AVAILABILITY_MAX),
+                "consent": {"const": True,
+                            "description": "la personne accepte que ses réponses soient "
+                                           "gardées pour étudier sa candidature"}}},
+    }
+
+
 def account_schemas():
     return {
         "Error": {
@@ -620,17 +676,22 @@ def directory_schemas(area, max_radius_m):
             "type": "object", "required": ["relays", "resources"],
             "properties": {
                 "relays": {"type": "array", "items": {
-                    "type": "object", "required": ["id", "display_name", "distance_m"],
+                    "type": "object",
+                    "required": ["id", "display_name", "distance_m", "walk_s", "walk_m",
+                                 "routing"],
                     "properties": {"id": UUID, "display_name": ANY_TEXT,
-                                   "distance_m": {"type": "number", "minimum": 0},
+                                   "distance_m": {"type": "number", "minimum": 0}, **WALK,
                                    "free_capacity": INTEGER,
                                    "languages": {"type": "array", "items": ANY_TEXT},
                                    "available_now": {"type": ["boolean", "null"]}}}},
                 "resources": {"type": "array", "items": {
-                    "type": "object", "required": ["id", "name", "categories", "distance_m"],
+                    "type": "object",
+                    "required": ["id", "name", "categories", "distance_m", "walk_s", "walk_m",
+                                 "routing", "fit"],
                     "properties": {"id": UUID, "name": ANY_TEXT,
                                    "categories": {"type": "array", "items": ANY_TEXT},
-                                   "distance_m": {"type": "number", "minimum": 0},
+                                   "distance_m": {"type": "number", "minimum": 0}, **WALK,
+                                   "fit": FIT, "saturation": NULL_TEXT,
                                    "open_now": {"type": ["boolean", "null"]}}}}}},
     }
 
@@ -716,7 +777,7 @@ def referral_schemas(area):
 
 def _schemas(area, max_radius_m):
     schemas = {**account_schemas(), **directory_schemas(area, max_radius_m),
-               **referral_schemas(area)}
+               **referral_schemas(area), **candidacy_schemas(area)}
     for name, schema in schemas.items():
         if name.endswith("Input"):
             absent_when_blank(schema)
@@ -742,5 +803,5 @@ def openapi_document(*, area, max_radius_m):
         },
         "security": [{"bearer": []}],
         "paths": {**account_paths(), **directory_paths(area), **referral_paths(),
-                  **hsds_paths()},
+                  **hsds_paths(), **candidacy_paths()},
     }

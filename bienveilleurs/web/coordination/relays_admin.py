@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from ...models import STATUS_LABELS
 from ...services import audit, relays_admin
+from ...services.candidacies import relay_file
 from ...services.directory import RELAY_STATUSES
 from ..forms import EmptyForm
 from ..pages import MANAGERS, roles_required
@@ -18,6 +19,7 @@ bp = Blueprint("relays_admin", __name__, url_prefix="/reseau/bienveilleurs")
 def show(relay_id):
     data = relays_admin.load_and_history(current_user, relay_id)
     return render_template("relays_admin/show.html", **data, form=EmptyForm(),
+                           file=relay_file.relay_file(data["relay"]),
                            STATUS_LABELS=STATUS_LABELS, RELAY_STATUSES=RELAY_STATUSES,
                            ACTION_LABELS=audit.ACTION_LABELS)
 

@@ -49,15 +49,6 @@ def leaflet(filename):
 
 LIMIT_CHOICES = (5, 10, 20, 50)
 DEFAULT_LIMIT = 10
-# Only the languages people are likely to ask for get a French name; others show their code.
-LANGUAGE_NAMES = {
-    "fr": "français", "en": "anglais", "ar": "arabe", "es": "espagnol", "pt": "portugais",
-    "it": "italien", "de": "allemand", "ru": "russe", "uk": "ukrainien", "tr": "turc",
-    "ro": "roumain", "pl": "polonais", "zh": "chinois", "vi": "vietnamien", "fa": "persan",
-    "ps": "pachto", "ku": "kurde", "ti": "tigrigna", "so": "somali", "wo": "wolof",
-    "bm": "bambara", "ln": "lingala", "sq": "albanais", "hy": "arménien", "ka": "géorgien",
-    "ta": "tamoul", "bn": "bengali", "ur": "ourdou", "sw": "swahili", "nl": "néerlandais",
-}
 ACCESSIBLE_LABELS = {True: "Oui", False: "Non", None: "Non renseigné"}
 
 
@@ -200,7 +191,7 @@ def resource(resource_id):
         features=features, open_now=matching.is_open_safely(item.opening_hours, clock.now()),
         hours_lines=weekly_hours.french_lines(item.opening_hours) if item.opening_hours else [],
         category_label=codes.category_label, audience_label=codes.audience_label,
-        language_name=lambda code: LANGUAGE_NAMES.get(code, code),
+        language_name=codes.language_name,
         accessible_label=ACCESSIBLE_LABELS.get(item.accessible, "Non renseigné"),
         saturation_label=directory.SATURATIONS.get(item.saturation or ""),
         can_manage=managers)

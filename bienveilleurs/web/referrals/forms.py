@@ -23,11 +23,10 @@ from wtforms.validators import Length
 from ... import clock
 from ...errors import ConsentRequired
 from ...models import CHANNEL_LABELS, CHANNELS, OUTCOME_LABELS
-from ...services import matching
+from ...services import fit, matching
 from ...services.codes import grouped_thematiques
 from ...services.referrals import SEND_BACK_REASONS
 from ..forms import DECIMAL, CheckboxesField
-from ..pages import distance_text
 
 # The one way the structure reads the report's note (it may hold health details): asked.
 SHARE_REPORT_NOTE = ("Partager aussi avec la structure la note du signalement (sinon elle ne "
@@ -298,7 +297,7 @@ def version_value(form):
 
 
 def relay_option(relay):
-    parts = [relay.display_name, distance_text(relay.distance_m),
+    parts = [relay.display_name, fit.distance_words(relay.walk_s, relay.distance_m),
              f"{relay.free_capacity} place{'s' if relay.free_capacity > 1 else ''} libre"
              f"{'s' if relay.free_capacity > 1 else ''}"]
     if relay.shared_languages:
@@ -311,8 +310,5 @@ def relay_option(relay):
 
 
 def resource_option(resource):
-    parts = [resource["name"], resource.get("structure_name") or "",
-             distance_text(resource["distance_m"])]
-    if resource.get("open_now"):
-        parts.append("ouvert maintenant")
+    parts = [resource["name"], resource.get("structure_name") or "", fit.describe(resource)]
     return " — ".join(p for p in parts if p)
