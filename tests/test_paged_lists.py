@@ -292,3 +292,65 @@ def test_outside_every_territory_goes_page_by_page_with_the_outlines_near_it(
     assert "Proche" in first and "Lointain" not in first  # the outlines near the points
     following = re.search(r'rel="next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
     assert admin.get(following).get_data(as_text=True).count("(repère ") == 1
+
+
+def follow_pages(client, page, pattern):
+    """The ids `pattern` finds on `page` and on every page « suivant » leads to, page by
+    page (a list of sets), checking that each next link keeps the query's other terms."""
+    pages = [set(re.findall(pattern, page))]
+    while (found := re.search(r'rel="next" href="([^"]+)"', page)):
+        page = client.get(found.group(1).replace("&amp;", "&")).get_data(as_text=True)
+        assert "Revenir au début" in page
+        pages.append(set(re.findall(pattern, page)))
+    return pages
+
+
+def test_candidacies_go_page_by_page_in_the_same_statements(db, client_as, monkeypatch):
+    coordinator = client_as(make_user(role="coordinator"))  # city-wide: every candidacy
+
+    def add(n, stage="confirmed"):
+        db.execute(sql("""
+            INSERT INTO candidacies (id, first_name, email, point, profile, languages,
+                                     consent_at, stage, stage_changed_at, submitted_at)
+            SELECT gen_random_uuid(), 'C' || i, 'c' || i || '@exemple.fr',
+                   ST_SetSRID(ST_MakePoint(0.10 + i / 10000.0, 49.49), 4326)::geography,
+                   'resident', '{}', now(), :stage, now() - i * interval '1 minute', now()
+            FROM generate_series(1, :n) AS i"""), {"n": n, "stage": stage})
+        db.expire_all()
+
+    pattern = r'/reseau/candidatures/([0-9a-f-]{36})"'
+    add(2)
+    expire_on_commit(monkeypatch)
+    few, _ = count_for(coordinator, "/reseau/candidatures/")
+    add(paging.PAGE_SIZE + 1)
+    add(paging.PAGE_SIZE + 2, stage="met")
+    many, first = count_for(coordinator, "/reseau/candidatures/")
+    assert many == few
+    pages = follow_pages(coordinator, first, pattern)
+    assert [len(p) for p in pages] == [paging.PAGE_SIZE, paging.PAGE_SIZE, 5]
+    assert len(set().union(*pages)) == sum(len(p) for p in pages)  # each one once
+    # A stage's list keeps its stage from page to page.
+    met = coordinator.get("/reseau/candidatures/?etape=met").get_data(as_text=True)
+    assert [len(p) for p in follow_pages(coordinator, met, pattern)] == [paging.PAGE_SIZE, 2]
+    assert "etape=met" in re.search(r'rel="next" href="([^"]+)"', met).group(1)
+
+
+def test_relays_who_have_not_signed_the_charter_go_page_by_page(db, client_as, monkeypatch):
+    from bienveilleurs.services.candidacies import charter
+
+    from .factories import make_relay
+    admin = make_user(role="admin")
+    client = client_as(admin)
+    charter.publish(admin, {"text_md": "# Charte\n\nJe respecte les personnes."})
+    for _ in range(2):
+        make_relay()
+    pattern = r'/reseau/bienveilleurs/([0-9a-f-]{36})/suivi"'
+    expire_on_commit(monkeypatch)
+    few, _ = count_for(client, "/reseau/charte")
+    size = 2 * paging.PAGE_SIZE
+    for _ in range(size + 1):
+        make_relay()
+    many, first = count_for(client, "/reseau/charte")
+    assert many == few
+    pages = follow_pages(client, first, pattern)
+    assert [len(p) for p in pages] == [size, 3] and not pages[0] & pages[1]
