@@ -14,7 +14,7 @@ written here and nothing is committed.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy import func, or_, select, true, tuple_, union_all
 from sqlalchemy.orm import selectinload
 
 from ... import clock
@@ -24,6 +24,7 @@ from ...models import (
     OUTCOME_LABELS,
     ROLE_LABELS,
     STATUS_LABELS,
+    STATUSES,
     Referral,
     ReferralEvent,
     Relay,
@@ -85,12 +86,27 @@ _SHOWN = (selectinload(Referral.resident), selectinload(Referral.reporter),
           selectinload(Referral.relay), selectinload(Referral.resource))
 
 
-def _coordinator_page(user, condition, after, size):
-    """One page of the open referrals in `user`'s scope matching `condition`, oldest move
-    first, with what the pages show of them (`_SHOWN`)."""
-    statement = scoped_referrals(user, open_only=True).where(condition).options(*_SHOWN)
-    return keyset_page(statement, (Referral.status_changed_at, Referral.id),
-                       after=(after.at, after.id) if after else None, key=_page_key, size=size)
+def _coordinator_page(user, arms, after, size):
+    """One page of the open referrals in `user`'s scope, oldest move first, with what the
+    pages show of them (`_SHOWN`).
+
+    `arms` are {status: condition}: the page holds the referrals of those statuses that
+    match their condition. Each status is walked on its own in the order of
+    `ix_referrals_status_changed` (status, last move, id), testing the scope row by row until
+    the page is full, and the walks are merged: never every referral of the country
+    gathered and sorted to show the first 25 of them.
+    """
+    order = (Referral.status_changed_at, Referral.id)
+    scoped = scoped_referrals(user, open_only=True).with_only_columns(*order)
+    if after is not None:
+        scoped = scoped.where(tuple_(*order) > tuple_(after.at, after.id))
+    walks = [scoped.where(Referral.status == status, condition).order_by(*order)
+             .limit(size + 1) for status, condition in arms.items()]
+    merged = (walks[0] if len(walks) == 1 else union_all(*walks)).subquery()
+    statement = (select(Referral).join(merged, merged.c.id == Referral.id).options(*_SHOWN)
+                 .order_by(merged.c.status_changed_at, merged.c.id))
+    return keyset_page(statement, (merged.c.status_changed_at, merged.c.id), key=_page_key,
+                       size=size)
 
 
 def coordinator_inbox(user, *, after=None, size=PAGE_SIZE):
@@ -101,8 +117,8 @@ def coordinator_inbox(user, *, after=None, size=PAGE_SIZE):
                      ReferralEvent.reason.is_distinct_from(CORRECTION_REASON))  # not a move
                  .order_by(ReferralEvent.id.desc()).limit(1).correlate(Referral)
                  .scalar_subquery())
-    sent_back = and_(Referral.status == "contacted", last_from == "referred")
-    page = _coordinator_page(user, or_(Referral.status == "reported", sent_back), after, size)
+    page = _coordinator_page(user, {"reported": true(), "contacted": last_from == "referred"},
+                             after, size)
     return Page([InboxItem(r, "to_assign" if r.status == "reported" else "sent_back",
                            r.status_changed_at)
                  for r in page], page.after)
@@ -145,9 +161,9 @@ def stale_referrals(user, now=None, *, after=None, size=PAGE_SIZE):
     """
     now = now or clock.now()
     thresholds = stale_thresholds()
-    condition = or_(*[and_(Referral.status == status, Referral.status_changed_at <= now - age)
-                      for status, (_, age) in thresholds.items()])
-    page = _coordinator_page(user, condition, after, size)
+    arms = {status: Referral.status_changed_at <= now - age
+            for status, (_, age) in thresholds.items()}
+    page = _coordinator_page(user, arms, after, size)
     return Page([StaleReferral(r, thresholds[r.status][0], r.status_changed_at,
                                now - r.status_changed_at)
                  for r in page], page.after)
@@ -156,7 +172,8 @@ def stale_referrals(user, now=None, *, after=None, size=PAGE_SIZE):
 def open_referrals(user, *, after=None, size=PAGE_SIZE):
     """Return a Page of the referrals in `user`'s scope that are not closed, oldest move
     first (`after`: the PageKey where the page starts)."""
-    return _coordinator_page(user, true(), after, size)
+    return _coordinator_page(user, {status: true() for status in STATUSES
+                                    if status != "closed"}, after, size)
 
 
 # --- social workers -----------------------------------------------------------------------
