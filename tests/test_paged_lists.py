@@ -354,3 +354,31 @@ def test_relays_who_have_not_signed_the_charter_go_page_by_page(db, client_as, m
     assert many == few
     pages = follow_pages(client, first, pattern)
     assert [len(p) for p in pages] == [size, 3] and not pages[0] & pages[1]
+
+
+def test_the_active_resources_pages_walk_the_index_of_their_order(db, client_as):
+    """HSDS pages and the management list of active resources are read from the partial
+    index on (name, id) of active resources, never a scan then a sort of every one of
+    them (seq scans and sorts priced out: a plan keeps them only where no index serves)."""
+    from bienveilleurs.services import open_referral
+    from bienveilleurs.services.directory import resources
+
+    from .factories import make_resource
+    for n in range(5):
+        make_resource(name=f"Accueil {n}")
+    db.flush()
+
+    def keep(statement):
+        return "FROM resources" in statement and "LIMIT" in statement
+
+    with statements(keep) as captured:
+        open_referral.services_page({"page": "2", "per_page": "2"})
+        resources.list_resources(make_user(role="admin"), limit=2)
+    assert len(captured) == 2
+    db.execute(sql("SET LOCAL enable_seqscan = off"))
+    db.execute(sql("SET LOCAL enable_sort = off"))
+    for statement, parameters in captured:
+        plan = "\n".join(row[0] for row in db.connection().exec_driver_sql(
+            "EXPLAIN " + statement, parameters).all())
+        assert "ix_resources_active_name" in plan, plan
+        assert "Seq Scan on resources" not in plan and "Sort Key: resources" not in plan, plan

@@ -251,8 +251,10 @@ def services_page(args):
     """
     page, per_page = _page_arguments(args)
     total = db.session.scalar(select(func.count()).select_from(Resource)
-                              .where(Resource.active.is_(True)))
-    on_page = (select(Resource.id, Resource.name).where(Resource.active.is_(True))
+                              .where(Resource.active))
+    # `active`, not `active IS true`: only the bare column proves the partial index's
+    # predicate to PostgreSQL.
+    on_page = (select(Resource.id, Resource.name).where(Resource.active)
                .order_by(Resource.name, Resource.id)
                .limit(per_page).offset((page - 1) * per_page).subquery())
     resources = db.session.scalars(

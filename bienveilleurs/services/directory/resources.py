@@ -168,7 +168,8 @@ def list_resources(user, *, search=None, inactive=False, limit=200, after=None):
     """A Page of the resources `user` manages, for the management list: by name, structure
     or address; active or inactive; by name then id after the NameKey `after` (the
     structure joined once, for the filter and the list)."""
-    statement = managed_resources(user).where(Resource.active.is_(not inactive))
+    # The bare column (not `IS true`), so the active ones walk `ix_resources_active_name`.
+    statement = managed_resources(user).where(~Resource.active if inactive else Resource.active)
     if search:
         pattern = like_pattern(search)
         statement = statement.where(or_(Resource.name.ilike(pattern),
