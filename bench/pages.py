@@ -199,10 +199,16 @@ def assign_once(client):
 
 
 def timed(client, path):
-    if path == ASSIGN:
-        return assign_once(client)
+    """(ms, bytes, status) of one request of `path`; a request past the client's timeout
+    counts as that long, with status 504, so that one slow page never ends the run."""
     started = time.perf_counter()
-    status, body = client.request(path)
+    try:
+        if path == ASSIGN:
+            return assign_once(client)
+        status, body = client.request(path)
+    except (TimeoutError, urllib.error.URLError) as error:
+        say(f"  {path}: {error}")
+        return ((time.perf_counter() - started) * 1000, 0, 504)
     return ((time.perf_counter() - started) * 1000, len(body), status)
 
 
@@ -264,6 +270,28 @@ def report(results, arms, names, rounds, others):
         say("\nAbove the targets (300 ms, 300 kB) at the national size: " + "; ".join(verdicts))
 
 
+def run_rounds(rounds, table, names, arms, clients, results, cpu_before):
+    """Ask every page `rounds` times, interleaved (page by page: each size, each arm)."""
+    for round_ in range(rounds):
+        for index in range(len(table[names[0]])):
+            for name in names:
+                label, role, path = table[name][index]
+                for arm in arms:
+                    got = timed(clients[arm, name][role], path)
+                    if got is None:
+                        continue
+                    ms, size, status = got
+                    if status >= 400:
+                        say(f"  {arm} {name} {path}: HTTP {status}")
+                    cell = results[label, role][arm][name]
+                    cell["ms"].append(ms)
+                    cell["kb"].append(size / 1024)
+        say(f"  round {round_ + 1}/{rounds} done")
+        if round_ + 1 < rounds:  # what is measured so far, should the run be cut
+            report(results, arms, names, round_ + 1,
+                   match.others_share(cpu_before, match.cpu_snapshot()))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
@@ -311,21 +339,7 @@ def main():
                 results[label, role]["after"][name]["statements"] = \
                     statements[name][label, role]
         cpu_before = match.cpu_snapshot()
-        for round_ in range(args.rounds):
-            for index in range(len(table[names[0]])):
-                for name in names:
-                    label, role, path = table[name][index]
-                    for arm in arms:
-                        got = timed(clients[arm, name][role], path)
-                        if got is None:
-                            continue
-                        ms, size, status = got
-                        if status >= 400:
-                            say(f"  {arm} {name} {path}: HTTP {status}")
-                        cell = results[label, role][arm][name]
-                        cell["ms"].append(ms)
-                        cell["kb"].append(size / 1024)
-            say(f"  round {round_ + 1}/{args.rounds} done")
+        run_rounds(args.rounds, table, names, arms, clients, results, cpu_before)
         others = match.others_share(cpu_before, match.cpu_snapshot())
         report(results, arms, names, args.rounds, others)
     finally:
