@@ -7,6 +7,7 @@
 #   scripts/dev.sh test     all of the above, then the whole test suite
 #   scripts/dev.sh wait-apt wait while another apt or dpkg holds apt's locks
 set -euo pipefail
+shopt -s inherit_errexit  # a failure inside $(…) stops the script too
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -132,6 +133,24 @@ venv() {
 }
 
 # --- local PostGIS cluster --------------------------------------------------
+# The first port from $1 on that nothing listens on (127.0.0.1), up to 200 further.
+free_port() {
+    python3 - "$1" <<'PY'
+import socket, sys
+start = int(sys.argv[1])
+for port in range(start, start + 200):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        print(port)
+        break
+else:
+    sys.exit(f"Aucun port libre entre {start} et {start + 199}.")
+PY
+}
+
 # PostgreSQL refuses to run as root, so as root the cluster belongs to the
 # `postgres` system user; its data directory must be reachable by that user,
 # which a checkout under /root is not.
@@ -174,7 +193,7 @@ db() {
         fi
     fi
     if [ ! -f "$pgdata/PG_VERSION" ]; then
-        say "Création du cluster PostGIS local ($pgdata, port $port)"
+        say "Création du cluster PostGIS local ($pgdata)"
         mkdir -p "$pgdata"
         [ "$owner" = postgres ] && chown postgres: "$pgdata"
         chmod 700 "$pgdata"
@@ -191,11 +210,26 @@ db() {
         (umask 077; printf '%s' "$pw" > "$pwstore")
         "${runner[@]}" mkdir -p "$sock"
     fi
+    # The port the cluster was last started on lives beside it too (another checkout's
+    # cluster may hold the one derived from the path: then the next free one is taken).
+    local portstore=$pgdata.port
+    if [ -z "${BV_PGPORT:-}" ] && [ -s "$portstore" ]; then
+        port=$(cat "$portstore")
+    fi
     if ! "${runner[@]}" "$bin/pg_ctl" -D "$pgdata" status >/dev/null 2>&1; then
+        if [ -z "${BV_PGPORT:-}" ]; then
+            port=$(free_port "$port")
+        fi
         say "Démarrage de PostgreSQL (port $port)"
-        "${runner[@]}" "$bin/pg_ctl" -D "$pgdata" -l "$pgdata/server.log" -w -t 60 \
+        if ! "${runner[@]}" "$bin/pg_ctl" -D "$pgdata" -l "$pgdata/server.log" -w -t 60 \
             -o "-p $port -k $sock -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
-            start >/dev/null
+            start >/dev/null; then
+            echo "PostgreSQL n'a pas pu démarrer (port $port) ; fin de son journal" \
+                 "($pgdata/server.log) :" >&2
+            "${runner[@]}" tail -n 15 "$pgdata/server.log" >&2 || true
+            exit 1
+        fi
+        printf '%s' "$port" > "$portstore"
     fi
     # Kept for the tools and colleagues that read it there.
     cp "$pwstore" "$STATE/pg_password" && chmod 600 "$STATE/pg_password"

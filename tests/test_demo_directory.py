@@ -50,3 +50,23 @@ def test_demo_directory(db):
     models = (Structure, Resource, Relay)
     assert [db.scalar(select(func.count()).select_from(m)) for m in models] == counts
     assert again == {}
+
+
+def test_the_demo_has_a_charter_signed_by_its_relays_and_shown_to_candidates(db, client):
+    from bienveilleurs.models import CharterSignature, CharterVersion
+    from bienveilleurs.services.candidacies import charter
+
+    demo.load()
+    db.expire_all()
+    version = db.scalar(select(CharterVersion))
+    active = db.scalars(select(Relay.id).where(Relay.status == "active")).all()
+    signed = db.scalars(select(CharterSignature.relay_id)
+                        .where(CharterSignature.version_id == version.id)).all()
+    assert active and sorted(signed) == sorted(active)
+    relay_user = db.scalar(select(Relay).where(Relay.status == "active",
+                                               Relay.user_id.is_not(None))).user
+    assert charter.ask_at_sign_in(relay_user) is False  # signed: the demo relay is not stopped
+    page = client.get("/devenir-bienveilleur").get_data(as_text=True)
+    assert "écouter sans juger" in page and "<script" not in page.split("écouter")[1][:2000]
+    demo.load()  # loading again adds no second version
+    assert db.scalar(select(func.count()).select_from(CharterVersion)) == 1

@@ -57,3 +57,45 @@ def test_a_free_apt_is_not_waited_for(tmp_path):
     _, said = waiting.communicate(timeout=15)
     assert waiting.returncode == 0 and said == ""
     assert time.monotonic() - started < 2
+
+
+def test_a_cluster_whose_port_another_holds_starts_on_the_next_free_one(tmp_path):
+    """Two checkouts whose paths give the same port: the second cluster takes the next free
+    one, remembers it, and the URL it prints reaches it (it once went on with a dead one)."""
+    import re
+    import shutil
+    import socket
+
+    import psycopg
+
+    checkout = tmp_path / "checkout"
+    (checkout / "scripts").mkdir(parents=True)
+    shutil.copy(ROOT / "scripts" / "dev.sh", checkout / "scripts" / "dev.sh")
+    checksum = subprocess.run(["cksum"], input=str(checkout), capture_output=True, text=True,
+                              check=True).stdout.split()[0]
+    derived = 55000 + int(checksum) % 1000
+    holder = socket.socket()
+    environment = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "BV_PGPORT"}}
+    pgdata = None
+    try:
+        holder.bind(("127.0.0.1", derived))
+        holder.listen()
+        run = subprocess.run(["bash", str(checkout / "scripts" / "dev.sh"), "db"], cwd=checkout,
+                             capture_output=True, text=True, env=environment, timeout=180)
+        created = re.search(r"Création du cluster PostGIS local \((\S+)\)", run.stderr)
+        pgdata = created and created.group(1)
+        assert run.returncode == 0, run.stderr
+        url = run.stdout.strip().splitlines()[-1]
+        port = int(re.search(r"@127\.0\.0\.1:(\d+)/", url).group(1))
+        assert port != derived
+        assert pathlib.Path(pgdata + ".port").read_text() == str(port)
+        with psycopg.connect(url.replace("+psycopg", "")) as connection:
+            assert connection.execute("select 1").fetchone() == (1,)
+    finally:
+        holder.close()
+        if pgdata:
+            runner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+            version = max(pathlib.Path("/usr/lib/postgresql").iterdir(), key=lambda p: int(p.name))
+            subprocess.run([*runner, str(version / "bin" / "pg_ctl"), "-D", pgdata, "-m",
+                            "immediate", "stop"], capture_output=True)
+            subprocess.run(["rm", "-rf", pgdata, pgdata + ".password", pgdata + ".port"])

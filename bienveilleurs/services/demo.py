@@ -108,6 +108,9 @@ def load(*, if_empty=False):
     # The directory: structures, resources and relays (before referrals, which use them).
     from . import demo_directory
     demo_directory.load(users, summary)
+    # The charter (signed by the demo relays), shown on « Devenir bienveilleur ».
+    from . import demo_charter
+    demo_charter.load(users, summary)
     # Referrals come last: they need the accounts and the directory (relays, resources).
     from . import demo_referrals
     demo_referrals.load(users, summary)
