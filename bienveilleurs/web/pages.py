@@ -164,12 +164,13 @@ def feature_collection(features):
     return {"type": "FeatureCollection", "features": list(features)}
 
 
-def territory_outlines(territories):
-    """The outlines of territories as a FeatureCollection for map.js (drawn at map scale)."""
+def territory_outlines(territories=(), *, ids=()):
+    """The outlines of territories (or of these ids) as a FeatureCollection for map.js
+    (drawn at map scale)."""
     return feature_collection(
         {"type": "Feature", "geometry": geometry,
          "properties": {"name": name, "area": "territory"}}
-        for name, geometry in map_outlines([t.id for t in territories]))
+        for name, geometry in map_outlines([t.id for t in territories] + list(ids)))
 
 
 def map_center():
