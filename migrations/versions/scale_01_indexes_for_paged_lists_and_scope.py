@@ -1,13 +1,13 @@
 """indexes for paged lists and for the territories' scope on geography
 
 Revision ID: scale_01
-Revises: cand_01
+Revises: camp_01
 Create Date: 2026-12-08 06:30:00
 """
 from alembic import op
 
 revision = 'scale_01'
-down_revision = 'cand_01'
+down_revision = 'camp_01'
 branch_labels = None
 depends_on = None
 
