@@ -328,6 +328,16 @@ class Server:
                 time.sleep(0.2)
         raise SystemExit(f"{self.name} did not start; see {self.log.name}")
 
+    def workers_rss_mib(self):
+        """Resident memory of each worker process (children of the gunicorn master)."""
+        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
+        sizes = []
+        for pid in children.read_text().split():
+            status = Path(f"/proc/{pid}/status").read_text()
+            kib = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
+            sizes.append(int(kib.group(1)) / 1024 if kib else float("nan"))
+        return sizes
+
     def stop(self):
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
@@ -560,6 +570,7 @@ def bench_size(size, base_url, args, workdir):
                 say(f"  ({arm}) {conns} conn: {fmt_run(results[arm][conns])}")
         results["others"] = others_share(cpu_before, cpu_snapshot())
         if walker:
+            results["rss"] = {"c": app.workers_rss_mib(), "w": walker.workers_rss_mib()}
             walker.stop()
             results["profile"] = walk_arm.summary(
                 walk_arm.profile(db_url, queries, synthetic.SERVICE_AREA))
@@ -682,6 +693,10 @@ def walk_verdicts(res):
                      f"({w['mean']:.2f} vs {c['mean']:.2f} ms), p95 {w['p95'] / c['p95']:.2f}x, "
                      f"throughput {w['rps'] / c['rps']:.0%}")
     ratio = res["w"][1]["mean"] / res["c"][1]["mean"]
+    if res.get("rss"):
+        lines.append("  memory per worker after the runs (RSS): (w) "
+                     + ", ".join(f"{m:.0f}" for m in res["rss"]["w"]) + " MiB; (c) "
+                     + ", ".join(f"{m:.0f}" for m in res["rss"]["c"]) + " MiB")
     lines.append(f"  target (w) <= {TARGET_WALK_RATIO}x (c) latency at 1 conn: {ratio:.2f}x — "
                  f"{'met' if ratio <= TARGET_WALK_RATIO else 'NOT met'}")
     lines.extend("  (w) " + line for line in res.get("profile", []))

@@ -169,15 +169,18 @@ def counts(conn):
             conn.execute("SELECT count(*) FROM relays").fetchone()[0])
 
 
-def load(conn, size, *, seed, categories, audiences, log=print):
+def load(conn, size, *, seed, categories, audiences, log=print, counts=None,
+         points=None):
     """Replace structures, resources and relays by synthetic rows for this size (COPY),
     then ANALYZE.
 
-    `categories` are data·inclusion sub-codes, `audiences` data·inclusion publics.
+    `categories` are data·inclusion sub-codes, `audiences` data·inclusion publics;
+    `counts` (resources, relays) and `points` (rng, n, clustered_share=) replace the size's
+    counts and points (bench/world.py draws Le Havre's).
     """
-    n_resources, n_relays = SIZES[size]
+    n_resources, n_relays = counts or SIZES[size]
     n_structures = max(1, n_resources // 3)
-    sample_points_ = sampler(size)
+    sample_points_ = points or sampler(size)
     rng = np.random.default_rng(seed)
     started = time.monotonic()
     now = "2025-01-06 10:00:00+00"

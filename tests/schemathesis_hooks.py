@@ -47,6 +47,14 @@ WORLD_RULES = {
     # start, at most ten years after it (API.md, Indicators).
     ("getIndicators", "to"): "le dernier jour du mois, après le début, au plus dix ans",
     ("getIndicatorsCsv", "to"): "le dernier jour du mois, après le début, au plus dix ans",
+    # Check-in campaigns: the deadline is in the future, the territories the caller's own,
+    # and a call is not dated in the future.
+    ("launchCampaign", "deadline"): "une échéance passée",
+    ("previewCampaign", "deadline"): "une échéance passée",
+    ("launchCampaign", "territory_ids"): "un territoire inconnu ou hors du périmètre",
+    ("previewCampaign", "territory_ids"): "un territoire inconnu ou hors du périmètre",
+    ("recordCall", "at"): "une date dans le futur",
+    ("assignCheck", "relay_id"): "un bienveilleur inconnu ou inactif",
     # A box: min before max, at most 0.5 degree a side (not expressible on a comma list).
     ("listResourcesInBox", "bbox"): "l'ordre et la taille de la zone",
 }

@@ -173,6 +173,9 @@ def test_every_feature_job_is_registered_beside_its_service():
     assert found["notifications.send"].function is notifications.send_pending
     assert found["notifications.digest"].function is digest.enqueue_daily_digests
     assert found["notifications.digest"].daily_at == time(7, 30)
+    from bienveilleurs.services import campaigns
+    assert found["campaigns.deadlines"].function is campaigns.escalate_at_deadline
+    assert found["campaigns.watch_lapse"].function is campaigns.lapse_entries
 
 
 def test_jobs_run_prints_each_job_and_exits_1_when_one_failed(app, db, monkeypatch):

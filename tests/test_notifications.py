@@ -482,6 +482,27 @@ SENTINELS = {
 SENTINEL_POINT = (0.114373, 49.497731)
 
 
+def _campaign_messages(coordinator):
+    """A heatwave: one person needs help, another is not reached after the attempts."""
+    import uuid
+
+    from bienveilleurs.models import CampaignCheck
+    from bienveilleurs.services import campaigns
+    people = [make_referral(lonlat=SENTINEL_POINT, phone=SENTINELS["phone"]) for _ in range(2)]
+    for referral in people:
+        campaigns.add_to_register(coordinator, referral.resident_id, {"consent": True})
+    launched = campaigns.launch(coordinator, {
+        "id": str(uuid.uuid4()), "kind": "heatwave", "title": "Canicule",
+        "deadline": (clock.now() + timedelta(hours=4)).isoformat()})
+    checks = _db.session.scalars(select(CampaignCheck).where(
+        CampaignCheck.campaign_id == launched.campaign.id).order_by(CampaignCheck.id)).all()
+    outcomes = [(checks[0], "needs_help")] + [(checks[1], "not_reached")] * 3
+    for check, outcome in outcomes:
+        campaigns.record_call(coordinator, launched.campaign.id, check.id, {
+            "id": str(uuid.uuid4()), "at": clock.now().isoformat(), "channel": "phone",
+            "outcome": outcome, "note": SENTINELS["note"]})
+
+
 def _candidacy_messages(db, relay_user):
     """Every message about a candidacy, for a candidate whose phone, availability and point
     are sentinels (becoming a relay)."""
@@ -541,6 +562,7 @@ def test_no_template_leaks_needs_notes_addresses_positions_or_phones(app, db):
     _candidacy_messages(db, relay_user)
     db.commit()
     digest.enqueue_daily_digests()
+    _campaign_messages(coordinator)
 
     rows = notification_rows()
     kinds = {row.kind for row in rows}

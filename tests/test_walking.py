@@ -121,6 +121,21 @@ def test_walks_agree_with_networkx_across_the_town(app, db, basin):
     assert walks == sorted(walks)
 
 
+def test_points_past_the_end_of_a_street_are_walked_to(app, db, basin):
+    """A point beyond a street's end, or off a corner, meets the network at a node: its walk
+    goes to that end of the street, then straight to it."""
+    structure = make_structure()
+    corners = [(-50.0, 100.0), (-30.0, 330.0), (1550.0, -100.0), (500.0, 60.0)]
+    made = {str(make_resource(structure=structure, lon=lon_lat(p)[0], lat=lon_lat(p)[1]).id): p
+            for p in corners}
+    found = matching.match_resources(query(PERSON, limit=len(corners)))
+    graph = town.walkable_graph()
+    assert [row["routing"] for row in found] == ["walk"] * len(corners)
+    for row in found:
+        expected = town.walk_m(graph, PERSON, made[row["id"]])
+        assert row["walk_m"] == pytest.approx(expected, rel=0.01)
+
+
 def test_relays_are_ranked_on_foot_within_their_own_radius(app, db, basin):
     across = make_relay(lon=lon_lat(ACROSS)[0], lat=lon_lat(ACROSS)[1], radius_m=1000)
     along = make_relay(lon=lon_lat(ALONG)[0], lat=lon_lat(ALONG)[1], radius_m=1000)

@@ -11,6 +11,21 @@ from .accounts import (
     coordinator_territories,
 )
 from .administration import ACCOUNT_TOKEN_PURPOSES, AccountToken, AuditEntry
+from .campaigns import (
+    CALL_CHANNELS,
+    CALL_OUTCOMES,
+    CAMPAIGN_KIND_LABELS,
+    CAMPAIGN_KINDS,
+    CAMPAIGN_STATUSES,
+    CHECK_STATUS_LABELS,
+    CHECK_STATUSES,
+    WATCH_REASON_LABELS,
+    WATCH_REASONS,
+    Campaign,
+    CampaignCall,
+    CampaignCheck,
+    WatchEntry,
+)
 from .candidacies import (
     PROFILES,
     STAGE_LABELS,
@@ -62,13 +77,17 @@ from .referrals import (
 from .territories import Territory
 
 __all__ = ["ACCESS_ACTIONS", "ACCOUNT_TOKEN_PURPOSES", "AccessLog", "AccountToken", "ApiToken",
-           "AuditEntry", "CHANNELS", "CHANNEL_LABELS", "Candidacy", "CandidacyEvent",
-           "CharterPrompt", "CharterSignature", "CharterVersion", "Contact", "ErasedId",
-           "FollowUp", "IndicatorMonth", "LINK_ACTIONS", "LINK_END_REASONS", "LoginThrottle",
-           "MOMENTS", "NETWORKS", "NETWORK_LABELS", "NOTIFICATION_KINDS", "NetworkMilestone",
-           "Notification", "NotificationAttempt", "NotificationPreference", "OUTCOMES",
-           "OUTCOME_LABELS", "PROFILES", "ROLE_LABELS", "ROLE_VALUES", "RecoveryCode", "Referral",
-           "ReferralEvent", "Relay", "Resident", "Resource", "Role", "STAGES", "STAGE_LABELS",
-           "STATUSES", "STATUS_LABELS", "ScheduledJob", "Structure", "StructureLink", "Territory",
-           "TrainingParticipant", "TrainingSession", "UCLA3_ANSWERS", "UCLA3_QUESTIONS", "User",
-           "WellbeingMeasure", "coordinator_territories", "structure_members"]
+           "AuditEntry", "CALL_CHANNELS", "CALL_OUTCOMES", "CAMPAIGN_KINDS",
+           "CAMPAIGN_KIND_LABELS", "CAMPAIGN_STATUSES", "CHANNELS", "CHANNEL_LABELS",
+           "CHECK_STATUSES", "CHECK_STATUS_LABELS", "Campaign", "CampaignCall", "CampaignCheck",
+           "Candidacy", "CandidacyEvent", "CharterPrompt", "CharterSignature", "CharterVersion",
+           "Contact", "ErasedId", "FollowUp", "IndicatorMonth", "LINK_ACTIONS",
+           "LINK_END_REASONS", "LoginThrottle", "MOMENTS", "NETWORKS", "NETWORK_LABELS",
+           "NOTIFICATION_KINDS", "NetworkMilestone", "Notification", "NotificationAttempt",
+           "NotificationPreference", "OUTCOMES", "OUTCOME_LABELS", "PROFILES", "ROLE_LABELS",
+           "ROLE_VALUES", "RecoveryCode", "Referral", "ReferralEvent", "Relay", "Resident",
+           "Resource", "Role", "STAGES", "STAGE_LABELS", "STATUSES", "STATUS_LABELS",
+           "ScheduledJob", "Structure", "StructureLink", "Territory", "TrainingParticipant",
+           "TrainingSession", "UCLA3_ANSWERS", "UCLA3_QUESTIONS", "User", "WATCH_REASONS",
+           "WATCH_REASON_LABELS", "WatchEntry", "WellbeingMeasure", "coordinator_territories",
+           "structure_members"]

@@ -76,6 +76,8 @@ class Resource(db.Model):
         Index("uq_resources_source", "source", "source_id", unique=True,
               postgresql_where=text("source IS NOT NULL AND source_id IS NOT NULL")),
         Index("ix_resources_categories", "categories", postgresql_using="gin"),
+        # HSDS pages of active services, by name then id: the index walks to page N.
+        Index("ix_resources_active_name", "name", "id", postgresql_where=text("active")),
         CheckConstraint("saturation IN ('available', 'limited', 'full')", name="saturation_known"),
         CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_positive"),
     )

@@ -33,6 +33,8 @@ NOTIFICATION_KINDS = {
     "invitation": "Invitation",
     "password_reset": "Réinitialisation du mot de passe",
     "structure_link": "Lien d'une structure sans compte vers une orientation",
+    "campaign_needs_help": "Veille : une personne a besoin d'aide",
+    "campaign_escalated": "Veille : une personne n'a pas été jointe",
     "candidacy_confirm": "Candidature : confirmation de l'adresse",
     "candidacy_confirmed": "Candidature confirmée (coordination)",
     "charter_link": "Candidature : lien de signature de la charte",

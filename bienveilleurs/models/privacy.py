@@ -30,6 +30,8 @@ ACCESS_ACTIONS = {
     # Read by a structure without an account, through its one-time link (no user).
     "referral.structure_link": "Lien structure : orientation ouverte par la structure, "
                                "sans compte",
+    "campaign.checks": "Vue dans une veille (appels d'une campagne)",
+    "watch.register": "Vue dans le registre de veille (coordination)",
     "export": "Export",
     "resident.export": "Export des données de la personne (droit d'accès)",
     "resident.erase": "Effacement sur opposition",

@@ -99,7 +99,8 @@ class Referral(db.Model):
                         name="relay_when_assigned"),
         CheckConstraint("status NOT IN ('referred', 'accepted') OR resource_id IS NOT NULL",
                         name="resource_when_referred"),
-        Index("ix_referrals_status_changed", "status", "status_changed_at"),
+        # The coordinators' lists, by status, oldest move first, paged by (time, id).
+        Index("ix_referrals_status_changed", "status", "status_changed_at", "id"),
         Index("ix_referrals_reported_at", "reported_at"),
     )
 

@@ -10,7 +10,9 @@ object is placed changes, so each caller passes a `Placement`.
 
 - `Placement`: how an object is placed, as SQL: `covered(territory_condition)` (a territory
   matching the condition covers it) and `placed` (it has a place at all);
-- `at_point(point)`: the placement of one point (a column, or `geog_point` for a constant);
+- `by_point(model, key=)`: the placement of rows by their point column, tested from the
+  territories' side so that the indexes answer both ways (see `by_point`);
+- `at_point(point)`: the placement of one constant point (`geog_point`);
 - `coordinator_area(user, placement)`: condition for a coordinator (None: everywhere);
 - `managed(user, placement)`: condition for management (admins and city-wide: everything);
 - `point_managed(user, lon, lat)`: tell whether a new point would be in `user`'s management.
@@ -20,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import and_, exists, false, func, or_, select, true
+from sqlalchemy.orm import aliased
 
 from geo.queries import geog_point, point_in_area
 
@@ -35,12 +38,33 @@ class Placement:
     placed: object = None  # condition "the object has a place" (None: always)
 
 
-def at_point(point, *, correlate=None):
-    """The placement of a geography point (a column of the outer row, or a constant)."""
+def by_point(model, *, key=None):
+    """The placement of `model`'s rows by their `point` column (a person, a relay…).
+
+    `key` is the outer column holding the row's id (`model.id` by default; a referral's
+    `resident_id`). The condition is an EXISTS over territories joined to the rows they
+    cover (a second, aliased `model`), so PostgreSQL may run it either way round, and
+    chooses by the size of the scope: from the few territories of a coordinator through
+    the points' GiST index (every row they cover, then the page), or from each row of an
+    ordered list through the territories' index until the page is full (a coordinator of
+    a third of the country). Negated (a point no staffed territory covers), it is an
+    anti-join probing the territories' index row by row.
+    """
+    covered_row = aliased(model)
+    key = model.id if key is None else key
+
     def covered(territory_condition):
-        query = select(Territory.id).where(territory_condition,
-                                           point_in_area(point, Territory.area))
-        return exists(query.correlate(correlate) if correlate is not None else query)
+        return exists(select(covered_row.id)
+                      .join(Territory, point_in_area(covered_row.point, Territory.area))
+                      .where(covered_row.id == key, territory_condition))
+    return Placement(covered)
+
+
+def at_point(point):
+    """The placement of one constant point (`geo.queries.geog_point`)."""
+    def covered(territory_condition):
+        return exists(select(Territory.id).where(territory_condition,
+                                                 point_in_area(point, Territory.area)))
     return Placement(covered)
 
 

@@ -10,7 +10,7 @@ import json
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, exists, select, text
+from sqlalchemy import bindparam, exists, func, select, text
 from sqlalchemy.orm import defer
 
 from geo.queries import lon_lat_of, point_in_area
@@ -18,7 +18,7 @@ from geo.queries import lon_lat_of, point_in_area
 from ..config import setting
 from ..extensions import db
 from ..models import Referral, Relay, Resident, Role, Territory
-from . import areas
+from . import areas, paging
 
 _CELLS = text("""
 WITH t AS (
@@ -101,6 +101,28 @@ def territories_for(user):
     return db.session.query(Territory).options(defer(Territory.area)).order_by(Territory.name).all()
 
 
+def _territories_statement(user):
+    """The select() of the territories a coordinator looks after (`territories_for`)."""
+    statement = select(Territory).options(defer(Territory.area))
+    if user.role == Role.COORDINATOR.value and user.territories:
+        statement = statement.where(Territory.id.in_([t.id for t in user.territories]))
+    return statement
+
+
+def count_territories_for(user):
+    """How many territories `territories_for(user)` holds, counted in the database."""
+    return db.session.scalar(select(func.count()).select_from(
+        _territories_statement(user).subquery()))
+
+
+def territories_page(user, *, after=None, size=paging.PAGE_SIZE):
+    """A Page of `territories_for(user)` by name then id, after the NameKey `after`: the
+    coverage page computes the grid of one page of territories at a time."""
+    return paging.keyset_page(_territories_statement(user), (Territory.name, Territory.id),
+                              after=(after.name, after.id) if after else None,
+                              key=lambda t: paging.NameKey(t.name, t.id), size=size)
+
+
 def coverage(territories):
     """Per territory: the relays that reach it, their free capacity, and the hexagon cells."""
     result = {t.id: TerritoryCoverage(t.id, t.name) for t in territories}
@@ -160,19 +182,23 @@ def relay_points(report):
              "lat": r[5]} for r in rows]
 
 
-def referrals_outside_territories(user, *, limit=500):
-    """Open referrals whose person lies in no territory: status, age and approximate cell only.
+def referrals_outside_territories(user, *, after=None, size=paging.PAGE_SIZE):
+    """A Page of the open referrals whose person lies in no territory, oldest move first
+    (after the PageKey `after`): status, age and approximate cell only.
 
     Only those `user` holds: admins and city-wide coordinators see them all; a coordinator
     of some territories sees them only when nobody is city-wide (they are then everyone's).
     """
     inside = exists(select(Territory.id).where(point_in_area(Resident.point, Territory.area))
                     .correlate(Resident))
-    rows = db.session.execute(
-        select(Referral.id, Referral.status, Referral.status_changed_at,
-               *lon_lat_of(Resident.approx_point))
-        .join(Resident, Resident.id == Referral.resident_id)
-        .where(Referral.status != "closed", Resident.point.is_not(None), ~inside,
-               areas.managed(user, areas.at_point(Resident.point, correlate=Resident)))
-        .order_by(Referral.status_changed_at, Referral.id).limit(limit))
-    return [{"id": r[0], "status": r[1], "since": r[2], "lon": r[3], "lat": r[4]} for r in rows]
+    statement = (select(Referral.id, Referral.status, Referral.status_changed_at,
+                        *lon_lat_of(Resident.approx_point))
+                 .join(Resident, Resident.id == Referral.resident_id)
+                 .where(Referral.status != "closed", Resident.point.is_not(None), ~inside,
+                        areas.managed(user, areas.by_point(Resident))))
+    rows = paging.keyset_page(statement, (Referral.status_changed_at, Referral.id),
+                              after=(after.at, after.id) if after else None,
+                              key=lambda r: paging.PageKey(r[2], r[0]), size=size,
+                              entities=False)
+    return paging.Page([{"id": r[0], "status": r[1], "since": r[2], "lon": r[3], "lat": r[4]}
+                        for r in rows], rows.after)

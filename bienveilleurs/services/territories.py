@@ -14,7 +14,7 @@ from ..config import setting
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Role, Territory, User, coordinator_territories
-from . import audit
+from . import audit, paging
 from .fields import Fields, parse_uuid
 from .transaction import use_case
 
@@ -97,6 +97,16 @@ def list_territories(*, limit=None):
                               .order_by(Territory.name, Territory.id).limit(limit)).all()
 
 
+def territories_page(*, after=None, size=paging.PAGE_SIZE):
+    """A Page of territories by name then id, after the NameKey `after`, with their
+    coordinators (one statement for the page's); not their outlines (see map_outlines)."""
+    statement = select(Territory).options(defer(Territory.area),
+                                          selectinload(Territory.coordinators))
+    return paging.keyset_page(statement, (Territory.name, Territory.id),
+                              after=(after.name, after.id) if after else None,
+                              key=lambda t: paging.NameKey(t.name, t.id), size=size)
+
+
 def count_territories():
     return db.session.scalar(select(func.count()).select_from(Territory))
 
@@ -111,6 +121,20 @@ def drawable_outline(area, tolerance):
     too_detailed = func.ST_NPoints(area) > setting("TERRITORY_MAX_POINTS")
     return case((too_detailed, func.ST_Envelope(area)),
                 else_=func.coalesce(func.ST_Simplify(area, tolerance), area))
+
+
+def territories_near(points, *, limit=100, margin=0.02):
+    """The ids of the territories (at most `limit`) whose outline meets the box around
+    these (lon, lat) points, widened by `margin` degrees (a kilometre or two): what a map of
+    them shows for context, found through the outlines' index."""
+    points = [(lon, lat) for lon, lat in points if lon is not None and lat is not None]
+    if not points:
+        return []
+    lons, lats = [p[0] for p in points], [p[1] for p in points]
+    box = func.ST_MakeEnvelope(min(lons) - margin, min(lats) - margin, max(lons) + margin,
+                               max(lats) + margin, 4326)
+    return db.session.scalars(select(Territory.id).where(Territory.area.op("&&")(box))
+                              .order_by(Territory.name, Territory.id).limit(limit)).all()
 
 
 def map_outlines(territory_ids):

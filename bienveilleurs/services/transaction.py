@@ -11,6 +11,10 @@ transaction: only the outermost one commits, so two use cases composed stay atom
 
 `keep_on` names the errors after which the work already done must still be committed:
 a failed sign-in is counted even though the call fails.
+
+`reads=True` marks a use case that only reads, and records that read (a list page and its
+access-log rows): what it loaded stays loaded after its commit, since nothing it wrote can
+have changed it, so the page that shows the list sends no statement per row afterwards.
 """
 
 from functools import wraps
@@ -20,7 +24,20 @@ from ..extensions import db
 _DEPTH = "bienveilleurs.use_case_depth"
 
 
-def use_case(function=None, *, keep_on=()):
+def _commit(*, keep_loaded):
+    session = db.session()
+    if not keep_loaded:
+        session.commit()
+        return
+    expiring = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expiring
+
+
+def use_case(function=None, *, keep_on=(), reads=False):
     """Run the decorated service function as one transaction (see the module docstring)."""
 
     def decorate(fn):
@@ -33,7 +50,7 @@ def use_case(function=None, *, keep_on=()):
             try:
                 result = fn(*args, **kwargs)
                 if outermost:
-                    db.session.commit()
+                    _commit(keep_loaded=reads)
                 return result
             except keep_on:
                 if outermost:

@@ -19,6 +19,7 @@ NAVIGATION = {
         ("coordination.inbox", "À attribuer"),
         ("coordination.stale", "En attente"),
         ("coordination.map", "Carte"),
+        ("campaigns.index", "Veilles"),
         ("network.relays", "Bienveilleurs"),
         ("candidacies.index", "Candidatures"),
         ("coverage.index", "Couverture"),

@@ -164,12 +164,13 @@ def feature_collection(features):
     return {"type": "FeatureCollection", "features": list(features)}
 
 
-def territory_outlines(territories):
-    """The outlines of territories as a FeatureCollection for map.js (drawn at map scale)."""
+def territory_outlines(territories=(), *, ids=()):
+    """The outlines of territories (or of these ids) as a FeatureCollection for map.js
+    (drawn at map scale)."""
     return feature_collection(
         {"type": "Feature", "geometry": geometry,
          "properties": {"name": name, "area": "territory"}}
-        for name, geometry in map_outlines([t.id for t in territories]))
+        for name, geometry in map_outlines([t.id for t in territories] + list(ids)))
 
 
 def map_center():
@@ -263,3 +264,11 @@ def errors_on_form(form, error, *, aliases=None, missing=None, fallback=None):
     if not attached:
         return " ".join([error.message] + [m for m in rest if m != error.message])
     return " ".join(rest) or None
+
+
+def csv_response(text, filename):
+    """A CSV file (text from services.csv_safe) as a download."""
+    response = current_app.response_class(text, mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

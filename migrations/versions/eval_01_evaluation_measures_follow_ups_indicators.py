@@ -2,7 +2,7 @@
 report time, the observer role
 
 Revision ID: eval_01
-Revises: cand_01
+Revises: scale_01
 Create Date: 2026-12-07 07:10:00
 """
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = 'eval_01'
-down_revision = 'cand_01'
+down_revision = 'scale_01'
 branch_labels = None
 depends_on = None
 

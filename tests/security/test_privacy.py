@@ -339,6 +339,22 @@ def test_every_table_about_residents_is_exported_and_covered_by_retention(db):
         assert not classified - columns, f"{name}: unknown columns {sorted(classified - columns)}"
 
 
+def _called_during_a_heatwave(world, resident):
+    """On the watch register, called once in a campaign (its rows are about the person)."""
+    from bienveilleurs.models import CampaignCheck
+    from bienveilleurs.services import campaigns
+    campaigns.add_to_register(world.coordinator, resident.id, {"consent": True,
+                                                               "reasons": ["over_65"]})
+    launched = campaigns.launch(world.coordinator, {
+        "id": str(uuid.uuid4()), "kind": "heatwave", "title": "Canicule",
+        "deadline": (clock.now() + timedelta(hours=2)).isoformat()})
+    check = extension_db.session.scalar(select(CampaignCheck).where(
+        CampaignCheck.resident_id == resident.id))
+    campaigns.record_call(world.coordinator, launched.campaign.id, check.id, {
+        "id": str(uuid.uuid4()), "at": clock.now().isoformat(), "channel": "phone",
+        "outcome": "ok", "note": "Va bien, a de l'eau."})
+
+
 def test_export_carries_every_column_of_every_row_about_the_person(db):
     world = make_world()
     resident, referral, closed, contact = _a_followed_person(world)
@@ -350,6 +366,7 @@ def test_export_carries_every_column_of_every_row_about_the_person(db):
     db.add(FollowUp(referral_id=closed.id, relay_id=world.relay.id, closed_at=clock.now(),
                     due_on=clock.now().date()))
     db.flush()
+    _called_during_a_heatwave(world, resident)
     file = privacy.resident_file(db.get(Resident, resident.id))
     counts = {"residents": 1, "referrals": 2, "contacts": 1}
     for name, entry in privacy.PERSONAL_DATA.items():

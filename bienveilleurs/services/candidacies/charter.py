@@ -19,7 +19,7 @@ from ... import clock
 from ...errors import Conflict, NotFound
 from ...extensions import db
 from ...models import CharterPrompt, CharterSignature, CharterVersion, Relay, Role
-from .. import audit, links
+from .. import audit, links, paging
 from ..directory import managed_relays
 from ..fields import Fields
 from ..transaction import use_case
@@ -181,16 +181,18 @@ def sign_as_relay(user, version_id):
     return version
 
 
-def unsigned_relays(user):
-    """(current version, the active relays `user` manages who have not signed it)."""
+def unsigned_relays(user, *, after=None, size=paging.PAGE_SIZE * 2):
+    """(current version, a Page of the active relays `user` manages who have not signed it,
+    by name, after the NameKey `after`)."""
     version = current_version()
     if version is None:
-        return None, []
+        return None, paging.Page([])
     signed = select(CharterSignature.id).where(CharterSignature.relay_id == Relay.id,
                                                CharterSignature.version_id == version.id)
-    return version, db.session.scalars(
-        managed_relays(user).where(Relay.status == "active", ~exists(signed))
-        .order_by(Relay.display_name, Relay.id)).all()
+    return version, paging.keyset_page(
+        managed_relays(user).where(Relay.status == "active", ~exists(signed)),
+        (Relay.display_name, Relay.id), after=(after.name, after.id) if after else None,
+        key=lambda r: paging.NameKey(r.display_name, r.id), size=size)
 
 
 def signatures_of_relay(relay_id):

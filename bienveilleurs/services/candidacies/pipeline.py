@@ -12,6 +12,7 @@ from ...errors import Forbidden, InvalidTransition, ValidationFailed
 from ...extensions import db
 from ...models import STAGE_LABELS, Candidacy, CandidacyEvent, TrainingParticipant
 from ..fields import Fields
+from ..paging import PAGE_SIZE, PageKey, keyset_page
 from ..transaction import use_case
 from .events import change_stage, write_event
 from .scope import get_candidacy, managed_candidacies
@@ -100,8 +101,9 @@ def add_note(actor, candidacy_id, record):
     return candidacy
 
 
-def pipeline(user, *, stage=None):
-    """The candidacies `user` manages, by stage then oldest move first; and counts by stage."""
+def pipeline(user, *, stage=None, after=None, size=PAGE_SIZE):
+    """A Page of the candidacies `user` manages, oldest move first (`after`: the PageKey
+    where the page starts), and their counts by stage."""
     statement = managed_candidacies(user)
     counts = dict(db.session.execute(
         statement.with_only_columns(Candidacy.stage, func.count()).group_by(Candidacy.stage)
@@ -110,9 +112,10 @@ def pipeline(user, *, stage=None):
         statement = statement.where(Candidacy.stage == stage)
     else:
         statement = statement.where(Candidacy.stage.in_(PIPELINE_STAGES))
-    rows = db.session.scalars(statement.order_by(Candidacy.stage_changed_at, Candidacy.id)
-                              .limit(500)).all()
-    return rows, counts
+    page = keyset_page(statement, (Candidacy.stage_changed_at, Candidacy.id),
+                       after=(after.at, after.id) if after else None,
+                       key=lambda c: PageKey(c.stage_changed_at, c.id), size=size)
+    return page, counts
 
 
 def history(candidacy):

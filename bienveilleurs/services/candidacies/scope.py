@@ -16,8 +16,8 @@ from ..directory.common import one_in
 
 NOT_FOUND = "Candidature introuvable."
 SESSION_NOT_FOUND = "Session de formation introuvable."
-CANDIDACY_PLACEMENT = areas.at_point(Candidacy.point, correlate=Candidacy)
-SESSION_PLACEMENT = areas.at_point(TrainingSession.point, correlate=TrainingSession)
+CANDIDACY_PLACEMENT = areas.by_point(Candidacy)
+SESSION_PLACEMENT = areas.by_point(TrainingSession)
 
 
 def managed_candidacies(user):

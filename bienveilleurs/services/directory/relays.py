@@ -28,7 +28,7 @@ HELD_PEOPLE = ("Ce bienveilleur accompagne encore {count} personne(s) : confiez-
                "d'autre (ou mettez fin à son engagement) avant de changer le compte rattaché.")
 # Statuses in which a relay carries a referral (as referrals.ACTIVE_STATUSES).
 _ACTIVE = ("assigned", "contacted", "referred", "accepted")
-RELAY_PLACEMENT = areas.at_point(Relay.point, correlate=Relay)
+RELAY_PLACEMENT = areas.by_point(Relay)
 
 
 def managed_relays(user):

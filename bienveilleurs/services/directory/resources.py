@@ -7,6 +7,7 @@ such a structure, since its point may place a structure that has none.
 """
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import contains_eager
 
 from geo.queries import geog_point, in_bbox, lon_lat_of, nearest
 
@@ -14,6 +15,7 @@ from ...errors import NotFound, ValidationFailed
 from ...extensions import db
 from ...models import Resource, Structure
 from .. import areas
+from ..paging import NameKey, keyset_page
 from ..transaction import use_case
 from .cleaning import NO_CATEGORY, clean_resource
 from .common import Saved, flush_or, like_pattern, lock_key, one_in, parse_uuid, stored
@@ -162,17 +164,21 @@ def get_resource(resource_id, *, include_inactive=False):
     return resource
 
 
-def list_resources(user, *, search=None, inactive=False, limit=200):
-    """The resources `user` manages, for the management list: by name, structure or address;
-    active or inactive."""
-    statement = managed_resources(user).where(Resource.active.is_(not inactive))
+def list_resources(user, *, search=None, inactive=False, limit=200, after=None):
+    """A Page of the resources `user` manages, for the management list: by name, structure
+    or address; active or inactive; by name then id after the NameKey `after` (the
+    structure joined once, for the filter and the list)."""
+    # The bare column (not `IS true`), so the active ones walk `ix_resources_active_name`.
+    statement = managed_resources(user).where(~Resource.active if inactive else Resource.active)
     if search:
         pattern = like_pattern(search)
         statement = statement.where(or_(Resource.name.ilike(pattern),
                                         Structure.name.ilike(pattern),
                                         Resource.address.ilike(pattern)))
-    statement = statement.order_by(Resource.name, Resource.id).limit(limit)
-    return db.session.scalars(statement).unique().all()
+    return keyset_page(statement.options(contains_eager(Resource.structure)),
+                       (Resource.name, Resource.id),
+                       after=(after.name, after.id) if after else None,
+                       key=lambda r: NameKey(r.name, r.id), size=limit)
 
 
 def resources_in_bbox(bbox, *, categories=(), limit=1000):

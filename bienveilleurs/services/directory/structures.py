@@ -8,6 +8,7 @@ resources' points; one with neither is managed by admins and city-wide coordinat
 """
 
 from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from geo.queries import point_in_area
 
@@ -15,6 +16,7 @@ from ...errors import ValidationFailed
 from ...extensions import db
 from ...models import Resource, Structure, Territory
 from .. import areas
+from ..paging import NameKey, keyset_page
 from ..transaction import use_case
 from .cleaning import clean_structure
 from .common import flush_or, like_pattern, lock_key, one_in, stored
@@ -25,12 +27,13 @@ OUTSIDE = ("Ce point est en dehors de vos territoires : une structure est géré
 UNKNOWN = "Cette structure n'existe pas, ou elle est en dehors de vos territoires."
 
 
+_BY_POINT = areas.by_point(Structure)
+
+
 def _structure_covered(territory_condition):
     """Condition on Structure: a territory matching the condition covers it (its point; with
     no point, one of its resources' points)."""
-    by_point = exists(select(Territory.id).where(
-        territory_condition, point_in_area(Structure.point, Territory.area))
-        .correlate(Structure))
+    by_point = _BY_POINT.covered(territory_condition)
     by_resources = exists(
         select(Resource.id)
         .join(Territory, and_(territory_condition, point_in_area(Resource.point, Territory.area)))
@@ -97,14 +100,18 @@ def get_structure(user, structure_id, *, lock=False):
                   missing=NOT_FOUND)
 
 
-def list_structures(user, *, search=None, limit=200):
-    """The structures `user` manages, by name or address."""
+def list_structures(user, *, search=None, limit=200, after=None):
+    """A Page of the structures `user` manages, by name or address; by name then id after
+    the NameKey `after`."""
     statement = managed_structures(user)
     if search:
         pattern = like_pattern(search)
         statement = statement.where(or_(Structure.name.ilike(pattern),
                                         Structure.address.ilike(pattern)))
-    return db.session.scalars(statement.order_by(Structure.name, Structure.id).limit(limit)).all()
+    return keyset_page(statement.options(selectinload(Structure.resources)),
+                       (Structure.name, Structure.id),
+                       after=(after.name, after.id) if after else None,
+                       key=lambda s: NameKey(s.name, s.id), size=limit)
 
 
 def structure_for(actor, clean, *, point):

@@ -112,6 +112,9 @@ def erase_resident(actor, rid, now):
     # erased_at first: the table's checks allow an empty row only once it is a tombstone.
     db.session.execute(update(Resident).where(Resident.id == rid).values(erased_at=now)
                        .execution_options(synchronize_session=False))
+    from .. import campaigns
+    campaigns.forget([rid])  # off the watch register, out of the open campaigns
+    campaigns.forget_resident([rid])
     scrub([rid], "erase")
     _tombstones(rid, now)
     record_access(actor, "resident.erase", "resident", rid)

@@ -19,6 +19,8 @@ from sqlalchemy import and_, case, func, select, update
 from ...extensions import db
 from ...models import (
     AccountToken,
+    CampaignCall,
+    CampaignCheck,
     Candidacy,
     CandidacyEvent,
     CharterSignature,
@@ -31,6 +33,7 @@ from ...models import (
     Resident,
     StructureLink,
     TrainingParticipant,
+    WatchEntry,
     WellbeingMeasure,
 )
 
@@ -163,6 +166,29 @@ PERSONAL_DATA = {
         erase={}, anonymise={},
         keep=frozenset({"id", "referral_id", "relay_id", "closed_at", "due_on", "done_at",
                         "measure_id", "created_at"})),
+    # The watch register (services/campaigns/watch.py): opposition and retention remove the
+    # entry itself (`campaigns.forget`); what the scrub sees of it is already gone.
+    "watch_entries": PersonalTable(
+        WatchEntry, lambda ids: WatchEntry.resident_id.in_(ids),
+        erase={"reasons": []}, anonymise={"reasons": []},
+        keep=frozenset({"resident_id", "consent_at", "consent_by_id", "confirmed_at",
+                        "created_at"})),
+    # Checks of campaigns: the status and dates stay for the campaign's counts; an opposition
+    # removes the person from the open campaigns (`campaigns.forget_resident`).
+    "campaign_checks": PersonalTable(
+        CampaignCheck, lambda ids: CampaignCheck.resident_id.in_(ids),
+        erase={}, anonymise={},
+        keep=frozenset({"id", "campaign_id", "resident_id", "relay_id", "territory_id",
+                        "status", "attempts", "last_call_at", "help_notified_at",
+                        "escalated_at", "created_at", "updated_at"})),
+    "campaign_calls": PersonalTable(
+        CampaignCall, lambda ids: CampaignCall.check_id.in_(
+            select(CampaignCheck.id).where(CampaignCheck.resident_id.in_(ids))),
+        erase={"note": None, "payload_digest": EMPTY_DIGEST},
+        anonymise={"note": None, "payload_digest": EMPTY_DIGEST},
+        keep=frozenset({"id", "check_id", "author_id", "at", "channel", "outcome",
+                        "created_at"}),
+        internal=frozenset({"payload_digest"})),
     # Delivery attempts say when and whether a message went, and the mail server's answer
     # (about the recipient, never the person).
     "notification_attempts": PersonalTable(

@@ -24,6 +24,7 @@ from ...models import (
     Resident,
     User,
 )
+from ..campaigns.watch import forget as forget_watch
 from ..jobs import scheduled
 from ..transaction import use_case
 from .opposition import ACTIVE_STATUSES
@@ -147,6 +148,7 @@ def run_retention(*, retention_days=None, access_log_days=None, batch_size=500):
     for start in range(0, len(due), batch_size):
         batch = due[start:start + batch_size]
         summary["referrals_closed"] += _close_for_retention(batch, now)
+        forget_watch(batch)  # an anonymised person leaves the watch register
         scrub(batch, "anonymise")
         db.session.execute(update(Resident).where(Resident.id.in_(batch))
                            .values(anonymised_at=now)

@@ -50,6 +50,7 @@ from .lists import (
     category_name,
     coordinator_inbox,
     last_return,
+    last_returns,
     open_referrals,
     reason_label,
     relay_contact,
@@ -131,7 +132,7 @@ __all__ = [
     "assignment_periods", "log_contact", "was_assigned",
     # lists
     "REASON_LABELS", "ROLE_NAMES", "STALE_LABELS", "InboxItem", "RelayContact", "StaleReferral",
-    "TimelineRow", "can_see", "category_name", "coordinator_inbox", "last_return",
+    "TimelineRow", "can_see", "category_name", "coordinator_inbox", "last_return", "last_returns",
     "open_referrals", "reason_label", "relay_contact", "relay_referrals", "reported_by",
     "returns_to_reorient", "stale_referrals", "stale_thresholds", "structure_referrals",
     "timeline",

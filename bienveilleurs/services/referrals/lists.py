@@ -5,7 +5,7 @@
   counted by the daily digest), `open_referrals` (the map);
 - social workers: `structure_referrals`, `relay_contact`;
 - one referral: `timeline` (its events with names and labels resolved), `last_return`
-  (and `returns_to_reorient` for a list), `can_see`, `reason_label`, `category_name`.
+  (`last_returns` and `returns_to_reorient` for a list), `can_see`, `reason_label`, `category_name`.
 
 Everything is built on `scope` (scoping in the query, field-level privacy); nothing is
 written here and nothing is committed.
@@ -14,7 +14,7 @@ written here and nothing is committed.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import func, or_, select, true, tuple_, union_all
 from sqlalchemy.orm import selectinload
 
 from ... import clock
@@ -24,6 +24,7 @@ from ...models import (
     OUTCOME_LABELS,
     ROLE_LABELS,
     STATUS_LABELS,
+    STATUSES,
     Referral,
     ReferralEvent,
     Relay,
@@ -32,6 +33,7 @@ from ...models import (
     User,
 )
 from ..codes import category_label
+from ..paging import PAGE_SIZE, Page, PageKey, keyset_page
 from .scope import SYSTEM_ACTOR, event_note, scoped_referrals, sees_referral, visible_events
 from .table import (
     CONTACT_REASON,
@@ -75,20 +77,51 @@ class InboxItem:
     since: datetime
 
 
-def coordinator_inbox(user):
-    """Return what waits for a coordinator: referrals to assign, and those sent back."""
+def _page_key(referral):
+    return PageKey(referral.status_changed_at, referral.id)
+
+
+# What the coordinators' lists show of each row, loaded for the whole page at once.
+_SHOWN = (selectinload(Referral.resident), selectinload(Referral.reporter),
+          selectinload(Referral.relay), selectinload(Referral.resource))
+
+
+def _coordinator_page(user, arms, after, size):
+    """One page of the open referrals in `user`'s scope, oldest move first, with what the
+    pages show of them (`_SHOWN`).
+
+    `arms` are {status: condition}: the page holds the referrals of those statuses that
+    match their condition. Each status is walked on its own in the order of
+    `ix_referrals_status_changed` (status, last move, id), testing the scope row by row until
+    the page is full, and the walks are merged: never every referral of the country
+    gathered and sorted to show the first 25 of them.
+    """
+    order = (Referral.status_changed_at, Referral.id)
+    scoped = scoped_referrals(user, open_only=True).with_only_columns(*order)
+    if after is not None:
+        scoped = scoped.where(tuple_(*order) > tuple_(after.at, after.id))
+    walks = [scoped.where(Referral.status == status, condition).order_by(*order)
+             .limit(size + 1) for status, condition in arms.items()]
+    merged = (walks[0] if len(walks) == 1 else union_all(*walks)).subquery()
+    statement = (select(Referral).join(merged, merged.c.id == Referral.id).options(*_SHOWN)
+                 .order_by(merged.c.status_changed_at, merged.c.id))
+    return keyset_page(statement, (merged.c.status_changed_at, merged.c.id), key=_page_key,
+                       size=size)
+
+
+def coordinator_inbox(user, *, after=None, size=PAGE_SIZE):
+    """Return a Page of what waits for a coordinator: referrals to assign, and those sent
+    back, oldest move first (`after`: the PageKey where the page starts)."""
     last_from = (select(ReferralEvent.from_status).where(
                      ReferralEvent.referral_id == Referral.id,
                      ReferralEvent.reason.is_distinct_from(CORRECTION_REASON))  # not a move
                  .order_by(ReferralEvent.id.desc()).limit(1).correlate(Referral)
                  .scalar_subquery())
-    sent_back = and_(Referral.status == "contacted", last_from == "referred")
-    rows = db.session.scalars(scoped_referrals(user).where(
-        or_(Referral.status == "reported", sent_back))
-        .order_by(Referral.status_changed_at, Referral.id)).all()
-    return [InboxItem(r, "to_assign" if r.status == "reported" else "sent_back",
-                      r.status_changed_at)
-            for r in rows]
+    page = _coordinator_page(user, {"reported": true(), "contacted": last_from == "referred"},
+                             after, size)
+    return Page([InboxItem(r, "to_assign" if r.status == "reported" else "sent_back",
+                           r.status_changed_at)
+                 for r in page], page.after)
 
 
 STALE_LABELS = {
@@ -119,29 +152,28 @@ def stale_thresholds():
     }
 
 
-def stale_referrals(user, now=None):
-    """Return the referrals in scope nobody moved for too long, oldest first, with their age.
+def stale_referrals(user, now=None, *, after=None, size=PAGE_SIZE):
+    """Return a Page of the referrals in scope nobody moved for too long, oldest first, with
+    their age (`after`: the PageKey where the page starts).
 
     Unassigned past STALE_UNASSIGNED_HOURS, assigned without contact past
     STALE_NO_CONTACT_DAYS, referred without answer past STALE_NO_ANSWER_DAYS.
     """
     now = now or clock.now()
     thresholds = stale_thresholds()
-    condition = or_(*[and_(Referral.status == status, Referral.status_changed_at <= now - age)
-                      for status, (_, age) in thresholds.items()])
-    rows = db.session.scalars(scoped_referrals(user).where(condition)
-                              .order_by(Referral.status_changed_at, Referral.id)).all()
-    return [StaleReferral(r, thresholds[r.status][0], r.status_changed_at,
-                          now - r.status_changed_at)
-            for r in rows]
+    arms = {status: Referral.status_changed_at <= now - age
+            for status, (_, age) in thresholds.items()}
+    page = _coordinator_page(user, arms, after, size)
+    return Page([StaleReferral(r, thresholds[r.status][0], r.status_changed_at,
+                               now - r.status_changed_at)
+                 for r in page], page.after)
 
 
-def open_referrals(user):
-    """Return the referrals in `user`'s scope that are not closed, oldest move first."""
-    statement = (scoped_referrals(user).where(Referral.status != "closed")
-                 .options(selectinload(Referral.resident), selectinload(Referral.relay))
-                 .order_by(Referral.status_changed_at, Referral.id))
-    return db.session.scalars(statement).all()
+def open_referrals(user, *, after=None, size=PAGE_SIZE):
+    """Return a Page of the referrals in `user`'s scope that are not closed, oldest move
+    first (`after`: the PageKey where the page starts)."""
+    return _coordinator_page(user, {status: true() for status in STATUSES
+                                    if status != "closed"}, after, size)
 
 
 # --- social workers -----------------------------------------------------------------------
@@ -314,4 +346,28 @@ def returns_to_reorient(user, referrals):
         moves = [e for e in referral.events if e.reason != CORRECTION_REASON]
         if moves and moves[-1].from_status == "referred":
             found[referral.id] = last_return(user, referral)
+    return found
+
+
+def last_returns(user, referrals):
+    """`last_return` for a whole list: {referral id: Return}, in two statements."""
+    ids = [r.id for r in referrals]
+    if not ids:
+        return {}
+    last = (select(func.max(ReferralEvent.id))
+            .where(ReferralEvent.referral_id.in_(ids),
+                   ReferralEvent.reason.is_distinct_from(CORRECTION_REASON))
+            .group_by(ReferralEvent.referral_id))
+    events = db.session.scalars(select(ReferralEvent).where(ReferralEvent.id.in_(last))).all()
+    wanted = {e.resource_id for e in events if e.resource_id is not None}
+    resources = {r.id: r for r in db.session.scalars(
+        select(Resource).where(Resource.id.in_(wanted)))} if wanted else {}
+    found = {}
+    for event in events:
+        resource = resources.get(event.resource_id)
+        found[event.referral_id] = Return(
+            reason=reason_label(event.reason), note=event_note(user, event),
+            resource_name=resource.name if resource is not None else None,
+            reason_code=event.reason,
+            structure_name=resource.structure.name if resource is not None else None)
     return found

@@ -22,31 +22,32 @@ def _shown(user, action, referrals):
     record_accesses(user, action, "referral", [r.id for r in referrals])
 
 
-@use_case
-def read_inbox(user):
-    """The coordinator's « À attribuer » (`lists.coordinator_inbox`), logged."""
-    items = coordinator_inbox(user)
+@use_case(reads=True)
+def read_inbox(user, *, after=None):
+    """A page of the coordinator's « À attribuer » (`lists.coordinator_inbox`), logged."""
+    items = coordinator_inbox(user, after=after)
     _shown(user, "referral.inbox", [item.referral for item in items])
     return items
 
 
-@use_case
-def read_stale(user, now=None):
-    """The coordinator's « En attente » (`lists.stale_referrals`), logged."""
-    rows = stale_referrals(user, now=now)
+@use_case(reads=True)
+def read_stale(user, now=None, *, after=None):
+    """A page of the coordinator's « En attente » (`lists.stale_referrals`), logged."""
+    rows = stale_referrals(user, now=now, after=after)
     _shown(user, "referral.stale", [row.referral for row in rows])
     return rows
 
 
-@use_case
-def read_map(user):
-    """The open referrals of the coordinator's map (`lists.open_referrals`), logged."""
-    referrals = open_referrals(user)
+@use_case(reads=True)
+def read_map(user, *, after=None, size=None):
+    """A page of the open referrals of the coordinator's map (`lists.open_referrals`),
+    logged."""
+    referrals = open_referrals(user, after=after, **({"size": size} if size else {}))
     _shown(user, "referral.map", referrals)
     return referrals
 
 
-@use_case
+@use_case(reads=True)
 def read_structure_referrals(user):
     """A social worker's « Orientations reçues » (`lists.structure_referrals`), logged."""
     groups = structure_referrals(user)
@@ -54,7 +55,7 @@ def read_structure_referrals(user):
     return groups
 
 
-@use_case
+@use_case(reads=True)
 def read_my_people(user, *, offline=False):
     """A relay's « Mes personnes » (open and closed), or with `offline` the open ones the
     phone keeps (`lists.relay_referrals`), logged."""

@@ -21,6 +21,7 @@ for the package's own modules.
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from sqlalchemy import and_, any_, exists, false, or_, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -105,22 +106,34 @@ def refuse_erased(referral):
 
 # --- scoping ------------------------------------------------------------------------------
 
-def _resident_covered(territory_condition):
-    """Condition on Resident: a territory matching `territory_condition` covers the person.
+def _residents_placement(key):
+    """How the person whose id is in `key` (Resident.id, Referral.resident_id) is placed.
 
-    Their point, through the one point-in-territory test (as for notifications, so that
-    whoever is notified about a referral can also open it); once erased, the territories
-    that covered it when they opposed (kept on the tombstone: who may still be told so).
+    By their point, through the one point-in-territory test (as for notifications, so that
+    whoever is notified about a referral can also open it), from the territories' side
+    (`areas.by_point`); once erased, by the territories that covered it when they opposed
+    (kept on the tombstone: who may still be told so). `open_only`: for lists of referrals
+    that are not closed, which never hold an erased person (an opposition closes every
+    referral of the person, and an erased person's referral is never moved again), so the
+    tombstones' branch, an OR that no index serves, is left out.
     """
-    by_point = exists(select(Territory.id).where(
-        territory_condition, point_in_area(Resident.point, Territory.area)).correlate(Resident))
-    by_tombstone = exists(
-        select(ErasedId.id).join(Territory, Territory.id == any_(ErasedId.territory_ids))
-        .where(ErasedId.id == Resident.id, territory_condition).correlate(Resident))
-    return or_(by_point, and_(Resident.erased_at.is_not(None), by_tombstone))
+    by_point = areas.by_point(Resident, key=key)
+
+    def covered(territory_condition, *, open_only=False):
+        pointed = by_point.covered(territory_condition)
+        if open_only:
+            return pointed
+        by_tombstone = exists(
+            select(ErasedId.id).join(Territory, Territory.id == any_(ErasedId.territory_ids))
+            .where(ErasedId.id == key, territory_condition))
+        return or_(pointed, by_tombstone)
+    return covered
 
 
-RESIDENT_PLACEMENT = areas.Placement(_resident_covered)
+RESIDENT_PLACEMENT = areas.Placement(_residents_placement(Resident.id))
+_REFERRAL_COVERED = _residents_placement(Referral.resident_id)
+_REFERRAL_PLACEMENT = areas.Placement(_REFERRAL_COVERED)
+_OPEN_REFERRAL_PLACEMENT = areas.Placement(partial(_REFERRAL_COVERED, open_only=True))
 
 
 def _coordinator_residents(user):
@@ -147,16 +160,16 @@ def structure_ids(user):
     return [s.id for s in user.structures]
 
 
-def scope_condition(user):
-    """WHERE condition on Referral for what `user` may see at all."""
+def scope_condition(user, *, open_only=False):
+    """WHERE condition on Referral for what `user` may see at all (`open_only`: among the
+    referrals that are not closed, which the caller filters on)."""
     if user is SYSTEM_ACTOR:
         return true()
     role = user.role
     if role == Role.COORDINATOR.value:
-        residents = _coordinator_residents(user)
-        if residents is None:
-            return true()
-        return Referral.resident_id.in_(select(Resident.id).where(residents))
+        placement = _OPEN_REFERRAL_PLACEMENT if open_only else _REFERRAL_PLACEMENT
+        condition = areas.coordinator_area(user, placement)
+        return true() if condition is None else condition
     if role == Role.RELAY.value:
         relay = user.relay
         mine = [Referral.reporter_id == user.id]
@@ -177,8 +190,11 @@ def scope_condition(user):
     return false()  # admin: not the content of referrals (DESIGN)
 
 
-def scoped_referrals(user):
+def scoped_referrals(user, *, open_only=False):
     """Return a select() of the Referral rows `user` may see; add filters and order to it.
+
+    `open_only`: only those not closed (the coordinators' lists), by a condition the
+    indexes serve (see `_residents_placement`).
 
     coordinator: referrals whose resident's point lies in one of their territories (all of
     them when attached to no territory; points no staffed territory covers go to the
@@ -187,7 +203,8 @@ def scoped_referrals(user):
     worker: those sent to a resource of their structures (referred, accepted, closed); a
     structure's one-time link: its one referral on that same condition; admin: none.
     """
-    return select(Referral).where(scope_condition(user))
+    statement = select(Referral).where(scope_condition(user, open_only=open_only))
+    return statement.where(Referral.status != "closed") if open_only else statement
 
 
 FOLLOW_UP_REPORT_WINDOW = timedelta(days=14)

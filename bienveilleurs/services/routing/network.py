@@ -20,7 +20,7 @@ from geo.walkways import read_walkways
 from ...errors import Conflict, ValidationFailed
 from ...extensions import db
 from ..transaction import use_case
-from .walking import NETWORK_SCHEMA
+from .snapping import NETWORK_SCHEMA
 
 BUILD_SCHEMA = "routing_next"
 OLD_SCHEMA = "routing_previous"

@@ -1,97 +1,148 @@
-"""Walking lengths on the imported street network, from one point to many, in one statement.
+"""Walking lengths on the imported street network, from one point to many.
 
-Each point (the person's, then the candidates') is snapped to the nearest point of the
-network — the nearest edge by the GiST index, the place along it — unless it lies more
-than `SNAP_MAX_M` off it. pgRouting's `pgr_withPointsCost` then runs one Dijkstra from the
-person's snapped point to every candidate's (undirected: one may walk both ways), on the
-edges of a square window around the person. The length of a walk is the straight leg from
-the person to the network, the path, and the leg from the network to the candidate.
+The network is stored by pgRouting's tables (network.py); each application process keeps a
+copy of its graph in memory (`Graph`: the edges' ends and lengths, a sparse matrix), loaded
+on first use and again when an import has replaced the network. Each call snaps the points
+not met before on that copy (snapping.py; resources and relays stay put, so mostly the
+person's point alone) by one statement, which also says which network is the database's
+now, in the same snapshot: a copy of another network is replaced, and the points snapped
+again, before walking. About 100,000 edges take a few megabytes per process.
 
-The window bounds the work (pgRouting builds its graph from the edges it is given, on each
-call): a path no longer than the window's radius cannot leave it, so a length up to that
-is exact, and `exact` says which are (a walk no longer than the radius: any walk left out
-is longer than that). The others are asked again by the caller with a wider window
-when they matter.
-
-The network lives in its own schema (`routing`, built by routing/network.py) in Web
-Mercator: conformal, so the nearest edge on the map is the nearest on the ground and one
-metre on the ground is `1 / cos(latitude)` map units around a point. Edge lengths are
-measured on the sphere, like every other distance of matching.
+From the person's snapped point (the place along an edge), a Dijkstra runs from both ends
+of that edge (scipy.sparse.csgraph), undirected (one may walk both ways), bounded by the
+radius asked for: a path no longer than that is exact, and `exact` says which are (a walk no
+longer than the radius). The others are asked again by the caller with a wider radius when
+they matter. The length of a walk is the straight leg from the person to the network, the
+path along it, and the leg from the network to the candidate — as pgrouting.py, the
+reference computation, which the tests compare with this one.
 """
 
-import math
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import dijkstra
 
 from ...config import setting
 from ...extensions import db
+from .snapping import GENERATION_SQL, NETWORK_SCHEMA, Walk, snap
 
-NETWORK_SCHEMA = "routing"
-SNAP_MAX_M = 200.0
-MERCATOR_RADIUS_M = 6_378_137.0  # EPSG:3857's sphere
+__all__ = ["NETWORK_SCHEMA", "Graph", "Walk", "network_ready", "walk_lengths"]
 
 _READY = f"""
 SELECT to_regclass('{NETWORK_SCHEMA}.edges') IS NOT NULL
        AND EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pgrouting')
 """
-
-# %(xs)s, %(ys)s: Web Mercator coordinates (`mercator`) and %(lats)s: latitudes, of the
-# person first, then the candidates; %(radius)s: the window's radius in metres around the
-# person's snapped point (the edges of a square around it). The inner statements pgRouting
-# runs are text: they are written by format() from numbers computed here, never from
-# outside text.
-WALK_SQL = f"""
-WITH point AS (
-    SELECT k::int AS k, lat, ST_SetSRID(ST_MakePoint(x, y), 3857) AS g
-    FROM unnest(%(xs)s::float8[], %(ys)s::float8[], %(lats)s::float8[])
-         WITH ORDINALITY AS p(x, y, lat, k)
-), snap AS (
-    SELECT p.k, e.id AS edge, ST_LineLocatePoint(e.geom, p.g) AS fraction,
-           ST_Distance(e.geom, p.g) * cos(radians(p.lat)) AS leg_m,
-           ST_ClosestPoint(e.geom, p.g) AS at, p.lat
-    FROM point p
-    CROSS JOIN LATERAL (SELECT id, geom FROM {NETWORK_SCHEMA}.edges
-                        ORDER BY geom <-> p.g LIMIT 1) e
-), origin AS (
-    SELECT ST_Expand(at, %(radius)s / cos(radians(lat))) AS window FROM snap
-    WHERE k = 1 AND leg_m <= {SNAP_MAX_M}
-), inside AS (
-    SELECT s.* FROM snap s, origin o WHERE s.leg_m <= {SNAP_MAX_M} AND s.at && o.window
-), cost AS (
-    SELECT c.end_pid, c.agg_cost
-    FROM origin o, pgr_withPointsCost(
-        format('SELECT id, source, target, length_m AS cost, length_m AS reverse_cost '
-               'FROM {NETWORK_SCHEMA}.edges '
-               'WHERE geom && ST_MakeEnvelope(%%s, %%s, %%s, %%s, 3857)',
-               ST_XMin(o.window), ST_YMin(o.window), ST_XMax(o.window), ST_YMax(o.window)),
-        (SELECT 'SELECT pid, edge_id, fraction FROM (VALUES '
-                || string_agg(format('(%%s, %%s, %%s::float8)', k, edge, fraction), ', ')
-                || ') AS p(pid, edge_id, fraction)' FROM inside),
-        -1, ARRAY(SELECT -k FROM inside WHERE k > 1)::bigint[], directed => false) c
-    WHERE EXISTS (SELECT 1 FROM inside WHERE k > 1)
-)
-SELECT k, origin_snapped, snapped, walk_m, walk_m <= %(radius)s AS exact
-FROM (
-    SELECT s.k, o.k IS NOT NULL AS origin_snapped, s.leg_m <= {SNAP_MAX_M} AS snapped,
-           CASE WHEN s.leg_m <= {SNAP_MAX_M} THEN
-               o.leg_m + s.leg_m + CASE WHEN s.edge = o.edge AND s.fraction = o.fraction
-                                        THEN 0 ELSE c.agg_cost END
-           END AS walk_m
-    FROM snap s
-    LEFT JOIN snap o ON o.k = 1 AND o.leg_m <= {SNAP_MAX_M}
-    LEFT JOIN cost c ON c.end_pid = -s.k
-    WHERE s.k > 1
-) AS walk
-ORDER BY k
-"""
+# A street of length zero (two nodes at the same place) is still a way through: the sparse
+# matrix would take a zero for no edge at all.
+_ZERO_M = 1e-6
 
 
-@dataclass
-class Walk:
-    """The walk to one candidate: metres, or None (off the network, or not reached)."""
+@dataclass(frozen=True)
+class Graph:
+    """One network in memory: each edge's ends and length (arrays indexed by edge id), the
+    symmetric matrix of the shortest edge between two nodes, and where the points met so
+    far meet this network (`snaps`, by (lon, lat): resources and relays stay put)."""
 
-    walk_m: float | None
-    snapped: bool        # the candidate is within SNAP_MAX_M of the network
-    exact: bool          # walk_m is the shortest walk: no longer than the window's radius
+    generation: str
+    source: np.ndarray
+    target: np.ndarray
+    length: np.ndarray
+    matrix: csr_array
+    snaps: dict = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def load(cls, driver):
+        """The network as it is now, with its generation read in the same snapshot."""
+        chunks, generation = [], None
+        # A cursor of the server, read a few rows at a time: the memory a process keeps
+        # after the load is little more than the arrays'.
+        with driver.cursor(name="walking_network") as cursor:
+            cursor.execute(f"SELECT id, source, target, length_m, {GENERATION_SQL} "
+                           f"FROM {NETWORK_SCHEMA}.edges")
+            while rows := cursor.fetchmany(5_000):
+                generation = rows[0][4]
+                chunks.append(np.array([row[:4] for row in rows], dtype=np.float64))
+        table = np.concatenate(chunks)
+        ids, source, target = (table[:, i].astype(np.int32) for i in range(3))
+        length = table[:, 3]
+        size = int(max(source.max(), target.max())) + 1
+        by_id = int(ids.max()) + 1
+        ends = [np.zeros(by_id, dtype=np.int32) for _ in range(2)]
+        ends[0][ids], ends[1][ids] = source, target
+        lengths = np.zeros(by_id)
+        lengths[ids] = length
+        # Both ways; of two streets between the same nodes, the shorter (a sparse matrix
+        # would add them up).
+        rows_, cols = np.concatenate([source, target]), np.concatenate([target, source])
+        weights = np.maximum(np.concatenate([length, length]), _ZERO_M)
+        order = np.lexsort((weights, cols, rows_))
+        rows_, cols, weights = rows_[order], cols[order], weights[order]
+        first = np.ones(len(rows_), dtype=bool)
+        first[1:] = (rows_[1:] != rows_[:-1]) | (cols[1:] != cols[:-1])
+        matrix = csr_array((weights[first], (rows_[first], cols[first])), shape=(size, size))
+        return cls(generation, ends[0], ends[1], lengths, matrix)
+
+    @property
+    def nbytes(self):
+        m = self.matrix
+        return (self.source.nbytes + self.target.nbytes + self.length.nbytes + m.data.nbytes
+                + m.indices.nbytes + m.indptr.nbytes)
+
+    def paths(self, start, ends, limit):
+        """Path lengths along the network from `start` to each of `ends` (Snaps on edges),
+        exact up to `limit`; beyond it, a longer length or None."""
+        u, v, length = self.source[start.edge], self.target[start.edge], self.length[start.edge]
+        from_u, from_v = dijkstra(self.matrix, indices=[u, v], limit=limit)
+
+        def to_node(node):
+            return min(start.fraction * length + from_u[node],
+                       (1 - start.fraction) * length + from_v[node])
+
+        found = []
+        for end in ends:
+            a, b, along = self.source[end.edge], self.target[end.edge], self.length[end.edge]
+            best = min(to_node(a) + end.fraction * along,
+                       to_node(b) + (1 - end.fraction) * along)
+            if end.edge == start.edge:
+                best = min(best, abs(end.fraction - start.fraction) * along)
+            found.append(float(best) if np.isfinite(best) else None)
+        return found
+
+
+_graph = None
+_loading = threading.Lock()
+# Points whose snap is kept, at most (a few hundred bytes each); then the memory starts over.
+SNAPS_KEPT = 50_000
+
+
+def _reload(driver, seen):
+    """Load the network again unless another thread did since `seen` was the copy."""
+    global _graph
+    with _loading:
+        if _graph is seen:
+            _graph = None  # the previous network's memory goes before the next one's comes
+            _graph = Graph.load(driver)
+
+
+def _snapped(driver, points):
+    """(This process's copy of the network, a Snap for each point): the points not met on
+    this copy are snapped by one statement, which also tells whether the copy is the network
+    of the database; if not, it is loaded again and every point snapped again."""
+    while True:
+        graph = _graph
+        known = graph.snaps if graph is not None else {}
+        missing = list(dict.fromkeys(p for p in points if p not in known))
+        generation, found = snap(driver, missing)
+        if graph is not None and graph.generation == generation:
+            break
+        _reload(driver, graph)
+    if len(known) + len(missing) > SNAPS_KEPT:
+        known.clear()
+    snaps = {**known, **dict(zip(missing, found, strict=True))}
+    known.update(zip(missing, found, strict=True))
+    return graph, [snaps[p] for p in points]
 
 
 def network_ready():
@@ -103,33 +154,25 @@ def network_ready():
         return bool(cursor.execute(_READY).fetchone()[0])
 
 
-def mercator(lon, lat):
-    """Web Mercator (EPSG:3857) x, y of a WGS84 point, as PostGIS's ST_Transform computes them
-    (here, so that the statement does not call PROJ for each point)."""
-    x = MERCATOR_RADIUS_M * math.radians(lon)
-    y = MERCATOR_RADIUS_M * math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
-    return x, y
-
-
 def walk_lengths(origin, points, *, radius_m):
     """Return (the person is on the network, a Walk for each (lon, lat) of `points`).
 
-    `radius_m` is the radius of the window of streets searched around the person
-    (`origin`, lon and lat); lengths up to it are exact. The person more than SNAP_MAX_M
-    off the network: no walk at all.
+    Lengths up to `radius_m` are exact. The person (`origin`, lon and lat) more than
+    SNAP_MAX_M off the network: no walk at all.
     """
     if not points:
         return False, []
-    everyone = [origin, *points]
-    xy = [mercator(float(lon), float(lat)) for lon, lat in everyone]
     driver = db.session.connection().connection.driver_connection
-    with driver.cursor() as cursor:
-        rows = cursor.execute(WALK_SQL, {"xs": [x for x, _ in xy], "ys": [y for _, y in xy],
-                                         "lats": [float(lat) for _lon, lat in everyone],
-                                         "radius": float(radius_m)}).fetchall()
+    everyone = [(float(lon), float(lat)) for lon, lat in [origin, *points]]
+    graph, (start, *ends) = _snapped(driver, everyone)
+    if not start.on_network:
+        return False, [Walk(walk_m=None, snapped=end.on_network, exact=False) for end in ends]
+    reached = [end for end in ends if end.on_network]
+    lengths = iter(graph.paths(start, reached, float(radius_m)))
     walks = []
-    for _k, _origin, snapped, walk_m, exact in rows:
-        known = walk_m is not None
-        walks.append(Walk(walk_m=float(walk_m) if known else None, snapped=bool(snapped),
-                          exact=bool(exact) and known))
-    return bool(rows[0][1]), walks
+    for end in ends:
+        path = next(lengths) if end.on_network else None
+        walk_m = None if path is None else start.leg_m + path + end.leg_m
+        walks.append(Walk(walk_m=walk_m, snapped=end.on_network,
+                          exact=walk_m is not None and walk_m <= radius_m))
+    return True, walks

@@ -128,6 +128,7 @@
   }
 
   function describe(item, items) {
+    if (item.label) return item.label;  // an item that names itself (a campaign's call)
     if (item.kind === "referral") return "Signalement : " + (item.personName || "personne");
     var name = personName(item.referralId, items) || "la personne";
     if (item.kind === "assign") return "Prendre en charge " + name;
@@ -208,6 +209,9 @@
     state.running = (state.running || Promise.resolve()).then(go, go);
     return state.running;
   }
+
+  // campaign.js keeps its calls in the same outbox: send them now, or only show the counter.
+  window.BvOutboxRun = function (send) { return send ? run(true) : render(); };
 
   function askBackgroundSync() {
     if (!("serviceWorker" in navigator)) return;

@@ -6,7 +6,7 @@ from flask_login import current_user
 from ...config import setting
 from ...errors import Conflict, TooLarge, ValidationFailed
 from ...models import STATUS_LABELS, Role
-from ...services import administration, coverage, territories
+from ...services import administration, coverage, paging, territories
 from ..pages import (
     MANAGERS,
     errors_on_form,
@@ -37,6 +37,12 @@ def _territory_form(item, **kwargs):
     return form
 
 
+# Territories listed (and drawn) at once, by name; « suivants » for the others.
+TERRITORY_ROWS = 50
+# Referrals outside every territory at once, oldest move first (with the outlines near them).
+OUTSIDE_ROWS = 100
+
+
 @bp.route("/territoires", methods=["GET", "POST"], endpoint="territories")
 @roles_required(Role.ADMIN)
 def territories_page():
@@ -61,13 +67,16 @@ def territories_page():
     elif request.method == "POST":
         status = 422
     most, total = setting("TERRITORIES_MAX"), territories.count_territories()
-    items = territories.list_territories(limit=most)
+    key = paging.read_name_key(request.args)
+    items = territories.territories_page(after=key, size=TERRITORY_ROWS)
     if total > most:  # only rows written outside the app pass the limit
-        flash(f"{total} territoires : au-delà de {most} (réglage TERRITORIES_MAX), la page "
-              f"ne liste que les {most} premiers par nom et la carte n'en montre aucun.",
+        flash(f"{total} territoires : au-delà de {most} (réglage TERRITORIES_MAX), la "
+              "couverture ne se calcule plus : regroupez ou supprimez des territoires.",
               "warning")
-    return render_template("admin/territories.html", items=items, form=form,
-                           outlines=territory_outlines(items if total <= most else []),
+    return render_template("admin/territories.html", items=items, form=form, total=total,
+                           outlines=territory_outlines(items),
+                           next_args=items.after.query_args() if items.after else None,
+                           here_args=key.query_args() if key else {},
                            max_mb=setting("MAX_UPLOAD_MB")), status
 
 
@@ -145,11 +154,15 @@ def territory_outline(territory_id):
 @bp.route("/hors-territoire")
 @roles_required(*MANAGERS)
 def outside():
-    rows = coverage.referrals_outside_territories(current_user)
-    features = territory_outlines(territories.list_territories())
+    key = paging.read_key(request.args)
+    rows = coverage.referrals_outside_territories(current_user, after=key, size=OUTSIDE_ROWS)
+    near = territories.territories_near((r["lon"], r["lat"]) for r in rows)
+    features = territory_outlines(ids=near)
     features["features"] += [
         point_feature(r["lon"], r["lat"], kind="person", name=STATUS_LABELS[r["status"]],
                       label=str(n))
         for n, r in enumerate(rows, 1) if r["lon"] is not None]
     return render_template("admin/outside.html", rows=rows, features=features,
-                           STATUS_LABELS=STATUS_LABELS)
+                           STATUS_LABELS=STATUS_LABELS,
+                           next_args=rows.after.query_args() if rows.after else None,
+                           here_args=key.query_args() if key else {})

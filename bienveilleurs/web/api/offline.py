@@ -2,7 +2,8 @@
 
 Only what the relay needs to find a person and log a contact without the network: the
 referral id, the first name or pseudonym, the next step. Never notes, needs, phones or
-positions (docs/privacy.md, "L'exception au no-store").
+positions (docs/privacy.md, "L'exception au no-store"). The one exception: the calls of an
+open check-in campaign carry the person's phone, only while the campaign is open.
 """
 
 from flask import jsonify
@@ -11,6 +12,7 @@ from flask_login import current_user
 from ... import clock
 from ...errors import Forbidden
 from ...models import Role
+from ...services import campaigns
 from ...services import referrals as service
 from . import make_api_blueprint
 
@@ -29,4 +31,5 @@ def offline_copy():
                "can_contact": r.status in CONTACT_STATUSES}
               for r in service.read_my_people(user, offline=True)]
     return jsonify({"user_id": str(user.id), "relay_id": str(relay.id) if relay else None,
-                    "saved_at": clock.now().isoformat(), "people": people})
+                    "saved_at": clock.now().isoformat(), "people": people,
+                    "checks": campaigns.offline_checks(user)})

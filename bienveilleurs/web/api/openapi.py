@@ -780,9 +780,10 @@ def referral_schemas(area):
 
 
 def _schemas(area, max_radius_m):
+    from .openapi_campaigns import campaign_schemas
     schemas = {**account_schemas(), **directory_schemas(area, max_radius_m),
                **referral_schemas(area), **evaluation_schemas(),
-               **candidacy_schemas(area)}
+               **candidacy_schemas(area), **campaign_schemas()}
     for name, schema in schemas.items():
         if name.endswith("Input"):
             absent_when_blank(schema)
@@ -792,6 +793,7 @@ def _schemas(area, max_radius_m):
 
 def openapi_document(*, area, max_radius_m):
     """The document, with the bounds of this deployment (service area, largest radius)."""
+    from .openapi_campaigns import campaign_paths
     return {
         "openapi": "3.1.0",
         "info": {"title": "Bienveilleurs API", "version": "1.0.0",
@@ -809,5 +811,5 @@ def openapi_document(*, area, max_radius_m):
         "security": [{"bearer": []}],
         "paths": {**account_paths(), **directory_paths(area), **referral_paths(),
                   **evaluation_paths(_ok, _errors, _body, _ref, text), **hsds_paths(),
-                  **candidacy_paths()},
+                  **candidacy_paths(), **campaign_paths()},
     }

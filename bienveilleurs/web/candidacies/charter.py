@@ -8,6 +8,7 @@ from wtforms import HiddenField, TextAreaField
 
 from ...errors import BadRequest, Conflict, NotFound, ValidationFailed
 from ...models import Role
+from ...services import paging
 from ...services.candidacies import charter
 from ..pages import MANAGERS, errors_on_form, roles_required
 
@@ -56,8 +57,11 @@ def publish():
 @bp.get("/reseau/charte")
 @roles_required(*MANAGERS)
 def unsigned():
-    version, relays = charter.unsigned_relays(current_user)
-    return render_template("candidacies/charter_unsigned.html", version=version, relays=relays)
+    key = paging.read_name_key(request.args)
+    version, relays = charter.unsigned_relays(current_user, after=key)
+    return render_template("candidacies/charter_unsigned.html", version=version, relays=relays,
+                           next_args=relays.after.query_args() if relays.after else None,
+                           here_args=key.query_args() if key else {})
 
 
 @bp.route("/charte", methods=["GET", "POST"])

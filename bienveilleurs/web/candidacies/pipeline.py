@@ -9,6 +9,7 @@ from wtforms import StringField, TextAreaField
 from ...config import setting
 from ...errors import BadRequest, Conflict, InvalidTransition, ValidationFailed
 from ...models import PROFILES, STAGE_LABELS
+from ...services import paging
 from ...services.candidacies import activation, charter, pipeline, scope, trainings
 from ...services.candidacies.table import MOVE_LABELS, PIPELINE_STAGES
 from ...services.weekly_hours import french_lines
@@ -63,10 +64,14 @@ def index():
     stage = request.args.get("etape", "")
     if stage not in STAGE_LABELS or stage == "submitted":
         stage = ""
-    rows, counts = pipeline.pipeline(current_user, stage=stage or None)
+    key = paging.read_key(request.args)
+    rows, counts = pipeline.pipeline(current_user, stage=stage or None, after=key)
+    here = {"etape": stage} if stage else {}
     return render_template("candidacies/pipeline.html", rows=rows, counts=counts, stage=stage,
                            STAGE_LABELS=STAGE_LABELS, PIPELINE_STAGES=PIPELINE_STAGES,
-                           PROFILES=PROFILES)
+                           PROFILES=PROFILES, first_args=here,
+                           next_args={**here, **rows.after.query_args()} if rows.after else None,
+                           here_args=key.query_args() if key else {})
 
 
 def _file(candidacy, *, status=200, move_form=None, note_form=None, summary=None):

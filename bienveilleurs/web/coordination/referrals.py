@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from ...errors import DomainError, NotFound, ResidentErased
 from ...models import Role
+from ...services import paging
 from ...services import referrals as service
 from ...services.evaluation import follow_ups
 from ..forms import EmptyForm
@@ -42,10 +43,12 @@ def _assign_move(user, referral):
                 None)
 
 
-def _inbox_page(*, summary=None, status=200):
+def _inbox_page(*, summary=None, status=200, key=None):
     user = current_user
     rows = []
-    for n, item in enumerate(service.read_inbox(user)):
+    page = service.read_inbox(user, after=key)
+    returns = service.last_returns(user, [i.referral for i in page if i.kind == "sent_back"])
+    for n, item in enumerate(page):
         referral, proposed = item.referral, n < PROPOSED_ROWS
         if item.kind == "to_assign":
             move = _assign_move(user, referral)
@@ -58,25 +61,32 @@ def _inbox_page(*, summary=None, status=200):
             resources = (service.proposed_resources(user, referral, limit=3)
                          if proposed and can_refer else [])
             rows.append({"item": item, "relays": [], "proposed": proposed and can_refer,
-                         "returned": service.last_return(user, referral), "resources": resources})
+                         "returned": returns.get(referral.id), "resources": resources})
     to_assign = [row for row in rows if row["item"].kind == "to_assign"]
     sent_back = [row for row in rows if row["item"].kind == "sent_back"]
     return render_template("coordination/inbox.html", to_assign=to_assign, sent_back=sent_back,
-                           summary=summary, labels=labels(), since=since,
-                           form=EmptyForm()), status
+                           summary=summary, labels=labels(), since=since, form=EmptyForm(),
+                           **_paging(page, key)), status
+
+
+def _paging(page, key):
+    """What the pager and the one-click forms of a paged list need (`_pager.html`)."""
+    return {"next_args": page.after.query_args() if page.after else None,
+            "here_args": key.query_args() if key else {}}
 
 
 @bp.get("/a-attribuer")
 def inbox():
-    return _inbox_page()
+    return _inbox_page(key=paging.read_key(request.args))
 
 
 # --- waiting too long --------------------------------------------------------------------------
 
-def _stale_page(*, summary=None, status=200):
+def _stale_page(*, summary=None, status=200, key=None):
     user = current_user
     rows = []
-    for n, stale in enumerate(service.read_stale(user)):
+    page = service.read_stale(user, after=key)
+    for n, stale in enumerate(page):
         move = _assign_move(user, stale.referral)
         relays = (service.proposed_relays(user, stale.referral, limit=2)
                   if move is not None and n < PROPOSED_ROWS else [])
@@ -85,23 +95,28 @@ def _stale_page(*, summary=None, status=200):
     thresholds = {kind: age for kind, age in service.stale_thresholds().values()}
     return render_template("coordination/stale.html", rows=rows, thresholds=thresholds,
                            summary=summary, labels=labels(), stale_labels=service.STALE_LABELS,
-                           form=EmptyForm(),
+                           form=EmptyForm(), **_paging(page, key),
                            late_follow_ups=follow_ups.read_late_follow_ups(
                                user, service.scoped_referrals(user))), status
 
 
 @bp.get("/en-attente")
 def stale():
-    return _stale_page()
+    return _stale_page(key=paging.read_key(request.args))
 
 
 # --- map of open referrals ---------------------------------------------------------------------
 
+# People on the map (and in its list) at once, oldest move first; « suivantes » for more.
+MAP_ROWS = 100
+
+
 @bp.get("/carte", endpoint="map")
 def open_map():
-    user = current_user
+    user, key = current_user, paging.read_key(request.args)
     rows, features = [], []
-    for referral in service.read_map(user):
+    page = service.read_map(user, after=key, size=MAP_ROWS)
+    for referral in page:
         position = service.resident_position(user, referral)
         rows.append({"referral": referral, "position": position})
         if position is None:
@@ -113,7 +128,8 @@ def open_map():
             url=url_for(".referral", referral_id=referral.id),
             link_label="Ouvrir l'orientation"))
     return render_template("coordination/map.html", rows=rows,
-                           features=feature_collection(features), labels=labels(), since=since)
+                           features=feature_collection(features), labels=labels(), since=since,
+                           **_paging(page, key))
 
 
 # --- one referral ------------------------------------------------------------------------------
@@ -131,14 +147,16 @@ def move(referral_id, to):
 def _back(referral_id, *, summary=None, status=200):
     """Show again the page the one-click action came from (with an error), or go there."""
     page = request.form.get("back")
+    key = paging.read_key(request.form) if page in BACK_PAGES else None
     if summary is None:
-        if page in BACK_PAGES:
-            return redirect(url_for(BACK_PAGES[page]), 303)
+        if page in BACK_PAGES:  # the same page of the list, without the row just moved
+            return redirect(url_for(BACK_PAGES[page], **(key.query_args() if key else {})),
+                            303)
         return redirect(url_for(".referral", referral_id=referral_id), 303)
     if page == "stale":
-        return _stale_page(summary=summary, status=status)
+        return _stale_page(summary=summary, status=status, key=key)
     if page == "inbox":
-        return _inbox_page(summary=summary, status=status)
+        return _inbox_page(summary=summary, status=status, key=key)
     return render_referral("coordination", referral_id, summary=summary, status=status)
 
 

@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ...errors import BadRequest, ValidationFailed
-from ...services import directory
+from ...services import directory, paging
 from ...services.codes import category_label, grouped_thematiques, publics
 from ..forms import EmptyForm, SearchForm
 from ..pages import (
@@ -32,16 +32,30 @@ def _only_managers():
     return None
 
 
+# Rows of a management list at once, by name; « suivantes » for the others.
+MANAGE_ROWS = 50
+
+
+def _paging(page, key):
+    """The pager's links: the search kept, the page's key changed (`_pager.html`)."""
+    search = {k: v for k, v in request.args.items() if k not in ("apres", "apres_nom")}
+    return {"next_args": {**search, **page.after.query_args()} if page.after else None,
+            "here_args": key.query_args() if key else {}, "first_args": search}
+
+
 # --- resources --------------------------------------------------------------------------------
 
 @bp.get("/")
 def index():
     search = SearchForm(request.args)
     query = (search.q.data or "").strip()[:200]
+    key = paging.read_name_key(request.args)
     resources = directory.list_resources(current_user, search=query or None,
-                                         inactive=bool(search.inactive.data))
+                                         inactive=bool(search.inactive.data),
+                                         limit=MANAGE_ROWS, after=key)
     return render_template("manage/index.html", search=search, resources=resources, query=query,
-                           category_label=category_label, toggle_form=EmptyForm())
+                           category_label=category_label, toggle_form=EmptyForm(),
+                           **_paging(resources, key))
 
 
 def _resource_page(form, *, resource=None, status=200, summary=None, located=None):
@@ -137,9 +151,11 @@ def _set_active(resource_id, active):
 def structures():
     search = SearchForm(request.args)
     query = (search.q.data or "").strip()[:200]
+    key = paging.read_name_key(request.args)
+    found = directory.list_structures(current_user, search=query or None, limit=MANAGE_ROWS,
+                                      after=key)
     return render_template("manage/structures.html", search=search, query=query,
-                           structures=directory.list_structures(current_user,
-                                                               search=query or None))
+                           structures=found, **_paging(found, key))
 
 
 def _structure_page(form, *, structure=None, status=200, summary=None, located=None):

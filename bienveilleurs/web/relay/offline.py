@@ -28,6 +28,7 @@ STATIC_PRECACHE = (
     "css/app.css",
     "js/outbox-core.js",
     "js/outbox.js",
+    "js/campaign.js",
     "js/nav.js",
     "js/map.js",
     "icons/icon.svg",

@@ -12,6 +12,7 @@ from geo.points import lon_lat
 from ... import clock
 from ...errors import DomainError, Forbidden, NotFound, ResidentErased
 from ...models import Role
+from ...services import campaigns
 from ...services import referrals as service
 from ...services.codes import publics
 from ...services.evaluation import follow_ups
@@ -95,7 +96,8 @@ def my_people():
     return render_template("relay/my_people.html", referrals=open_ones, closed=closed, moves=moves,
                            returned=service.returns_to_reorient(user, open_ones),
                            reported=service.reported_by(user), labels=labels(), since=since,
-                           follow_ups=follow_ups.read_relay_follow_ups(user))
+                           follow_ups=follow_ups.read_relay_follow_ups(user),
+                           campaign_checks=campaigns.my_open_checks(user))
 
 
 # --- one referral ------------------------------------------------------------------------------

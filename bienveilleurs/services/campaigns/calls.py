@@ -1,0 +1,212 @@
+"""Calls, assignment, escalation and closing: every change of a check goes through here.
+
+`CALL_MOVES` is the table of a check's statuses; `apply_call` applies it and is the one
+place where coordinators are told (`needs_help` and `escalated`, at most once each per
+check: a stamp on the check under its row lock, and the notification's dedup key).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from geo.points import lon_lat
+
+from ... import clock
+from ...config import setting
+from ...errors import Forbidden, IdempotencyMismatch, ResidentErased, ValidationFailed
+from ...extensions import db
+from ...models import (
+    CALL_CHANNELS,
+    CALL_OUTCOMES,
+    CAMPAIGN_KIND_LABELS,
+    Campaign,
+    CampaignCall,
+    CampaignCheck,
+    Relay,
+    Role,
+)
+from ..fields import whole_record
+from ..jobs import scheduled
+from ..referrals.intake import payload_digest
+from ..transaction import use_case
+from .scope import get_campaign, get_check
+
+CLOCK_SKEW = timedelta(minutes=10)
+NOTE_MAX = 2000
+SETTLED = ("ok", "needs_help")
+# (current status, outcome) -> next status; "not_reached" may become "escalated" (below).
+CALL_MOVES = {
+    **{(status, "ok"): "ok" for status in
+       ("pending", "ok", "needs_help", "not_reached", "escalated")},
+    **{(status, "needs_help"): "needs_help" for status in
+       ("pending", "ok", "needs_help", "not_reached", "escalated")},
+    ("pending", "not_reached"): "not_reached",
+    ("not_reached", "not_reached"): "not_reached",
+    ("escalated", "not_reached"): "escalated",
+    ("ok", "not_reached"): "ok",                  # reached already: a miss changes nothing
+    ("needs_help", "not_reached"): "needs_help",
+}
+
+
+def _read_call(payload):
+    fields = whole_record(payload)
+    call_id = fields.uuid("id", required=True, missing_message=(
+        "Le champ id (identifiant UUID choisi par le téléphone) est obligatoire."))
+    at = fields.datetime("at", label="La date de l'appel", required=True)
+    if at is not None and at > clock.now() + CLOCK_SKEW:
+        fields.fail("at", "La date de l'appel est dans le futur.")
+    channel = fields.choice("channel", CALL_CHANNELS, label="Le moyen", required=True)
+    outcome = fields.choice("outcome", CALL_OUTCOMES, label="Le résultat", required=True)
+    note = fields.text("note", label="La note", max_length=NOTE_MAX, multiline=True)
+    fields.done()
+    return call_id, {"at": at.isoformat(timespec="microseconds"), "channel": channel,
+                     "outcome": outcome, "note": note}, at
+
+
+def _notify(check, kind):
+    """Tell the coordinators of the person's point; never the person's name or place."""
+    from ..notifications.outbox import enqueue, link_path
+    from ..territories import coordinators_for_point
+    campaign = check.campaign
+    point = lon_lat(check.resident.point) if check.resident is not None else None
+    path = link_path(("campaigns.board", {"campaign_id": campaign.id}))
+    context = {"campaign_title": campaign.title,
+               "campaign_kind": CAMPAIGN_KIND_LABELS[campaign.kind]}
+    for user in coordinators_for_point(*(point or (None, None))):
+        enqueue(kind, dedup_key=f"{kind}:{check.id}:{user.id}", context=context, user=user,
+                path=path + f"#check-{check.id}")
+
+
+def apply_call(check, outcome, at, *, now):
+    """Apply one call's outcome to a locked check (attempts, status, notifications)."""
+    check.attempts += 1
+    late = check.last_call_at is not None and at < check.last_call_at
+    if check.last_call_at is None or at > check.last_call_at:
+        check.last_call_at = at
+    following = CALL_MOVES[(check.status, outcome)]
+    if late and check.status in SETTLED and outcome != "needs_help":
+        following = check.status  # an older call synced late never undoes a newer answer
+    may_escalate = check.campaign.status == "open"
+    if (following == "not_reached" and may_escalate
+            and check.attempts >= setting("CAMPAIGN_MAX_ATTEMPTS")):
+        following = "escalated"
+    check.status = following
+    if following == "needs_help" and check.help_notified_at is None:
+        check.help_notified_at = now
+        _notify(check, "campaign_needs_help")
+    if following == "escalated":
+        escalate(check, now)
+
+
+def escalate(check, now):
+    """Mark a locked check escalated and tell the coordinators, once."""
+    check.status = "escalated"
+    if check.escalated_at is None:
+        check.escalated_at = now
+        _notify(check, "campaign_escalated")
+
+
+def _allowed(actor):
+    if actor.role not in (Role.RELAY.value, Role.COORDINATOR.value):
+        raise Forbidden("Seuls le bienveilleur de l'appel et la coordination le notent.")
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A call as recorded, with its check's state then (read before the commit, so the
+    answer needs no query after it)."""
+
+    call_id: object
+    at: datetime
+    channel: str
+    outcome: str
+    check_id: object
+    status: str
+    attempts: int
+    created: bool
+
+    @classmethod
+    def of(cls, call, check, created):
+        return cls(call.id, call.at, call.channel, call.outcome, check.id, check.status,
+                   check.attempts, created)
+
+
+@use_case
+def record_call(actor, campaign_id, check_id, payload):
+    """Record one call of a check (a `Recorded`). Idempotent on the client id."""
+    _allowed(actor)
+    check = get_check(actor, campaign_id, check_id, lock=True, with_campaign=True)  # 404 first
+    call_id, data, at = _read_call(payload)
+    if check.resident.erased_at is not None:
+        raise ResidentErased()
+    digest = payload_digest({**data, "check_id": str(check.id)})
+    existing = db.session.get(CampaignCall, call_id, populate_existing=True)
+    if existing is not None:
+        if existing.author_id != actor.id or existing.payload_digest != digest:
+            raise IdempotencyMismatch()
+        return Recorded.of(existing, check, False)
+    now = clock.now()
+    call = CampaignCall(id=call_id, check_id=check.id, author_id=actor.id, at=at,
+                        channel=data["channel"], outcome=data["outcome"], note=data["note"],
+                        payload_digest=digest, created_at=now)
+    db.session.add(call)
+    apply_call(check, data["outcome"], at, now=now)
+    db.session.flush()
+    return Recorded.of(call, check, True)
+
+
+@use_case
+def assign(actor, campaign_id, check_id, payload):
+    """Give a check to a relay (or take it back: relay_id null). Coordinators only."""
+    if actor.role != Role.COORDINATOR.value:
+        raise Forbidden("Seule la coordination attribue les appels d'une veille.")
+    fields = whole_record(payload)
+    relay_id = fields.uuid("relay_id", label="Le bienveilleur")
+    fields.done()
+    check = get_check(actor, campaign_id, check_id, lock=True)
+    if relay_id is not None:
+        relay = db.session.get(Relay, relay_id)
+        if relay is None or relay.status != "active" or relay.user_id is None:
+            raise ValidationFailed.field("relay_id", "Bienveilleur inconnu ou inactif.")
+    check.relay_id = relay_id
+    return check
+
+
+@use_case
+def close(actor, campaign_id):
+    """Close the campaign: late calls are still accepted, nothing more is escalated."""
+    if actor.role != Role.COORDINATOR.value:
+        raise Forbidden("Seule la coordination clôt une veille.")
+    campaign = get_campaign(actor, campaign_id, lock=True)
+    if campaign.status == "open":
+        campaign.status, campaign.closed_at = "closed", clock.now()
+    return campaign
+
+
+BATCH = 200
+
+
+@use_case
+def _escalate_batch(now):
+    checks = db.session.scalars(
+        select(CampaignCheck).join(Campaign, Campaign.id == CampaignCheck.campaign_id)
+        .where(Campaign.status == "open", Campaign.deadline <= now,
+               CampaignCheck.status.in_(("pending", "not_reached")))
+        .order_by(CampaignCheck.id).limit(BATCH)
+        .with_for_update(of=CampaignCheck, skip_locked=True)).all()
+    for check in checks:
+        escalate(check, now)
+    return len(checks)
+
+
+@scheduled("campaigns.deadlines", every=timedelta(minutes=1),
+           label="Veilles : personnes non jointes à l'échéance signalées à la coordination")
+def escalate_at_deadline():
+    """Escalate every check still unreached when its open campaign's deadline has passed."""
+    now, total = clock.now(), 0
+    while True:
+        done = _escalate_batch(now)
+        total += done
+        if done < BATCH:
+            return {"escalated": total}

@@ -1,0 +1,98 @@
+"""Lists shown a page at a time, by keyset: « suivants » continues after the last row shown.
+
+A page is the rows that follow a key (the order's columns of the last row of the previous
+page), never an OFFSET: page 40 costs what page 1 costs when an index matches the order,
+and a row that leaves the list (assigned, closed) moves no other row to another page.
+
+- `keyset_page(statement, order, after=, size=)`: one page of a select() as a `Page`;
+- `PageKey`: the key of a page in a list ordered by a moment then an id (the referrals'
+  lists, by their last move), read from the query string with `read_key`; `NameKey` and
+  `read_name_key` for a list ordered by a name then an id (territories);
+- `PAGE_SIZE`: the rows of a page when the caller names none.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import tuple_
+
+from ..extensions import db
+from .fields import QueryFields
+
+PAGE_SIZE = 25
+
+
+class Page(list):
+    """The rows of one page (a list), and `after`: the key of the next page, or None."""
+
+    def __init__(self, rows, after=None):
+        super().__init__(rows)
+        self.after = after
+
+
+@dataclass(frozen=True)
+class PageKey:
+    """Where a page starts in a list ordered by (moment, id): after this row."""
+
+    at: datetime
+    id: uuid.UUID
+
+    def query_args(self):
+        """The query string of the page that starts here (see `read_key`)."""
+        return {"depuis": self.at.isoformat(), "apres": str(self.id)}
+
+
+def read_key(args):
+    """Return the PageKey in a query string or form (`depuis`, `apres`), or None (the first
+    page); 400/422 through the fields rules when one is there without the other or wrong."""
+    fields = QueryFields(args)
+    at = fields.datetime("depuis", label="Le début de la page")
+    row = fields.uuid("apres", label="La ligne précédant la page")
+    if (at is None) != (row is None) and fields.ok:
+        fields.fail("depuis" if at is None else "apres",
+                    "La page est désignée par « depuis » et « apres » ensemble.")
+    fields.done()
+    return PageKey(at, row) if at is not None else None
+
+
+@dataclass(frozen=True)
+class NameKey:
+    """Where a page starts in a list ordered by (name, id): after this row."""
+
+    name: str
+    id: uuid.UUID
+
+    def query_args(self):
+        return {"apres_nom": self.name, "apres": str(self.id)}
+
+
+def read_name_key(args):
+    """Return the NameKey in a query string (`apres_nom`, `apres`), or None (the first
+    page)."""
+    fields = QueryFields(args)
+    name = fields.text("apres_nom", label="Le nom précédant la page", max_length=200)
+    row = fields.uuid("apres", label="La ligne précédant la page")
+    if (name is None) != (row is None) and fields.ok:
+        fields.fail("apres_nom" if name is None else "apres",
+                    "La page est désignée par « apres_nom » et « apres » ensemble.")
+    fields.done()
+    return NameKey(name, row) if name is not None else None
+
+
+def keyset_page(statement, order, *, after=None, key=None, size=PAGE_SIZE, entities=True):
+    """Return the `size` rows of `statement` (ORM entities, else plain rows) after `after`
+    in `order`.
+
+    `order` are the columns the list is sorted on, ascending, the last one unique (an id);
+    `after` their values in the last row of the previous page (None: the first page);
+    `key(row)` gives them for a row, so that the Page can name its next page.
+    One statement: it asks for one row more than shown to know whether a next page exists.
+    """
+    if after is not None:
+        statement = statement.where(tuple_(*order) > tuple_(*after))
+    statement = statement.order_by(*order).limit(size + 1)
+    rows = (db.session.scalars(statement) if entities else db.session.execute(statement)).all()
+    more = len(rows) > size
+    rows = rows[:size]
+    return Page(rows, key(rows[-1]) if more and key is not None else None)
