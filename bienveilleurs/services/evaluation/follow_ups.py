@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import joinedload
 
 from ... import clock
 from ...config import setting
@@ -24,6 +25,7 @@ from ..transaction import use_case
 
 FOLLOW_UP_OUTCOMES = ("helped", "redirected", "not_helped")
 LATE_AFTER = timedelta(days=14)
+LATE_SHOWN = 50  # the oldest late call-backs shown on « En attente »
 # A relay sees a call-back in « À rappeler » this many days before it is due.
 UPCOMING = timedelta(days=7)
 
@@ -93,18 +95,20 @@ def late_condition(today):
                                          | held_by_nobody)
 
 
-def late_follow_ups(referrals_in_scope, *, today=None):
+def late_follow_ups(referrals_in_scope, *, today=None, limit=LATE_SHOWN):
     """(follow-up, referral) pairs late for the coordinators, among `referrals_in_scope`
-    (a select of Referral already cut to the coordinator's scope)."""
+    (a select of Referral already cut to the coordinator's scope): the `limit` oldest, with
+    the person and the relay shown loaded in the same statement."""
     today = today or city_day(clock.now())
     scoped = referrals_in_scope.subquery()
     return db.session.execute(
         select(FollowUp, Referral).join(Referral, Referral.id == FollowUp.referral_id)
         .where(Referral.id.in_(select(scoped.c.id)), late_condition(today))
-        .order_by(FollowUp.due_on)).all()
+        .options(joinedload(FollowUp.relay), joinedload(Referral.resident))
+        .order_by(FollowUp.due_on, FollowUp.id).limit(limit)).all()
 
 
-@use_case
+@use_case(reads=True)
 def read_relay_follow_ups(user):
     """The relay's « À rappeler » (`relay_follow_ups`), each person shown access-logged."""
     items = relay_follow_ups(user.relay) if user.relay is not None else []
@@ -112,7 +116,7 @@ def read_relay_follow_ups(user):
     return items
 
 
-@use_case
+@use_case(reads=True)
 def read_late_follow_ups(user, referrals_in_scope):
     """The coordinators' late call-backs (`late_follow_ups`), access-logged."""
     rows = late_follow_ups(referrals_in_scope)

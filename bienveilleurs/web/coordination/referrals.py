@@ -97,7 +97,8 @@ def _stale_page(*, summary=None, status=200, key=None):
                            summary=summary, labels=labels(), stale_labels=service.STALE_LABELS,
                            form=EmptyForm(), **_paging(page, key),
                            late_follow_ups=follow_ups.read_late_follow_ups(
-                               user, service.scoped_referrals(user))), status
+                               user, service.scoped_referrals(user)),
+                           late_shown=follow_ups.LATE_SHOWN), status
 
 
 @bp.get("/en-attente")
