@@ -246,7 +246,7 @@ def _referrals(cur, rng, spec, people, relays, resources, reporters, categories,
         referral_lines.append(
             f"{ids[i]}\t{res_ids[owner[i]]}\t{categories[category[i]]}\t{status[i]}\t"
             f"{outcome}\t{relay_id}\t{resource_id}\t{reporter}\t{len(moves)}\t"
-            f"{_ts(changed)}\t{_ts(created)}\t{_ts(changed)}\n")
+            f"{_ts(changed)}\t{_ts(created)}\t{_ts(changed)}\t{_ts(created)}\n")
         for k, (source, target, reason) in enumerate(moves):
             at = created + timedelta(hours=6 * k)
             event_relay = relays[relay[i]] if target == "assigned" else "\\N"
@@ -260,8 +260,8 @@ def _referrals(cur, rng, spec, people, relays, resources, reporters, categories,
                 f"{outcome if target == 'closed' else chr(92) + 'N'}\n")
     synthetic._copy(cur, "referrals", [
         "id", "resident_id", "category", "status", "outcome", "relay_id", "resource_id",
-        "reporter_id", "version", "status_changed_at", "created_at", "updated_at"],
-        referral_lines)
+        "reporter_id", "version", "status_changed_at", "created_at", "updated_at",
+        "reported_at"], referral_lines)
     synthetic._copy(cur, "referral_events", [
         "referral_id", "at", "actor_id", "actor_role", "from_status", "to_status", "reason",
         "note_professional", "report_note_shared", "relay_id", "resource_id", "outcome"],

@@ -30,14 +30,23 @@ WORLD_RULES = {
     ("moveReferral", "outcome"): "l'issue permise dépend de l'état de départ",
     ("moveReferral", "version"): "obligatoire pour une réattribution seulement",
     ("moveReferral", "reason"): "obligatoire selon l'état de départ",
-    # Time: a contact cannot be dated in the future.
+    # Time: a contact or a measure cannot be dated in the future; a report kept offline is
+    # at most 7 days old.
     ("addContact", "at"): "une date dans le futur",
+    ("addWellbeing", "at"): "une date dans le futur",
+    ("createReferral", "reported_at"): "une heure dans le futur ou de plus de 7 jours",
+    # One baseline per referral (API.md, Follow-up): a second one, whatever its id, is refused.
+    ("addWellbeing", "moment"): "les réponses de ce moment sont déjà notées",
     # Management scope: a point outside the caller's territories (a territorial coordinator),
     # or a (source, source_id) naming a resource managed elsewhere.
     ("createStructure", "lat"): "un point hors des territoires de l'appelant",
     ("createResource", "lat"): "un point hors des territoires de l'appelant",
     ("createRelay", "lat"): "un point hors des territoires de l'appelant",
     ("createResource", "source_id"): "une ressource gérée par une autre coordination",
+    # A period: the end is the last day of its month (28 to 31, leap years), not before the
+    # start, at most ten years after it (API.md, Indicators).
+    ("getIndicators", "to"): "le dernier jour du mois, après le début, au plus dix ans",
+    ("getIndicatorsCsv", "to"): "le dernier jour du mois, après le début, au plus dix ans",
     # Check-in campaigns: the deadline is in the future, the territories the caller's own,
     # and a call is not dated in the future.
     ("launchCampaign", "deadline"): "une échéance passée",

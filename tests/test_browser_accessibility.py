@@ -23,7 +23,7 @@ from .conftest import PHONE, browser_login, truncate_all
 
 pytestmark = pytest.mark.browser
 
-ROLES = ("anonymous", "relay", "coordinator", "social_worker", "admin")
+ROLES = ("anonymous", "relay", "coordinator", "social_worker", "admin", "observer")
 # The first demo account of each role (the city-wide coordinator, not the one of the north).
 ACCOUNTS = {}
 for email, role, _, password, _ in demo.ACCOUNTS:
@@ -43,6 +43,7 @@ STATES = {
     "coordinator": [MENU, ("/coordination/a-attribuer", "details.confirm > summary")],
     "social_worker": [MENU],
     "admin": [MENU],
+    "observer": [MENU],
 }
 
 # Counts every layout-shift entry from the start of the navigation (buffered), including

@@ -240,4 +240,4 @@ def test_demo_load_is_idempotent(app, db):
     skipped = runner.invoke(args=["demo", "load", "--if-empty"])
     assert "déjà" in skipped.output
     roles = set(db.scalars(select(User.role)))
-    assert roles == {"admin", "coordinator", "relay", "social_worker"}
+    assert roles == {"admin", "coordinator", "relay", "social_worker", "observer"}

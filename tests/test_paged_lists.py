@@ -170,10 +170,10 @@ def test_the_scope_of_a_territorial_coordinator_is_answered_by_the_points_index(
                                                 49.3 + random() * 0.4), 4326)::geography AS p
               FROM generate_series(1, 20000) AS i) AS s;
         INSERT INTO referrals (id, resident_id, category, status, version, status_changed_at,
-                               created_at, updated_at)
+                               reported_at, created_at, updated_at)
         SELECT gen_random_uuid(), id, 'sante--sante-mentale',
                'reported', 1,
-               now() - random() * interval '30 days', now(), now()
+               now() - random() * interval '30 days', now(), now(), now()
         FROM residents;
         ANALYZE residents; ANALYZE referrals; ANALYZE territories;
     """))

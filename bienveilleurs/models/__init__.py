@@ -40,6 +40,16 @@ from .candidacies import (
     TrainingSession,
 )
 from .directory import Relay, Resource, Structure, structure_members
+from .evaluation import (
+    MOMENTS,
+    NETWORK_LABELS,
+    NETWORKS,
+    UCLA3_ANSWERS,
+    UCLA3_QUESTIONS,
+    FollowUp,
+    IndicatorMonth,
+    WellbeingMeasure,
+)
 from .jobs import ScheduledJob
 from .notifications import (
     NOTIFICATION_KINDS,
@@ -71,11 +81,13 @@ __all__ = ["ACCESS_ACTIONS", "ACCOUNT_TOKEN_PURPOSES", "AccessLog", "AccountToke
            "CAMPAIGN_KIND_LABELS", "CAMPAIGN_STATUSES", "CHANNELS", "CHANNEL_LABELS",
            "CHECK_STATUSES", "CHECK_STATUS_LABELS", "Campaign", "CampaignCall", "CampaignCheck",
            "Candidacy", "CandidacyEvent", "CharterPrompt", "CharterSignature", "CharterVersion",
-           "Contact", "ErasedId", "LINK_ACTIONS", "LINK_END_REASONS", "LoginThrottle",
+           "Contact", "ErasedId", "FollowUp", "IndicatorMonth", "LINK_ACTIONS",
+           "LINK_END_REASONS", "LoginThrottle", "MOMENTS", "NETWORKS", "NETWORK_LABELS",
            "NOTIFICATION_KINDS", "NetworkMilestone", "Notification", "NotificationAttempt",
            "NotificationPreference", "OUTCOMES", "OUTCOME_LABELS", "PROFILES", "ROLE_LABELS",
            "ROLE_VALUES", "RecoveryCode", "Referral", "ReferralEvent", "Relay", "Resident",
            "Resource", "Role", "STAGES", "STAGE_LABELS", "STATUSES", "STATUS_LABELS",
            "ScheduledJob", "Structure", "StructureLink", "Territory", "TrainingParticipant",
-           "TrainingSession", "User", "WATCH_REASONS", "WATCH_REASON_LABELS", "WatchEntry",
-           "coordinator_territories", "structure_members"]
+           "TrainingSession", "UCLA3_ANSWERS", "UCLA3_QUESTIONS", "User", "WATCH_REASONS",
+           "WATCH_REASON_LABELS", "WatchEntry", "WellbeingMeasure", "coordinator_territories",
+           "structure_members"]

@@ -31,6 +31,7 @@ class Role(enum.StrEnum):
     COORDINATOR = "coordinator"
     RELAY = "relay"
     SOCIAL_WORKER = "social_worker"
+    OBSERVER = "observer"  # steering committee, funders: aggregates only
 
     @property
     def label(self):
@@ -42,6 +43,7 @@ ROLE_LABELS = {
     Role.COORDINATOR: "Coordination",
     Role.RELAY: "Bienveilleur",
     Role.SOCIAL_WORKER: "Travailleur social",
+    Role.OBSERVER: "Observation",
 }
 ROLE_VALUES = tuple(r.value for r in Role)
 

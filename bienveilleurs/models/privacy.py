@@ -25,6 +25,8 @@ ACCESS_ACTIONS = {
     "referral.structure_list": "Vue dans les orientations reçues (structure)",
     "referral.my_people": "Vue dans « Mes personnes » (bienveilleur)",
     "referral.offline_copy": "Copie de « Mes personnes » gardée sur le téléphone (bienveilleur)",
+    "referral.follow_ups": "Vue dans « À rappeler » (bienveilleur) ou dans les rappels en "
+                           "retard (coordination)",
     # Read by a structure without an account, through its one-time link (no user).
     "referral.structure_link": "Lien structure : orientation ouverte par la structure, "
                                "sans compte",

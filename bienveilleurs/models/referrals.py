@@ -101,6 +101,7 @@ class Referral(db.Model):
                         name="resource_when_referred"),
         # The coordinators' lists, by status, oldest move first, paged by (time, id).
         Index("ix_referrals_status_changed", "status", "status_changed_at", "id"),
+        Index("ix_referrals_reported_at", "reported_at"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()  # may be chosen by the phone (client UUID)
@@ -114,6 +115,15 @@ class Referral(db.Model):
     # The first name or pseudonym as the reporter typed it, for their own list: kept with the
     # report (later corrections do not change it), erased with the person.
     reported_name: Mapped[str | None] = mapped_column(String(80))
+    # For the indicators (API.md, "Indicators"): the territory covering the person's exact
+    # point when reported (smallest area, ties lowest code; null: "Hors territoire"), the time
+    # of the report (the phone's when it was kept offline), and the newcomer flag at report.
+    # Outline changes and later corrections do not move history.
+    territory_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("territories.id", ondelete="SET NULL"), index=True)
+    reported_at: Mapped[datetime] = created_at()
+    reported_newcomer: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                    server_default=text("false"))
     version: Mapped[int] = mapped_column(Integer, default=1)
     # SHA-256 of the normalised creation payload: a replay with the same client id is
     # recognised (same digest) or refused (different digest) without keeping the payload.
@@ -139,6 +149,7 @@ class ReferralEvent(db.Model):
     """One move of a referral: who, when, from, to, why. Ordered by id, never by time alone."""
 
     __tablename__ = "referral_events"
+    __table_args__ = (Index("ix_referral_events_to_status_at", "to_status", "at"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"),
@@ -168,7 +179,8 @@ class Contact(db.Model):
     """One logged interaction with the person; its id is the phone's client UUID."""
 
     __tablename__ = "contacts"
-    __table_args__ = (CheckConstraint(f"channel IN {CHANNELS!r}", name="channel_known"),)
+    __table_args__ = (CheckConstraint(f"channel IN {CHANNELS!r}", name="channel_known"),
+                      Index("ix_contacts_at", "at"))
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referrals.id"), index=True)

@@ -21,7 +21,7 @@ object is placed changes, so each caller passes a `Placement`.
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import and_, exists, false, or_, select, true
+from sqlalchemy import and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import aliased
 
 from geo.queries import geog_point, point_in_area
@@ -116,3 +116,14 @@ def point_managed(user, lon, lat):
     """Tell whether the point (lon, lat) lies in what `user` manages."""
     condition = managed(user, at_point(geog_point(lon, lat)))
     return db.session.scalar(select(condition)) is True
+
+
+
+def reporting_territory(point):
+    """The id of the territory a referral is counted in: the one covering `point` (a
+    geography column or subquery) with the smallest area, ties to the lowest code; None when
+    no territory covers it (API.md, "Territory of a referral")."""
+    return db.session.scalar(
+        select(Territory.id).where(point_in_area(point, Territory.area))
+        .order_by(func.ST_Area(Territory.area), Territory.code.asc().nulls_last(), Territory.id)
+        .limit(1))

@@ -23,6 +23,8 @@ ACCOUNTS = [
     (f"relais@{DEMO_DOMAIN}", Role.RELAY, "Rémi Relais (démo)", "demo-relais-le-havre", ()),
     (f"social@{DEMO_DOMAIN}", Role.SOCIAL_WORKER, "Sophie Social (démo)", "demo-social-le-havre",
      ()),
+    (f"observation@{DEMO_DOMAIN}", Role.OBSERVER, "Olivier Observation (démo)",
+     "demo-observation-le-havre", ()),
 ]
 
 # Rough outlines (lon, lat) of a few neighbourhoods; for demonstration, not for any real use.
@@ -108,10 +110,14 @@ def load(*, if_empty=False):
     # The directory: structures, resources and relays (before referrals, which use them).
     from . import demo_directory
     demo_directory.load(users, summary)
-    # The charter (signed by the demo relays), shown on « Devenir bienveilleur ».
-    from . import demo_charter
-    demo_charter.load(users, summary)
     # Referrals come last: they need the accounts and the directory (relays, resources).
     from . import demo_referrals
     demo_referrals.load(users, summary)
+    # A year of history over the neighbourhoods, for « Pilotage ».
+    from . import demo_evaluation
+    demo_evaluation.load(users, summary)
+    # The charter, signed by every demo relay (the history's too), shown on « Devenir
+    # bienveilleur ».
+    from . import demo_charter
+    demo_charter.load(users, summary)
     return summary

@@ -20,6 +20,7 @@ from .. import clock
 from ..extensions import db
 from ..models import Referral, Relay, Resident, Resource, Structure
 from . import referrals
+from .areas import reporting_territory
 
 NAMESPACE = uuid.UUID("6f1e3a52-6a43-4c1e-9a57-1c0de0b1e4e7")
 DOMAIN = "demo.bienveilleurs.fr"
@@ -190,7 +191,11 @@ def load(users, summary):
         referral = Referral(id=referral_id, resident_id=resident.id, category=story["category"],
                             status="reported", reporter_id=reporter.id, status_changed_at=at,
                             reported_name=resident.first_name or resident.pseudonym,
-                            created_at=at)
+                            created_at=at, reported_at=at,
+                            reported_newcomer=bool(resident.newcomer),
+                            territory_id=reporting_territory(
+                                select(Resident.point).where(Resident.id == resident.id)
+                                .scalar_subquery()))
         db.session.add(referral)
         db.session.flush()
         referrals.record_report(reporter, referral, at=at, note=story.get("note"))

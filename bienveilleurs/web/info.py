@@ -13,6 +13,7 @@ HELP_SLUGS = {
     "coordination": Role.COORDINATOR,
     "structure": Role.SOCIAL_WORKER,
     "administration": Role.ADMIN,
+    "observation": Role.OBSERVER,
 }
 
 

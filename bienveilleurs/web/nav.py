@@ -23,6 +23,7 @@ NAVIGATION = {
         ("network.relays", "Bienveilleurs"),
         ("candidacies.index", "Candidatures"),
         ("coverage.index", "Couverture"),
+        ("steering.index", "Pilotage"),
         ("directory.search", "Ressources"),
         ("manage.index", "Gérer l'annuaire"),
         ("booklets.index", "Livrets"),
@@ -42,6 +43,10 @@ NAVIGATION = {
         ("notifications_admin.index", "E-mails envoyés"),
         ("jobs_admin.index", "Tâches"),
         ("admin.audit_log", "Journal"),
+        ("steering.index", "Pilotage"),
+    ],
+    Role.OBSERVER: [
+        ("steering.index", "Pilotage"),
     ],
 }
 

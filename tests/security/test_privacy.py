@@ -16,6 +16,7 @@ from bienveilleurs.models import (
     AccessLog,
     Contact,
     ErasedId,
+    FollowUp,
     Referral,
     ReferralEvent,
     Relay,
@@ -24,6 +25,7 @@ from bienveilleurs.models import (
 from bienveilleurs.services import privacy
 from bienveilleurs.services import referrals as service
 from bienveilleurs.services.access_log import record_access
+from bienveilleurs.services.evaluation import measures
 
 from ..conftest import api_headers
 from ..factories import make_resource, make_structure, make_territory, make_user
@@ -111,6 +113,11 @@ def _a_followed_person(world):
         "note": "Voudrait passer le permis."})
     second = bring_to(world, second, "reported")
     service.transition(world.coordinator, second.id, "closed", outcome="duplicate")
+    # The person's own answers at the first contact (services/evaluation/measures.py).
+    measures.record_measure(world.relay_user, first.id, {
+        "id": str(uuid.uuid4()), "at": clock.now().isoformat(), "moment": "baseline",
+        "answered": True, "lacks_company": 2, "left_out": 1, "isolated": 2,
+        "networks": ["neighbours"]})
     db_session = extension_db.session
     db_session.expire_all()
     return db_session.get(Resident, first.resident_id), first, second, contact
@@ -355,6 +362,10 @@ def test_export_carries_every_column_of_every_row_about_the_person(db):
     unstaffed = make_structure(contact_email="accueil@test.bienveilleurs.fr")
     resource = make_resource(structure=unstaffed, categories=(referral.category,))
     service.transition(world.relay_user, referral.id, "referred", resource_id=resource.id)
+    # A call-back after a closure (scheduled by a closure "helped"; written here directly).
+    db.add(FollowUp(referral_id=closed.id, relay_id=world.relay.id, closed_at=clock.now(),
+                    due_on=clock.now().date()))
+    db.flush()
     _called_during_a_heatwave(world, resident)
     file = privacy.resident_file(db.get(Resident, resident.id))
     counts = {"residents": 1, "referrals": 2, "contacts": 1}

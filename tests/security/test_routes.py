@@ -13,6 +13,7 @@ import io
 import os
 import random
 import re
+import subprocess
 import uuid
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -26,7 +27,7 @@ from ..conftest import TEST_CONFIG, api_headers, sign_in
 from .helpers import rolled_back_world, undone
 from .world import build_world
 
-ROLES = ("anonymous", "admin", "coordinator", "relay", "social_worker")
+ROLES = ("anonymous", "admin", "coordinator", "relay", "social_worker", "observer")
 
 # Outcomes
 OK = "ok"          # 2xx, or a redirect that is not to the login page
@@ -112,6 +113,25 @@ EXPECT = {
         args={"referral_id": "referral"}, json={"to": "contacted", "reason": "no_answer"}),
     "api_referrals.add_contact": Route(post=only(["coordinator", "relay"], ANY),
                                        args={"referral_id": "referral"}),
+    # --- evaluation (issue 19): the measure, the call-backs, the indicators; observers see
+    # the indicators and nothing else
+    "api_evaluation.add_measure": Route(post=only(["coordinator", "relay"], ANY),
+                                        args={"referral_id": "referral"}),
+    "api_evaluation.my_follow_ups": Route(get=only(["relay"])),
+    "api_evaluation.indicator_table": Route(get=only(["admin", "coordinator", "observer"]),
+                                            query={"from": "2026-01-01", "to": "2026-12-31"}),
+    "api_evaluation.indicator_csv": Route(get=only(["admin", "coordinator", "observer"]),
+                                          query={"from": "2026-01-01", "to": "2026-12-31"}),
+    "relay_wellbeing.measure": Route(get=only(["relay", "coordinator"], SCOPED),
+                                     post=only(["relay", "coordinator"], TRY),
+                                     args={"referral_id": "referral", "moment": "baseline"}),
+    "relay_wellbeing.new_need": Route(get=only(["relay"], SCOPED), post=only(["relay"], TRY),
+                                      args={"referral_id": "referral"}),
+    "steering.index": Route(get=only(["admin", "coordinator", "observer"])),
+    "steering.export": Route(get=only(["admin", "coordinator", "observer"])),
+    "steering.trend_chart": Route(get=only(["admin", "coordinator", "observer"])),
+    "steering.map_chart": Route(get=only(["admin", "coordinator", "observer"])),
+    "steering.report": Route(get=only(["admin", "coordinator", "observer"])),
     # --- directory (issue 3)
     "directory.leaflet": Route(get=PUBLIC, args={"filename": "leaflet.js"}),
     "directory.search": Route(get=EVERYONE),
@@ -120,7 +140,8 @@ EXPECT = {
     "api_directory.create_structure": Route(post=only(["admin", "coordinator"], ANY)),
     "api_directory.register_relay": Route(post=only(["admin", "coordinator"], ANY)),
     "api_directory.get_relay": Route(get={"anonymous": LOGIN, "admin": OK, "coordinator": SCOPED,
-                                          "relay": SCOPED, "social_worker": DENY},
+                                          "relay": SCOPED, "social_worker": DENY,
+                                          "observer": DENY},
                                      args={"relay_id": "relay"}),
     "api_directory.get_resource": Route(get=EVERYONE, args={"resource_id": "resource"}),
     "api_directory.resources_geojson": Route(get=EVERYONE,
@@ -526,6 +547,14 @@ def _judge_csv(check, response, body):
                 check.problems.append(f"CSV cell starts a formula: {cell[:30]!r}")
 
 
+def _text_of(response):
+    """The body as text; a PDF's text as pdftotext reads it (its streams are compressed)."""
+    if response.mimetype != "application/pdf":
+        return response.get_data(as_text=True)
+    return subprocess.run(["pdftotext", "-", "-"], input=response.get_data(), check=True,
+                          capture_output=True).stdout.decode("utf-8")
+
+
 def _judge(check, response, world, api):
     """Record on `check` every problem of one answer: status, headers, leaks, forms, CSV."""
     check.status = response.status_code
@@ -533,7 +562,7 @@ def _judge(check, response, world, api):
     _judge_security_headers(check, response)
     static = check.endpoint in ("static", "directory.leaflet")
     _judge_no_store(check, response, static)
-    body = response.get_data(as_text=True) if not static else ""
+    body = _text_of(response) if not static else ""
     _judge_leaks(check, body, world)
     _judge_get_forms(check, response, body)
     _judge_csv(check, response, body)

@@ -153,6 +153,7 @@ def build_world():
     everything = set(sentinels)
     forbidden = {
         "anonymous": everything,
+        "observer": everything,  # aggregates only: nothing about any person or relay
         "admin": everything - {"relay_a_position", "relay_b_position", "candidate_a",
                                "candidate_b"},
         "coordinator": {"resident_b", "pro_note_b", "candidate_b"},
@@ -176,6 +177,6 @@ def build_world():
         **candidacies,
     }
     users = {"admin": admin, "coordinator": coordinator, "relay": relay_user,
-             "social_worker": social}
+             "social_worker": social, "observer": make_user(role="observer")}
     db.session.expire_all()
     return World(users=users, objects=objects, sentinels=sentinels, forbidden=forbidden)

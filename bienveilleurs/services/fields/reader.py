@@ -219,10 +219,11 @@ class FieldReader:
             return None
 
     def datetime(self, name, *, label=None, required=False):
-        """An ISO 8601 date-time with its UTC offset, returned in UTC."""
+        """An ISO 8601 date-time with its UTC offset, returned in UTC (an optional one left
+        blank is absent)."""
         label = label or default_label(self._name(name))
         value = self.record.get(name)
-        if value is None:
+        if value is None or (not required and isinstance(value, str) and not value.strip()):
             return self._absent(name, required=required, label=label)
         if not isinstance(value, str):
             self.bad_type(name, f"{label} {must(label)} être une date ISO 8601 (texte).")

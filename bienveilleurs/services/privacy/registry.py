@@ -25,6 +25,7 @@ from ...models import (
     CandidacyEvent,
     CharterSignature,
     Contact,
+    FollowUp,
     Notification,
     NotificationAttempt,
     Referral,
@@ -33,6 +34,7 @@ from ...models import (
     StructureLink,
     TrainingParticipant,
     WatchEntry,
+    WellbeingMeasure,
 )
 
 ANONYMISED_NAME = "Personne anonymisée"
@@ -94,6 +96,10 @@ _ENDED_LINK = {"email": None, "first_opened_at": None, "last_opened_at": None, "
                "ended_at": func.coalesce(StructureLink.ended_at, func.now()),
                "end_reason": "erased"}
 
+_ERASED_ANSWERS = {"lacks_company": None, "left_out": None, "isolated": None, "networks": [],
+                   "payload_digest": EMPTY_DIGEST,
+                   "erased_at": func.coalesce(WellbeingMeasure.erased_at, func.now())}
+
 PERSONAL_DATA = {
     "residents": PersonalTable(
         Resident, lambda ids: Resident.id.in_(ids),
@@ -111,7 +117,10 @@ PERSONAL_DATA = {
         anonymise={"payload_digest": None, "reported_name": None},
         keep=frozenset({"id", "resident_id", "category", "status", "outcome", "relay_id",
                         "resource_id", "reporter_id", "version", "status_changed_at",
-                        "created_at", "updated_at"}),
+                        "created_at", "updated_at",
+                        # for the indicators: where and when it was reported, and whether
+                        # the person was then a newcomer (API.md, "Indicators")
+                        "territory_id", "reported_at", "reported_newcomer"}),
         internal=frozenset({"payload_digest"})),
     "referral_events": PersonalTable(
         ReferralEvent, lambda ids: ReferralEvent.referral_id.in_(referrals_of(ids)),
@@ -143,6 +152,20 @@ PERSONAL_DATA = {
         keep=frozenset({"id", "referral_id", "structure_id", "referred_event_id", "digest",
                         "notification_id", "created_at", "expires_at", "created_by_id"}),
         internal=frozenset({"digest"})),
+    # The person's own answers (UCLA-3, networks): gone with the person; the row keeps
+    # only that a measure was taken, when, and whether the person answered.
+    "wellbeing_measures": PersonalTable(
+        WellbeingMeasure, lambda ids: WellbeingMeasure.referral_id.in_(referrals_of(ids)),
+        erase=_ERASED_ANSWERS, anonymise=_ERASED_ANSWERS,
+        keep=frozenset({"id", "referral_id", "author_id", "at", "moment", "answered",
+                        "created_at"}),
+        internal=frozenset({"payload_digest"})),
+    # The call-back after a closure: who holds it and when (no answer in it).
+    "follow_ups": PersonalTable(
+        FollowUp, lambda ids: FollowUp.referral_id.in_(referrals_of(ids)),
+        erase={}, anonymise={},
+        keep=frozenset({"id", "referral_id", "relay_id", "closed_at", "due_on", "done_at",
+                        "measure_id", "created_at"})),
     # The watch register (services/campaigns/watch.py): opposition and retention remove the
     # entry itself (`campaigns.forget`); what the scrub sees of it is already gone.
     "watch_entries": PersonalTable(

@@ -11,6 +11,7 @@ the notifications, except for a correction, which moves nothing. Nothing here co
 from ...extensions import db
 from ...models import ReferralEvent
 from .. import notifications
+from ..evaluation import follow_ups
 from .table import is_correction
 
 
@@ -19,10 +20,12 @@ def _after_transition(referral, event):
 
     The event is flushed (it has its id) and the referral carries its new state; the
     caller commits afterwards, so whatever is written here is atomic with the change.
-    Notifications hook in here (referred, assigned, sent back / expired); the report of a
+    Notifications hook in here (referred, assigned, sent back / expired), and the follow-up
+    call after a closure (services.evaluation.follow_ups); the report of a
     new referral passes here too (event.from_status is None). Never commit here.
     """
     notifications.on_transition(referral, event)
+    follow_ups.on_transition(referral, event)  # a closure schedules the call-back
 
 
 def write_event(actor, referral, to, *, at, source, reason=None, note=None,

@@ -13,6 +13,7 @@ are compared with) is shared with `contacts`.
 import hashlib
 import json
 import uuid
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -32,6 +33,7 @@ from ...errors import (
 )
 from ...extensions import db
 from ...models import ErasedId, Referral, Resident, Role
+from ..areas import reporting_territory
 from ..fields import Fields, whole_record
 from ..transaction import use_case
 from .events import record_report, write_event
@@ -60,6 +62,9 @@ _PERSON_READERS = {
 }
 PERSON_FIELDS = tuple(_PERSON_READERS)
 _NAMES = ("first_name", "pseudonym")
+# A report kept offline carries the phone's time: a little ahead is a clock out of step.
+REPORT_CLOCK_SKEW = timedelta(minutes=10)
+REPORT_MAX_AGE = timedelta(days=7)
 _DETAILS = ("languages", "audiences", "phone", "newcomer")
 
 
@@ -126,6 +131,7 @@ def _read_report(payload):
     category = _read_category(fields)
     if has_person and not fields.has("resident_id"):
         person = _read_new_person(fields)
+    reported_at = _read_reported_at(fields)
     normalised = {
         "resident_id": str(resident_id) if resident_id else None,
         "resident": person,
@@ -133,8 +139,21 @@ def _read_report(payload):
         "note": fields.text("note", label="La note", max_length=NOTE_MAX, multiline=True),
         "note_professional": bool(fields.boolean("note_professional")),
     }
+    if reported_at is not None:  # only when given: the digests of earlier reports stay
+        normalised["reported_at"] = reported_at.isoformat(timespec="microseconds")
     fields.done()
     return client_id, normalised
+
+
+def _read_reported_at(fields):
+    """The phone's time of a report kept offline: not in the future, at most 7 days old."""
+    at = fields.datetime("reported_at", label="L'heure du signalement")
+    now = clock.now()
+    if at is not None and at > now + REPORT_CLOCK_SKEW:
+        fields.fail("reported_at", "L'heure du signalement est dans le futur.")
+    elif at is not None and at < now - REPORT_MAX_AGE:
+        fields.fail("reported_at", "L'heure du signalement date de plus de 7 jours.")
+    return at
 
 
 def _replay(existing, actor, digest):
@@ -205,12 +224,17 @@ def report(actor, payload):
     resident = (_known_resident(actor, data["resident_id"], now) if data["resident_id"]
                 else _new_resident(actor, data["resident"], now))
     db.session.flush()
+    reported_at = (min(datetime.fromisoformat(data["reported_at"]), now)
+                   if data.get("reported_at") else now)
     # The primary key decides between concurrent replays: no read-then-insert race.
     inserted = db.session.execute(
         pg_insert(Referral.__table__).values(
             id=referral_id, resident_id=resident.id, category=data["category"],
             status="reported", version=1, reporter_id=actor.id, payload_digest=digest,
             reported_name=resident.first_name or resident.pseudonym,
+            territory_id=reporting_territory(
+                select(Resident.point).where(Resident.id == resident.id).scalar_subquery()),
+            reported_at=reported_at, reported_newcomer=bool(resident.newcomer),
             status_changed_at=now, created_at=now, updated_at=now)
         .on_conflict_do_nothing(index_elements=["id"])
         .returning(Referral.__table__.c.id)).first()

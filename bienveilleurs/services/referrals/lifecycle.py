@@ -29,6 +29,7 @@ from ...errors import (
 )
 from ...extensions import db
 from ...models import OUTCOMES, STATUS_LABELS, STATUSES, Referral, Relay, Resident, Resource
+from ..evaluation import follow_ups
 from ..fields import Fields
 from ..jobs import scheduled
 from ..transaction import use_case
@@ -372,4 +373,5 @@ def release_relay(actor, relay, *, reason=RELAY_ENDED_REASON, now=None):
         referral.resource = None
         change_status(actor, referral, "reported", at=now, reason=reason, relay_id=relay.id,
                       resource_id=resource_id)
+    follow_ups.hand_back(relay)  # their call-backs go to the coordinators too
     return len(referrals)

@@ -20,6 +20,7 @@ for the package's own modules.
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 
 from sqlalchemy import and_, any_, exists, false, or_, select, true
@@ -28,12 +29,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from geo.points import lon_lat
 from geo.queries import point_in_area
 
+from ... import clock
 from ...errors import NotFound, ResidentErased
 from ...extensions import db
 from ...models import (
     OUTCOMES,
     Contact,
     ErasedId,
+    FollowUp,
     Referral,
     ReferralEvent,
     Resident,
@@ -204,13 +207,17 @@ def scoped_referrals(user, *, open_only=False):
     return statement.where(Referral.status != "closed") if open_only else statement
 
 
-def _followed_up_by(relay):
-    """Condition on Resident: `relay` holds a follow-up of the person (API.md, "Follow-up").
+FOLLOW_UP_REPORT_WINDOW = timedelta(days=14)
 
-    Follow-ups do not exist yet: when they do, the residents whose follow-up this relay
-    holds go here, and a relay may then report a new need for them (`scoped_residents`).
-    """
-    return false()
+
+def _followed_up_by(relay):
+    """Condition on Resident: `relay` holds a follow-up of the person (API.md, "Follow-up"):
+    one not made yet, or made in the last two weeks (a new need found by the call)."""
+    recent = clock.now() - FOLLOW_UP_REPORT_WINDOW
+    return Resident.id.in_(
+        select(Referral.resident_id).join(FollowUp, FollowUp.referral_id == Referral.id)
+        .where(FollowUp.relay_id == relay.id,
+               or_(FollowUp.done_at.is_(None), FollowUp.done_at >= recent)))
 
 
 def scoped_residents(user):

@@ -1,7 +1,7 @@
 /* The relay's phone: service worker registration, the outbox of the two forms, the offline
    shells, and the logout that forgets everything. Uses outbox-core.js (self.BvOutbox).
 
-   Forms with data-outbox="referral" or "contact" (relay pages and offline shells) are kept in
+   Forms with data-outbox="referral", "contact" or "wellbeing" (relay pages, offline shells) are kept in
    the outbox with a client UUID (their hidden `id`), then sent through the JSON API: at once
    when the network is there, otherwise on page load, on the `online` event, from the
    "Envoyer maintenant" button, and by Background Sync where the browser has it.
@@ -25,7 +25,8 @@
     consent: "La personne doit avoir été informée et ne pas s'être opposée à l'enregistrement.",
     channel: "Indiquez comment vous avez contacté la personne.",
     reached: "Indiquez si vous avez pu parler à la personne.",
-    at: "Indiquez la date et l'heure du contact."
+    at: "Indiquez la date et l'heure du contact.",
+    answered: "Indiquez si la personne accepte de répondre."
   };
   var state = { people: null, justSent: false, timer: null, running: null };
   var ui = {};
@@ -131,6 +132,7 @@
     if (item.kind === "referral") return "Signalement : " + (item.personName || "personne");
     var name = personName(item.referralId, items) || "la personne";
     if (item.kind === "assign") return "Prendre en charge " + name;
+    if (item.kind === "wellbeing") return "Réponses de " + name;
     var at = cityTime(item.body.at);
     return "Contact avec " + name + (at ? " — " + at : "");
   }
@@ -224,7 +226,9 @@
     var data = new FormData(form);
     var has = function (name) { return ((data.get(name) || "") + "").trim() !== ""; };
     var found = [];
-    if (kind === "contact") {
+    if (kind === "wellbeing") {
+      if (!has("answered")) found.push(["answered", MISSING.answered]);
+    } else if (kind === "contact") {
       if (!has("channel")) found.push(["channel", MISSING.channel]);
       if (!has("reached")) found.push(["reached", MISSING.reached]);
       if (!has("at")) found.push(["at", MISSING.at]);
@@ -278,6 +282,24 @@
     return extra.concat([item]);
   }
 
+  /* The person's answers (POST /api/v1/referrals/{id}/wellbeing), dated by the phone. */
+  function wellbeingItem(form, me) {
+    var data = new FormData(form);
+    var referralId = (data.get("referral_id") || "").trim();
+    var answered = data.get("answered") === "true";
+    var body = { id: data.get("id"), at: isoFromLocal(localNow()), moment: data.get("moment"),
+      answered: answered };
+    if (answered) {
+      ["lacks_company", "left_out", "isolated"].forEach(function (name) {
+        var value = parseInt(data.get(name) || "", 10);
+        body[name] = isNaN(value) ? null : value;
+      });
+      body.networks = data.getAll("networks");
+    }
+    return [{ id: body.id, kind: "wellbeing", userId: me, referralId: referralId,
+      url: "/api/v1/referrals/" + referralId + "/wellbeing", body: body }];
+  }
+
   function referralItem(form, me) {
     var data = new FormData(form);
     var text = function (name) { return ((data.get(name) || "") + "").trim(); };
@@ -310,7 +332,10 @@
   function succeeded(item, result) {
     var created = result.status === 201;
     var message, next;
-    if (item.kind === "contact") {
+    if (item.kind === "wellbeing") {
+      message = created ? "Réponses notées. Merci." : "Ces réponses étaient déjà notées.";
+      next = item.body.moment === "follow_up" ? MY_PEOPLE : "/orientations/" + item.referralId;
+    } else if (item.kind === "contact") {
       var contacted = result.body && result.body.referral && result.body.referral.status === "contacted";
       message = !created ? "Ce contact était déjà noté." : item.body.reached && contacted
         ? "Contact noté. Prochaine étape : orienter la personne vers une ressource." : "Contact noté.";
@@ -342,7 +367,8 @@
     var button = form.querySelector("[type=submit]");
     if (button) button.disabled = true;
     core.all().then(function (items) {
-      var made = kind === "contact" ? contactItem(form, me, items) : referralItem(form, me);
+      var made = kind === "contact" ? contactItem(form, me, items)
+        : kind === "wellbeing" ? wellbeingItem(form, me) : referralItem(form, me);
       return made.reduce(function (p, item) { return p.then(function () { return core.add(item); }); },
         Promise.resolve()).then(function () { return made[made.length - 1]; });
     }).then(function (item) {
@@ -359,7 +385,9 @@
           if (button) button.disabled = false;
           resetForm(form, kind);
           window.scrollTo(0, 0);  // the message and the counter are at the top
-          flash(kind === "contact"
+          flash(kind === "wellbeing"
+            ? "Réponses gardées sur le téléphone : elles seront envoyées dès que possible."
+            : kind === "contact"
             ? "Contact gardé sur le téléphone : il sera envoyé dès que possible."
             : "Signalement gardé sur le téléphone : il sera envoyé dès que possible.", "info");
           return render();

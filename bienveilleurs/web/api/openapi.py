@@ -37,6 +37,7 @@ from ...services.fields.rules import EMAIL_MAX, INTEGER_MAX, PHONE_MAX, URL_MAX
 from ...services.matching import MAX_LIMIT, MAX_WALK_S
 from ...services.open_referral import MAX_PAGE, MAX_PER_PAGE
 from ...services.referrals.table import NAME_MAX, NOTE_MAX, REASON_MAX
+from .openapi_evaluation import evaluation_paths, evaluation_schemas
 
 HSDS_SCHEMAS = "/static/hsds-3.0/"
 
@@ -712,6 +713,9 @@ def referral_schemas(area):
               "category": {"type": "string", "enum": sorted(thematiques()),
                            "description": "un code thematiques data·inclusion"},
               "note": text(NOTE_MAX), "note_professional": BOOLEAN,
+              "reported_at": {**TIME, "description": "l'heure du téléphone pour un signalement "
+                                                     "gardé hors ligne : pas dans le futur, au "
+                                                     "plus 7 jours avant"},
               "consent": {"const": True, "description": "la personne a été informée et ne s'est "
                                                         "pas opposée"}}
     return {
@@ -778,7 +782,8 @@ def referral_schemas(area):
 def _schemas(area, max_radius_m):
     from .openapi_campaigns import campaign_schemas
     schemas = {**account_schemas(), **directory_schemas(area, max_radius_m),
-               **referral_schemas(area), **candidacy_schemas(area), **campaign_schemas()}
+               **referral_schemas(area), **evaluation_schemas(),
+               **candidacy_schemas(area), **campaign_schemas()}
     for name, schema in schemas.items():
         if name.endswith("Input"):
             absent_when_blank(schema)
@@ -805,5 +810,6 @@ def openapi_document(*, area, max_radius_m):
         },
         "security": [{"bearer": []}],
         "paths": {**account_paths(), **directory_paths(area), **referral_paths(),
-                  **hsds_paths(), **candidacy_paths(), **campaign_paths()},
+                  **evaluation_paths(_ok, _errors, _body, _ref, text), **hsds_paths(),
+                  **candidacy_paths(), **campaign_paths()},
     }

@@ -12,6 +12,7 @@ from ...errors import DomainError, NotFound, ResidentErased
 from ...models import Role
 from ...services import paging
 from ...services import referrals as service
+from ...services.evaluation import follow_ups
 from ..forms import EmptyForm
 from ..pages import feature_collection, point_feature, roles_required, since
 from ..referrals.forms import AssignForm, ReferForm, version_value
@@ -94,7 +95,10 @@ def _stale_page(*, summary=None, status=200, key=None):
     thresholds = {kind: age for kind, age in service.stale_thresholds().values()}
     return render_template("coordination/stale.html", rows=rows, thresholds=thresholds,
                            summary=summary, labels=labels(), stale_labels=service.STALE_LABELS,
-                           form=EmptyForm(), **_paging(page, key)), status
+                           form=EmptyForm(), **_paging(page, key),
+                           late_follow_ups=follow_ups.read_late_follow_ups(
+                               user, service.scoped_referrals(user)),
+                           late_shown=follow_ups.LATE_SHOWN), status
 
 
 @bp.get("/en-attente")

@@ -15,6 +15,7 @@ from ...models import Role
 from ...services import campaigns
 from ...services import referrals as service
 from ...services.codes import publics
+from ...services.evaluation import follow_ups
 from ..pages import (
     distance_text,
     errors_on_form,
@@ -95,6 +96,7 @@ def my_people():
     return render_template("relay/my_people.html", referrals=open_ones, closed=closed, moves=moves,
                            returned=service.returns_to_reorient(user, open_ones),
                            reported=service.reported_by(user), labels=labels(), since=since,
+                           follow_ups=follow_ups.read_relay_follow_ups(user),
                            campaign_checks=campaigns.my_open_checks(user))
 
 

@@ -1,0 +1,196 @@
+"""The SQL of the indicators: aggregates per territory over indexed columns, no person out.
+
+Each function takes a window of UTC instants [start, end) and returns
+{territory_id or None: {part: value}}. `month_parts` are the parts that add up from one month
+to the next (and the state at the month's end): what a frozen month keeps; they include the
+candidacies' anonymous milestones (`candidacies.milestones`). `distinct_parts`
+count distinct referrals, persons and relays over a whole period, from identifiers that an
+erasure keeps, so they are computed over the period at once.
+"""
+
+from collections import defaultdict
+from datetime import timedelta
+
+from sqlalchemy import text
+
+from ...extensions import db
+from ..candidacies import milestones
+
+ADDITIVE = ("reported", "fc_reached", "fc48", "delays", "follow_ups_due", "follow_ups_done",
+            "pairs", "ucla_sum", "less_lonely", "net_sum", "relays_new", "candidacies_received",
+            "relays_trained")
+AT_END = ("open_at_end", "stale_at_end")
+DISTINCT = ("residents", "newcomers", "oriented", "accepted", "closed", "helped",
+            "unreachable", "relays_active")
+STALE_WINDOW = timedelta(days=7)
+
+_REPORTED = text("""
+SELECT r.territory_id,
+       count(*) AS reported,
+       count(fc.first_at) AS fc_reached,
+       count(*) FILTER (WHERE fc.first_at - r.reported_at <= interval '48 hours') AS fc48,
+       coalesce(array_agg(round(greatest(extract(epoch FROM fc.first_at - r.reported_at), 0)
+                                / 3600.0, 2)) FILTER (WHERE fc.first_at IS NOT NULL),
+                '{}') AS delays
+FROM referrals r
+LEFT JOIN LATERAL (SELECT min(c.at) AS first_at FROM contacts c
+                   WHERE c.referral_id = r.id AND c.reached) fc ON true
+WHERE r.reported_at >= :start AND r.reported_at < :end
+GROUP BY r.territory_id""")
+
+_FOLLOW_UPS = text("""
+SELECT r.territory_id,
+       count(*) FILTER (WHERE f.due_on BETWEEN :first_day AND :last_day) AS follow_ups_due,
+       count(*) FILTER (WHERE f.done_at >= :start AND f.done_at < :end) AS follow_ups_done
+FROM follow_ups f JOIN referrals r ON r.id = f.referral_id
+WHERE f.due_on BETWEEN :first_day AND :last_day OR (f.done_at >= :start AND f.done_at < :end)
+GROUP BY r.territory_id""")
+
+_PAIRS = text("""
+SELECT r.territory_id, count(*) AS pairs,
+       sum(f.total - b.total) AS ucla_sum,
+       count(*) FILTER (WHERE f.total < b.total) AS less_lonely,
+       sum(f.nets - b.nets) AS net_sum
+FROM (SELECT referral_id, lacks_company + left_out + isolated AS total,
+             cardinality(networks) AS nets
+      FROM wellbeing_measures
+      WHERE moment = 'follow_up' AND answered AND erased_at IS NULL
+        AND at >= :start AND at < :end) f
+JOIN (SELECT referral_id, lacks_company + left_out + isolated AS total,
+             cardinality(networks) AS nets
+      FROM wellbeing_measures
+      WHERE moment = 'baseline' AND answered AND erased_at IS NULL) b
+  ON b.referral_id = f.referral_id
+JOIN referrals r ON r.id = f.referral_id
+GROUP BY r.territory_id""")
+
+_RELAYS_NEW = text("""
+SELECT (SELECT t.id FROM territories t WHERE ST_Intersects(t.area, rl.point::geometry)
+        ORDER BY ST_Area(t.area), t.code NULLS LAST, t.id LIMIT 1) AS territory_id,
+       count(*) AS relays_new
+FROM relays rl WHERE rl.created_at >= :start AND rl.created_at < :end
+GROUP BY 1""")
+
+# Open at the end: reported before it and whose last move before it is not a closure. A
+# referral closed before the end and not moved since is left out by the index at once.
+_AT_END = text("""
+SELECT r.territory_id, count(*) AS open_at_end,
+       count(*) FILTER (
+         WHERE NOT EXISTS (SELECT 1 FROM referral_events e WHERE e.referral_id = r.id
+                           AND e.at >= :stale_from AND e.at < :end)
+           AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.referral_id = r.id
+                           AND c.at >= :stale_from AND c.at < :end)) AS stale_at_end
+FROM referrals r
+LEFT JOIN LATERAL (SELECT e.to_status FROM referral_events e
+                   WHERE e.referral_id = r.id AND e.at < :end
+                   ORDER BY e.at DESC, e.id DESC LIMIT 1) last ON true
+WHERE r.reported_at < :end AND NOT (r.status = 'closed' AND r.status_changed_at < :end)
+  AND coalesce(last.to_status, 'reported') <> 'closed'
+GROUP BY r.territory_id""")
+
+_PERSONS = text("""
+SELECT r.territory_id, count(DISTINCT r.resident_id) AS residents,
+       count(DISTINCT r.resident_id) FILTER (WHERE r.reported_newcomer) AS newcomers
+FROM referrals r WHERE r.reported_at >= :start AND r.reported_at < :end
+GROUP BY r.territory_id""")
+
+_MOVES = text("""
+SELECT r.territory_id,
+  count(DISTINCT e.referral_id) FILTER (WHERE e.to_status = 'referred') AS oriented,
+  count(DISTINCT e.referral_id) FILTER (WHERE e.to_status = 'accepted') AS accepted,
+  count(DISTINCT e.referral_id) FILTER (WHERE e.to_status = 'closed'
+                                        AND e.outcome NOT IN ('duplicate', 'opposed')) AS closed,
+  count(DISTINCT e.referral_id) FILTER (WHERE e.to_status = 'closed'
+                                        AND e.outcome = 'helped') AS helped,
+  count(DISTINCT e.referral_id) FILTER (WHERE e.to_status = 'closed'
+                                        AND e.outcome = 'unreachable') AS unreachable
+FROM referral_events e JOIN referrals r ON r.id = e.referral_id
+WHERE e.at >= :start AND e.at < :end AND e.to_status IN ('referred', 'accepted', 'closed')
+  AND e.from_status IS DISTINCT FROM e.to_status
+GROUP BY r.territory_id""")
+
+# Grouping sets: per territory, and the whole city once (a relay active in two territories
+# counts once in `all`), told apart by GROUPING().
+_RELAYS_ACTIVE = text("""
+SELECT r.territory_id, GROUPING(r.territory_id) AS city,
+       count(DISTINCT rl.id) AS relays_active
+FROM contacts c JOIN referrals r ON r.id = c.referral_id
+JOIN relays rl ON rl.user_id = c.author_id
+WHERE c.at >= :start AND c.at < :end
+GROUP BY GROUPING SETS ((r.territory_id), ())""")
+
+
+# Frozen months summed in the database: one row per territory and part, and the delays of
+# all the months at once (the median needs them all).
+_FROZEN_SUMS = text("""
+SELECT m.territory_id, p.key, sum(p.value::text::numeric) AS total
+FROM indicator_months m, jsonb_each(m.parts) p
+WHERE m.month = ANY(:months) AND jsonb_typeof(p.value) = 'number'
+  AND NOT (p.key = ANY(:at_end))
+GROUP BY m.territory_id, p.key""")
+_FROZEN_DELAYS = text("""
+SELECT m.territory_id, array_agg(d::float8) AS delays
+FROM indicator_months m, jsonb_array_elements_text(m.parts -> 'delays') d
+WHERE m.month = ANY(:months)
+GROUP BY m.territory_id""")
+_FROZEN_AT_END = text("""
+SELECT territory_id, parts FROM indicator_months WHERE month = :month""")
+
+
+def frozen_parts(months, last):
+    """{territory_id: parts} summed over the frozen `months`, with the state at the end of
+    `last` when `last` (the period's last month) is one of them."""
+    found = defaultdict(dict)
+    params = {"months": list(months), "at_end": list(AT_END)}
+    for territory_id, key, total in db.session.execute(_FROZEN_SUMS, params):
+        found[territory_id][key] = int(total)
+    for territory_id, delays in db.session.execute(_FROZEN_DELAYS, params):
+        found[territory_id]["delays"] = list(delays)
+    if last is not None:
+        for territory_id, parts in db.session.execute(_FROZEN_AT_END, {"month": last}):
+            found[territory_id].update({name: parts.get(name, 0) for name in AT_END})
+    return dict(found)
+
+
+def _collect(statement, params, into):
+    for row in db.session.execute(statement, params).mappings():
+        parts = into[row["territory_id"]]
+        for name, value in row.items():
+            if name != "territory_id":
+                parts[name] = ([float(v) for v in value] if name == "delays"
+                               else int(value or 0))
+    return into
+
+
+def month_parts(start, end, first_day, last_day):
+    """{territory_id: parts} of one month: additive parts and the state at its end."""
+    found = defaultdict(dict)
+    window = {"start": start, "end": end}
+    _collect(_REPORTED, window, found)
+    _collect(_FOLLOW_UPS, {**window, "first_day": first_day, "last_day": last_day}, found)
+    _collect(_PAIRS, window, found)
+    _collect(_RELAYS_NEW, window, found)
+    _collect(_AT_END, {"end": end, "stale_from": end - STALE_WINDOW}, found)
+    for name, counts in (("candidacies_received", milestones.candidacies_received(start, end)),
+                         ("relays_trained", milestones.relays_trained(start, end))):
+        for territory_id, count in counts.items():
+            found[territory_id][name] = count
+    for parts in found.values():
+        for name in ADDITIVE + AT_END:
+            parts.setdefault(name, [] if name == "delays" else 0)
+    return dict(found)
+
+
+def distinct_parts(start, end):
+    """({territory_id: parts}, relays active city-wide) over the window: distinct counts."""
+    found = defaultdict(dict)
+    window = {"start": start, "end": end}
+    _collect(_PERSONS, window, found)
+    _collect(_MOVES, window, found)
+    city = 0
+    for row in db.session.execute(_RELAYS_ACTIVE, window).mappings():
+        if row["city"]:
+            city = int(row["relays_active"])
+        else:
+            found[row["territory_id"]]["relays_active"] = int(row["relays_active"])
+    return dict(found), city
