@@ -81,3 +81,24 @@ def test_the_relay_sees_why_each_proposal_on_foot_and_as_the_crow_flies(phone, o
     assert all(why.endswith("à vol d'oiseau") for _, why in shown)
     assert phone.console_errors == []
 
+
+
+def test_the_api_walks_too_where_its_reads_run_without_a_transaction(orient, live_server):
+    """GET /api/v1/match reads outside any transaction (each statement its own snapshot):
+    loading the network into the process's memory must still work there (it once failed
+    with a 500, a server-side cursor needing a transaction, while the pages walked)."""
+    import json
+    from urllib.request import Request, urlopen
+
+    from bienveilleurs.services import accounts
+
+    token = accounts.issue_token(orient["relay"], label="walk")
+    db.session.commit()
+    lon, lat = town.to_lon_lat(*PERSON)
+    request = Request(f"{live_server.url}/api/v1/match?lat={lat}&lon={lon}&category={CATEGORY}",
+                      headers={"Authorization": f"Bearer {token}"})
+    with urlopen(request, timeout=30) as response:  # noqa: S310 - the test's own server
+        answer = json.load(response)
+    assert [item["name"] for item in answer["resources"]][:2] == [
+        "Sur le même quai", "En face, de l'autre côté du bassin"]
+    assert answer["resources"][0]["routing"] == "walk" and answer["resources"][0]["walk_s"] > 0

@@ -57,8 +57,9 @@ class Graph:
         """The network as it is now, with its generation read in the same snapshot."""
         chunks, generation = [], None
         # A cursor of the server, read a few rows at a time: the memory a process keeps
-        # after the load is little more than the arrays'.
-        with driver.cursor(name="walking_network") as cursor:
+        # after the load is little more than the arrays'. It lives in a transaction (a
+        # savepoint inside the request's, its own where API reads run without one).
+        with driver.transaction(), driver.cursor(name="walking_network") as cursor:
             cursor.execute(f"SELECT id, source, target, length_m, {GENERATION_SQL} "
                            f"FROM {NETWORK_SCHEMA}.edges")
             while rows := cursor.fetchmany(5_000):
