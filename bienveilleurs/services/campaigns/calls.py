@@ -32,7 +32,6 @@ from ..referrals.intake import payload_digest
 from ..transaction import use_case
 from .scope import get_campaign, get_check
 
-CLOCK_SKEW = timedelta(minutes=10)
 NOTE_MAX = 2000
 SETTLED = ("ok", "needs_help")
 # (current status, outcome) -> next status; "not_reached" may become "escalated" (below).
@@ -51,11 +50,7 @@ CALL_MOVES = {
 
 def _read_call(payload):
     fields = whole_record(payload)
-    call_id = fields.uuid("id", required=True, missing_message=(
-        "Le champ id (identifiant UUID choisi par le téléphone) est obligatoire."))
-    at = fields.datetime("at", label="La date de l'appel", required=True)
-    if at is not None and at > clock.now() + CLOCK_SKEW:
-        fields.fail("at", "La date de l'appel est dans le futur.")
+    call_id, at = fields.phone_write(of="de l'appel")
     channel = fields.choice("channel", CALL_CHANNELS, label="Le moyen", required=True)
     outcome = fields.choice("outcome", CALL_OUTCOMES, label="Le résultat", required=True)
     note = fields.text("note", label="La note", max_length=NOTE_MAX, multiline=True)

@@ -12,7 +12,7 @@ from ...errors import Forbidden, IdempotencyMismatch, InvalidTransition, Validat
 from ...extensions import db
 from ...models import MOMENTS, NETWORKS, FollowUp, Referral, Role, WellbeingMeasure
 from ..fields import whole_record
-from ..referrals.contacts import CLOCK_SKEW, was_assigned
+from ..referrals.contacts import was_assigned
 from ..referrals.intake import payload_digest
 from ..referrals.scope import not_found, referral_uuid, refuse_erased, scope_condition
 from ..referrals.table import ACTIVE_STATUSES
@@ -27,11 +27,7 @@ NO_SCORES = "Sans réponse de la personne, ne notez ni réponses ni réseaux."
 def _read_measure(payload):
     """Return (client id, the normalised measure, its time) from the API body."""
     fields = whole_record(payload)
-    measure_id = fields.uuid("id", required=True, missing_message=(
-        "Le champ id (identifiant UUID choisi par le téléphone) est obligatoire."))
-    at = fields.datetime("at", label="La date", required=True)
-    if at is not None and at > clock.now() + CLOCK_SKEW:
-        fields.fail("at", "La date est dans le futur.")
+    measure_id, at = fields.phone_write()
     moment = fields.choice("moment", MOMENTS, label="Le moment", required=True)
     answered = fields.boolean("answered", label="La réponse de la personne", required=True)
     scores = {name: fields.integer(name, label=_SCORE_LABELS[name], minimum=1, maximum=3,

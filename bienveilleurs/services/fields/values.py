@@ -1,6 +1,6 @@
 """`Fields`: the readers of particular values, on top of the generic `FieldReader`."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from geo.errors import GeoError
 from geo.hours import validate_opening_hours
@@ -22,6 +22,9 @@ from .rules import (
     URL_MAX,
     is_web_address,
 )
+
+# How far ahead of the server a phone's clock may be before its « at » is refused.
+PHONE_CLOCK_SKEW = timedelta(minutes=10)
 
 
 class Fields(FieldReader):
@@ -166,6 +169,18 @@ class Fields(FieldReader):
                 return None
             return moment.astimezone(UTC)
         return self.datetime(name, label=label, required=required)
+
+    def phone_write(self, *, of=None):
+        """(client id, time, in UTC) of something written on a phone, perhaps offline: the
+        UUID the phone chose (`id`, what makes a retry harmless) and when it happened (`at`,
+        never later than now, give or take the phones' clocks). `of`: « du contact »…"""
+        write_id = self.uuid("id", required=True, missing_message=(
+            "Le champ id (identifiant UUID choisi par le téléphone) est obligatoire."))
+        label = f"La date {of}" if of else "La date"
+        at = self.datetime("at", label=label, required=True)
+        if at is not None and at > clock.now() + PHONE_CLOCK_SKEW:
+            self.fail("at", f"{label} est dans le futur.")
+        return write_id, at
 
     def siret(self, name="siret", *, label="Le SIRET"):
         """A SIRET number: 14 digits (spaces between groups dropped)."""

@@ -7,7 +7,6 @@
   events (a phone offline syncs a contact made before a reassignment).
 """
 
-from datetime import timedelta
 
 from sqlalchemy import exists, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -29,9 +28,6 @@ from .table import (
     NOTE_MAX,
     is_correction,
 )
-
-# A contact dated a little in the future is a phone clock out of step; more is a mistake.
-CLOCK_SKEW = timedelta(minutes=10)
 
 
 def assignment_periods(referral):
@@ -64,11 +60,7 @@ def was_assigned(referral, relay_id, at):
 def _read_contact(payload):
     """Return (client id, the normalised contact, its time) from the API body."""
     fields = whole_record(payload)
-    contact_id = fields.uuid("id", required=True, missing_message=(
-        "Le champ id (identifiant UUID choisi par le téléphone) est obligatoire."))
-    at = fields.datetime("at", label="La date du contact", required=True)
-    if at is not None and at > clock.now() + CLOCK_SKEW:
-        fields.fail("at", "La date du contact est dans le futur.")
+    contact_id, at = fields.phone_write(of="du contact")
     channel = fields.choice("channel", CHANNELS, label="Le moyen de contact", required=True)
     reached = fields.boolean("reached", required=True)
     note = fields.text("note", label="La note", max_length=NOTE_MAX, multiline=True)
