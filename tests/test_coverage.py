@@ -6,7 +6,7 @@ from shapely.geometry import Polygon, shape
 from shapely.ops import unary_union
 
 from bienveilleurs.config import setting
-from bienveilleurs.services import coverage
+from bienveilleurs.services import coverage, coverage_cache
 from geo.distance import haversine_m
 
 from .factories import make_relay, make_territory, make_user
@@ -32,6 +32,8 @@ def test_uncovered_cells_match_an_independent_computation(app, db):
     full = make_relay(lon=0.121, lat=49.489, radius_m=800, capacity=2, active_referrals=2)
     far = make_relay(lon=0.30, lat=49.60, radius_m=500)  # reaches nothing here
 
+    assert coverage.coverage([territory])[0].cells == []  # not computed yet
+    coverage_cache.refresh()
     (report,) = coverage.coverage([territory])
     cells = report.cells
     assert cells, "the territory is gridded"
@@ -84,23 +86,48 @@ def test_uncovered_count_per_coordinator_counts_shared_cells_once(db):
                                    (0.110, 49.502)])
     local = make_user(role="coordinator", territories=[west])
     city = make_user(role="coordinator")
+    coverage_cache.refresh()
     both = coverage.coverage([west, east])
     total_cells = len({(c.i, c.j) for t in both for c in t.cells})
     assert sum(len(t.cells) for t in both) > total_cells  # cells on the shared border
     assert coverage.uncovered_count_for(city) == total_cells
     assert coverage.uncovered_count_for(local) == len(both[0].cells)
     make_relay(lon=0.1025, lat=49.4945, radius_m=1400)
+    assert coverage.uncovered_count_for(local) == len(both[0].cells)  # until the next run
+    coverage_cache.refresh()
     assert coverage.uncovered_count_for(local) == 0
     assert 0 < coverage.uncovered_count_for(city) < total_cells
 
 
 def test_coverage_page_shows_territories_relays_and_the_uncovered_cells(client_as, db):
     territory = make_territory(name="Quartier Test", polygon=RING)
-    make_relay(lon=0.100, lat=49.490, radius_m=600, display_name="Bernadette")
+    bernadette = make_relay(lon=0.100, lat=49.490, radius_m=600, display_name="Bernadette")
     client = client_as("coordinator", territories=[territory])
     html = client.get("/couverture/").get_data(as_text=True)
-    assert "Quartier Test" in html and "Bernadette" in html
-    assert 'data-features="coverage-features"' in html and '"area": "uncovered"' in html
+    assert "Quartier Test" in html and "Pas encore calculé" in html
+    coverage_cache.refresh()
+    (report,) = coverage.coverage([territory])
+    html = client.get("/couverture/").get_data(as_text=True)
+    assert "Quartier Test" in html and "Calculé à" in html
+    assert f"{len(report.uncovered)} zones non couvertes sur {len(report.cells)}" in html
+    assert "1 bienveilleur actif l'atteigne" in html
+    assert 'data-source="/couverture/carte"' in html and '"area": "uncovered"' not in html
+    # The map asks for what is in view: close enough, every uncovered cell and the relay.
+    answer = client.get("/couverture/carte?zone=0.09,49.48,0.13,49.51&zoom=16").get_json()
+    cells = [f for f in answer["features"] if f["properties"].get("area") == "uncovered"]
+    relays = [f for f in answer["features"] if f["properties"].get("kind") == "relay"]
+    assert len(cells) == len(report.uncovered)
+    assert [r["properties"]["name"] for r in relays] == ["Bernadette"]
+    assert str(bernadette.id) in relays[0]["properties"]["url"]
+    # From afar, the cells are counted in clusters, as many in all.
+    far = client.get("/couverture/carte?zone=0.0,49.4,0.2,49.6&zoom=11").get_json()
+    counted = sum(f["properties"].get("label", 1) for f in far["features"]
+                  if f["properties"].get("kind") != "relay")
+    assert counted == len(report.uncovered)
+    assert any(f["properties"].get("kind") == "cluster" for f in far["features"])
+    # A box elsewhere holds none of them.
+    assert client.get("/couverture/carte?zone=1.0,49.0,1.1,49.1&zoom=14").get_json()[
+        "features"] == []
 
 
 def test_open_referrals_outside_every_territory_are_listed_without_personal_details(client_as, db):

@@ -74,7 +74,7 @@ from .referrals import (
     Resident,
     StructureLink,
 )
-from .territories import Territory
+from .territories import CoverageCell, CoverageState, Territory
 
 __all__ = ["ACCESS_ACTIONS", "ACCOUNT_TOKEN_PURPOSES", "AccessLog", "AccountToken", "ApiToken",
            "AuditEntry", "CALL_CHANNELS", "CALL_OUTCOMES", "CAMPAIGN_KINDS",
@@ -90,4 +90,4 @@ __all__ = ["ACCESS_ACTIONS", "ACCOUNT_TOKEN_PURPOSES", "AccessLog", "AccountToke
            "ScheduledJob", "Structure", "StructureLink", "Territory", "TrainingParticipant",
            "TrainingSession", "UCLA3_ANSWERS", "UCLA3_QUESTIONS", "User", "WATCH_REASONS",
            "WATCH_REASON_LABELS", "WatchEntry", "WellbeingMeasure", "coordinator_territories",
-           "structure_members"]
+           "structure_members", "CoverageCell", "CoverageState"]

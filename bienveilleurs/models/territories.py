@@ -3,8 +3,9 @@
 import uuid
 from datetime import datetime
 
-from geoalchemy2 import Geometry
-from sqlalchemy import Index, String, text
+from geoalchemy2 import Geography, Geometry
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, text
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -29,3 +30,33 @@ class Territory(db.Model):
     created_at: Mapped[datetime] = created_at()
 
     coordinators = relationship("User", secondary=coordinator_territories, viewonly=True)
+
+
+class CoverageCell(db.Model):
+    """One hexagon of a territory's coverage grid (services.coverage_cache), with how many
+    available relays reach its centre, as of its territory's `CoverageState`."""
+
+    __tablename__ = "coverage_cells"
+
+    territory_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("territories.id", ondelete="CASCADE"), primary_key=True)
+    i: Mapped[int] = mapped_column(Integer, primary_key=True)
+    j: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shape = mapped_column(Geometry("POLYGON", srid=4326, spatial_index=True), nullable=False)
+    centre = mapped_column(Geography("POINT", srid=4326, spatial_index=True), nullable=False)
+    relays: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class CoverageState(db.Model):
+    """When a territory's coverage was computed, for which outline, and its totals."""
+
+    __tablename__ = "territory_coverage"
+
+    territory_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("territories.id", ondelete="CASCADE"), primary_key=True)
+    outline_md5: Mapped[str] = mapped_column(String(32))
+    cells: Mapped[int] = mapped_column(Integer, default=0)
+    uncovered: Mapped[int] = mapped_column(Integer, default=0)
+    relays: Mapped[int] = mapped_column(Integer, default=0)
+    free_places: Mapped[int] = mapped_column(Integer, default=0)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -4,6 +4,9 @@ A cell is *covered* when its centre lies within the action radius of an availabl
 (status active, with free capacity), measured on the same sphere as matching. The grid is
 PostGIS's ST_HexagonGrid in a metric projection (Lambert-93, EPSG:2154, configurable),
 anchored at the projection's origin, so a cell has the same (i, j) in every territory.
+The cells and their counts are kept per territory by the job of `coverage_cache`: what is
+read here is as of its last run (`CoverageState.computed_at`); `coverage_map` gives the map
+its cells and relays by what is in view.
 """
 
 import json
@@ -17,36 +20,28 @@ from geo.queries import lon_lat_of, point_in_area
 
 from ..config import setting
 from ..extensions import db
-from ..models import Referral, Relay, Resident, Role, Territory
+from ..models import Referral, Resident, Role, Territory
 from . import areas, paging
+from .coverage_cache import FINGERPRINT, grid
 
 _CELLS = text("""
-WITH t AS (
-    -- An outline past TERRITORY_MAX_POINTS (stored before that limit) counts as its box.
-    SELECT id, name, ST_Transform(CASE WHEN ST_NPoints(area) > :max_points
-                                       THEN ST_Envelope(area) ELSE area END, :srid) AS area_m
-    FROM territories WHERE id IN :ids
-), cells AS (
-    SELECT t.id AS territory_id, h.i, h.j, h.geom
-    FROM t CROSS JOIN LATERAL ST_HexagonGrid(:size, t.area_m) AS h
-    WHERE ST_Intersects(h.geom, t.area_m)
-), centred AS (
-    SELECT territory_id, i, j, geom,
-           ST_Transform(ST_Centroid(geom), 4326)::geography AS centre
-    FROM cells
-)
-SELECT c.territory_id, c.i, c.j,
-       ST_AsGeoJSON(ST_Transform(c.geom, 4326), 6) AS shape,
-       ST_X(c.centre::geometry) AS lon, ST_Y(c.centre::geometry) AS lat,
-       EXISTS (
-           SELECT 1 FROM relays r
-           WHERE r.status = 'active' AND r.active_referrals < r.capacity
-             -- the constant bound lets the index answer; the per-relay radius then decides
-             AND ST_DWithin(r.point, c.centre, :max_radius, false)
-             AND ST_DWithin(r.point, c.centre, r.radius_m, false)
-       ) AS covered
-FROM centred c
-ORDER BY c.territory_id, c.i, c.j
+SELECT territory_id, i, j, ST_AsGeoJSON(shape, 6) AS shape,
+       ST_X(centre::geometry) AS lon, ST_Y(centre::geometry) AS lat, relays > 0 AS covered
+FROM coverage_cells WHERE territory_id IN :ids
+ORDER BY territory_id, i, j
+""").bindparams(bindparam("ids", expanding=True))
+
+_SUMMARIES = text(f"""
+SELECT t.id, s.cells, s.uncovered, s.relays, s.free_places, s.computed_at,
+       s.territory_id IS NULL OR s.outline_md5 <> {FINGERPRINT.format(area="t.area")}
+           AS outline_changed
+FROM territories t LEFT JOIN territory_coverage s ON s.territory_id = t.id
+WHERE t.id IN :ids
+""").bindparams(bindparam("ids", expanding=True))
+
+_UNCOVERED = text("""
+SELECT count(*) FROM (SELECT DISTINCT i, j FROM coverage_cells
+                      WHERE territory_id IN :ids AND relays = 0) d
 """).bindparams(bindparam("ids", expanding=True))
 
 _RELAYS = text("""
@@ -101,7 +96,7 @@ def territories_for(user):
     return db.session.query(Territory).options(defer(Territory.area)).order_by(Territory.name).all()
 
 
-def _territories_statement(user):
+def territories_statement(user):
     """The select() of the territories a coordinator looks after (`territories_for`)."""
     statement = select(Territory).options(defer(Territory.area))
     if user.role == Role.COORDINATOR.value and user.territories:
@@ -112,35 +107,70 @@ def _territories_statement(user):
 def count_territories_for(user):
     """How many territories `territories_for(user)` holds, counted in the database."""
     return db.session.scalar(select(func.count()).select_from(
-        _territories_statement(user).subquery()))
+        territories_statement(user).subquery()))
 
 
 def territories_page(user, *, after=None, size=paging.PAGE_SIZE):
     """A Page of `territories_for(user)` by name then id, after the NameKey `after`: the
     coverage page computes the grid of one page of territories at a time."""
-    return paging.keyset_page(_territories_statement(user), (Territory.name, Territory.id),
+    return paging.keyset_page(territories_statement(user), (Territory.name, Territory.id),
                               after=(after.name, after.id) if after else None,
                               key=lambda t: paging.NameKey(t.name, t.id), size=size)
 
 
 def coverage(territories):
-    """Per territory: the relays that reach it, their free capacity, and the hexagon cells."""
+    """Per territory: the relays that reach it, their free capacity, and the hexagon cells
+    as the last run of `coverage_cache.refresh` left them (a territory never computed has
+    none)."""
     result = {t.id: TerritoryCoverage(t.id, t.name) for t in territories}
     if not result:
         return []
-    size, srid = setting("COVERAGE_CELL_M"), setting("COVERAGE_SRID")
-    max_radius = setting("RELAY_MAX_RADIUS_M")
     ids = list(result)
-    max_points = setting("TERRITORY_MAX_POINTS")
-    for row in db.session.execute(_CELLS, {"ids": ids, "size": size, "srid": srid,
-                                           "max_radius": max_radius, "max_points": max_points}):
+    for row in db.session.execute(_CELLS, {"ids": ids}):
         result[row.territory_id].cells.append(Cell(row.territory_id, row.i, row.j,
                                                    json.loads(row.shape), row.lon, row.lat,
                                                    row.covered))
-    for row in db.session.execute(_RELAYS, {"ids": ids, "max_radius": max_radius,
-                                            "max_points": max_points}):
+    for row in db.session.execute(_RELAYS, {"ids": ids, "max_points":
+                                            setting("TERRITORY_MAX_POINTS"),
+                                            "max_radius": setting("RELAY_MAX_RADIUS_M")}):
         result[row.territory_id].relays.append(dict(row._mapping))
     return list(result.values())
+
+
+@dataclass
+class Summary:
+    """A territory's coverage as the job left it (`CoverageState`), for the page."""
+
+    id: uuid.UUID
+    name: str
+    cells: int | None
+    uncovered: int | None
+    relays: int | None
+    free_places: int | None
+    computed_at: object
+    outline_changed: bool
+
+    @property
+    def uncovered_share(self):
+        return round(100 * self.uncovered / self.cells) if self.cells else 0
+
+
+def summaries(territories):
+    """The `Summary` of each territory, in the order given, in one statement."""
+    if not territories:
+        return []
+    rows = {r.id: r for r in db.session.execute(_SUMMARIES, {**grid(), "ids": [
+        t.id for t in territories]})}
+    return [Summary(t.id, t.name, rows[t.id].cells, rows[t.id].uncovered, rows[t.id].relays,
+                    rows[t.id].free_places, rows[t.id].computed_at, rows[t.id].outline_changed)
+            for t in territories]
+
+
+def uncovered_count(territory_ids):
+    """Distinct uncovered cells over these territories (a cell on a border counts once)."""
+    if not territory_ids:
+        return 0
+    return db.session.scalar(_UNCOVERED, {"ids": list(territory_ids)})
 
 
 def uncovered_cells(report):
@@ -153,33 +183,10 @@ def uncovered_cells(report):
 
 
 def uncovered_count_for(user):
-    """How many grid cells in the coordinator's territories no available relay reaches."""
-    return len(uncovered_cells(coverage(territories_for(user))))
-
-
-def features(report, *, relays=None):
-    """GeoJSON for the map: territory outlines are drawn by the caller; uncovered cells here."""
-    items = [{"type": "Feature", "geometry": cell.shape,
-              "properties": {"area": "uncovered", "name": "Zone non couverte"}}
-             for cell in uncovered_cells(report)]
-    for relay in relays or []:
-        items.append({"type": "Feature",
-                      "geometry": {"type": "Point", "coordinates": [relay["lon"], relay["lat"]]},
-                      "properties": {"kind": "relay", "name": relay["display_name"],
-                                     "detail": f"{relay['free']} place(s) libre(s)"}})
-    return {"type": "FeatureCollection", "features": items}
-
-
-def relay_points(report):
-    """The relays of a report with their position (coordinators and admins only)."""
-    ids = {r["id"] for t in report for r in t.relays}
-    if not ids:
-        return []
-    rows = db.session.execute(select(Relay.id, Relay.display_name, Relay.capacity,
-                                     Relay.active_referrals, *lon_lat_of(Relay.point))
-                              .where(Relay.id.in_(ids)).order_by(Relay.display_name))
-    return [{"id": r[0], "display_name": r[1], "free": max(0, r[2] - r[3]), "lon": r[4],
-             "lat": r[5]} for r in rows]
+    """How many grid cells in the coordinator's territories no available relay reaches (as
+    of the last computation)."""
+    return uncovered_count(db.session.scalars(
+        territories_statement(user).with_only_columns(Territory.id)).all())
 
 
 def referrals_outside_territories(user, *, after=None, size=paging.PAGE_SIZE):

@@ -13,6 +13,7 @@ from flask_login import current_user, login_user
 
 from geo.geocoding import make_geocoder
 from geo.points import lon_lat
+from geo.viewport import format_box
 
 from .. import clock
 from ..config import setting
@@ -162,6 +163,18 @@ def point_feature(lon, lat, **properties):
 
 def feature_collection(features):
     return {"type": "FeatureCollection", "features": list(features)}
+
+
+def cluster_feature(cluster, name, **properties):
+    """A point for map.js standing for `cluster.count` things gathered at its centre (kind
+    "cluster", the count as its label)."""
+    return point_feature(cluster.lon, cluster.lat, kind="cluster", label=cluster.count,
+                         name=name, **properties)
+
+
+def zone_args(zone):
+    """The query string of a list limited to `zone` (west, south, east, north), or {}."""
+    return {"zone": format_box(zone)} if zone is not None else {}
 
 
 def territory_outlines(territories=(), *, ids=()):

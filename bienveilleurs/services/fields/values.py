@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from geo.errors import GeoError
 from geo.hours import validate_opening_hours
 from geo.points import parse_point
+from geo.viewport import parse_box
 
 from ... import clock
 from ...errors import ValidationFailed
@@ -181,6 +182,17 @@ class Fields(FieldReader):
         if at is not None and at > clock.now() + PHONE_CLOCK_SKEW:
             self.fail("at", f"{label} est dans le futur.")
         return write_id, at
+
+    def zone(self, name="zone", *, label="La zone", required=False):
+        """A map's box: (west, south, east, north) from "ouest,sud,est,nord", or None."""
+        value = self.text(name, label=label, max_length=120, required=required)
+        if value is None:
+            return None
+        try:
+            return parse_box(value)
+        except ValueError as exc:
+            self.fail(name, str(exc))
+            return None
 
     def siret(self, name="siret", *, label="Le SIRET"):
         """A SIRET number: 14 digits (spaces between groups dropped)."""

@@ -15,6 +15,7 @@ the modules are split by concern:
 - `contacts`: `log_contact` (a use case) and who was assigned when;
 - `lists`: lists for pages (inbox, stale, "Mes personnes", structures, timeline);
 - `reads`: the list pages as use cases, each view access-logged with the people it showed;
+- `map_points`: the map of open referrals by what is in view, gathered by zoom;
 - `proposals`: matching for a referral (`referral_matches`, proposed relays and resources);
 - `structure_link`: a structure without an account answers from its e-mail (a one-time
   link acting through `transition`); `link_coordination`: the coordinator's view of it and
@@ -62,6 +63,7 @@ from .lists import (
     structure_referrals,
     timeline,
 )
+from .map_points import MapCluster, in_zone, map_point_column, read_map_points
 from .proposals import (
     RelayProposal,
     declined_resource_ids,
@@ -138,6 +140,8 @@ __all__ = [
     "timeline",
     # access-logged reads of the list pages
     "read_inbox", "read_map", "read_my_people", "read_stale", "read_structure_referrals",
+    # the map by what is in view
+    "MapCluster", "in_zone", "map_point_column", "read_map_points",
     # proposals
     "RelayProposal", "declined_resource_ids", "next_best_resources", "proposed_relays",
     "proposed_resources", "referral_matches",

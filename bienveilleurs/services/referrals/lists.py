@@ -34,6 +34,7 @@ from ...models import (
 )
 from ..codes import category_label
 from ..paging import PAGE_SIZE, Page, PageKey, keyset_page
+from .map_points import in_zone
 from .scope import SYSTEM_ACTOR, event_note, scoped_referrals, sees_referral, visible_events
 from .table import (
     CONTACT_REASON,
@@ -169,10 +170,12 @@ def stale_referrals(user, now=None, *, after=None, size=PAGE_SIZE):
                  for r in page], page.after)
 
 
-def open_referrals(user, *, after=None, size=PAGE_SIZE):
+def open_referrals(user, *, after=None, size=PAGE_SIZE, zone=None):
     """Return a Page of the referrals in `user`'s scope that are not closed, oldest move
-    first (`after`: the PageKey where the page starts)."""
-    return _coordinator_page(user, {status: true() for status in STATUSES
+    first (`after`: the PageKey where the page starts); with `zone` (west, south, east,
+    north), only those whose person lies in it, as the map places them."""
+    condition = in_zone(user, zone) if zone is not None else true()
+    return _coordinator_page(user, {status: condition for status in STATUSES
                                     if status != "closed"}, after, size)
 
 

@@ -39,10 +39,10 @@ def read_stale(user, now=None, *, after=None):
 
 
 @use_case(reads=True)
-def read_map(user, *, after=None, size=None):
-    """A page of the open referrals of the coordinator's map (`lists.open_referrals`),
-    logged."""
-    referrals = open_referrals(user, after=after, **({"size": size} if size else {}))
+def read_map(user, *, after=None, size=None, zone=None):
+    """A page of the open referrals of the coordinator's map (`lists.open_referrals`, in
+    `zone` when given), logged."""
+    referrals = open_referrals(user, after=after, zone=zone, **({"size": size} if size else {}))
     _shown(user, "referral.map", referrals)
     return referrals
 

@@ -3,8 +3,14 @@
  * <div class="map" data-map data-lat data-lon data-zoom
  *      data-features="ID of a <script type=application/json> FeatureCollection"
  *      data-pick-lat="ID" data-pick-lon="ID" data-pick-clear="ID,ID"
+ *      data-source="URL" data-zone-link="ID" data-zone="w,s,e,n"
  *      data-tile-url="…" aria-label="…">
- * Feature properties: kind (resource|relay|person|selected), name, url, detail, label.
+ * Feature properties: kind (resource|relay|person|selected|cluster), name, url, detail, label.
+ * data-source: what is in view is fetched from URL?zone=west,south,east,north&zoom=Z once
+ * the map is placed, and again after each move (debounced; the answer to an older view is
+ * dropped); it replaces the previous fetch's features, the data-features stay. The map then
+ * sets data-fetched (how many features) and sends "bv:map-data". data-zone-link: a link (hidden
+ * until then) whose `zone` parameter follows the visible box. data-zone: the box shown first.
  * Non-point features (polygons) are drawn as outlines.
  * <button type="button" data-locate data-pick-lat="ID" data-pick-lon="ID"
  *      data-locate-status="ID" hidden> fills the two inputs from navigator.geolocation.
@@ -19,7 +25,8 @@
 (function () {
   "use strict";
 
-  var KINDS = { resource: 1, relay: 1, person: 1, selected: 1 };
+  var KINDS = { resource: 1, relay: 1, person: 1, selected: 1, cluster: 1 };
+  var FETCH_DELAY_MS = 300;
   var AREAS = { territory: 1, uncovered: 1 };
   var NUMBER = /^\s*[+-]?(\d+([.,]\d*)?|[.,]\d+)\s*$/;
 
@@ -61,7 +68,7 @@
       var span = document.createElement("span");
       span.textContent = String(label);
       options.html = span;
-      options.iconSize = [26, 26];
+      options.iconSize = kind === "cluster" ? [34, 34] : [26, 26];
     }
     return L.divIcon(options);
   }
@@ -212,9 +219,71 @@
     }
 
     setFeatures(readFeatures(el));
+    var zone = readBox(data.zone);
+    if (zone) map.fitBounds(zone);
+    if (data.source) followView(map, el);
     var api = { map: map, setFeatures: setFeatures, fit: fit };
     el.bvMap = api;
     el.dispatchEvent(new CustomEvent("bv:map-ready", { bubbles: true, detail: api }));
+  }
+
+  function readBox(value) {
+    var parts = (value || "").split(",").map(num);
+    if (parts.length !== 4 || parts.some(function (v) { return v === null; })) return null;
+    return L.latLngBounds([parts[1], parts[0]], [parts[3], parts[2]]);
+  }
+
+  function clamp(value, low, high) { return Math.min(high, Math.max(low, value)); }
+
+  /* The visible box as the pages' `zone` parameter (west,south,east,north). */
+  function visibleZone(map) {
+    var b = map.getBounds();
+    return [clamp(b.getWest(), -180, 180), clamp(b.getSouth(), -90, 90),
+            clamp(b.getEast(), -180, 180), clamp(b.getNorth(), -90, 90)]
+      .map(function (v) { return v.toFixed(5); }).join(",");
+  }
+
+  function withParams(href, params) {
+    var url = new URL(href, window.location.href);
+    Object.keys(params).forEach(function (name) { url.searchParams.set(name, params[name]); });
+    return url;
+  }
+
+  /* Fetch what is in view from data-source, now and after each move. */
+  function followView(map, el) {
+    var layer = null, timer = null, asked = 0;
+    var link = byId(el.dataset.zoneLink);
+
+    function fetchView() {
+      var zone = visibleZone(map), ticket = ++asked;
+      if (link) {
+        link.href = withParams(link.href, { zone: zone }).href;
+        link.hidden = false;
+      }
+      var url = withParams(el.dataset.source, {
+        zone: zone, zoom: String(clamp(Math.round(map.getZoom()), 0, 20)) });
+      fetch(url.href, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) {
+          if (!response.ok) throw new Error(String(response.status));
+          return response.json();
+        })
+        .then(function (collection) {
+          if (ticket !== asked) return;  // the map moved again meanwhile
+          if (layer) map.removeLayer(layer);
+          layer = featureLayer(collection).addTo(map);
+          el.dataset.fetched = String((collection.features || []).length);
+          el.dispatchEvent(new CustomEvent("bv:map-data", { bubbles: true, detail: collection }));
+        })
+        .catch(function () {
+          if (ticket === asked) el.dataset.fetched = "error";
+        });
+    }
+
+    map.on("moveend", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(fetchView, FETCH_DELAY_MS);
+    });
+    fetchView();
   }
 
   function setUpLocate(button) {

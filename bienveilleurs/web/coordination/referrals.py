@@ -8,13 +8,24 @@ goes through services.referrals.transition with the version the coordinator saw.
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from geo.viewport import format_box
+
 from ...errors import DomainError, NotFound, ResidentErased
 from ...models import Role
 from ...services import paging
 from ...services import referrals as service
 from ...services.evaluation import follow_ups
+from ...services.viewport import read_viewport, read_zone
 from ..forms import EmptyForm
-from ..pages import feature_collection, point_feature, roles_required, since
+from ..pages import (
+    cluster_feature,
+    feature_collection,
+    point_feature,
+    roles_required,
+    since,
+    territory_outlines,
+    zone_args,
+)
 from ..referrals.forms import AssignForm, ReferForm, version_value
 from ..referrals.page import labels, post_move, render_referral
 
@@ -108,29 +119,54 @@ def stale():
 
 # --- map of open referrals ---------------------------------------------------------------------
 
-# People on the map (and in its list) at once, oldest move first; « suivantes » for more.
+# People in the list beside the map at once, oldest move first; « suivantes » for more. The
+# map fetches its own points for what is in view (`map_points`).
 MAP_ROWS = 100
 
 
 @bp.get("/carte", endpoint="map")
 def open_map():
     user, key = current_user, paging.read_key(request.args)
-    rows, features = [], []
-    page = service.read_map(user, after=key, size=MAP_ROWS)
+    zone = read_zone(request.args)
+    rows = []
+    page = service.read_map(user, after=key, size=MAP_ROWS, zone=zone)
     for referral in page:
-        position = service.resident_position(user, referral)
-        rows.append({"referral": referral, "position": position})
-        if position is None:
-            continue
-        features.append(point_feature(
-            position["lon"], position["lat"], kind="person", label=len(rows),
-            name=f"{len(rows)}. {referral.resident.name}",
-            detail=labels()["status"][referral.status],
-            url=url_for(".referral", referral_id=referral.id),
-            link_label="Ouvrir l'orientation"))
-    return render_template("coordination/map.html", rows=rows,
-                           features=feature_collection(features), labels=labels(), since=since,
-                           **_paging(page, key))
+        rows.append({"referral": referral, "position": service.resident_position(user, referral)})
+    outlines = territory_outlines(user.territories)
+    paged = _paging(page, key)
+    if zone is not None and paged["next_args"]:  # the zone goes on from page to page
+        paged["next_args"] = {**paged["next_args"], **zone_args(zone)}
+    return render_template("coordination/map.html", rows=rows, outlines=outlines, zone=zone,
+                           zone_args=zone_args(zone), labels=labels(), since=since, **paged)
+
+
+def _padded(box, margin=1e-4):
+    """A cluster's extent, a little wider (people at one point have an extent of zero)."""
+    west, south, east, north = box
+    return (max(-180, west - margin), max(-90, south - margin), min(180, east + margin),
+            min(90, north + margin))
+
+
+@bp.get("/carte/points", endpoint="map_points")
+def open_map_points():
+    """The map's points for the visible box (`zone`) at a zoom: GeoJSON, clusters by zoom,
+    in the list's scope; a person on their own links to their referral."""
+    user = current_user
+    statuses = labels()["status"]
+    features = []
+    for cluster in service.read_map_points(user, read_viewport(request.args)):
+        if cluster.referral_id is None:
+            features.append(cluster_feature(
+                cluster, f"{cluster.count} orientations",
+                url=url_for(".map", zone=format_box(_padded(cluster.box))),
+                link_label="Les lister"))
+        else:
+            features.append(point_feature(
+                cluster.lon, cluster.lat, kind="person", name=cluster.name,
+                detail=statuses[cluster.status],
+                url=url_for(".referral", referral_id=cluster.referral_id),
+                link_label="Ouvrir l'orientation"))
+    return feature_collection(features)
 
 
 # --- one referral ------------------------------------------------------------------------------
