@@ -176,6 +176,8 @@ def test_every_feature_job_is_registered_beside_its_service():
     from bienveilleurs.services import campaigns
     assert found["campaigns.deadlines"].function is campaigns.escalate_at_deadline
     assert found["campaigns.watch_lapse"].function is campaigns.lapse_entries
+    from bienveilleurs.services import coverage_cache
+    assert found["coverage.refresh"].function is coverage_cache.refresh
 
 
 def test_jobs_run_prints_each_job_and_exits_1_when_one_failed(app, db, monkeypatch):

@@ -5,7 +5,6 @@ moves, scoping (a relay never sees another relay's people), and the whole lifecy
 through the pages.
 """
 
-import json
 import re
 import uuid
 from datetime import timedelta
@@ -578,11 +577,11 @@ def test_map_of_open_referrals_has_a_list_beside_it(world, client_as):
     assert f"/coordination/orientations/{open_one.id}" in page
     assert f"/coordination/orientations/{closed.id}" not in page
     assert '<ol class="results">' in page
-    if 'id="open-referrals"' in page:  # with the map (Leaflet served by the directory pages)
-        block = re.search(r'<script type="application/json" id="open-referrals">(.*?)</script>',
-                          page, re.S)
-        features = json.loads(block.group(1))["features"]
-        assert [f["geometry"]["coordinates"] for f in features] == [[LON, LAT]]
+    assert 'data-source="/coordination/carte/points"' in page  # the map asks for its view
+    features = client_as(world.coordinator).get(
+        "/coordination/carte/points?zone=0.09,49.48,0.13,49.51&zoom=16").get_json()["features"]
+    assert [f["geometry"]["coordinates"] for f in features] == [[LON, LAT]]
+    assert features[0]["properties"]["url"].endswith(str(open_one.id))
 
 
 # --- social workers ----------------------------------------------------------------------------

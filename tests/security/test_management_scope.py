@@ -218,6 +218,8 @@ ROUTES = {
     # Approximate cells and coverage per territory, never an object to manage.
     "admin.outside": Line(SHARED),
     "coverage.index": Line(SHARED),
+    # The coverage map's view: the relays the reader manages, and their territories' cells.
+    "coverage.map_features": Line(LIST, query={"zone": "-0.5,49,0.7,50", "zoom": "16"}),
     "api_campaigns.launch": Line(CAMPAIGN),
     "api_campaigns.preview": Line(CAMPAIGN),
     "api_campaigns.list_campaigns": Line(CAMPAIGN),

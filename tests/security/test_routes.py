@@ -199,6 +199,8 @@ EXPECT = {
                                    args={"structure_id": "structure"}),
     "admin.outside": Route(get=only(["admin", "coordinator"])),
     "coverage.index": Route(get=only(["admin", "coordinator"])),
+    # Without a zone nor a zoom: 400 (tests/test_maps_by_view.py asks with them).
+    "coverage.map_features": Route(get=only(["admin", "coordinator"], ANY)),
     "imports.index": Route(get=only(["admin"]), post=only(["admin"], ANY)),
     "imports.preview": Route(get=only(["admin"], ANY)),
     "imports.confirm": Route(post=only(["admin"], ANY)),
@@ -237,6 +239,7 @@ EXPECT = {
     "coordination.inbox": Route(get=only(["coordinator"])),
     "coordination.stale": Route(get=only(["coordinator"])),
     "coordination.map": Route(get=only(["coordinator"])),
+    "coordination.map_points": Route(get=only(["coordinator"], ANY)),
     "coordination.referral": Route(get=only(["coordinator"], SCOPED),
                                    args={"referral_id": "referral"}),
     "coordination.move": Route(post=only(["coordinator"], TRY),

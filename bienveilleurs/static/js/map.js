@@ -9,8 +9,9 @@
  * data-source: what is in view is fetched from URL?zone=west,south,east,north&zoom=Z once
  * the map is placed, and again after each move (debounced; the answer to an older view is
  * dropped); it replaces the previous fetch's features, the data-features stay. The map then
- * sets data-fetched (how many features) and sends "bv:map-data". data-zone-link: a link (hidden
- * until then) whose `zone` parameter follows the visible box. data-zone: the box shown first.
+ * sets data-fetched (how many features) and sends "bv:map-data". data-zone-link: a link (class
+ * "until-map", its place kept but not shown until then) whose `zone` parameter follows the
+ * visible box. data-zone: the box shown first.
  * Non-point features (polygons) are drawn as outlines.
  * <button type="button" data-locate data-pick-lat="ID" data-pick-lon="ID"
  *      data-locate-status="ID" hidden> fills the two inputs from navigator.geolocation.
@@ -258,7 +259,7 @@
       var zone = visibleZone(map), ticket = ++asked;
       if (link) {
         link.href = withParams(link.href, { zone: zone }).href;
-        link.hidden = false;
+        link.classList.remove("until-map");
       }
       var url = withParams(el.dataset.source, {
         zone: zone, zoom: String(clamp(Math.round(map.getZoom()), 0, 20)) });
