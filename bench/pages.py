@@ -19,6 +19,7 @@ Prints figures; it is not a test and `make test` never runs it.
 """
 
 import argparse
+import math
 import os
 import re
 import statistics
@@ -49,10 +50,20 @@ ASSIGN = "assign"  # the one-click assignment: POST, then the inbox it returns t
 CATEGORY = "sante--sante-mentale"
 
 
-def pages(deep_page):
-    """(label, account, path) of every page of the issue's table, per role."""
+def pages(deep_page, views=None):
+    """(label, account, path) of every page of the issue's table, per role; `views`
+    ({account: (overview query, close-up query)}, `map_views`) adds what the maps fetch."""
     t, c, a = "territorial", "citywide", "admin"
-    return [
+    fetched = []
+    for role, (overview, close) in (views or {}).items():
+        fetched += [("« Carte » : points, vue d'ensemble", role,
+                     f"/coordination/carte/points?{overview}"),
+                    ("« Carte » : points, un quartier", role,
+                     f"/coordination/carte/points?{close}"),
+                    ("« Couverture » : carte, vue d'ensemble", role,
+                     f"/couverture/carte?{overview}"),
+                    ("« Couverture » : carte, un quartier", role, f"/couverture/carte?{close}")]
+    return fetched + [
         ("« À attribuer »", t, "/coordination/a-attribuer"),
         ("« À attribuer »", c, "/coordination/a-attribuer"),
         ("attribution en un clic (POST puis la liste)", t, ASSIGN),
@@ -69,6 +80,48 @@ def pages(deep_page):
         ("recherche avec filtres", c,
          f"/ressources?lat=49.4944&lon=0.1079&categories={CATEGORY}&accessible=y"),
     ]
+
+
+# A phone's map (390 x 844 px), in degrees at zoom 0 (256 px for 360 degrees of longitude).
+PHONE_PX = (390, 844)
+
+
+def _view(west, south, east, north, zoom=None):
+    """The query a phone's map sends for this box: at the zoom it fits in (when not given)."""
+    if zoom is None:
+        span = max(east - west, (north - south) * PHONE_PX[0] / PHONE_PX[1], 1e-6)
+        zoom = max(0, min(18, int(math.log2(PHONE_PX[0] * 360 / 256 / span))))
+    return f"zone={west:.5f},{south:.5f},{east:.5f},{north:.5f}&zoom={zoom}"
+
+
+def map_views(url):
+    """{account: (overview, close-up)}: what each coordinator's map asks first (their
+    territories' extent, or the service area when city-wide), then at zoom 15 on a phone
+    over their first territory's centre."""
+    with psycopg.connect(match.libpq_url(url)) as conn:
+        extent, centre = conn.execute("""
+            SELECT ARRAY[ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)], ARRAY[ST_X(c), ST_Y(c)]
+            FROM (SELECT ST_Extent(t.area) AS e,
+                         (array_agg(ST_PointOnSurface(t.area) ORDER BY t.name))[1] AS c
+                  FROM territories t
+                  JOIN coordinator_territories ct ON ct.territory_id = t.id
+                  JOIN users u ON u.id = ct.user_id WHERE u.email = %s) s""",
+                                      (world.ACCOUNTS[0],)).fetchone()
+    lon, lat = centre
+    half_lon = PHONE_PX[0] / 2 * 360 / 256 / 2 ** 15
+    half_lat = half_lon * PHONE_PX[1] / PHONE_PX[0] * math.cos(math.radians(lat))
+    close = _view(lon - half_lon, lat - half_lat, lon + half_lon, lat + half_lat, 15)
+    area = [float(v) for v in match.synthetic.SERVICE_AREA.split(",")]
+    return {"territorial": (_view(*extent), close), "citywide": (_view(*area), close)}
+
+
+def refresh_coverage(app):
+    """Compute the coverage the pages read (the job `coverage.refresh`), and say how long."""
+    from bienveilleurs.services import coverage_cache
+    with app.app_context():
+        started = time.perf_counter()
+        counts = coverage_cache.refresh()
+        say(f"  coverage.refresh: {time.perf_counter() - started:.1f} s {counts}")
 
 
 ROLE_EMAIL = {"territorial": world.ACCOUNTS[0], "citywide": world.ACCOUNTS[1],
@@ -259,7 +312,8 @@ def report(results, arms, names, rounds, others):
         if len(names) == 2:
             for a in arms:
                 city, national = (median(by_arm[a][n]["ms"]) for n in names)
-                cells.append(f"{national / city:.1f}" if city else "—")
+                cells.append(f"{national / city:.1f}" if city and not math.isnan(city)
+                             and not math.isnan(national) else "—")
         say(f"| {label} | {role or 'public'} | " + " | ".join(cells) + " |")
         if "after" in arms and names[-1] == "national":
             cell = by_arm["after"]["national"]
@@ -281,6 +335,8 @@ def run_rounds(rounds, table, names, arms, clients, results, cpu_before):
                     if got is None:
                         continue
                     ms, size, status = got
+                    if status == 404 and arm == "before":
+                        continue  # what the revision before did not have (the maps' views)
                     if status >= 400:
                         say(f"  {arm} {name} {path}: HTTP {status}")
                     cell = results[label, role][arm][name]
@@ -317,11 +373,12 @@ def main():
     try:
         for name in names:
             app, counter = in_process_app(urls[name], secret)
+            refresh_coverage(app)
             cookies = session_cookies(app)
-            deep = deep_page(urls[name])
+            deep, views = deep_page(urls[name]), map_views(urls[name])
             statements[name] = {(label, role): count_statements(app, counter, cookies.get(role),
                                                                 path)
-                                for label, role, path in pages(deep)}
+                                for label, role, path in pages(deep, views)}
             for arm in arms:
                 server = match.Server(f"{arm}_{name}", "wsgi:app", app_env(urls[name], secret),
                                       workdir, workers=2, threads=4,
@@ -330,7 +387,7 @@ def main():
                 server.wait_ready("/hsds/services")
                 clients[arm, name] = {role: Client(server.url, cookies.get(role))
                                       for role in (None, *ROLE_EMAIL)}
-            table[name] = pages(deep)
+            table[name] = pages(deep, views)
         results = {}
         for label, role, _ in table[names[0]]:
             results[label, role] = {a: {n: {"ms": [], "kb": [], "statements": None}

@@ -76,17 +76,17 @@ def clusters(points, geometry, *, cell, limit=MAX_FEATURES, keep=(), shape=None)
     with `shape` (a column of geometries), `shape`: that geometry as GeoJSON when n is 1.
     The largest clusters first, at most `limit`.
     """
-    collected = func.ST_Collect(geometry)
-    centre = func.ST_Centroid(collected)
-    extent = func.ST_Envelope(collected)
-    columns = [func.count().label("n"), func.ST_X(centre).label("lon"),
-               func.ST_Y(centre).label("lat"), func.ST_XMin(extent).label("west"),
-               func.ST_YMin(extent).label("south"), func.ST_XMax(extent).label("east"),
-               func.ST_YMax(extent).label("north")]
+    # Plain arithmetic on the coordinates (no geometry aggregates): a square's key, the
+    # mean of its points, their extent.
+    x, y, side = func.ST_X(geometry), func.ST_Y(geometry), float(cell)
+    count = func.count()
+    columns = [count.label("n"), func.avg(x).label("lon"), func.avg(y).label("lat"),
+               func.min(x).label("west"), func.min(y).label("south"),
+               func.max(x).label("east"), func.max(y).label("north")]
     columns += [func.min(cast(points.c[name], Text)).label(name) for name in keep]
     if shape is not None:
-        single = func.ST_AsGeoJSON(func.ST_GeometryN(func.ST_Collect(shape), 1), 6)
-        columns.append(case((func.count() == 1, single)).label("shape"))
+        single = func.ST_AsGeoJSON(func.array_agg(shape)[1], 6)
+        columns.append(case((count == 1, single)).label("shape"))
     return (select(*columns).select_from(points)
-            .group_by(func.ST_SnapToGrid(geometry, float(cell)))
+            .group_by(func.floor(x / side), func.floor(y / side))
             .order_by(func.count().desc(), columns[1], columns[2]).limit(limit))

@@ -13,14 +13,14 @@ import json
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, exists, func, select, text
+from sqlalchemy import bindparam, exists, func, or_, select, text
 from sqlalchemy.orm import defer
 
 from geo.queries import lon_lat_of, point_in_area
 
 from ..config import setting
 from ..extensions import db
-from ..models import Referral, Resident, Role, Territory
+from ..models import Referral, Resident, Role, Territory, coordinator_territories
 from . import areas, paging
 from .coverage_cache import FINGERPRINT, grid
 
@@ -88,30 +88,26 @@ class TerritoryCoverage:
         return round(100 * len(self.uncovered) / len(self.cells)) if self.cells else 0
 
 
-def territories_for(user):
-    """The territories a coordinator looks after (all of them when city-wide, or for an admin)."""
-    if user.role == Role.COORDINATOR.value and user.territories:
-        return sorted(user.territories, key=lambda t: t.name)
-    # Their outlines stay in the database: the grid and the map read them there.
-    return db.session.query(Territory).options(defer(Territory.area)).order_by(Territory.name).all()
-
-
 def territories_statement(user):
-    """The select() of the territories a coordinator looks after (`territories_for`)."""
+    """The select() of the territories a coordinator looks after: theirs, or all of them
+    when they are attached to none (city-wide), or for an admin. Their attachments are
+    read in the statement (never a coordinator's territories loaded, outlines and all)."""
     statement = select(Territory).options(defer(Territory.area))
-    if user.role == Role.COORDINATOR.value and user.territories:
-        statement = statement.where(Territory.id.in_([t.id for t in user.territories]))
+    if user.role == Role.COORDINATOR.value:
+        theirs = select(coordinator_territories.c.territory_id).where(
+            coordinator_territories.c.user_id == user.id)
+        statement = statement.where(or_(Territory.id.in_(theirs), ~exists(theirs)))
     return statement
 
 
 def count_territories_for(user):
-    """How many territories `territories_for(user)` holds, counted in the database."""
+    """How many territories `territories_statement(user)` holds, counted in the database."""
     return db.session.scalar(select(func.count()).select_from(
         territories_statement(user).subquery()))
 
 
 def territories_page(user, *, after=None, size=paging.PAGE_SIZE):
-    """A Page of `territories_for(user)` by name then id, after the NameKey `after`: the
+    """A Page of `territories_statement(user)` by name then id, after the NameKey `after`: the
     coverage page computes the grid of one page of territories at a time."""
     return paging.keyset_page(territories_statement(user), (Territory.name, Territory.id),
                               after=(after.name, after.id) if after else None,

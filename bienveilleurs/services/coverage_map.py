@@ -3,7 +3,7 @@ the active relays they manage in the visible box, gathered by zoom (`geo.viewpor
 
 Cells come from the rows `coverage_cache` keeps (as of its last run); relays are read as
 they are now. Out of scope is never returned: cells of the territories the user looks after
-(`coverage.territories_for`), relays they manage (`directory.managed_relays`).
+(`coverage.territories_statement`), relays they manage (`directory.managed_relays`).
 """
 
 import json
@@ -21,6 +21,7 @@ from ..models import CoverageCell, Relay, Territory
 from . import areas
 from .coverage import territories_statement
 from .directory.relays import RELAY_PLACEMENT
+from .viewport import without_jit
 
 # Of the features of one answer, at most this many are relays (the rest cells).
 RELAY_FEATURES = 150
@@ -46,6 +47,7 @@ class RelayCluster:
 
 def uncovered_clusters(user, viewport):
     """Uncovered cells of `user`'s territories in the viewport (a cell on a border once)."""
+    without_jit()
     west, south, east, north = viewport.bbox
     box = func.ST_MakeEnvelope(west, south, east, north, 4326)
     ids = territories_statement(user).with_only_columns(Territory.id)
@@ -65,6 +67,7 @@ def uncovered_clusters(user, viewport):
 
 def relay_clusters(user, viewport):
     """Active relays `user` manages in the viewport, with their free places."""
+    without_jit()
     relays = (select(Relay.id.label("id"), Relay.display_name.label("name"),
                      func.greatest(0, Relay.capacity - Relay.active_referrals).label("free"),
                      func.geometry(Relay.point).label("g"))

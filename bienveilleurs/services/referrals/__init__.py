@@ -63,7 +63,13 @@ from .lists import (
     structure_referrals,
     timeline,
 )
-from .map_points import MapCluster, in_zone, map_point_column, read_map_points
+from .map_points import (
+    MapCluster,
+    in_zone,
+    map_point_column,
+    read_map_points,
+    territories_extent,
+)
 from .proposals import (
     RelayProposal,
     declined_resource_ids,
@@ -141,7 +147,7 @@ __all__ = [
     # access-logged reads of the list pages
     "read_inbox", "read_map", "read_my_people", "read_stale", "read_structure_referrals",
     # the map by what is in view
-    "MapCluster", "in_zone", "map_point_column", "read_map_points",
+    "MapCluster", "in_zone", "map_point_column", "read_map_points", "territories_extent",
     # proposals
     "RelayProposal", "declined_resource_ids", "next_best_resources", "proposed_relays",
     "proposed_resources", "referral_matches",

@@ -16,9 +16,10 @@ from geo.queries import in_bbox
 from geo.viewport import clusters
 
 from ...extensions import db
-from ...models import Referral, Resident, Role
+from ...models import Referral, Resident, Role, Territory, coordinator_territories
 from ..access_log import record_accesses
 from ..transaction import use_case
+from ..viewport import without_jit
 from .scope import scope_condition
 
 
@@ -32,6 +33,18 @@ def in_zone(user, zone):
     """Condition on Referral: its person's point (as the map shows it) lies in `zone`."""
     return Referral.resident_id.in_(
         select(Resident.id).where(in_bbox(map_point_column(user), zone)))
+
+
+def territories_extent(user):
+    """(west, south, east, north) around the territories `user` is attached to, or None
+    (city-wide): where their map starts. One statement, outlines never loaded."""
+    extent = func.ST_Extent(Territory.area)
+    row = db.session.execute(
+        select(func.ST_XMin(extent), func.ST_YMin(extent), func.ST_XMax(extent),
+               func.ST_YMax(extent))
+        .join(coordinator_territories, coordinator_territories.c.territory_id == Territory.id)
+        .where(coordinator_territories.c.user_id == user.id)).one()
+    return None if row[0] is None else tuple(row)
 
 
 @dataclass
@@ -48,6 +61,7 @@ class MapCluster:
 def open_referral_clusters(user, viewport):
     """The open referrals in `user`'s scope whose person lies in the viewport, gathered on
     the viewport's grid (at most geo.viewport.MAX_FEATURES clusters, largest first)."""
+    without_jit()
     column = map_point_column(user)
     points = (select(Referral.id.label("id"), Referral.status.label("status"),
                      func.coalesce(Resident.first_name, Resident.pseudonym).label("name"),

@@ -22,8 +22,8 @@ from ..pages import (
     feature_collection,
     point_feature,
     roles_required,
+    service_area,
     since,
-    territory_outlines,
     zone_args,
 )
 from ..referrals.forms import AssignForm, ReferForm, version_value
@@ -132,12 +132,17 @@ def open_map():
     page = service.read_map(user, after=key, size=MAP_ROWS, zone=zone)
     for referral in page:
         rows.append({"referral": referral, "position": service.resident_position(user, referral)})
-    outlines = territory_outlines(user.territories)
     paged = _paging(page, key)
     if zone is not None and paged["next_args"]:  # the zone goes on from page to page
         paged["next_args"] = {**paged["next_args"], **zone_args(zone)}
-    return render_template("coordination/map.html", rows=rows, outlines=outlines, zone=zone,
-                           zone_args=zone_args(zone), labels=labels(), since=since, **paged)
+    # The map starts on the zone asked for, else around the coordinator's territories, else
+    # on the whole service area.
+    area = service_area()
+    start = zone or service.territories_extent(user) or (
+        area.min_lon, area.min_lat, area.max_lon, area.max_lat)
+    return render_template("coordination/map.html", rows=rows, zone=zone,
+                           start=start, zone_args=zone_args(zone), labels=labels(),
+                           since=since, **paged)
 
 
 def _padded(box, margin=1e-4):
