@@ -59,6 +59,16 @@ def in_bbox(column: ColumnElement, bbox: tuple[float, float, float, float]) -> C
     return func.ST_Intersects(column, envelope)
 
 
+def near_bbox(column: ColumnElement, bbox: tuple[float, float, float, float]) -> ColumnElement:
+    """Return a WHERE condition true when ``column``'s point may lie in the box: the index's
+    own bounding-box test (``&&``), no exact test after it. It holds every point of the box
+    and a few just past its northern or southern edge (where a geography box bulges): right
+    for what a map draws, never for a list that says « in this zone » (``in_bbox``)."""
+    min_lon, min_lat, max_lon, max_lat = (float(v) for v in bbox)
+    envelope = cast(func.ST_MakeEnvelope(min_lon, min_lat, max_lon, max_lat, 4326), _POLYGON)
+    return column.op("&&")(envelope)
+
+
 def lon_lat_of(column: ColumnElement) -> tuple[ColumnElement, ColumnElement]:
     """Return the (longitude, latitude) columns of a geography point, to select beside it."""
     return func.ST_X(func.geometry(column)), func.ST_Y(func.geometry(column))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import distinct_on
 
-from geo.queries import in_bbox
+from geo.queries import near_bbox
 from geo.viewport import MAX_FEATURES, clusters
 
 from ..extensions import db
@@ -71,7 +71,7 @@ def relay_clusters(user, viewport):
     relays = (select(Relay.id.label("id"), Relay.display_name.label("name"),
                      func.greatest(0, Relay.capacity - Relay.active_referrals).label("free"),
                      func.geometry(Relay.point).label("g"))
-              .where(Relay.status == "active", in_bbox(Relay.point, viewport.bbox),
+              .where(Relay.status == "active", near_bbox(Relay.point, viewport.bbox),
                      areas.managed(user, RELAY_PLACEMENT))
               .subquery("relays"))
     rows = db.session.execute(clusters(relays, relays.c.g, cell=viewport.grid_degrees(),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from geo.queries import in_bbox
+from geo.queries import in_bbox, near_bbox
 from geo.viewport import clusters
 
 from ...extensions import db
@@ -68,7 +68,7 @@ def open_referral_clusters(user, viewport):
                      func.geometry(column).label("g"))
               .join(Resident, Resident.id == Referral.resident_id)
               .where(Referral.status != "closed", scope_condition(user, open_only=True),
-                     in_bbox(column, viewport.bbox))
+                     near_bbox(column, viewport.bbox))
               .subquery("points"))
     rows = db.session.execute(clusters(points, points.c.g, cell=viewport.grid_degrees(),
                                        keep=("id", "status", "name")))
