@@ -6,7 +6,7 @@ codes), the bounds from the field rules (`services/fields`) and the settings (th
 area, the largest radius). Every operation has an operationId, its 4xx answers (each named
 by its domain errors), an example body; the referral flow is linked (create → read, move,
 contacts, matches, opposition) so that a client, or a fuzzer, can walk it. The HSDS answers
-point at the copy of the HSDS 3.0 schemas the application serves (static/hsds-3.0).
+point at the copy of the HSDS 3.0 schemas the application serves (/hsds/schemas/).
 
 A text is described as the field rules read it: no control character (tab and line breaks
 aside), at most so many characters; a required one has a character other than white space.
@@ -39,7 +39,7 @@ from ...services.open_referral import MAX_PAGE, MAX_PER_PAGE
 from ...services.referrals.table import NAME_MAX, NOTE_MAX, REASON_MAX
 from .openapi_evaluation import evaluation_paths, evaluation_schemas
 
-HSDS_SCHEMAS = "/static/hsds-3.0/"
+HSDS_SCHEMAS = "/hsds/schemas/"
 
 # --- values -------------------------------------------------------------------------------
 
