@@ -259,11 +259,11 @@ def test_the_job_recuts_a_changed_outline_and_recounts_relays(db, client_as):
         as_text=True)
     make_relay(lon=0.11, lat=49.495, radius_m=800, capacity=2)
     result = coverage_cache.refresh()
-    assert result["territoires recoupés"] == 1
+    assert result["recut"] == 1
     db.expire_all()
     state = db.get(CoverageState, territory.id)
     assert cells() > small and state.cells == cells()
     assert state.relays == 1 and state.free_places == 2 and 0 < state.uncovered < state.cells
     assert "Le contour a changé" not in client.get("/couverture/").get_data(as_text=True)
     again = coverage_cache.refresh()
-    assert again["territoires recoupés"] == 0 and again["zones modifiées"] == 0
+    assert again["recut"] == 0 and again["cells_changed"] == 0

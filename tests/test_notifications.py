@@ -25,7 +25,7 @@ from bienveilleurs.models import (
     Structure,
     structure_members,
 )
-from bienveilleurs.services import codes, digest, notifications
+from bienveilleurs.services import codes, coverage_cache, digest, notifications
 
 from .factories import make_territory, make_user
 
@@ -645,6 +645,7 @@ def test_the_digest_counts_the_coordinators_scope_skips_empty_ones_and_respects_
     wide = make_relay(lonlat=(0.125, 49.495))
     wide.radius_m = 5000
     db.commit()
+    coverage_cache.refresh()  # the coverage the digest reads, as its job keeps it
 
     assert digest.counts_for(local) == {"waiting": 2, "stale": 1}
     assert digest.counts_for(quiet) == {"waiting": 0, "stale": 0}
@@ -661,6 +662,7 @@ def test_the_digest_counts_the_coordinators_scope_skips_empty_ones_and_respects_
     # quiet coordinator hears about them.
     wide.status = "paused"
     db.commit()
+    coverage_cache.refresh()
     with clock.frozen(clock.now() + timedelta(days=1)):
         assert digest.enqueue_daily_digests() == {"queued": 3, "empty": 0, "already": 0}
     quiet_row = [r for r in notification_rows() if r.recipient_user_id == quiet.id][0]

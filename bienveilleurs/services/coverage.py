@@ -169,15 +169,6 @@ def uncovered_count(territory_ids):
     return db.session.scalar(_UNCOVERED, {"ids": list(territory_ids)})
 
 
-def uncovered_cells(report):
-    """Distinct uncovered cells over several territories (a cell on a border counts once)."""
-    seen = {}
-    for territory in report:
-        for cell in territory.uncovered:
-            seen.setdefault((cell.i, cell.j), cell)
-    return list(seen.values())
-
-
 def uncovered_count_for(user):
     """How many grid cells in the coordinator's territories no available relay reaches (as
     of the last computation)."""

@@ -13,12 +13,11 @@ has its centre within their radius, on the sphere as matching measures.
 
 from datetime import timedelta
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, text
 
 from .. import clock
 from ..config import setting
 from ..extensions import db
-from ..models import CoverageState, Territory
 from .jobs import scheduled
 from .transaction import use_case
 
@@ -113,16 +112,5 @@ def refresh():
         db.session.execute(_CUT, {**parameters, "ids": changed,
                                   "max_points": setting("TERRITORY_MAX_POINTS")})
     rows = db.session.execute(_COUNT, {**parameters, "now": clock.now()}).all()
-    return {"territoires recoupés": len(changed), "territoires": len(rows),
-            "zones modifiées": rows[0].cells_changed if rows else 0}
-
-
-def computed_at(territory_ids):
-    """The oldest computation among these territories (None when one was never computed)."""
-    if not territory_ids:
-        return None
-    times = db.session.execute(
-        select(Territory.id, CoverageState.computed_at)
-        .outerjoin(CoverageState, CoverageState.territory_id == Territory.id)
-        .where(Territory.id.in_(territory_ids))).all()
-    return None if any(at is None for _, at in times) else min(at for _, at in times)
+    return {"recut": len(changed), "territories": len(rows),
+            "cells_changed": rows[0].cells_changed if rows else 0}
