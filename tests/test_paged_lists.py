@@ -96,9 +96,8 @@ def expire_on_commit(monkeypatch):
 
 def test_a_page_sends_the_same_statements_for_few_rows_and_for_a_full_page(
         world, client_as, monkeypatch):
-    # Matching proposals are one nearest-first search per row shown (bounded by the page):
-    # left out here, to count what the list itself costs.
-    monkeypatch.setattr(coordination_pages, "PROPOSED_ROWS", 0)
+    # Matching proposals included: one search for the whole page (matching_many).
+    assert coordination_pages.PROPOSED_ROWS >= paging.PAGE_SIZE
     coordinator = client_as(world.coordinator)
     add_cases(world, 1)
     expire_on_commit(monkeypatch)
