@@ -381,3 +381,54 @@ def test_the_active_resources_pages_walk_the_index_of_their_order(db, client_as)
             "EXPLAIN " + statement, parameters).all())
         assert "ix_resources_active_name" in plan, plan
         assert "Seq Scan on resources" not in plan and "Sort Key: resources" not in plan, plan
+
+
+def test_hsds_pages_send_the_same_statements_for_few_services_and_for_many(db, client):
+    from .factories import make_resource
+    make_resource(name="Accueil 00")
+    db.flush()
+    few = count_for(client, "/hsds/services?per_page=50")
+    for n in range(1, 60):
+        make_resource(name=f"Accueil {n:02}")
+    db.flush()
+    many = count_for(client, "/hsds/services?per_page=50")
+    assert few[1].count('"organization_id"') == 1 and many[1].count('"organization_id"') == 50
+    assert many[0] == few[0], (few[0], many[0])
+
+
+@pytest.fixture
+def fresh_count(app):
+    from bienveilleurs.services import open_referral
+    open_referral.forget_services_count()
+    yield open_referral
+    open_referral.forget_services_count()
+
+
+def test_the_number_of_hsds_services_is_counted_once_in_a_while(
+        db, client, app, fresh_count, monkeypatch):
+    """Kept per process for HSDS_COUNT_TTL_S, forgotten when this process writes resources;
+    a session that wrote resources never keeps what it counted (its own changes)."""
+    from .factories import make_resource
+    open_referral = fresh_count
+    monkeypatch.setitem(app.config, "HSDS_COUNT_TTL_S", 60)
+    make_resource(name="Accueil")
+    db.flush()
+
+    def counted(read):
+        with statements(lambda text: "count(*)" in text) as counts:
+            total = read()
+        return total, len(counts)
+
+    def page():  # a request: a session of its own, which wrote nothing
+        return client.get("/hsds/services").get_json()["total_items"]
+
+    # This session wrote resources: what it counts is not kept.
+    total = counted(open_referral.active_services_count)
+    assert total[1] == 1 and counted(open_referral.active_services_count) == total
+    assert counted(page) == total
+    assert counted(page) == (total[0], 0)  # kept
+    make_resource(name="Accueil bis")
+    db.flush()  # forgotten at once
+    assert counted(page) == (total[0] + 1, 1)
+    monkeypatch.setitem(app.config, "HSDS_COUNT_TTL_S", 0)
+    assert [counted(page) for _ in range(2)] == [(total[0] + 1, 1)] * 2
