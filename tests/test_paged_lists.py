@@ -432,3 +432,29 @@ def test_the_number_of_hsds_services_is_counted_once_in_a_while(
     assert counted(page) == (total[0] + 1, 1)
     monkeypatch.setitem(app.config, "HSDS_COUNT_TTL_S", 0)
     assert [counted(page) for _ in range(2)] == [(total[0] + 1, 1)] * 2
+
+
+def test_the_relays_list_goes_page_by_page_keeping_its_filters(db, client_as, monkeypatch):
+    from bienveilleurs.web.coordination import network
+
+    from .factories import make_relay
+    client = client_as(make_user(role="coordinator"))  # city-wide: every relay
+    pattern = r'/reseau/bienveilleurs/([0-9a-f-]{36})"'
+    for n in range(2):
+        make_relay(display_name=f"Amel {n}", user=make_user(role="relay"))
+    make_relay(display_name="Fini", status="ended")
+    expire_on_commit(monkeypatch)
+    few, _ = count_for(client, "/reseau/bienveilleurs")
+    size = network.RELAY_ROWS
+    for n in range(size + 1):  # same names: the id orders them
+        make_relay(display_name="Bruno", user=make_user(role="relay"),
+                   status="paused" if n % 2 else "active")
+    many, first = count_for(client, "/reseau/bienveilleurs")
+    assert many == few
+    pages = follow_pages(client, first, pattern)
+    assert [len(p) for p in pages] == [size, 3] and not pages[0] & pages[1]
+    assert "Fini" not in first
+    paused = client.get("/reseau/bienveilleurs?statut=paused&q=bru").get_data(as_text=True)
+    assert [len(p) for p in follow_pages(client, paused, pattern)] == [size // 2]
+    ended = client.get("/reseau/bienveilleurs?statut=ended").get_data(as_text=True)
+    assert "Fini" not in ended  # not a filter the page offers: every one but the ended
