@@ -458,3 +458,59 @@ def test_the_relays_list_goes_page_by_page_keeping_its_filters(db, client_as, mo
     assert [len(p) for p in follow_pages(client, paused, pattern)] == [size // 2]
     ended = client.get("/reseau/bienveilleurs?statut=ended").get_data(as_text=True)
     assert "Fini" not in ended  # not a filter the page offers: every one but the ended
+
+
+def test_a_training_session_invites_from_pages_of_candidacies_and_of_relays(
+        db, client_as, monkeypatch):
+    from bienveilleurs.config import setting
+    from bienveilleurs.services.candidacies import trainings
+
+    from .factories import make_relay
+    coordinator = make_user(role="coordinator")  # city-wide: every candidacy and relay
+    client = client_as(coordinator)
+    session = trainings.create_session(coordinator, {
+        "topic": "Écouter", "starts_at": "2026-04-02T18:30", "place_name": "Centre",
+        "lat": "49.4944", "lon": "0.1079", "capacity": "200"}, area=setting("SERVICE_AREA"))
+    path = f"/reseau/formations/{session.id}"
+
+    def add_candidacies(n, start):
+        db.execute(sql("""
+            INSERT INTO candidacies (id, first_name, email, point, profile, languages,
+                                     consent_at, stage, stage_changed_at, submitted_at)
+            SELECT gen_random_uuid(), 'Cand ' || i, 'cand' || i || '@exemple.fr',
+                   ST_SetSRID(ST_MakePoint(0.10 + i / 10000.0, 49.49), 4326)::geography,
+                   'resident', '{}', now(), 'met', now(), now()
+            FROM generate_series(:start, :start + :n - 1) AS i"""), {"n": n, "start": start})
+        db.expire_all()
+
+    candidacy = r'name="candidacy_ids" value="([0-9a-f-]{36})"'
+    relay = r'name="relay_ids" value="([0-9a-f-]{36})"'
+    add_candidacies(2, 1)
+    for _ in range(2):
+        make_relay(user=make_user(role="relay"))
+    expire_on_commit(monkeypatch)
+    few = [count_for(client, f"{path}?parmi={among}")[0]
+           for among in ("candidatures", "bienveilleurs")]
+    add_candidacies(paging.PAGE_SIZE + 1, 3)
+    for _ in range(paging.PAGE_SIZE + 1):
+        make_relay(user=make_user(role="relay"))
+    many = [count_for(client, f"{path}?parmi={among}") for among in ("candidatures",
+                                                                      "bienveilleurs")]
+    assert [count for count, _ in many] == few
+    for (_, first), pattern in zip(many, (candidacy, relay), strict=True):
+        pages = follow_pages(client, first, pattern)
+        assert [len(p) for p in pages] == [paging.PAGE_SIZE, 3] and not pages[0] & pages[1]
+    # A search keeps to its list from page to page; an invitation comes back to it.
+    found = client.get(f"{path}?parmi=candidatures&q=cand2").get_data(as_text=True)
+    assert [len(p) for p in follow_pages(client, found, candidacy)] == [10]  # 2, 20…28
+    chosen = re.findall(candidacy, found)[:2]
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', found)
+    response = client.post(f"{path}/invitations", data={
+        "csrf_token": token.group(1), "candidacy_ids": chosen, "parmi": "candidatures",
+        "q": "cand2"})
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"{path}?parmi=candidatures&q=cand2")
+    again = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert not set(chosen) & set(re.findall(candidacy, again))
+    nobody = client.get(f"{path}?parmi=bienveilleurs&q=personne").get_data(as_text=True)
+    assert "Personne ne correspond à « personne »" in nobody
