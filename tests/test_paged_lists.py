@@ -514,3 +514,49 @@ def test_a_training_session_invites_from_pages_of_candidacies_and_of_relays(
     assert not set(chosen) & set(re.findall(candidacy, again))
     nobody = client.get(f"{path}?parmi=bienveilleurs&q=personne").get_data(as_text=True)
     assert "Personne ne correspond à « personne »" in nobody
+
+
+def test_the_resource_form_finds_its_structure_by_a_search_without_listing_every_one(
+        db, client_as, monkeypatch):
+    """The form offers the structure chosen and the first 20 found, never every structure:
+    the same statements for two as for two thousand; a search (a plain form button, no
+    script) finds one beyond them, which the resource is then saved with."""
+    from bienveilleurs.models import Resource, Structure
+
+    from .factories import make_structure
+    from .test_manage_pages import RESOURCE_FORM, submit, text_of
+    client = client_as(make_user(role="admin"))
+    path = "/gestion/ressources/nouvelle"
+    radio = r'name="structure_id" id="structure_id-\d+" value="([0-9a-f-]{36})"'
+    for n in range(2):
+        make_structure(name=f"Accueil {n}")
+    expire_on_commit(monkeypatch)
+    few, page = count_for(client, path)
+    assert len(re.findall(radio, page)) == 2
+    for n in range(60):
+        make_structure(name=f"Bureau {n:02}", address=f"{n} rue du Port")
+    far = make_structure(name="Zébulon", address="3 quai de Saône")
+    many, page = count_for(client, path)
+    assert many == few and len(re.findall(radio, page)) == 20 and "Zébulon" not in page
+    # Looking for it keeps what was typed, and offers it.
+    form = {**RESOURCE_FORM, "structure_q": "quai de saône", "find_structure": "1"}
+    found = submit(client, path, form)
+    assert found.status_code == 200
+    assert re.findall(radio, found.get_data(as_text=True)) == [str(far.id)]
+    assert f'value="{RESOURCE_FORM["name"]}"' in text_of(found)
+    assert db.scalar(sql("SELECT count(*) FROM resources")) == 0
+    saved = submit(client, path, {**RESOURCE_FORM, "structure_id": str(far.id)})
+    assert saved.status_code == 303
+    db.expire_all()
+    resource = db.scalars(sql("SELECT id FROM resources")).one()
+    assert db.get(Resource, resource).structure_id == far.id
+    # Chosen, it stays offered (checked) whatever the search shows.
+    again = client.get(f"/gestion/ressources/{resource}").get_data(as_text=True)
+    assert re.search(rf'value="{far.id}" checked', again)
+    # An id of no structure the user manages: a French error on the field, nothing saved.
+    wrong = submit(client, path, {**RESOURCE_FORM, "structure_id": str(uuid.uuid4())})
+    assert wrong.status_code == 422
+    assert "Cette structure n'existe pas" in text_of(wrong)
+    assert 'href="#structure_id"' in wrong.get_data(as_text=True)
+    assert db.scalar(sql("SELECT count(*) FROM resources")) == 1
+    assert db.get(Structure, far.id).name == "Zébulon"
