@@ -254,14 +254,14 @@ def _page_arguments(args):
 # resources never keeps what it counts (it sees its own changes, perhaps never committed).
 # The tests count every time (0), but the one that tests this.
 
-_count = {"value": None, "at": 0.0}
+_counts = {}  # the database's address → (number, monotonic time counted)
 _count_lock = threading.Lock()
 _WROTE = "bienveilleurs.wrote_resources"
 
 
 def forget_services_count():
     with _count_lock:
-        _count["value"] = None
+        _counts.clear()
 
 
 @event.listens_for(Session, "after_flush")
@@ -280,17 +280,18 @@ def _resources_committed(session):
 
 def active_services_count():
     """The number of active resources, counted at most once per HSDS_COUNT_TTL_S here."""
-    now = time.monotonic()
+    now, database = time.monotonic(), str(db.engine.url)
     with _count_lock:
-        if _count["value"] is not None and now - _count["at"] < setting("HSDS_COUNT_TTL_S"):
-            return _count["value"]
+        total, at = _counts.get(database, (None, 0.0))
+    if total is not None and now - at < setting("HSDS_COUNT_TTL_S"):
+        return total
     # `active`, not `active IS true`: only the bare column proves the partial index's
     # predicate to PostgreSQL (an index-only scan).
     total = db.session.scalar(select(func.count()).select_from(Resource)
                               .where(Resource.active))
     if not db.session.info.get(_WROTE):
         with _count_lock:
-            _count.update(value=total, at=now)
+            _counts[database] = (total, now)
     return total
 
 
