@@ -3,10 +3,10 @@ the pages and the printed report.
 
 A period is whole months in the city's time zone. Each month's additive parts (reports,
 first contacts and their delays, follow-ups, measure pairs, new relays, candidacies, first
-trainings) and its state at the
-end (open, stale) come from the frozen rollup when the month is frozen (`rollup`), else are
-computed live; distinct counts (persons, referrals with a move, active relays) are counted
-over the whole period from identifiers an erasure keeps. Rows are the territories, then the
+trainings), its state at the
+end (open, stale) and its distinct counts (persons, referrals with a move, active relays, in
+the form `distinct` explains) come from the frozen rollup when the month is frozen
+(`rollup`), else are computed live. Rows are the territories, then the
 points outside every territory (« Hors territoire »); `all` is computed from the rows; then
 small counts are suppressed (`suppression`).
 """
@@ -27,7 +27,7 @@ from ...models import IndicatorMonth, Role, Territory
 from .. import areas
 from ..csv_safe import csv_text
 from ..fields import QueryFields, parse_uuid
-from . import queries
+from . import distinct, queries
 from .suppression import Cell, Row, suppress, suppress_one
 
 OUTSIDE = "Hors territoire"
@@ -56,7 +56,7 @@ INDICATORS = {
     "less_lonely_pct": ("Moins seules (%)", "share"),
     "networks_mean_change": ("Évolution moyenne du nombre de réseaux", "mean"),
 }
-_DISTINCT_NAMES = {"residents": "residents_reported", "newcomers": "newcomers_reported",
+_DISTINCT_NAMES = {"persons": "residents_reported", "newcomers": "newcomers_reported",
                    "oriented": "referrals_oriented", "accepted": "referrals_accepted",
                    "closed": "referrals_closed", "helped": "closed_helped",
                    "unreachable": "closed_unreachable", "relays_active": "relays_active"}
@@ -189,41 +189,47 @@ def _mean(total, count):
     return float(round(Decimal(total) / count, 2)) if count else None
 
 
-def _add(into, parts):
+def _add(into, parts, first):
     for name, value in parts.items():
         if name in queries.AT_END:
+            continue
+        if name == "distinct":  # one month's distinct counts, its share of the period
+            _add(into, distinct.counted(value, first), first)
             continue
         into[name] = into.get(name, [] if name == "delays" else 0) + value
 
 
 def _period_parts(period, keys):
     """{territory_id: summed parts} over the period, and the relays active city-wide: the
-    frozen months summed by the database, the others computed now."""
+    frozen months summed by the database, the others computed now; a distinct count adds
+    each month's share (`distinct`)."""
     months = period.months
     frozen = set(db.session.scalars(select(IndicatorMonth.month).distinct()
                                     .where(IndicatorMonth.month.in_(months))))
     totals = {key: {} for key in keys}
     sources = []
+    since = instant(period.start)
     if frozen:
         last = months[-1] if months[-1] in frozen else None
-        sources.append((queries.frozen_parts(sorted(frozen), last), last is not None))
+        parts, without = queries.frozen_parts(sorted(frozen), last, period.start)
+        sources.append((parts, last is not None))
+        for month in without:  # frozen before the distinct counts were kept
+            sources.append((distinct.month_counts(instant(month), instant(next_month(month)),
+                                                  since), False))
     for month in months:
         if month not in frozen:
             sources.append((queries.month_parts(instant(month), instant(next_month(month)),
-                                                month, month_end(month)),
+                                                month, month_end(month), since),
                             month == months[-1]))
     for parts, at_end in sources:
         for key in keys:
             one = parts.get(key, {})
-            _add(totals[key], one)
+            _add(totals[key], one, period.start)
             if at_end:
                 for name in queries.AT_END:
                     totals[key][name] = one.get(name, 0)
-    start, end = instant(period.start), instant(next_month(period.end))
-    distinct, city_relays = queries.distinct_parts(start, end)
-    for key in keys:
-        totals[key].update(distinct.get(key, {}))
-    return totals, city_relays
+    city = totals.get(None, {}).get(distinct.CITY, 0)
+    return totals, city
 
 
 def compute(user, period, wanted=None):
@@ -243,7 +249,7 @@ def compute(user, period, wanted=None):
         rows.append(row)
     summed = {}
     for key in keys:
-        _add(summed, totals[key])
+        _add(summed, totals[key], period.start)
         for name in queries.AT_END:
             summed[name] = summed.get(name, 0) + totals[key].get(name, 0)
     if outside and not wanted:  # the whole city: a relay active in two territories, once
