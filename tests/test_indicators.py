@@ -361,8 +361,15 @@ def test_frozen_and_partly_frozen_periods_equal_the_live_computation(scenario):
     with clock.frozen(paris(2027, 1, 9, 5)):  # October to December, all frozen
         assert rollup.freeze_ended_months()["months"] == 2
     assert every_value(admin) == live
+    kept = {(m.month, m.territory_code): m.parts for m in db.session.scalars(
+        select(IndicatorMonth))}
+    assert kept[(datetime(2026, 11, 1).date(), "A")]["distinct"]["persons"] == \
+        {"n": 1, "prev": {"2026-10-01": 1}}  # r4's person, counted in October (r1)
     privacy.oppose(co, str(scenario["r1"].resident_id))  # erased after freezing
     db.session.execute(NetworkMilestone.__table__.delete())
+    db.session.expire_all()
+    assert {(m.month, m.territory_code): m.parts
+            for m in db.session.scalars(select(IndicatorMonth))} == kept
     assert every_value(admin) == live
     # November frozen no more: November live, after the erasure, between frozen months
     db.session.execute(IndicatorMonth.__table__.delete().where(

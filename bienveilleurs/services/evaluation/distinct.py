@@ -21,6 +21,8 @@ from sqlalchemy import text
 from ... import clock
 from ...extensions import db
 
+KINDS = ("persons", "newcomers", "oriented", "accepted", "closed", "helped", "unreachable",
+         "relays_active")
 CITY = "city_relays_active"
 _NO_TERRITORY = "00000000-0000-0000-0000-000000000000"
 _EVER = datetime(1900, 1, 1, tzinfo=UTC)  # before any report
@@ -131,26 +133,10 @@ def counted(kept, first):
             for kind, counts in kept.items()}
 
 
-# The frozen months' share of a period starting on :first, summed in the database.
-_FROZEN = text("""
-SELECT m.territory_id, d.key AS kind,
-       sum((d.value ->> 'n')::int
-           - (SELECT coalesce(sum(h.value::text::int), 0) FROM jsonb_each(d.value -> 'prev') h
-              WHERE h.key >= :first)) AS counted
-FROM indicator_months m, jsonb_each(m.parts -> 'distinct') d
-WHERE m.month = ANY(:months)
-GROUP BY 1, 2""")
-_WITHOUT = text("""
-SELECT DISTINCT month FROM indicator_months
-WHERE month = ANY(:months) AND NOT (parts ? 'distinct')""")
-
-
-def frozen_counted(months, first):
-    """({territory_id: {kind: count}} over the frozen `months` of a period starting on
-    `first`, the months frozen before these counts were kept)."""
-    found = defaultdict(dict)
-    params = {"months": list(months), "first": first.isoformat()}
-    for row in db.session.execute(_FROZEN, params):
-        found[row.territory_id][row.kind] = int(row.counted)
-    without = sorted(db.session.scalars(_WITHOUT, {"months": list(months)}))
-    return dict(found), without
+def frozen_share(kind):
+    """SQL: a frozen month's share of a period starting on :first, for one count of its
+    `"distinct"` (the frozen month's kept counts)."""
+    kept = f"""x."distinct" -> '{kind}'"""
+    return f"""coalesce(({kept} ->> 'n')::int - CASE WHEN {kept} -> 'prev' = '{{}}' THEN 0
+        ELSE (SELECT coalesce(sum(h.value::int), 0) FROM jsonb_each_text({kept} -> 'prev') h
+              WHERE h.key >= :first) END, 0)"""

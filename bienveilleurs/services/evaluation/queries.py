@@ -86,38 +86,44 @@ WHERE r.reported_at < :end AND NOT (r.status = 'closed' AND r.status_changed_at 
   AND coalesce(last.to_status, 'reported') <> 'closed'
 GROUP BY r.territory_id""")
 
-# Frozen months summed in the database: one row per territory and part, and the delays of
-# all the months at once (the median needs them all).
-_FROZEN_SUMS = text("""
-SELECT m.territory_id, p.key, sum(p.value::text::numeric) AS total
-FROM indicator_months m, jsonb_each(m.parts) p
-WHERE m.month = ANY(:months) AND jsonb_typeof(p.value) = 'number'
-  AND NOT (p.key = ANY(:at_end))
-GROUP BY m.territory_id, p.key""")
-_FROZEN_DELAYS = text("""
-SELECT m.territory_id, array_agg(d::float8) AS delays
-FROM indicator_months m, jsonb_array_elements_text(m.parts -> 'delays') d
+# Frozen months summed in the database in one pass over their rows: the additive parts, each
+# distinct count's share of the period, the delays of all the months (the median needs them
+# all), and the months frozen before the distinct counts were kept.
+_SUMMED = [name for name in ADDITIVE if name != "delays"]
+_FROZEN = text(f"""
+SELECT m.territory_id,
+       {", ".join(f"sum(x.{name}) AS {name}" for name in _SUMMED)},
+       {", ".join(f"sum({distinct.frozen_share(kind)}) AS {kind}"
+                  for kind in (*distinct.KINDS, distinct.CITY))},
+       array_agg(x.delays) FILTER (WHERE x.delays <> '[]') AS delays,
+       array_agg(m.month) FILTER (WHERE x."distinct" IS NULL) AS without
+FROM indicator_months m,
+     jsonb_to_record(m.parts) AS x({", ".join(f"{name} numeric" for name in _SUMMED)},
+                                   delays jsonb, "distinct" jsonb)
 WHERE m.month = ANY(:months)
 GROUP BY m.territory_id""")
-_FROZEN_AT_END = text("""
-SELECT territory_id, parts FROM indicator_months WHERE month = :month""")
+_FROZEN_AT_END = text(f"""
+SELECT territory_id, {", ".join(f"(parts ->> '{name}')::int AS {name}" for name in AT_END)}
+FROM indicator_months WHERE month = :month""")
 
 
 def frozen_parts(months, last, first):
     """({territory_id: parts} summed over the frozen `months` of a period starting on month
     `first`, with the state at the end of `last` when `last` (the period's last month) is one
     of them; the months frozen without their distinct counts)."""
-    counted, without = distinct.frozen_counted(months, first)
-    found = defaultdict(dict, counted)
-    params = {"months": list(months), "at_end": list(AT_END)}
-    for territory_id, key, total in db.session.execute(_FROZEN_SUMS, params):
-        found[territory_id][key] = int(total)
-    for territory_id, delays in db.session.execute(_FROZEN_DELAYS, params):
-        found[territory_id]["delays"] = list(delays)
+    found, without = {}, set()
+    params = {"months": list(months), "first": first.isoformat()}
+    for row in db.session.execute(_FROZEN, params).mappings():
+        parts = {name: int(row[name] or 0) for name in (*_SUMMED, *distinct.KINDS,
+                                                         distinct.CITY)}
+        parts["delays"] = [d for delays in row["delays"] or [] for d in delays]
+        without.update(row["without"] or [])
+        found[row["territory_id"]] = parts
     if last is not None:
-        for territory_id, parts in db.session.execute(_FROZEN_AT_END, {"month": last}):
-            found[territory_id].update({name: parts.get(name, 0) for name in AT_END})
-    return dict(found), without
+        for row in db.session.execute(_FROZEN_AT_END, {"month": last}).mappings():
+            found.setdefault(row["territory_id"], {}).update(
+                {name: row[name] or 0 for name in AT_END})
+    return found, sorted(without)
 
 
 def _collect(statement, params, into):
