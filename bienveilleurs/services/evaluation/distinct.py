@@ -91,13 +91,14 @@ before AS (
   FROM contacts c JOIN referrals r ON r.id = c.referral_id
   WHERE c.at < :start AND c.at >= :since AND c.author_id IN (SELECT author_id FROM cur)
   GROUP BY 1, 2),
+anywhere AS (SELECT author_id, max(at) AS at FROM before GROUP BY author_id),
 counted AS (
   SELECT cur.territory_id, false AS city, b.at
   FROM cur LEFT JOIN before b ON b.author_id = cur.author_id
    AND b.territory = coalesce(cur.territory_id, '{_NO_TERRITORY}')
   UNION ALL
-  SELECT NULL, true, (SELECT max(b.at) FROM before b WHERE b.author_id = a.author_id)
-  FROM (SELECT DISTINCT author_id FROM cur) a)
+  SELECT NULL, true, w.at
+  FROM (SELECT DISTINCT author_id FROM cur) a LEFT JOIN anywhere w USING (author_id))
 SELECT territory_id, city, {_month("at")} AS prev, count(*) AS n
 FROM counted GROUP BY 1, 2, 3""")
 

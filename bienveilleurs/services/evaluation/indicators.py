@@ -196,7 +196,10 @@ def _add(into, parts, first):
         if name == "distinct":  # one month's distinct counts, its share of the period
             _add(into, distinct.counted(value, first), first)
             continue
-        into[name] = into.get(name, [] if name == "delays" else 0) + value
+        if name == "delays":
+            into.setdefault(name, []).extend(value)  # not `+`: the `all` row has them all
+        else:
+            into[name] = into.get(name, 0) + value
 
 
 def _period_parts(period, keys):
