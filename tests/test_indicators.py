@@ -2,9 +2,12 @@
 point outside both and a month boundary; every value checked against numbers worked out
 here; frozen months; small counts and the complementary suppression."""
 
+import random
+import statistics
 import uuid
 from datetime import datetime
 
+import numpy as np
 import pytest
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import select
@@ -410,3 +413,14 @@ def test_months_frozen_before_the_distinct_counts_are_completed(scenario):
     assert done["months"] == 0 and done["completed"] == 2 * 3  # two months, A, B, outside
     assert all("distinct" in row.parts for row in db.session.scalars(select(IndicatorMonth)))
     assert every_value(admin) == live
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_median_is_the_one_of_the_statistics_module(seed):
+    draw = random.Random(seed)
+    delays = [round(draw.uniform(0, 96), 2) for _ in range(draw.randint(1, 400))]
+    delays += [1.1, 1.2] * draw.randint(0, 3)  # two middle ones whose mean ends in 5
+    chunks = [delays[:len(delays) // 3], np.array(delays[len(delays) // 3:])]
+    expected = round(statistics.median(delays), 1)
+    assert indicators._median(chunks) == (expected, len(delays))
+    assert indicators._median([]) == (None, 0)

@@ -10,6 +10,7 @@ in the form that lets a period count each person, referral or relay once (`disti
 from collections import defaultdict
 from datetime import timedelta
 
+import numpy as np
 from sqlalchemy import text
 
 from ...extensions import db
@@ -95,7 +96,7 @@ SELECT m.territory_id,
        {", ".join(f"sum(x.{name}) AS {name}" for name in _SUMMED)},
        {", ".join(f"sum({distinct.frozen_share(kind)}) AS {kind}"
                   for kind in (*distinct.KINDS, distinct.CITY))},
-       array_agg(x.delays) FILTER (WHERE x.delays <> '[]') AS delays,
+       string_agg(btrim(x.delays::text, '[]'), ',') FILTER (WHERE x.delays <> '[]') AS delays,
        array_agg(m.month) FILTER (WHERE x."distinct" IS NULL) AS without
 FROM indicator_months m,
      jsonb_to_record(m.parts) AS x({", ".join(f"{name} numeric" for name in _SUMMED)},
@@ -116,7 +117,7 @@ def frozen_parts(months, last, first):
     for row in db.session.execute(_FROZEN, params).mappings():
         parts = {name: int(row[name] or 0) for name in (*_SUMMED, *distinct.KINDS,
                                                          distinct.CITY)}
-        parts["delays"] = [d for delays in row["delays"] or [] for d in delays]
+        parts["delays"] = np.fromstring(row["delays"] or "", sep=",")
         without.update(row["without"] or [])
         found[row["territory_id"]] = parts
     if last is not None:
