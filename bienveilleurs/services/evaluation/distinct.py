@@ -71,8 +71,9 @@ WITH cur AS (
   SELECT DISTINCT e.referral_id, k.kind
   FROM referral_events e, {_kinds("e")} k(kind)
   WHERE e.at >= :start AND e.at < :end AND {_moved("e")})
-SELECT r.territory_id, cur.kind, {_month("prev.at")} AS prev, count(*) AS n
-FROM cur JOIN referrals r ON r.id = cur.referral_id
+SELECT (SELECT r.territory_id FROM referrals r WHERE r.id = cur.referral_id) AS territory_id,
+       cur.kind, {_month("prev.at")} AS prev, count(*) AS n
+FROM cur
 LEFT JOIN LATERAL (SELECT max(p.at) AS at FROM referral_events p, {_kinds("p")} pk(kind)
                    WHERE p.referral_id = cur.referral_id AND p.at < :start
                      AND p.at >= :since AND {_moved("p")} AND pk.kind = cur.kind) prev ON true
@@ -86,15 +87,19 @@ WITH cur AS (
   FROM contacts c JOIN referrals r ON r.id = c.referral_id
   JOIN relays rl ON rl.user_id = c.author_id
   WHERE c.at >= :start AND c.at < :end),
-before AS (
-  SELECT coalesce(r.territory_id, '{_NO_TERRITORY}') AS territory, c.author_id, max(c.at) AS at
+earlier AS MATERIALIZED (
+  SELECT coalesce(r.territory_id, '{_NO_TERRITORY}') AS territory, c.author_id, c.at
   FROM contacts c JOIN referrals r ON r.id = c.referral_id
-  WHERE c.at < :start AND c.at >= :since AND c.author_id IN (SELECT author_id FROM cur)
+  WHERE c.at < :start AND c.at >= :since AND c.author_id IN (SELECT author_id FROM cur)),
+there AS (
+  SELECT territory, author_id, max(at) AS at FROM earlier
+  WHERE (territory, author_id) IN (
+    SELECT coalesce(territory_id, '{_NO_TERRITORY}'), author_id FROM cur)
   GROUP BY 1, 2),
-anywhere AS (SELECT author_id, max(at) AS at FROM before GROUP BY author_id),
+anywhere AS (SELECT author_id, max(at) AS at FROM earlier GROUP BY author_id),
 counted AS (
   SELECT cur.territory_id, false AS city, b.at
-  FROM cur LEFT JOIN before b ON b.author_id = cur.author_id
+  FROM cur LEFT JOIN there b ON b.author_id = cur.author_id
    AND b.territory = coalesce(cur.territory_id, '{_NO_TERRITORY}')
   UNION ALL
   SELECT NULL, true, w.at
