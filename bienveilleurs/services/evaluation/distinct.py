@@ -108,12 +108,11 @@ SELECT territory_id, city, {_month("at")} AS prev, count(*) AS n
 FROM counted GROUP BY 1, 2, 3""")
 
 
-def month_counts(start, end, since):
-    """{territory_id: {"distinct": {kind: {"n", "prev"}}}} for the month [start, end), each
-    one's last earlier month looked for from `since` on (None: the whole history)."""
+def month_counts(start, end):
+    """{territory_id: {"distinct": {kind: {"n", "prev"}}}} for the month [start, end), what a
+    frozen month keeps."""
     found = defaultdict(lambda: {"distinct": {}})
-    params = {"start": start, "end": end, "tz": clock.PARIS.key,
-              "since": since or _EVER}
+    params = {"start": start, "end": end, "tz": clock.PARIS.key, "since": _EVER}
     for statement in (_PERSONS, _MOVES):
         for row in db.session.execute(statement, params):
             _count(found[row.territory_id]["distinct"], row.kind, row.prev, row.n)
@@ -125,18 +124,64 @@ def month_counts(start, end, since):
     return {key: dict(parts) for key, parts in found.items()}
 
 
+# Months not frozen: their share of a period [:since, :end) at once, those whose first month
+# in the period is one of them (`:live`), counted over the period's rows.
+_FIRST_PERSONS = text(f"""
+SELECT territory_id, kind, count(*) AS n
+FROM (SELECT r.territory_id, r.resident_id, k.kind, min(r.reported_at) AS first
+      FROM referrals r,
+           unnest(CASE WHEN r.reported_newcomer THEN ARRAY['persons', 'newcomers']
+                       ELSE ARRAY['persons'] END) k(kind)
+      WHERE r.reported_at >= :since AND r.reported_at < :end
+      GROUP BY 1, 2, 3) s
+WHERE {_month("first")} = ANY(:live)
+GROUP BY 1, 2""")
+_FIRST_MOVES = text(f"""
+SELECT r.territory_id, s.kind, count(*) AS n
+FROM (SELECT e.referral_id, k.kind, min(e.at) AS first
+      FROM referral_events e, {_kinds("e")} k(kind)
+      WHERE e.at >= :since AND e.at < :end AND {_moved("e")}
+      GROUP BY 1, 2) s
+JOIN referrals r ON r.id = s.referral_id
+WHERE {_month("s.first")} = ANY(:live)
+GROUP BY 1, 2""")
+_FIRST_RELAYS = text(f"""
+WITH seen AS (
+  SELECT r.territory_id, rl.id AS relay_id, min(c.at) AS first
+  FROM contacts c JOIN referrals r ON r.id = c.referral_id
+  JOIN relays rl ON rl.user_id = c.author_id
+  WHERE c.at >= :since AND c.at < :end
+  GROUP BY 1, 2)
+SELECT territory_id, false AS city, count(*) AS n FROM seen
+WHERE {_month("first")} = ANY(:live) GROUP BY 1
+UNION ALL
+SELECT NULL, true, count(*)
+FROM (SELECT relay_id, min(first) AS first FROM seen GROUP BY 1) a
+WHERE {_month("first")} = ANY(:live)""")
+
+
+def live_share(months, since, end):
+    """{territory_id: {kind: count}} in a period [since, end) of those whose first month in
+    it is one of `months` (the months not frozen): the share of those months."""
+    found = defaultdict(dict)
+    params = {"since": since, "end": end, "tz": clock.PARIS.key,
+              "live": [month.isoformat() for month in months]}
+    for statement in (_FIRST_PERSONS, _FIRST_MOVES):
+        for row in db.session.execute(statement, params):
+            found[row.territory_id][row.kind] = int(row.n)
+    for row in db.session.execute(_FIRST_RELAYS, params):
+        if row.city:
+            found[None][CITY] = int(row.n)
+        else:
+            found[row.territory_id]["relays_active"] = int(row.n)
+    return dict(found)
+
+
 def _count(into, kind, prev, n):
     counts = into.setdefault(kind, {"n": 0, "prev": {}})
     counts["n"] += int(n)
     if prev is not None:
         counts["prev"][prev] = counts["prev"].get(prev, 0) + int(n)
-
-
-def counted(kept, first):
-    """{kind: how many count in a period starting on `first`} from one month's counts."""
-    first = first.isoformat()
-    return {kind: counts["n"] - sum(n for month, n in counts["prev"].items() if month >= first)
-            for kind, counts in kept.items()}
 
 
 def frozen_share(kind):

@@ -203,15 +203,13 @@ def _mean(total, count):
     return float(round(Decimal(total) / count, 2)) if count else None
 
 
-def _add(into, parts, first):
+def _add(into, parts):
     """Add one source's parts (a month, or the frozen months) to a row's totals; the delays
     are kept as the sources' lists, put together only for the median."""
     for name, value in parts.items():
         if name in queries.AT_END:
             continue
-        if name == "distinct":  # one month's distinct counts, its share of the period
-            _add(into, distinct.counted(value, first), first)
-        elif name == "delays":
+        if name == "delays":
             into.setdefault(name, []).append(value)
         else:
             into[name] = into.get(name, 0) + value
@@ -219,30 +217,31 @@ def _add(into, parts, first):
 
 def _period_parts(period, keys):
     """{territory_id: summed parts} over the period, and the relays active city-wide: the
-    frozen months summed by the database, the others computed now; a distinct count adds
-    each month's share (`distinct`)."""
+    frozen months summed by the database, the others computed now; a distinct count is the
+    frozen months' share (`distinct`) and the other months' one, counted at once."""
     months = period.months
     frozen = set(db.session.scalars(select(IndicatorMonth.month).distinct()
                                     .where(IndicatorMonth.month.in_(months))))
     totals = {key: {} for key in keys}
     sources = []
-    since = instant(period.start)
+    live = [month for month in months if month not in frozen]
     if frozen:
         last = months[-1] if months[-1] in frozen else None
         parts, without = queries.frozen_parts(sorted(frozen), last, period.start)
         sources.append((parts, last is not None))
-        for month in without:  # frozen before the distinct counts were kept
-            sources.append((distinct.month_counts(instant(month), instant(next_month(month)),
-                                                  since), False))
+        live += without  # frozen before the distinct counts were kept
     for month in months:
         if month not in frozen:
             sources.append((queries.month_parts(instant(month), instant(next_month(month)),
-                                                month, month_end(month), since),
+                                                month, month_end(month), with_distinct=False),
                             month == months[-1]))
+    if live:
+        sources.append((distinct.live_share(live, instant(period.start),
+                                            instant(next_month(period.end))), False))
     for parts, at_end in sources:
         for key in keys:
             one = parts.get(key, {})
-            _add(totals[key], one, period.start)
+            _add(totals[key], one)
             if at_end:
                 for name in queries.AT_END:
                     totals[key][name] = one.get(name, 0)
@@ -269,7 +268,7 @@ def compute(user, period, wanted=None):
     for key in keys:
         one = totals[key]
         summed["delays"] += one.get("delays", [])
-        _add(summed, {name: v for name, v in one.items() if name != "delays"}, period.start)
+        _add(summed, {name: v for name, v in one.items() if name != "delays"})
         for name in queries.AT_END:
             summed[name] = summed.get(name, 0) + one.get(name, 0)
     if outside and not wanted:  # the whole city: a relay active in two territories, once

@@ -137,11 +137,11 @@ def _collect(statement, params, into):
     return into
 
 
-def month_parts(start, end, first_day, last_day, since=None):
-    """{territory_id: parts} of one month: additive parts, the state at its end and the
-    distinct counts (earlier months looked for from `since` on; None: all of them)."""
+def month_parts(start, end, first_day, last_day, with_distinct=True):
+    """{territory_id: parts} of one month: additive parts, the state at its end and, with
+    `with_distinct`, the distinct counts as a frozen month keeps them."""
     found = defaultdict(dict)
-    for territory_id, parts in distinct.month_counts(start, end, since).items():
+    for territory_id, parts in (distinct.month_counts(start, end) if with_distinct else {}).items():
         found[territory_id].update(parts)
     window = {"start": start, "end": end}
     _collect(_REPORTED, window, found)
@@ -156,5 +156,6 @@ def month_parts(start, end, first_day, last_day, since=None):
     for parts in found.values():
         for name in ADDITIVE + AT_END:
             parts.setdefault(name, [] if name == "delays" else 0)
-        parts.setdefault("distinct", {})
+        if with_distinct:
+            parts.setdefault("distinct", {})
     return dict(found)

@@ -1,6 +1,7 @@
 """Frozen months (API.md, "Indicators"): seven days after a month ends, its parts per
-territory are kept in `indicator_months`, anonymous (counts, sums, delays as numbers), so
-that a published report can be reproduced and later erasures change nothing in it."""
+territory are kept in `indicator_months`, anonymous (counts, sums, delays as numbers, and the
+distinct counts as `distinct` keeps them: counts of counts), so that a published report can
+be reproduced and later erasures change nothing in it."""
 
 from datetime import time, timedelta
 
@@ -57,7 +58,7 @@ def complete_month(month):
     """Add its distinct counts to a month frozen before they were kept. They come from what
     an erasure keeps (referrals' persons, territories and times, moves, contacts' authors),
     so they are what the live computation counted when the month was frozen."""
-    counts = distinct.month_counts(instant(month), instant(next_month(month)), None)
+    counts = distinct.month_counts(instant(month), instant(next_month(month)))
     rows = db.session.scalars(select(IndicatorMonth).where(
         IndicatorMonth.month == month, ~IndicatorMonth.parts.has_key("distinct"))).all()
     for row in rows:
