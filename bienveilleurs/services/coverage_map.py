@@ -21,7 +21,7 @@ from ..models import CoverageCell, Relay, Territory
 from . import areas
 from .coverage import territories_statement
 from .directory.relays import RELAY_PLACEMENT
-from .viewport import without_jit
+from .paging import without_jit
 
 # Of the features of one answer, at most this many are relays (the rest cells).
 RELAY_FEATURES = 150

@@ -1,19 +1,9 @@
 """What a map page asks for: a box (`zone`: ouest,sud,est,nord) and a zoom, read by the
 field rules (a 400 for a word where a number is expected, a 422 for a box upside down)."""
 
-from sqlalchemy import text
-
 from geo.viewport import MAX_ZOOM, Viewport
 
-from ..extensions import db
 from .fields import QueryFields
-
-
-def without_jit():
-    """For the rest of the transaction: no JIT compilation. A map's view from afar gathers
-    every point of a country in one statement; its estimated cost makes PostgreSQL compile
-    it, which takes longer than running it (as `campaigns.launch.plan`)."""
-    db.session.execute(text("SET LOCAL jit = off"))
 
 
 def read_zone(args):

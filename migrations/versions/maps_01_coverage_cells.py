@@ -2,7 +2,7 @@
 state of each territory's computation
 
 Revision ID: maps_01
-Revises: eval_01
+Revises: lists_01
 Create Date: 2026-12-07 15:00:00
 """
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from geoalchemy2 import Geography, Geometry
 
 revision = 'maps_01'
-down_revision = 'eval_01'
+down_revision = 'lists_01'
 branch_labels = None
 depends_on = None
 

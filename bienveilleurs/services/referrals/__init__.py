@@ -75,7 +75,9 @@ from .proposals import (
     declined_resource_ids,
     next_best_resources,
     proposed_relays,
+    proposed_relays_for,
     proposed_resources,
+    proposed_resources_for,
     referral_matches,
 )
 from .reads import (
@@ -150,7 +152,7 @@ __all__ = [
     "MapCluster", "in_zone", "map_point_column", "read_map_points", "territories_extent",
     # proposals
     "RelayProposal", "declined_resource_ids", "next_best_resources", "proposed_relays",
-    "proposed_resources", "referral_matches",
+    "proposed_relays_for", "proposed_resources", "proposed_resources_for", "referral_matches",
     # a structure's one-time link (its use cases: structure_link.open_link, read, act;
     # link_coordination.resend, disable)
     "LinkRefused", "LinkSummary", "LinkView", "link_summary",

@@ -18,8 +18,8 @@ from geo.viewport import clusters
 from ...extensions import db
 from ...models import Referral, Resident, Role, Territory, coordinator_territories
 from ..access_log import record_accesses
+from ..paging import without_jit
 from ..transaction import use_case
-from ..viewport import without_jit
 from .scope import scope_condition
 
 
