@@ -1,21 +1,20 @@
 """The public Open Referral (HSDS 3.0) read API, validated against the published schemas.
 
-The schemas are the project's own copy (bienveilleurs/static/hsds-3.0, unmodified, CC BY-SA
-4.0), the one the application serves and its OpenAPI document refers to.
+The schemas are the project's own copy (bienveilleurs/standards/hsds-3.0, unmodified, CC BY-SA
+4.0, the compiled service schema built from its object schemas), the one the application
+serves and its OpenAPI document refers to.
 """
 
-import json
 import uuid
 from datetime import datetime
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
-from .factories import make_resource, make_structure
+from bienveilleurs.services import hsds_schemas
 
-SCHEMAS = Path(__file__).resolve().parents[1] / "bienveilleurs" / "static" / "hsds-3.0"
+from .factories import make_resource, make_structure
 
 
 def _checker():
@@ -38,12 +37,11 @@ def _checker():
 
 
 def _validator(name):
-    schema = json.loads((SCHEMAS / name).read_text(encoding="utf-8"))
-    return Draft202012Validator(schema, format_checker=_checker())
+    return Draft202012Validator(hsds_schemas.document(name), format_checker=_checker())
 
 
 def _page_validator():
-    openapi = json.loads((SCHEMAS / "openapi.json").read_text(encoding="utf-8"))
+    openapi = hsds_schemas.document("openapi.json")
     return Draft202012Validator(openapi["components"]["schemas"]["Page"], format_checker=_checker())
 
 
@@ -152,3 +150,21 @@ def test_bad_paging_is_refused(client, directory, query, status):
 def test_empty_page_beyond_the_end(client, directory):
     body = client.get("/hsds/services?page=99&per_page=50").get_json()
     assert body["empty"] is True and body["contents"] == [] and body["last_page"] is True
+
+
+def test_the_schemas_are_served_from_the_copy_with_the_compiled_one_built_from_its_parts(client):
+    # The compiled service schema is self-contained: every reference to a sibling file is
+    # replaced, and what replaced it is that file (a location holds an address).
+    compiled = client.get("/hsds/schemas/compiled/service.json")
+    assert compiled.status_code == 200 and compiled.mimetype == "application/schema+json"
+    assert '"$ref":"' not in compiled.get_data(as_text=True).replace('"$ref":"#', "")
+    location = compiled.get_json()["properties"]["service_at_locations"]["items"]["properties"][
+        "location"]["properties"]
+    address = client.get("/hsds/schemas/schema/address.json").get_json()
+    assert location["addresses"]["items"]["properties"].keys() == address["properties"].keys()
+    assert compiled.headers["Cache-Control"] == "public, max-age=86400"
+    again = client.get("/hsds/schemas/compiled/service.json",
+                       headers={"If-None-Match": compiled.headers["ETag"]})
+    assert again.status_code == 304 and not again.get_data()
+    for name in ("schema/nothing.json", "../README.md", "README.md", "schema/../../setup.cfg"):
+        assert client.get(f"/hsds/schemas/{name}").status_code == 404, name

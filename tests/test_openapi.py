@@ -1,15 +1,13 @@
 """The served OpenAPI document: valid, complete, and taking its values from the code."""
 
 import json
-from pathlib import Path
 
 import pytest
 from openapi_spec_validator import validate
 
 from bienveilleurs.models import CHANNELS, OUTCOMES, STATUSES, Role
+from bienveilleurs.services import hsds_schemas
 from bienveilleurs.services.codes import thematiques
-
-STATIC = Path(__file__).resolve().parents[1] / "bienveilleurs" / "static"
 
 
 @pytest.fixture(scope="module")
@@ -31,11 +29,11 @@ def test_the_served_document_is_valid_openapi_with_its_hsds_references_resolved(
             op["responses"]["200"]["content"]["application/json"]["schema"]["properties"]
             ["contents"]["items"]["$ref"]
             for path, _, op in operations(document) if path.startswith("/hsds/")}
-    assert refs == {"/static/hsds-3.0/compiled/service.json",
-                    "/static/hsds-3.0/compiled/service_list.json"}
+    assert refs == {"/hsds/schemas/compiled/service.json",
+                    "/hsds/schemas/compiled/service_list.json"}
     for ref in refs:
         served = json.loads(live_server_get(live_server, ref))
-        assert served == json.loads((STATIC / ref.removeprefix("/static/")).read_text())
+        assert served == hsds_schemas.document(ref.removeprefix("/hsds/schemas/"))
         assert served["properties"]["id"]["format"] == "uuid"
 
 

@@ -1,9 +1,9 @@
 """Open Referral HSDS 3.0 read API: public, read-only, active resources only (see API.md)."""
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, abort, jsonify, request
 
 from ...replica import reads_only
-from ...services import open_referral
+from ...services import hsds_schemas, open_referral
 
 # A plain blueprint, not make_api_blueprint: this API is public (no token, no session).
 bp = Blueprint("hsds", __name__, url_prefix="/hsds")
@@ -29,3 +29,16 @@ def services():
 @reads_only
 def service(service_id):
     return jsonify(open_referral.service_detail(service_id))
+
+
+@bp.get("/schemas/<path:name>")
+def schema(name):
+    """The HSDS 3.0 schemas the OpenAPI document refers to (the project's copy, see
+    standards/hsds-3.0/README.md): served here so that no client needs the internet."""
+    if name not in hsds_schemas.names():
+        abort(404)
+    body, etag = hsds_schemas.served(name)
+    response = Response(body, mimetype="application/schema+json")
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response.make_conditional(request)

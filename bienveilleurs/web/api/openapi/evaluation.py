@@ -1,7 +1,7 @@
 """The evaluation part of the OpenAPI document (API.md, "Follow-up and the person's own
 measure of isolation", "Indicators"): data, merged by `openapi.openapi_document`."""
 
-from ...errors import (
+from ....errors import (
     BadRequest,
     Forbidden,
     IdempotencyMismatch,
@@ -12,8 +12,8 @@ from ...errors import (
     Unauthorized,
     ValidationFailed,
 )
-from ...models import MOMENTS, NETWORKS
-from ...services.evaluation.indicators import INDICATORS
+from ....models import MOMENTS, NETWORKS
+from ....services.evaluation.indicators import INDICATORS
 
 WRITE_ERRORS = (BadRequest, Unauthorized, Forbidden, TooLarge, ValidationFailed)
 UUID = {"type": "string", "format": "uuid"}

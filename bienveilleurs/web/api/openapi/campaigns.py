@@ -1,8 +1,7 @@
 """The watch register and check-in campaigns in the OpenAPI document (API.md, "Check-in
-campaigns"): their operations and schemas, built with the helpers of openapi.py, which
-merges them into the one document."""
+campaigns"): their operations and schemas, merged into the one document by the package."""
 
-from ...errors import (
+from ....errors import (
     ConsentRequired,
     Forbidden,
     IdempotencyMismatch,
@@ -10,7 +9,7 @@ from ...errors import (
     ResidentErased,
     Unauthorized,
 )
-from ...models import (
+from ....models import (
     CALL_CHANNELS,
     CALL_OUTCOMES,
     CAMPAIGN_KINDS,
@@ -18,24 +17,9 @@ from ...models import (
     CHECK_STATUSES,
     WATCH_REASONS,
 )
-from ...services.campaigns.calls import NOTE_MAX
-from .openapi import (
-    ID,
-    INTEGER,
-    NULL_TEXT,
-    NULL_UUID,
-    PHONE_NUMBER,
-    TIME,
-    UUID,
-    WRITE_ERRORS,
-    _body,
-    _errors,
-    _link,
-    _ok,
-    _ref,
-    codes,
-    text,
-)
+from ....services.campaigns.calls import NOTE_MAX
+from .answers import ID, WRITE_ERRORS, _body, _errors, _link, _ok, _ref
+from .values import INTEGER, NULL_TEXT, NULL_UUID, PHONE_NUMBER, TIME, UUID, codes, text
 
 CHECK_ID = {"name": "check_id", "in": "path", "required": True, "schema": UUID}
 NULL_TIME = {"type": ["string", "null"], "format": "date-time"}
