@@ -279,6 +279,10 @@ def report(runs, stored, replayed, args, wrk_others, workdir):
         f"{_median(runs['app'], 'rps') / me:.2f}"
         + (f", baseline's calls / me = {_median(runs['baseline'], 'rps') / me:.2f}"
            if "baseline" in runs else ""))
+    if args.rounds > 1:
+        say("each round (req/s): " + "; ".join(
+            f"{name} " + ", ".join(f"{r['rps']:.0f}" for r in runs[name])
+            for name in runs if name != "replays"))
     say(f"machine: {os.cpu_count()} CPUs, shared with other work (other processes took "
         f"{wrk_others:.0%} of the CPU during the wrk runs); gunicorn {args.workers} "
         f"workers × {args.threads} threads; logs in {workdir}")

@@ -9,7 +9,7 @@ the check under its row lock, and the notification's dedup key).
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -128,19 +128,36 @@ class Recorded:
     created: bool
 
 
+# What a call changes on its check (`call_change` gives a part of them, `updated_at` always).
+CHANGED = ("status", "attempts", "last_call_at", "help_notified_at", "escalated_at",
+           "updated_at")
+
+
+def _record_statement():
+    """The call inserted unless its id is known, and its check's new values applied, in one
+    statement returning the check's id (nothing when the call was known). Built once."""
+    calls, checks = CampaignCall.__table__, CampaignCheck.__table__
+    new_call = (pg_insert(calls).values({c.name: bindparam(f"call_{c.name}") for c in calls.c})
+                .on_conflict_do_nothing(index_elements=["id"])
+                .returning(calls.c.check_id).cte("new_call"))
+    return (update(checks).where(checks.c.id == new_call.c.check_id)
+            .values({name: bindparam(f"check_{name}") for name in CHANGED})
+            .returning(checks.c.id))
+
+
+_RECORD = _record_statement()
+
+
 def _insert_and_apply(call, check, change, now):
     """Insert the call unless its id is known, and apply `change` to its check, in one
     statement; True when the call was new (else nothing was written)."""
-    calls, checks = CampaignCall.__table__, CampaignCheck.__table__
-    new_call = (pg_insert(calls).values(**call).on_conflict_do_nothing(index_elements=["id"])
-                .returning(calls.c.check_id).cte("new_call"))
-    applied = db.session.execute(
-        update(checks).where(checks.c.id == new_call.c.check_id)
-        .values(**change, updated_at=now).returning(checks.c.id)).first()
-    if applied is None:
+    values = {name: getattr(check, name) for name in CHANGED} | change | {"updated_at": now}
+    parameters = {f"call_{name}": value for name, value in call.items()}
+    parameters.update({f"check_{name}": value for name, value in values.items()})
+    if db.session.execute(_RECORD, parameters).first() is None:
         return False
-    for key, value in {**change, "updated_at": now}.items():
-        set_committed_value(check, key, value)  # what the row now holds: no reload
+    for name, value in values.items():
+        set_committed_value(check, name, value)  # what the row now holds: no reload
     return True
 
 
