@@ -9,8 +9,12 @@ years (SQL `generate_series`, seeded). It then times, in the same run:
 - a plain `SELECT count(*)` over the year's referrals (the floor);
 - `GET /api/v1/indicators` for the year, every territory, through the app (bearer token),
   computed live (no month frozen);
-- the same once the ended months are frozen by the job (`indicators.freeze`);
-- the `indicators.freeze` job itself.
+- the same once the ended months are frozen by the job (`indicators.freeze`), checked equal
+  to the live call, territory by territory;
+- the `indicators.freeze` job itself;
+- the distinct counts (persons, referrals moved, active relays) counted straight over the
+  year with `COUNT(DISTINCT …)` (`REFERENCE`: how the frozen call counted them before each
+  month kept its own), checked equal to what the app counts from the months.
 
     .venv/bin/python bench/indicators.py [--sizes 100000,1000000] [--rounds 3]
 """
@@ -113,6 +117,66 @@ BUILD = [
 ]
 
 
+# The distinct counts of API.md counted straight over a period, per territory (and the
+# relays city-wide, `territory_id` null in the second grouping set).
+REFERENCE = [
+    """SELECT r.territory_id, false AS city, count(DISTINCT r.resident_id) AS persons,
+              count(DISTINCT r.resident_id) FILTER (WHERE r.reported_newcomer) AS newcomers
+       FROM referrals r WHERE r.reported_at >= :start AND r.reported_at < :end
+       GROUP BY r.territory_id""",
+    """SELECT r.territory_id, false AS city,
+         count(DISTINCT e.referral_id) FILTER (WHERE e.to_status = 'referred') AS oriented,
+         count(DISTINCT e.referral_id) FILTER (WHERE e.to_status = 'accepted') AS accepted,
+         count(DISTINCT e.referral_id) FILTER (
+           WHERE e.to_status = 'closed' AND e.outcome NOT IN ('duplicate', 'opposed')) AS closed,
+         count(DISTINCT e.referral_id) FILTER (
+           WHERE e.to_status = 'closed' AND e.outcome = 'helped') AS helped,
+         count(DISTINCT e.referral_id) FILTER (
+           WHERE e.to_status = 'closed' AND e.outcome = 'unreachable') AS unreachable
+       FROM referral_events e JOIN referrals r ON r.id = e.referral_id
+       WHERE e.at >= :start AND e.at < :end AND e.to_status IN ('referred', 'accepted', 'closed')
+         AND e.from_status IS DISTINCT FROM e.to_status
+       GROUP BY r.territory_id""",
+    """SELECT r.territory_id, GROUPING(r.territory_id) = 1 AS city,
+              count(DISTINCT rl.id) AS relays_active
+       FROM contacts c JOIN referrals r ON r.id = c.referral_id
+       JOIN relays rl ON rl.user_id = c.author_id
+       WHERE c.at >= :start AND c.at < :end
+       GROUP BY GROUPING SETS ((r.territory_id), ())""",
+]
+
+
+def reference(db, start, end):
+    """{territory_id or "city": {kind: count}} counted straight over [start, end)."""
+    found = {}
+    for statement in REFERENCE:
+        for row in db.session.execute(text(statement), {"start": start, "end": end}).mappings():
+            counts = found.setdefault("city" if row["city"] else row["territory_id"], {})
+            counts.update({k: v for k, v in row.items() if k not in ("territory_id", "city")})
+    return found
+
+
+def check_distinct(app, year):
+    """Time `REFERENCE` over the year; check the app's distinct counts equal it."""
+    from datetime import date
+
+    from bienveilleurs.extensions import db
+    from bienveilleurs.services.evaluation import indicators
+    with app.app_context():
+        period = indicators.Period(date(year, 1, 1), date(year, 12, 31))
+        start = indicators.instant(period.start)
+        end = indicators.instant(indicators.next_month(period.end))
+        seconds, expected = timed(1, lambda: reference(db, start, end))
+        keys = [k for k in expected if k not in ("city", None)] + [None]
+        totals, city = indicators._period_parts(period, keys)
+        for key in keys:
+            for kind, count in expected.get(key, {}).items():
+                assert totals[key].get(kind, 0) == count, (key, kind, totals[key], count)
+        assert city == expected["city"]["relays_active"], (city, expected["city"])
+        db.session.rollback()
+    return seconds
+
+
 def scratch_database(base):
     url = make_url(base)
     name = f"bv_bench_indicators_{os.getpid()}"
@@ -178,9 +242,11 @@ def measure(app, rounds):
         with clock.frozen(clock.now()):
             freeze, _ = timed(1, rollup.freeze_ended_months)
     frozen, again = timed(rounds, call)
-    assert again["all"]["values"] == body["all"]["values"], "frozen and live differ"
+    assert again["all"] == body["all"], "frozen and live differ"
+    assert again["territories"] == body["territories"], "frozen and live differ"
+    straight = check_distinct(app, YEAR)
     return {"count": count, "floor_s": floor, "live_s": live, "frozen_s": frozen,
-            "freeze_s": freeze, "rows": len(body["territories"]),
+            "freeze_s": freeze, "straight_s": straight, "rows": len(body["territories"]),
             "reported": body["all"]["values"]["referrals_reported"]}
 
 
@@ -210,8 +276,10 @@ def main():
                   f"COUNT(*) {result['floor_s'] * 1000:.0f} ms ; API en direct "
                   f"{result['live_s'] * 1000:.0f} ms ; API sur mois figés "
                   f"{result['frozen_s'] * 1000:.0f} ms "
-                  f"({result['frozen_s'] / result['floor_s']:.0f}× le COUNT) ; "
-                  f"figer les mois {result['freeze_s']:.1f} s")
+                  f"({result['frozen_s'] / result['floor_s']:.1f}× le COUNT) ; "
+                  f"figer les mois {result['freeze_s']:.1f} s ; comptes distincts de l'année "
+                  f"par COUNT(DISTINCT) {result['straight_s'] * 1000:.0f} ms "
+                  f"({result['straight_s'] / result['floor_s']:.1f}× le COUNT)")
         with app.app_context():
             db.engine.dispose()
     finally:

@@ -2,11 +2,16 @@
 point outside both and a month boundary; every value checked against numbers worked out
 here; frozen months; small counts and the complementary suppression."""
 
+import random
+import statistics
 import uuid
 from datetime import datetime
 
+import numpy as np
 import pytest
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import select
+from sqlalchemy.engine import Engine
 
 from bienveilleurs import clock
 from bienveilleurs.extensions import db
@@ -307,3 +312,115 @@ def test_a_coordinator_sees_their_territories_only(scenario, client_as):
         response = client_as(role).get("/api/v1/indicators?from=2026-10-01&to=2026-11-30",
                                        headers=api_headers())
         assert response.status_code == 403
+
+
+# --- distinct counts kept month by month ----------------------------------------------
+
+PERIODS = [(datetime(2026, 10, 1).date(), datetime(2026, 10, 31).date()),
+           (datetime(2026, 11, 1).date(), datetime(2026, 11, 30).date()),
+           (datetime(2026, 10, 1).date(), datetime(2026, 11, 30).date()),
+           (datetime(2026, 10, 1).date(), datetime(2026, 12, 31).date())]
+
+DISTINCT_COUNTS = ("residents_reported", "newcomers_reported", "referrals_oriented",
+                   "referrals_accepted", "referrals_closed", "closed_helped",
+                   "closed_unreachable", "relays_active")
+
+
+def values_of(user, periods):
+    return [(row.code, row.values) for period in periods
+            for result in [table(user, *period)] for row in [*result.rows, result.all]]
+
+
+def every_value(user):
+    return values_of(user, PERIODS)
+
+
+def statements_reading(table_names):
+    """The statements run while listening, among those naming one of `table_names`."""
+    seen = []
+
+    def listen(conn, cursor, statement, *args):
+        if any(name in statement for name in table_names):
+            seen.append(statement)
+    return seen, listen
+
+
+def test_frozen_and_partly_frozen_periods_equal_the_live_computation(scenario):
+    admin, co = scenario["world"].admin, scenario["world"].coordinator
+    # December: r1's person reported again in A, and the relay active again there, so that
+    # a person, a referral's move and a relay recur over three months.
+    r6 = report(co, paris(2026, 12, 3, 10), IN_A, resident_id=scenario["r1"].resident_id)
+    move(co, r6, paris(2026, 12, 3, 11), "assigned", relay_id=scenario["world"].relay.id)
+    contact(scenario["world"].relay_user, r6, paris(2026, 12, 4, 9))
+    move(co, scenario["r2"], paris(2026, 12, 5, 9), "closed", outcome="helped")
+    live = every_value(admin)
+    a = by_code(table(admin, datetime(2026, 10, 1).date(), datetime(2026, 12, 31).date()))["A"]
+    # worked out by hand: r1's person (r1, r4, r6) and r2's person; one relay; r1 and r2
+    # closed, once each
+    assert (a["residents_reported"], a["relays_active"], a["referrals_closed"]) == (2, 1, 2)
+    with clock.frozen(paris(2026, 11, 9, 5)):  # October only: periods span frozen and live
+        assert rollup.freeze_ended_months()["months"] == 1
+    assert every_value(admin) == live
+    with clock.frozen(paris(2027, 1, 9, 5)):  # October to December, all frozen
+        assert rollup.freeze_ended_months()["months"] == 2
+    assert every_value(admin) == live
+    kept = {(m.month, m.territory_code): m.parts for m in db.session.scalars(
+        select(IndicatorMonth))}
+    assert kept[(datetime(2026, 11, 1).date(), "A")]["distinct"]["persons"] == \
+        {"n": 1, "prev": {"2026-10-01": 1}}  # r4's person, counted in October (r1)
+    privacy.oppose(co, str(scenario["r1"].resident_id))  # erased after freezing
+    db.session.execute(NetworkMilestone.__table__.delete())
+    db.session.expire_all()
+    assert {(m.month, m.territory_code): m.parts
+            for m in db.session.scalars(select(IndicatorMonth))} == kept
+    assert every_value(admin) == live
+    # November frozen no more: November live, after the erasure, between frozen months
+    db.session.execute(IndicatorMonth.__table__.delete().where(
+        IndicatorMonth.month == datetime(2026, 11, 1).date()))
+    for (code, values), (_, before) in zip(every_value(admin), live, strict=True):
+        for name in DISTINCT_COUNTS:
+            assert values[name] == before[name], (code, name)
+
+
+def test_a_frozen_period_reads_no_history(scenario):
+    admin = scenario["world"].admin
+    seen, listen = statements_reading(("referral_events", "contacts", " referrals"))
+    sqlalchemy_event.listen(Engine, "before_cursor_execute", listen)
+    try:
+        live = values_of(admin, PERIODS[:3])
+        assert seen  # live, the history is read
+        with clock.frozen(paris(2026, 12, 8, 5)):
+            rollup.freeze_ended_months()
+        seen.clear()
+        frozen = values_of(admin, PERIODS[:3])
+    finally:
+        sqlalchemy_event.remove(Engine, "before_cursor_execute", listen)
+    assert frozen == live
+    assert seen == []
+
+
+def test_months_frozen_before_the_distinct_counts_are_completed(scenario):
+    admin = scenario["world"].admin
+    live = every_value(admin)
+    with clock.frozen(paris(2026, 12, 8, 5)):
+        rollup.freeze_ended_months()
+    for row in db.session.scalars(select(IndicatorMonth)):  # as frozen before them
+        row.parts = {k: v for k, v in row.parts.items() if k != "distinct"}
+    db.session.flush()
+    assert every_value(admin) == live  # counted live meanwhile
+    with clock.frozen(paris(2026, 12, 9, 5)):
+        done = rollup.freeze_ended_months()
+    assert done["months"] == 0 and done["completed"] == 2 * 3  # two months, A, B, outside
+    assert all("distinct" in row.parts for row in db.session.scalars(select(IndicatorMonth)))
+    assert every_value(admin) == live
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_median_is_the_one_of_the_statistics_module(seed):
+    draw = random.Random(seed)
+    delays = [round(draw.uniform(0, 96), 2) for _ in range(draw.randint(1, 400))]
+    delays += [1.1, 1.2] * draw.randint(0, 3)  # two middle ones whose mean ends in 5
+    chunks = [delays[:len(delays) // 3], np.array(delays[len(delays) // 3:])]
+    expected = round(statistics.median(delays), 1)
+    assert indicators._median(chunks) == (expected, len(delays))
+    assert indicators._median([]) == (None, 0)

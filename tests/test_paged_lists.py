@@ -96,9 +96,8 @@ def expire_on_commit(monkeypatch):
 
 def test_a_page_sends_the_same_statements_for_few_rows_and_for_a_full_page(
         world, client_as, monkeypatch):
-    # Matching proposals are one nearest-first search per row shown (bounded by the page):
-    # left out here, to count what the list itself costs.
-    monkeypatch.setattr(coordination_pages, "PROPOSED_ROWS", 0)
+    # Matching proposals included: one search for the whole page (matching_many).
+    assert coordination_pages.PROPOSED_ROWS >= paging.PAGE_SIZE
     coordinator = client_as(world.coordinator)
     add_cases(world, 1)
     expire_on_commit(monkeypatch)
@@ -382,3 +381,182 @@ def test_the_active_resources_pages_walk_the_index_of_their_order(db, client_as)
             "EXPLAIN " + statement, parameters).all())
         assert "ix_resources_active_name" in plan, plan
         assert "Seq Scan on resources" not in plan and "Sort Key: resources" not in plan, plan
+
+
+def test_hsds_pages_send_the_same_statements_for_few_services_and_for_many(db, client):
+    from .factories import make_resource
+    make_resource(name="Accueil 00")
+    db.flush()
+    few = count_for(client, "/hsds/services?per_page=50")
+    for n in range(1, 60):
+        make_resource(name=f"Accueil {n:02}")
+    db.flush()
+    many = count_for(client, "/hsds/services?per_page=50")
+    assert few[1].count('"organization_id"') == 1 and many[1].count('"organization_id"') == 50
+    assert many[0] == few[0], (few[0], many[0])
+
+
+@pytest.fixture
+def fresh_count(app):
+    from bienveilleurs.services import open_referral
+    open_referral.forget_services_count()
+    yield open_referral
+    open_referral.forget_services_count()
+
+
+def test_the_number_of_hsds_services_is_counted_once_in_a_while(
+        db, client, app, fresh_count, monkeypatch):
+    """Kept per process for HSDS_COUNT_TTL_S, forgotten when this process writes resources;
+    a session that wrote resources never keeps what it counted (its own changes)."""
+    from .factories import make_resource
+    open_referral = fresh_count
+    monkeypatch.setitem(app.config, "HSDS_COUNT_TTL_S", 60)
+    make_resource(name="Accueil")
+    db.flush()
+
+    def counted(read):
+        with statements(lambda text: "count(*)" in text) as counts:
+            total = read()
+        return total, len(counts)
+
+    def page():  # a request: a session of its own, which wrote nothing
+        return client.get("/hsds/services").get_json()["total_items"]
+
+    # This session wrote resources: what it counts is not kept.
+    total = counted(open_referral.active_services_count)
+    assert total[1] == 1 and counted(open_referral.active_services_count) == total
+    assert counted(page) == total
+    assert counted(page) == (total[0], 0)  # kept
+    make_resource(name="Accueil bis")
+    db.flush()  # forgotten at once
+    assert counted(page) == (total[0] + 1, 1)
+    monkeypatch.setitem(app.config, "HSDS_COUNT_TTL_S", 0)
+    assert [counted(page) for _ in range(2)] == [(total[0] + 1, 1)] * 2
+
+
+def test_the_relays_list_goes_page_by_page_keeping_its_filters(db, client_as, monkeypatch):
+    from bienveilleurs.web.coordination import network
+
+    from .factories import make_relay
+    client = client_as(make_user(role="coordinator"))  # city-wide: every relay
+    pattern = r'/reseau/bienveilleurs/([0-9a-f-]{36})"'
+    for n in range(2):
+        make_relay(display_name=f"Amel {n}", user=make_user(role="relay"))
+    make_relay(display_name="Fini", status="ended")
+    expire_on_commit(monkeypatch)
+    few, _ = count_for(client, "/reseau/bienveilleurs")
+    size = network.RELAY_ROWS
+    for n in range(size + 1):  # same names: the id orders them
+        make_relay(display_name="Bruno", user=make_user(role="relay"),
+                   status="paused" if n % 2 else "active")
+    many, first = count_for(client, "/reseau/bienveilleurs")
+    assert many == few
+    pages = follow_pages(client, first, pattern)
+    assert [len(p) for p in pages] == [size, 3] and not pages[0] & pages[1]
+    assert "Fini" not in first
+    paused = client.get("/reseau/bienveilleurs?statut=paused&q=bru").get_data(as_text=True)
+    assert [len(p) for p in follow_pages(client, paused, pattern)] == [size // 2]
+    ended = client.get("/reseau/bienveilleurs?statut=ended").get_data(as_text=True)
+    assert "Fini" not in ended  # not a filter the page offers: every one but the ended
+
+
+def test_a_training_session_invites_from_pages_of_candidacies_and_of_relays(
+        db, client_as, monkeypatch):
+    from bienveilleurs.config import setting
+    from bienveilleurs.services.candidacies import trainings
+
+    from .factories import make_relay
+    coordinator = make_user(role="coordinator")  # city-wide: every candidacy and relay
+    client = client_as(coordinator)
+    session = trainings.create_session(coordinator, {
+        "topic": "Écouter", "starts_at": "2026-04-02T18:30", "place_name": "Centre",
+        "lat": "49.4944", "lon": "0.1079", "capacity": "200"}, area=setting("SERVICE_AREA"))
+    path = f"/reseau/formations/{session.id}"
+
+    def add_candidacies(n, start):
+        db.execute(sql("""
+            INSERT INTO candidacies (id, first_name, email, point, profile, languages,
+                                     consent_at, stage, stage_changed_at, submitted_at)
+            SELECT gen_random_uuid(), 'Cand ' || i, 'cand' || i || '@exemple.fr',
+                   ST_SetSRID(ST_MakePoint(0.10 + i / 10000.0, 49.49), 4326)::geography,
+                   'resident', '{}', now(), 'met', now(), now()
+            FROM generate_series(:start, :start + :n - 1) AS i"""), {"n": n, "start": start})
+        db.expire_all()
+
+    candidacy = r'name="candidacy_ids" value="([0-9a-f-]{36})"'
+    relay = r'name="relay_ids" value="([0-9a-f-]{36})"'
+    add_candidacies(2, 1)
+    for _ in range(2):
+        make_relay(user=make_user(role="relay"))
+    expire_on_commit(monkeypatch)
+    few = [count_for(client, f"{path}?parmi={among}")[0]
+           for among in ("candidatures", "bienveilleurs")]
+    add_candidacies(paging.PAGE_SIZE + 1, 3)
+    for _ in range(paging.PAGE_SIZE + 1):
+        make_relay(user=make_user(role="relay"))
+    many = [count_for(client, f"{path}?parmi={among}") for among in ("candidatures",
+                                                                      "bienveilleurs")]
+    assert [count for count, _ in many] == few
+    for (_, first), pattern in zip(many, (candidacy, relay), strict=True):
+        pages = follow_pages(client, first, pattern)
+        assert [len(p) for p in pages] == [paging.PAGE_SIZE, 3] and not pages[0] & pages[1]
+    # A search keeps to its list from page to page; an invitation comes back to it.
+    found = client.get(f"{path}?parmi=candidatures&q=cand2").get_data(as_text=True)
+    assert [len(p) for p in follow_pages(client, found, candidacy)] == [10]  # 2, 20…28
+    chosen = re.findall(candidacy, found)[:2]
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', found)
+    response = client.post(f"{path}/invitations", data={
+        "csrf_token": token.group(1), "candidacy_ids": chosen, "parmi": "candidatures",
+        "q": "cand2"})
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"{path}?parmi=candidatures&q=cand2")
+    again = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert not set(chosen) & set(re.findall(candidacy, again))
+    nobody = client.get(f"{path}?parmi=bienveilleurs&q=personne").get_data(as_text=True)
+    assert "Personne ne correspond à « personne »" in nobody
+
+
+def test_the_resource_form_finds_its_structure_by_a_search_without_listing_every_one(
+        db, client_as, monkeypatch):
+    """The form offers the structure chosen and the first 20 found, never every structure:
+    the same statements for two as for two thousand; a search (a plain form button, no
+    script) finds one beyond them, which the resource is then saved with."""
+    from bienveilleurs.models import Resource, Structure
+
+    from .factories import make_structure
+    from .test_manage_pages import RESOURCE_FORM, submit, text_of
+    client = client_as(make_user(role="admin"))
+    path = "/gestion/ressources/nouvelle"
+    radio = r'name="structure_id" id="structure_id-\d+" value="([0-9a-f-]{36})"'
+    for n in range(2):
+        make_structure(name=f"Accueil {n}")
+    expire_on_commit(monkeypatch)
+    few, page = count_for(client, path)
+    assert len(re.findall(radio, page)) == 2
+    for n in range(60):
+        make_structure(name=f"Bureau {n:02}", address=f"{n} rue du Port")
+    far = make_structure(name="Zébulon", address="3 quai de Saône")
+    many, page = count_for(client, path)
+    assert many == few and len(re.findall(radio, page)) == 20 and "Zébulon" not in page
+    # Looking for it keeps what was typed, and offers it.
+    form = {**RESOURCE_FORM, "structure_q": "quai de saône", "find_structure": "1"}
+    found = submit(client, path, form)
+    assert found.status_code == 200
+    assert re.findall(radio, found.get_data(as_text=True)) == [str(far.id)]
+    assert f'value="{RESOURCE_FORM["name"]}"' in text_of(found)
+    assert db.scalar(sql("SELECT count(*) FROM resources")) == 0
+    saved = submit(client, path, {**RESOURCE_FORM, "structure_id": str(far.id)})
+    assert saved.status_code == 303
+    db.expire_all()
+    resource = db.scalars(sql("SELECT id FROM resources")).one()
+    assert db.get(Resource, resource).structure_id == far.id
+    # Chosen, it stays offered (checked) whatever the search shows.
+    again = client.get(f"/gestion/ressources/{resource}").get_data(as_text=True)
+    assert re.search(rf'value="{far.id}" checked', again)
+    # An id of no structure the user manages: a French error on the field, nothing saved.
+    wrong = submit(client, path, {**RESOURCE_FORM, "structure_id": str(uuid.uuid4())})
+    assert wrong.status_code == 422
+    assert "Cette structure n'existe pas" in text_of(wrong)
+    assert 'href="#structure_id"' in wrong.get_data(as_text=True)
+    assert db.scalar(sql("SELECT count(*) FROM resources")) == 1
+    assert db.get(Structure, far.id).name == "Zébulon"

@@ -120,6 +120,7 @@ class Relay(db.Model):
         CheckConstraint("radius_m > 0", name="radius_positive"),
         CheckConstraint("capacity >= 0", name="capacity_positive"),
         CheckConstraint("active_referrals >= 0", name="load_positive"),
+        Index("ix_relays_display_name", "display_name", "id"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

@@ -165,7 +165,7 @@ RELAY_COLUMNS = (Relay.id, Relay.display_name, Relay.radius_m, Relay.capacity,
                  Relay.active_referrals, Relay.languages, Relay.skills, Relay.availability)
 
 
-def _lat_lon(column):
+def lat_lon(column):
     lon, lat = lon_lat_of(column)
     return lat.label("lat"), lon.label("lon")
 
@@ -194,7 +194,7 @@ def _resources_statement(categories, audiences, accessible, languages, reach=Fal
         conditions.append(_reach(Resource.point, point))
     return (select(*RESOURCE_COLUMNS, Structure.name.label("structure_name"),
                    distance_m(Resource.point, point).label("distance_m"),
-                   *_lat_lon(Resource.point))
+                   *lat_lon(Resource.point))
             .join(Structure, Structure.id == Resource.structure_id)
             .where(and_(*conditions))
             .order_by(nearest(Resource.point, point))
@@ -217,7 +217,7 @@ def _relays_statement(max_radius_m, languages, reach=False):
     if reach:
         conditions.append(_reach(Relay.point, point))
     return (select(*RELAY_COLUMNS, distance_m(Relay.point, point).label("distance_m"),
-                   *_lat_lon(Relay.point))
+                   *lat_lon(Relay.point))
             .where(and_(*conditions))
             .order_by(nearest(Relay.point, point))
             .limit(bindparam("batch", type_=Integer)))
@@ -248,24 +248,35 @@ def _nearest_batches(statement, params, want, *, keep=None, leading=None):
     while the last row fetched is still tied with the last leading row needed. Without any
     of these, one row more than asked is enough to see that no tie crosses the edge.
     """
-    if keep:
-        batch = max(want * 4, 20)
-    else:
-        batch = want + 1 if leading is None else want * 2 + 2
-    leading = leading or (lambda row: True)
+    batch = first_batch(want, keep=keep, leading=leading)
     sql, constants = _driver_form(statement, db.engine.dialect)
     # The session's own connection, so the rows are read in the request's transaction.
     driver = db.session.connection().connection.driver_connection
     while True:
         with driver.cursor(row_factory=namedtuple_row) as cursor:
             rows = cursor.execute(sql, {**constants, **params, "batch": batch}).fetchall()
-        kept = [row for row in rows if keep(row)] if keep else rows
-        first = [row for row in kept if leading(row)]
-        if len(rows) < batch:
-            break
-        if len(first) >= want and rows[-1].distance_m > first[want - 1].distance_m:
-            break
+        kept = settled(rows, batch, want, keep=keep, leading=leading)
+        if kept is not None:
+            return kept
         batch *= 2
+
+
+def first_batch(want, *, keep=None, leading=None):
+    """How many of the nearest rows to fetch first for ``want`` (`_nearest_batches`)."""
+    if keep:
+        return max(want * 4, 20)
+    return want + 1 if leading is None else want * 2 + 2
+
+
+def settled(rows, batch, want, *, keep=None, leading=None):
+    """The rows to keep from a batch of ``batch`` nearest rows (in the KNN order), equal
+    distances by id, or None when a larger batch is needed (`_nearest_batches`)."""
+    leading = leading or (lambda row: True)
+    kept = [row for row in rows if keep(row)] if keep else list(rows)
+    first = [row for row in kept if leading(row)]
+    if len(rows) >= batch and not (
+            len(first) >= want and rows[-1].distance_m > first[want - 1].distance_m):
+        return None
     kept.sort(key=lambda row: (row.distance_m, row.id))
     if len(first) >= want:
         edge = first[want - 1].distance_m
@@ -318,7 +329,7 @@ def _relay_rows(query, max_radius_m, at, walking):
     return [relay_match(row, at) for row in rows]
 
 
-def _ranked(query, relays, resources, walking, at):
+def ranked(query, relays, resources, walking, at):
     """Order both lists as API.md says, measure the walks, give resources their reasons."""
     if walking:
         relays, resources = ranking.on_foot(
@@ -362,7 +373,7 @@ def resource_match(row, at):
         "structure_name": row.structure_name,
         "categories": list(row.categories or []),
         "audiences": list(row.audiences or []),
-        "distance_m": float(row.distance_m),  # rounded once ordered (_ranked)
+        "distance_m": float(row.distance_m),  # rounded once ordered (ranked)
         "lat": row.lat,
         "lon": row.lon,
         "address": row.address,
@@ -386,7 +397,7 @@ def relay_match(row, at):
     return {
         "id": str(row.id),
         "display_name": row.display_name,
-        "distance_m": float(row.distance_m),  # rounded once ordered (_ranked)
+        "distance_m": float(row.distance_m),  # rounded once ordered (ranked)
         "lat": row.lat,
         "lon": row.lon,
         "radius_m": row.radius_m,
@@ -408,7 +419,7 @@ def match(query, *, include_relays, max_radius_m, at=None, resources=True):
     walking = ranking.network_ready()
     relays = _relay_rows(query, max_radius_m, at, walking) if include_relays else []
     found = _resource_rows(query, at, walking) if resources else []
-    relays, found = _ranked(query, relays, found, walking, at)
+    relays, found = ranked(query, relays, found, walking, at)
     return {"relays": relays, "resources": found}
 
 

@@ -10,15 +10,18 @@ from the resource or the code, so they stay the same from one call to the next.
 
 import math
 import re
+import threading
+import time
 import uuid
 from urllib.parse import quote, urlsplit
 
 from data_inclusion.schema.v1 import Categorie, Public, Thematique
-from sqlalchemy import func, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session, contains_eager
 
 from geo.queries import lon_lat_of
 
+from ..config import setting
 from ..errors import NotFound
 from ..extensions import db
 from ..models import Resource, Structure
@@ -241,17 +244,67 @@ def _page_arguments(args):
     return page or 1, per_page or DEFAULT_PER_PAGE
 
 
+# --- the number of active services, counted once in a while ------------------------------
+#
+# Counting every active resource for each page read the whole index (40 ms at 140,000
+# resources, growing with the directory): the count is kept per process for
+# HSDS_COUNT_TTL_S, and forgotten as soon as this process commits a change of resources.
+# Another process's change (or one made in SQL) shows within HSDS_COUNT_TTL_S, well inside
+# the five minutes public caches may keep a page (Cache-Control). A session that wrote
+# resources never keeps what it counts (it sees its own changes, perhaps never committed).
+# The tests count every time (0), but the one that tests this.
+
+_counts = {}  # the database's address → (number, monotonic time counted)
+_count_lock = threading.Lock()
+_WROTE = "bienveilleurs.wrote_resources"
+
+
+def forget_services_count():
+    with _count_lock:
+        _counts.clear()
+
+
+@event.listens_for(Session, "after_flush")
+def _resources_flushed(session, _context):
+    if any(isinstance(row, Resource)
+           for row in (*session.new, *session.dirty, *session.deleted)):
+        session.info[_WROTE] = True
+        forget_services_count()
+
+
+@event.listens_for(Session, "after_commit")
+def _resources_committed(session):
+    if session.info.pop(_WROTE, False):
+        forget_services_count()
+
+
+def active_services_count():
+    """The number of active resources, counted at most once per HSDS_COUNT_TTL_S here."""
+    now, database = time.monotonic(), str(db.engine.url)
+    with _count_lock:
+        total, at = _counts.get(database, (None, 0.0))
+    if total is not None and now - at < setting("HSDS_COUNT_TTL_S"):
+        return total
+    # `active`, not `active IS true`: only the bare column proves the partial index's
+    # predicate to PostgreSQL (an index-only scan).
+    total = db.session.scalar(select(func.count()).select_from(Resource)
+                              .where(Resource.active))
+    if not db.session.info.get(_WROTE):
+        with _count_lock:
+            _counts[database] = (total, now)
+    return total
+
+
 def services_page(args):
     """Return the HSDS page object of active services (ordered by name, then id).
 
     The order is the partial index `ix_resources_active_name`'s: the page's ids are found
     in that index alone (an index-only scan, skipping the pages before it without reading a
     row), then only those rows are read, with their structure joined once (the
-    relationship filled from that join); the count reads the same index.
+    relationship filled from that join); the count is kept a while (`active_services_count`).
     """
     page, per_page = _page_arguments(args)
-    total = db.session.scalar(select(func.count()).select_from(Resource)
-                              .where(Resource.active))
+    total = active_services_count()
     # `active`, not `active IS true`: only the bare column proves the partial index's
     # predicate to PostgreSQL.
     on_page = (select(Resource.id, Resource.name).where(Resource.active)

@@ -9,14 +9,15 @@ and a row that leaves the list (assigned, closed) moves no other row to another 
   lists, by their last move), read from the query string with `read_key`; `NameKey` and
   `read_name_key` for a list ordered by a name then an id (territories); `StatusKey` and
   `read_status_key` for a list ordered by status, then a moment and an id (a board);
-- `PAGE_SIZE`: the rows of a page when the caller names none.
+- `PAGE_SIZE`: the rows of a page when the caller names none;
+- `without_jit()`: before a page's statement whose cost PostgreSQL overestimates.
 """
 
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import tuple_
+from sqlalchemy import text, tuple_
 
 from ..extensions import db
 from .fields import QueryFields
@@ -42,6 +43,17 @@ class PageKey:
     def query_args(self):
         """The query string of the page that starts here (see `read_key`)."""
         return {"depuis": self.at.isoformat(), "apres": str(self.id)}
+
+
+def without_jit():
+    """Turn PostgreSQL's JIT compilation off for the rest of the transaction.
+
+    A page's statement walks an index until its few rows are found, but the planner prices
+    it as the whole walk (a LIMIT over a merge or a LATERAL join it cannot bound): above
+    `jit_above_cost` it compiles the statement first, which took longer (about 50 ms at a
+    country's size) than running it. Only inside a transaction (the pages' reads are).
+    """
+    db.session.execute(text("SET LOCAL jit = off"))
 
 
 def read_key(args):

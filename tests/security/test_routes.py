@@ -149,6 +149,7 @@ EXPECT = {
     "api_directory.match": Route(get=EVERYONE, query={"lat": "49.4944", "lon": "0.1079"}),
     "hsds.services": Route(get=PUBLIC),
     "hsds.service": Route(get=PUBLIC, args={"service_id": "resource"}),
+    "hsds.schema": Route(get=PUBLIC, args={"document": "compiled/service.json"}),
     "manage.index": Route(get=only(["admin", "coordinator"])),
     "manage.structures": Route(get=only(["admin", "coordinator"])),
     "manage.new_resource": Route(get=only(["admin", "coordinator"]),

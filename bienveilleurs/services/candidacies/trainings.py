@@ -7,18 +7,19 @@ skill on their relay profile (at once for a relay, at activation for a candidate
 a candidate who has signed the charter to « trained ».
 """
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from geo.points import lon_lat
 
 from ... import clock
 from ...errors import Conflict, NotFound, ValidationFailed
 from ...extensions import db
-from ...models import Candidacy, Relay, TrainingParticipant, TrainingSession
+from ...models import Candidacy, Relay, TrainingParticipant, TrainingSession, User
 from .. import areas, audit
 from ..directory import get_relay, managed_relays
-from ..directory.common import parse_uuid, stored
+from ..directory.common import like_pattern, parse_uuid, stored
 from ..fields import Fields
+from ..paging import PAGE_SIZE, NameKey, keyset_page
 from ..transaction import use_case
 from . import messages, milestones
 from .pipeline import apply_move
@@ -67,20 +68,36 @@ def participants(session):
         .order_by(TrainingParticipant.invited_at, TrainingParticipant.id)).all()
 
 
-def invitable(user, session):
-    """(candidacies, relays) `user` manages who could be invited to `session` (not yet)."""
+# Whom a session may invite: candidacies on their way (by first name) or active relays (by
+# name), a page at a time, found by name or e-mail.
+AMONG = ("candidatures", "bienveilleurs")
+
+
+def invitable(user, session, *, among="candidatures", search=None, after=None,
+              size=PAGE_SIZE):
+    """A Page of the candidacies (`among` "candidatures") or active relays ("bienveilleurs")
+    `user` manages who are not invited to `session` yet, found by name or e-mail, by name
+    then id after the NameKey `after`."""
     taken = select(TrainingParticipant).where(TrainingParticipant.session_id == session.id)
-    candidacies = db.session.scalars(
-        managed_candidacies(user).where(
-            Candidacy.stage.in_(PIPELINE_STAGES),
-            ~taken.where(TrainingParticipant.candidacy_id == Candidacy.id).exists())
-        .order_by(Candidacy.first_name, Candidacy.id)).all()
-    relays = db.session.scalars(
-        managed_relays(user).where(
+    pattern = like_pattern(search) if search else None
+    if among == "bienveilleurs":
+        statement = managed_relays(user).where(
             Relay.status == "active",
             ~taken.where(TrainingParticipant.relay_id == Relay.id).exists())
-        .order_by(Relay.display_name, Relay.id)).all()
-    return candidacies, relays
+        if pattern:
+            statement = statement.outerjoin(User, User.id == Relay.user_id).where(
+                or_(Relay.display_name.ilike(pattern), User.email.ilike(pattern)))
+        order, name = (Relay.display_name, Relay.id), "display_name"
+    else:
+        statement = managed_candidacies(user).where(
+            Candidacy.stage.in_(PIPELINE_STAGES),
+            ~taken.where(TrainingParticipant.candidacy_id == Candidacy.id).exists())
+        if pattern:
+            statement = statement.where(or_(Candidacy.first_name.ilike(pattern),
+                                            Candidacy.email.ilike(pattern)))
+        order, name = (Candidacy.first_name, Candidacy.id), "first_name"
+    return keyset_page(statement, order, after=(after.name, after.id) if after else None,
+                       key=lambda row: NameKey(getattr(row, name), row.id), size=size)
 
 
 def _ids(fields, name, label):

@@ -47,6 +47,7 @@ from .structures import (
     get_structure,
     list_structures,
     managed_structures,
+    structure_choices,
     update_structure,
 )
 
@@ -57,6 +58,6 @@ __all__ = [
     "list_structures", "locate_address", "lon_lat", "managed_relays", "managed_resource",
     "managed_resources", "managed_structures", "one_line_address", "parse_uuid",
     "register_relay", "relay_for_user", "relay_record", "resources_in_bbox",
-    "set_relay_status", "set_resource_active", "update_own_profile", "update_relay",
-    "update_resource", "update_structure",
+    "set_relay_status", "set_resource_active", "structure_choices", "update_own_profile",
+    "update_relay", "update_resource", "update_structure",
 ]

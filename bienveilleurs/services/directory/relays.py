@@ -13,6 +13,7 @@ from ...extensions import db
 from ...models import Referral, Relay, Role, User
 from .. import areas
 from ..fields import Fields, whole_record
+from ..paging import NameKey, keyset_page
 from ..transaction import use_case
 from .cleaning import present
 from .common import flush_or, like_pattern, one_in, stored
@@ -232,14 +233,18 @@ def relay_for_user(user):
     return db.session.scalar(select(Relay).where(Relay.user_id == user.id))
 
 
-def list_relays(user, *, search=None, status=None, limit=500):
-    """The relays `user` manages, by name or account e-mail, with a status; by name."""
+def list_relays(user, *, search=None, status=None, limit=50, after=None):
+    """A Page of the relays `user` manages, by name or account e-mail, with a status (none:
+    every one but those who ended); by name then id after the NameKey `after`."""
     statement = managed_relays(user)
     if status:
         statement = statement.where(Relay.status == status)
+    else:
+        statement = statement.where(Relay.status != "ended")
     if search:
         pattern = like_pattern(search)
         statement = statement.outerjoin(User, User.id == Relay.user_id).where(
             or_(Relay.display_name.ilike(pattern), User.email.ilike(pattern)))
-    statement = statement.order_by(Relay.display_name, Relay.id).limit(limit)
-    return db.session.scalars(statement).unique().all()
+    return keyset_page(statement, (Relay.display_name, Relay.id),
+                       after=(after.name, after.id) if after else None,
+                       key=lambda relay: NameKey(relay.display_name, relay.id), size=limit)

@@ -16,6 +16,7 @@ from ...errors import ValidationFailed
 from ...extensions import db
 from ...models import Resource, Structure, Territory
 from .. import areas
+from ..fields.rules import parse_uuid as uuid_or_none
 from ..paging import NameKey, keyset_page
 from ..transaction import use_case
 from .cleaning import clean_structure
@@ -112,6 +113,24 @@ def list_structures(user, *, search=None, limit=200, after=None):
                        (Structure.name, Structure.id),
                        after=(after.name, after.id) if after else None,
                        key=lambda s: NameKey(s.name, s.id), size=limit)
+
+
+def structure_choices(user, *, search=None, selected=None, limit=20):
+    """The structures a resource form offers `user`: the one `selected` (an id as text) if
+    they manage it, then those found by name or address (without a search, the first by
+    name), at most `limit` found; two statements, whatever the directory's size."""
+    chosen = []
+    key = uuid_or_none(selected) if selected else None
+    if key is not None:
+        chosen = db.session.scalars(managed_structures(user).where(Structure.id == key)).all()
+    statement = managed_structures(user)
+    if search:
+        pattern = like_pattern(search)
+        statement = statement.where(or_(Structure.name.ilike(pattern),
+                                        Structure.address.ilike(pattern)))
+    found = db.session.scalars(statement.order_by(Structure.name, Structure.id)
+                               .limit(limit)).all()
+    return chosen + [structure for structure in found if structure not in chosen]
 
 
 def structure_for(actor, clean, *, point):

@@ -3,20 +3,20 @@ the pages and the printed report.
 
 A period is whole months in the city's time zone. Each month's additive parts (reports,
 first contacts and their delays, follow-ups, measure pairs, new relays, candidacies, first
-trainings) and its state at the
-end (open, stale) come from the frozen rollup when the month is frozen (`rollup`), else are
-computed live; distinct counts (persons, referrals with a move, active relays) are counted
-over the whole period from identifiers an erasure keeps. Rows are the territories, then the
+trainings), its state at the
+end (open, stale) and its distinct counts (persons, referrals with a move, active relays, in
+the form `distinct` explains) come from the frozen rollup when the month is frozen
+(`rollup`), else are computed live. Rows are the territories, then the
 points outside every territory (« Hors territoire »); `all` is computed from the rows; then
 small counts are suppressed (`suppression`).
 """
 
-import statistics
 from calendar import monthrange
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
+import numpy as np
 from sqlalchemy import select
 
 from ... import clock
@@ -27,7 +27,7 @@ from ...models import IndicatorMonth, Role, Territory
 from .. import areas
 from ..csv_safe import csv_text
 from ..fields import QueryFields, parse_uuid
-from . import queries
+from . import distinct, queries
 from .suppression import Cell, Row, suppress, suppress_one
 
 OUTSIDE = "Hors territoire"
@@ -56,7 +56,7 @@ INDICATORS = {
     "less_lonely_pct": ("Moins seules (%)", "share"),
     "networks_mean_change": ("Évolution moyenne du nombre de réseaux", "mean"),
 }
-_DISTINCT_NAMES = {"residents": "residents_reported", "newcomers": "newcomers_reported",
+_DISTINCT_NAMES = {"persons": "residents_reported", "newcomers": "newcomers_reported",
                    "oriented": "referrals_oriented", "accepted": "referrals_accepted",
                    "closed": "referrals_closed", "helped": "closed_helped",
                    "unreachable": "closed_unreachable", "relays_active": "relays_active"}
@@ -156,15 +156,14 @@ def _visible_territories(user, wanted):
 def _cells(parts):
     """The cells of one row from its parts (summed additive parts, distinct counts)."""
     get = parts.get
-    delays = sorted(float(d) for d in get("delays", []))
+    median, delays = _median(get("delays", []))
     pairs = get("pairs", 0)
     cells = {name: Cell(get(part, 0), "count") for part, name in _DISTINCT_NAMES.items()}
     cells.update({
         "referrals_reported": Cell(get("reported", 0), "count"),
         "first_contact_48h_pct": Cell(_pct(get("fc48", 0), get("reported", 0)), "share",
                                       get("fc48", 0), get("reported", 0)),
-        "median_hours_to_first_contact": Cell(
-            round(statistics.median(delays), 1) if delays else None, "mean", 0, len(delays)),
+        "median_hours_to_first_contact": Cell(median, "mean", 0, delays),
         "open_at_end": Cell(get("open_at_end", 0), "count"),
         "stale_at_end": Cell(get("stale_at_end", 0), "count"),
         "relays_new": Cell(get("relays_new", 0), "count"),
@@ -181,6 +180,21 @@ def _cells(parts):
     return {name: cells[name] for name in INDICATORS}
 
 
+def _median(chunks):
+    """(the median of the delays in `chunks` rounded to 0.1, how many), as
+    `statistics.median` finds it (the mean of the two middle ones when even), without
+    sorting them all."""
+    values = np.concatenate([np.asarray(c, dtype=float) for c in chunks]) if chunks else ()
+    count = len(values)
+    if not count:
+        return None, 0
+    middle = count // 2
+    if count % 2:
+        return round(float(np.partition(values, middle)[middle]), 1), count
+    low, high = np.partition(values, (middle - 1, middle))[middle - 1:middle + 1]
+    return round((float(low) + float(high)) / 2, 1), count
+
+
 def _pct(numerator, denominator):
     return round(100 * numerator / denominator, 1) if denominator else None
 
@@ -190,28 +204,40 @@ def _mean(total, count):
 
 
 def _add(into, parts):
+    """Add one source's parts (a month, or the frozen months) to a row's totals; the delays
+    are kept as the sources' lists, put together only for the median."""
     for name, value in parts.items():
         if name in queries.AT_END:
             continue
-        into[name] = into.get(name, [] if name == "delays" else 0) + value
+        if name == "delays":
+            into.setdefault(name, []).append(value)
+        else:
+            into[name] = into.get(name, 0) + value
 
 
 def _period_parts(period, keys):
     """{territory_id: summed parts} over the period, and the relays active city-wide: the
-    frozen months summed by the database, the others computed now."""
+    frozen months summed by the database, the others computed now; a distinct count is the
+    frozen months' share (`distinct`) and the other months' one, counted at once."""
     months = period.months
     frozen = set(db.session.scalars(select(IndicatorMonth.month).distinct()
                                     .where(IndicatorMonth.month.in_(months))))
     totals = {key: {} for key in keys}
     sources = []
+    live = [month for month in months if month not in frozen]
     if frozen:
         last = months[-1] if months[-1] in frozen else None
-        sources.append((queries.frozen_parts(sorted(frozen), last), last is not None))
+        parts, without = queries.frozen_parts(sorted(frozen), last, period.start)
+        sources.append((parts, last is not None))
+        live += without  # frozen before the distinct counts were kept
     for month in months:
         if month not in frozen:
             sources.append((queries.month_parts(instant(month), instant(next_month(month)),
-                                                month, month_end(month)),
+                                                month, month_end(month), with_distinct=False),
                             month == months[-1]))
+    if live:
+        sources.append((distinct.live_share(live, instant(period.start),
+                                            instant(next_month(period.end))), False))
     for parts, at_end in sources:
         for key in keys:
             one = parts.get(key, {})
@@ -219,11 +245,8 @@ def _period_parts(period, keys):
             if at_end:
                 for name in queries.AT_END:
                     totals[key][name] = one.get(name, 0)
-    start, end = instant(period.start), instant(next_month(period.end))
-    distinct, city_relays = queries.distinct_parts(start, end)
-    for key in keys:
-        totals[key].update(distinct.get(key, {}))
-    return totals, city_relays
+    city = totals.get(None, {}).get(distinct.CITY, 0)
+    return totals, city
 
 
 def compute(user, period, wanted=None):
@@ -241,11 +264,13 @@ def compute(user, period, wanted=None):
         row = Row(None, _cells(totals[None]))
         row.territory = {"id": None, "code": None, "name": OUTSIDE}
         rows.append(row)
-    summed = {}
+    summed = {"delays": []}
     for key in keys:
-        _add(summed, totals[key])
+        one = totals[key]
+        summed["delays"] += one.get("delays", [])
+        _add(summed, {name: v for name, v in one.items() if name != "delays"})
         for name in queries.AT_END:
-            summed[name] = summed.get(name, 0) + totals[key].get(name, 0)
+            summed[name] = summed.get(name, 0) + one.get(name, 0)
     if outside and not wanted:  # the whole city: a relay active in two territories, once
         summed["relays_active"] = city_relays
     suppress(rows, k)

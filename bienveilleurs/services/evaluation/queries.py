@@ -1,27 +1,26 @@
 """The SQL of the indicators: aggregates per territory over indexed columns, no person out.
 
 Each function takes a window of UTC instants [start, end) and returns
-{territory_id or None: {part: value}}. `month_parts` are the parts that add up from one month
-to the next (and the state at the month's end): what a frozen month keeps; they include the
-candidacies' anonymous milestones (`candidacies.milestones`). `distinct_parts`
-count distinct referrals, persons and relays over a whole period, from identifiers that an
-erasure keeps, so they are computed over the period at once.
+{territory_id or None: {part: value}}. `month_parts` are what a frozen month keeps: the parts
+that add up from one month to the next (and the state at the month's end), including the
+candidacies' anonymous milestones (`candidacies.milestones`), and the month's distinct counts
+in the form that lets a period count each person, referral or relay once (`distinct`).
 """
 
 from collections import defaultdict
 from datetime import timedelta
 
+import numpy as np
 from sqlalchemy import text
 
 from ...extensions import db
 from ..candidacies import milestones
+from . import distinct
 
 ADDITIVE = ("reported", "fc_reached", "fc48", "delays", "follow_ups_due", "follow_ups_done",
             "pairs", "ucla_sum", "less_lonely", "net_sum", "relays_new", "candidacies_received",
             "relays_trained")
 AT_END = ("open_at_end", "stale_at_end")
-DISTINCT = ("residents", "newcomers", "oriented", "accepted", "closed", "helped",
-            "unreachable", "relays_active")
 STALE_WINDOW = timedelta(days=7)
 
 _REPORTED = text("""
@@ -88,68 +87,44 @@ WHERE r.reported_at < :end AND NOT (r.status = 'closed' AND r.status_changed_at 
   AND coalesce(last.to_status, 'reported') <> 'closed'
 GROUP BY r.territory_id""")
 
-_PERSONS = text("""
-SELECT r.territory_id, count(DISTINCT r.resident_id) AS residents,
-       count(DISTINCT r.resident_id) FILTER (WHERE r.reported_newcomer) AS newcomers
-FROM referrals r WHERE r.reported_at >= :start AND r.reported_at < :end
-GROUP BY r.territory_id""")
-
-_MOVES = text("""
-SELECT r.territory_id,
-  count(DISTINCT e.referral_id) FILTER (WHERE e.to_status = 'referred') AS oriented,
-  count(DISTINCT e.referral_id) FILTER (WHERE e.to_status = 'accepted') AS accepted,
-  count(DISTINCT e.referral_id) FILTER (WHERE e.to_status = 'closed'
-                                        AND e.outcome NOT IN ('duplicate', 'opposed')) AS closed,
-  count(DISTINCT e.referral_id) FILTER (WHERE e.to_status = 'closed'
-                                        AND e.outcome = 'helped') AS helped,
-  count(DISTINCT e.referral_id) FILTER (WHERE e.to_status = 'closed'
-                                        AND e.outcome = 'unreachable') AS unreachable
-FROM referral_events e JOIN referrals r ON r.id = e.referral_id
-WHERE e.at >= :start AND e.at < :end AND e.to_status IN ('referred', 'accepted', 'closed')
-  AND e.from_status IS DISTINCT FROM e.to_status
-GROUP BY r.territory_id""")
-
-# Grouping sets: per territory, and the whole city once (a relay active in two territories
-# counts once in `all`), told apart by GROUPING().
-_RELAYS_ACTIVE = text("""
-SELECT r.territory_id, GROUPING(r.territory_id) AS city,
-       count(DISTINCT rl.id) AS relays_active
-FROM contacts c JOIN referrals r ON r.id = c.referral_id
-JOIN relays rl ON rl.user_id = c.author_id
-WHERE c.at >= :start AND c.at < :end
-GROUP BY GROUPING SETS ((r.territory_id), ())""")
-
-
-# Frozen months summed in the database: one row per territory and part, and the delays of
-# all the months at once (the median needs them all).
-_FROZEN_SUMS = text("""
-SELECT m.territory_id, p.key, sum(p.value::text::numeric) AS total
-FROM indicator_months m, jsonb_each(m.parts) p
-WHERE m.month = ANY(:months) AND jsonb_typeof(p.value) = 'number'
-  AND NOT (p.key = ANY(:at_end))
-GROUP BY m.territory_id, p.key""")
-_FROZEN_DELAYS = text("""
-SELECT m.territory_id, array_agg(d::float8) AS delays
-FROM indicator_months m, jsonb_array_elements_text(m.parts -> 'delays') d
+# Frozen months summed in the database in one pass over their rows: the additive parts, each
+# distinct count's share of the period, the delays of all the months (the median needs them
+# all), and the months frozen before the distinct counts were kept.
+_SUMMED = [name for name in ADDITIVE if name != "delays"]
+_FROZEN = text(f"""
+SELECT m.territory_id,
+       {", ".join(f"sum(x.{name}) AS {name}" for name in _SUMMED)},
+       {", ".join(f"sum({distinct.frozen_share(kind)}) AS {kind}"
+                  for kind in (*distinct.KINDS, distinct.CITY))},
+       string_agg(btrim(x.delays::text, '[]'), ',') FILTER (WHERE x.delays <> '[]') AS delays,
+       array_agg(m.month) FILTER (WHERE x."distinct" IS NULL) AS without
+FROM indicator_months m,
+     jsonb_to_record(m.parts) AS x({", ".join(f"{name} numeric" for name in _SUMMED)},
+                                   delays jsonb, "distinct" jsonb)
 WHERE m.month = ANY(:months)
 GROUP BY m.territory_id""")
-_FROZEN_AT_END = text("""
-SELECT territory_id, parts FROM indicator_months WHERE month = :month""")
+_FROZEN_AT_END = text(f"""
+SELECT territory_id, {", ".join(f"(parts ->> '{name}')::int AS {name}" for name in AT_END)}
+FROM indicator_months WHERE month = :month""")
 
 
-def frozen_parts(months, last):
-    """{territory_id: parts} summed over the frozen `months`, with the state at the end of
-    `last` when `last` (the period's last month) is one of them."""
-    found = defaultdict(dict)
-    params = {"months": list(months), "at_end": list(AT_END)}
-    for territory_id, key, total in db.session.execute(_FROZEN_SUMS, params):
-        found[territory_id][key] = int(total)
-    for territory_id, delays in db.session.execute(_FROZEN_DELAYS, params):
-        found[territory_id]["delays"] = list(delays)
+def frozen_parts(months, last, first):
+    """({territory_id: parts} summed over the frozen `months` of a period starting on month
+    `first`, with the state at the end of `last` when `last` (the period's last month) is one
+    of them; the months frozen without their distinct counts)."""
+    found, without = {}, set()
+    params = {"months": list(months), "first": first.isoformat()}
+    for row in db.session.execute(_FROZEN, params).mappings():
+        parts = {name: int(row[name] or 0) for name in (*_SUMMED, *distinct.KINDS,
+                                                         distinct.CITY)}
+        parts["delays"] = np.fromstring(row["delays"] or "", sep=",")
+        without.update(row["without"] or [])
+        found[row["territory_id"]] = parts
     if last is not None:
-        for territory_id, parts in db.session.execute(_FROZEN_AT_END, {"month": last}):
-            found[territory_id].update({name: parts.get(name, 0) for name in AT_END})
-    return dict(found)
+        for row in db.session.execute(_FROZEN_AT_END, {"month": last}).mappings():
+            found.setdefault(row["territory_id"], {}).update(
+                {name: row[name] or 0 for name in AT_END})
+    return found, sorted(without)
 
 
 def _collect(statement, params, into):
@@ -162,9 +137,12 @@ def _collect(statement, params, into):
     return into
 
 
-def month_parts(start, end, first_day, last_day):
-    """{territory_id: parts} of one month: additive parts and the state at its end."""
+def month_parts(start, end, first_day, last_day, with_distinct=True):
+    """{territory_id: parts} of one month: additive parts, the state at its end and, with
+    `with_distinct`, the distinct counts as a frozen month keeps them."""
     found = defaultdict(dict)
+    for territory_id, parts in (distinct.month_counts(start, end) if with_distinct else {}).items():
+        found[territory_id].update(parts)
     window = {"start": start, "end": end}
     _collect(_REPORTED, window, found)
     _collect(_FOLLOW_UPS, {**window, "first_day": first_day, "last_day": last_day}, found)
@@ -178,19 +156,6 @@ def month_parts(start, end, first_day, last_day):
     for parts in found.values():
         for name in ADDITIVE + AT_END:
             parts.setdefault(name, [] if name == "delays" else 0)
+        if with_distinct:
+            parts.setdefault("distinct", {})
     return dict(found)
-
-
-def distinct_parts(start, end):
-    """({territory_id: parts}, relays active city-wide) over the window: distinct counts."""
-    found = defaultdict(dict)
-    window = {"start": start, "end": end}
-    _collect(_PERSONS, window, found)
-    _collect(_MOVES, window, found)
-    city = 0
-    for row in db.session.execute(_RELAYS_ACTIVE, window).mappings():
-        if row["city"]:
-            city = int(row["relays_active"])
-        else:
-            found[row["territory_id"]]["relays_active"] = int(row["relays_active"])
-    return dict(found), city

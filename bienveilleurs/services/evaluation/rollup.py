@@ -1,6 +1,7 @@
 """Frozen months (API.md, "Indicators"): seven days after a month ends, its parts per
-territory are kept in `indicator_months`, anonymous (counts, sums, delays as numbers), so
-that a published report can be reproduced and later erasures change nothing in it."""
+territory are kept in `indicator_months`, anonymous (counts, sums, delays as numbers, and the
+distinct counts as `distinct` keeps them: counts of counts), so that a published report can
+be reproduced and later erasures change nothing in it."""
 
 from datetime import time, timedelta
 
@@ -12,7 +13,7 @@ from ...extensions import db
 from ...models import IndicatorMonth, Referral, Territory
 from ..jobs import scheduled
 from ..transaction import use_case
-from . import queries
+from . import distinct, queries
 from .indicators import OUTSIDE, instant, month_end, next_month
 
 FREEZE_AFTER = timedelta(days=7)
@@ -48,7 +49,21 @@ def freeze_month(month):
 
 
 def _empty():
-    return {name: ([] if name == "delays" else 0) for name in queries.ADDITIVE + queries.AT_END}
+    return {"distinct": {},
+            **{name: ([] if name == "delays" else 0) for name in queries.ADDITIVE + queries.AT_END}}
+
+
+@use_case
+def complete_month(month):
+    """Add its distinct counts to a month frozen before they were kept. They come from what
+    an erasure keeps (referrals' persons, territories and times, moves, contacts' authors),
+    so they are what the live computation counted when the month was frozen."""
+    counts = distinct.month_counts(instant(month), instant(next_month(month)))
+    rows = db.session.scalars(select(IndicatorMonth).where(
+        IndicatorMonth.month == month, ~IndicatorMonth.parts.has_key("distinct"))).all()
+    for row in rows:
+        row.parts = {**row.parts, "distinct": counts.get(row.territory_id, {}).get("distinct", {})}
+    return len(rows)
 
 
 @scheduled("indicators.freeze", daily_at=time(4, 15),
@@ -57,4 +72,7 @@ def freeze_ended_months():
     """Freeze every ended month not frozen yet; return how many months and rows."""
     months = _months_to_freeze(clock.now())
     rows = sum(freeze_month(month) for month in months)
-    return {"months": len(months), "rows": rows}
+    incomplete = db.session.scalars(select(IndicatorMonth.month).distinct().where(
+        ~IndicatorMonth.parts.has_key("distinct")).order_by(IndicatorMonth.month)).all()
+    completed = sum(complete_month(month) for month in incomplete)
+    return {"months": len(months), "rows": rows, "completed": completed}

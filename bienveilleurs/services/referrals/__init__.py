@@ -67,7 +67,9 @@ from .proposals import (
     declined_resource_ids,
     next_best_resources,
     proposed_relays,
+    proposed_relays_for,
     proposed_resources,
+    proposed_resources_for,
     referral_matches,
 )
 from .reads import (
@@ -140,7 +142,7 @@ __all__ = [
     "read_inbox", "read_map", "read_my_people", "read_stale", "read_structure_referrals",
     # proposals
     "RelayProposal", "declined_resource_ids", "next_best_resources", "proposed_relays",
-    "proposed_resources", "referral_matches",
+    "proposed_relays_for", "proposed_resources", "proposed_resources_for", "referral_matches",
     # a structure's one-time link (its use cases: structure_link.open_link, read, act;
     # link_coordination.resend, disable)
     "LinkRefused", "LinkSummary", "LinkView", "link_summary",

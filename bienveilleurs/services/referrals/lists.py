@@ -33,7 +33,7 @@ from ...models import (
     User,
 )
 from ..codes import category_label
-from ..paging import PAGE_SIZE, Page, PageKey, keyset_page
+from ..paging import PAGE_SIZE, Page, PageKey, keyset_page, without_jit
 from .scope import SYSTEM_ACTOR, event_note, scoped_referrals, sees_referral, visible_events
 from .table import (
     CONTACT_REASON,
@@ -103,6 +103,7 @@ def _coordinator_page(user, arms, after, size):
     walks = [scoped.where(Referral.status == status, condition).order_by(*order)
              .limit(size + 1) for status, condition in arms.items()]
     merged = (walks[0] if len(walks) == 1 else union_all(*walks)).subquery()
+    without_jit()  # priced as the whole walks, it would be compiled first: slower
     statement = (select(Referral).join(merged, merged.c.id == Referral.id).options(*_SHOWN)
                  .order_by(merged.c.status_changed_at, merged.c.id))
     return keyset_page(statement, (merged.c.status_changed_at, merged.c.id), key=_page_key,

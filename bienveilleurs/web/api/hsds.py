@@ -31,13 +31,13 @@ def service(service_id):
     return jsonify(open_referral.service_detail(service_id))
 
 
-@bp.get("/schemas/<path:name>")
-def schema(name):
+@bp.get("/schemas/<path:document>")
+def schema(document):
     """The HSDS 3.0 schemas the OpenAPI document refers to (the project's copy, see
     standards/hsds-3.0/README.md): served here so that no client needs the internet."""
-    if name not in hsds_schemas.names():
+    if document not in hsds_schemas.names():
         abort(404)
-    body, etag = hsds_schemas.served(name)
+    body, etag = hsds_schemas.served(document)
     response = Response(body, mimetype="application/schema+json")
     response.set_etag(etag)
     response.headers["Cache-Control"] = "public, max-age=86400"

@@ -7,8 +7,9 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 
 from ...errors import BadRequest, Conflict, ValidationFailed
+from ...services import paging
 from ...services.candidacies import scope, trainings
-from ..forms import DECIMAL, CheckboxesField, EmptyForm
+from ..forms import DECIMAL, CheckboxesField, EmptyForm, SearchForm
 from ..pages import (
     MANAGERS,
     errors_on_form,
@@ -70,12 +71,27 @@ def index():
     return redirect(url_for(".show", session_id=session.id), code=303)
 
 
-def _show(session, *, status=200, summary=None):
-    candidacies, relays = trainings.invitable(current_user, session)
+def _invitable_args(args):
+    """(among, search, page key) of the « Inviter » list, from a query string or a form."""
+    among = args.get("parmi", "")
+    among = among if among in trainings.AMONG else trainings.AMONG[0]
+    search = SearchForm(args)
+    return among, (search.q.data or "").strip()[:200], paging.read_name_key(args)
+
+
+def _show(session, *, status=200, summary=None, args=None):
+    args = request.args if args is None else args
+    among, query, key = _invitable_args(args)
+    found = trainings.invitable(current_user, session, among=among, search=query or None,
+                                after=key)
+    kept = {"parmi": among, **({"q": query} if query else {})}
+    link = {"session_id": session.id, **kept}  # the pager's links (`_pager.html`)
     return render_template("candidacies/training.html", session=session,
                            participants=trainings.participants(session),
-                           candidacies=candidacies, relays=relays, invite_form=InviteForm(),
-                           form=EmptyForm(), summary=summary,
+                           among=among, query=query, invitable=found, kept=kept, link=link,
+                           next_args={**link, **found.after.query_args()} if found.after
+                           else None, here_args=key.query_args() if key else {},
+                           invite_form=InviteForm(), form=EmptyForm(), summary=summary,
                            point=trainings.session_point(session)), status
 
 
@@ -94,9 +110,11 @@ def invite(session_id):
         trainings.invite(current_user, session.id, {"candidacy_ids": form.candidacy_ids.data,
                                                     "relay_ids": form.relay_ids.data})
     except (ValidationFailed, Conflict) as error:
-        return _show(session, status=error.status, summary=error.message)
+        return _show(session, status=error.status, summary=error.message, args=request.form)
     flash("Invitations envoyées.", "success")
-    return redirect(url_for(".show", session_id=session.id), code=303)
+    among, query, _ = _invitable_args(request.form)  # back to the same list, from its start
+    return redirect(url_for(".show", session_id=session.id, parmi=among,
+                            **({"q": query} if query else {})), code=303)
 
 
 @bp.post("/<session_id>/presence/<participant_id>")

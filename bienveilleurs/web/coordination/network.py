@@ -9,7 +9,7 @@ from wtforms.validators import Length
 from ... import clock
 from ...config import setting
 from ...errors import BadRequest, Conflict, ValidationFailed
-from ...services import directory, relays_admin
+from ...services import directory, paging, relays_admin
 from ...services.matching import is_open_safely
 from ...services.weekly_hours import french_lines
 from ..forms import DECIMAL, EmptyForm, SearchForm, WeeklyMixin, with_weekly_fields
@@ -28,6 +28,8 @@ from ..pages import (
 bp = Blueprint("network", __name__, url_prefix="/reseau")
 
 STATUS_FILTERS = {"active": "Actifs", "paused": "En pause", "": "Tous (sauf terminés)"}
+# Relays of the list at once, by name; « suivants » for the others.
+RELAY_ROWS = 50
 
 
 @with_weekly_fields
@@ -70,14 +72,17 @@ def relays():
     status = request.args.get("statut", "")
     if status not in STATUS_FILTERS:
         status = ""
-    rows = [relay for relay in directory.list_relays(current_user, search=query or None,
-                                                     status=status or None)
-            if relay.status != "ended"]
+    key = paging.read_name_key(request.args)
+    rows = directory.list_relays(current_user, search=query or None, status=status or None,
+                                 limit=RELAY_ROWS, after=key)
     now = clock.now()
+    kept = {k: v for k, v in request.args.items() if k not in ("apres", "apres_nom")}
     return render_template("network/relays.html", relays=rows, search=search, query=query,
                            status=status, statuses=STATUS_FILTERS, french_lines=french_lines,
                            available=lambda r: is_open_safely(r.availability, now),
-                           status_labels=directory.RELAY_STATUSES)
+                           status_labels=directory.RELAY_STATUSES, first_args=kept,
+                           next_args={**kept, **rows.after.query_args()} if rows.after else None,
+                           here_args=key.query_args() if key else {})
 
 
 def _page(form, *, relay=None, status=200, summary=None, located=None):

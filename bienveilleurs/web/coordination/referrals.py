@@ -1,8 +1,9 @@
 """Coordinators' pages: the inbox to assign, referrals waiting too long, the map, a referral.
 
 Lists come from services.referrals (scoped in the query); relays are proposed by matching
-(services.referrals.proposed_relays), resources by next-best matching. Every change
-goes through services.referrals.transition with the version the coordinator saw.
+(services.referrals.proposed_relays_for: a whole page at once), resources by next-best
+matching. Every change goes through services.referrals.transition with the version the
+coordinator saw.
 """
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -32,8 +33,8 @@ def _only_coordinators():
 
 # --- inbox -------------------------------------------------------------------------------------
 
-# Matching runs for the first rows only, so that a long backlog stays quick to show; the
-# others are one click away (their referral page proposes relays too).
+# Matching runs for the first rows only (all of them in one search: matching_many), so that
+# a page stays light; the others are one click away (their referral page proposes too).
 PROPOSED_ROWS = 25
 
 
@@ -52,16 +53,22 @@ def _inbox_page(*, summary=None, status=200, key=None):
         referral, proposed = item.referral, n < PROPOSED_ROWS
         if item.kind == "to_assign":
             move = _assign_move(user, referral)
-            relays = service.proposed_relays(user, referral) if proposed and move else []
-            rows.append({"item": item, "move": move, "proposed": proposed, "relays": relays,
-                         "resources": []})
+            rows.append({"item": item, "move": move, "proposed": proposed,
+                         "propose": proposed and move is not None})
         else:
             can_refer = any(m.target == "referred"
                             for m in service.available_moves(user, referral))
-            resources = (service.proposed_resources(user, referral, limit=3)
-                         if proposed and can_refer else [])
-            rows.append({"item": item, "relays": [], "proposed": proposed and can_refer,
-                         "returned": returns.get(referral.id), "resources": resources})
+            rows.append({"item": item, "proposed": proposed and can_refer,
+                         "returned": returns.get(referral.id)})
+    # The proposals of the whole page at once: the same statements for two rows as for fifty.
+    relays = service.proposed_relays_for(
+        user, [row["item"].referral for row in rows if row.get("propose")])
+    resources = service.proposed_resources_for(
+        user, [row["item"].referral for row in rows
+               if row["item"].kind == "sent_back" and row["proposed"]], limit=3)
+    for row in rows:
+        row["relays"] = relays.get(row["item"].referral.id, [])
+        row["resources"] = resources.get(row["item"].referral.id, [])
     to_assign = [row for row in rows if row["item"].kind == "to_assign"]
     sent_back = [row for row in rows if row["item"].kind == "sent_back"]
     return render_template("coordination/inbox.html", to_assign=to_assign, sent_back=sent_back,
@@ -87,11 +94,13 @@ def _stale_page(*, summary=None, status=200, key=None):
     rows = []
     page = service.read_stale(user, after=key)
     for n, stale in enumerate(page):
-        move = _assign_move(user, stale.referral)
-        relays = (service.proposed_relays(user, stale.referral, limit=2)
-                  if move is not None and n < PROPOSED_ROWS else [])
-        rows.append({"stale": stale, "move": move, "relays": relays,
+        rows.append({"stale": stale, "move": _assign_move(user, stale.referral),
                      "proposed": n < PROPOSED_ROWS})
+    relays = service.proposed_relays_for(
+        user, [row["stale"].referral for row in rows
+               if row["move"] is not None and row["proposed"]], limit=2)
+    for row in rows:
+        row["relays"] = relays.get(row["stale"].referral.id, [])
     thresholds = {kind: age for kind, age in service.stale_thresholds().values()}
     return render_template("coordination/stale.html", rows=rows, thresholds=thresholds,
                            summary=summary, labels=labels(), stale_labels=service.STALE_LABELS,

@@ -15,7 +15,11 @@ from ..forms import DECIMAL, CheckboxesField
 
 class ResourceForm(FlaskForm):
     name = StringField("Nom du service", validators=[Length(max=200)])
-    structure_id = SelectField("Structure", choices=[], validate_choice=False)
+    # One of the structures the page offers (radio buttons: the one chosen, those found by
+    # `structure_q`), or none for a new one; the service checks it is one the user manages.
+    structure_id = StringField("Structure")
+    structure_q = StringField("Chercher une structure (nom ou adresse)",
+                              validators=[Length(max=200)], render_kw={"type": "search"})
     structure_name = StringField("Nom de la nouvelle structure", validators=[Length(max=200)])
     description = TextAreaField("Description", validators=[Length(max=10_000)])
     categories = CheckboxesField("Thématiques", choices=[])
@@ -42,11 +46,6 @@ class ResourceForm(FlaskForm):
     saturation = SelectField("Disponibilité des places",
                              choices=[SelectChoice("", "Non renseignée")] +
                              [SelectChoice(k, v) for k, v in SATURATIONS.items()])
-
-    def fill_choices(self, structures):
-        self.structure_id.choices = [
-            SelectChoice("", "Nouvelle structure (ou structure existante du même nom)"),
-            *(SelectChoice(str(s.id), s.name) for s in structures)]
 
     def record(self):
         """The values as the service expects them (text; lists for the checkboxes)."""

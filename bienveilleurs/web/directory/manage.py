@@ -59,8 +59,12 @@ def index():
 
 
 def _resource_page(form, *, resource=None, status=200, summary=None, located=None):
+    search = (form.structure_q.data or "").strip()[:200]
+    structures = directory.structure_choices(current_user, search=search or None,
+                                             selected=form.structure_id.data)
     return render_template("manage/resource_form.html", form=form, resource=resource,
                            groups=grouped_thematiques(), publics=publics(),
+                           structures=structures, structure_search=search,
                            summary=summary, located=located, toggle_form=EmptyForm(),
                            map_center_point=form_center(form)), status
 
@@ -72,6 +76,8 @@ def _save_resource(form, resource=None):
                               status=422 if request.method == "POST" else 200)
     if "locate" in request.form:
         return _resource_page(form, resource=resource, located=locate_into(form))
+    if "find_structure" in request.form:  # the structures found, the rest as typed
+        return _resource_page(form, resource=resource)
     try:
         if resource is None:
             saved = directory.create_resource(current_user, form.record(),
@@ -93,7 +99,6 @@ def _save_resource(form, resource=None):
 @bp.route("/ressources/nouvelle", methods=["GET", "POST"])
 def new_resource():
     form = ResourceForm()
-    form.fill_choices(directory.list_structures(current_user, limit=2000))
     if request.method == "GET":
         return _resource_page(form)
     page = _save_resource(form)
@@ -116,10 +121,8 @@ def edit_resource(resource_id):
             "accessible": {True: "true", False: "false"}.get(resource.accessible, ""),
             "capacity": "" if resource.capacity is None else str(resource.capacity),
             "saturation": resource.saturation or ""})
-        form.fill_choices(directory.list_structures(current_user, limit=2000))
         return _resource_page(form, resource=resource)
     form = ResourceForm()
-    form.fill_choices(directory.list_structures(current_user, limit=2000))
     page = _save_resource(form, resource)
     return page or redirect(url_for(".edit_resource", resource_id=resource.id), 303)
 
