@@ -11,10 +11,15 @@ own (bv_bench_campaign) beside DATABASE_URL's, with the migrations, every run:
       a new client UUID each (bench/calls.lua); target ≥ 200 calls/s. The rows stored are
       counted: as many as the calls wrk saw answered, plus at most one per connection (a
       request still in flight when wrk stops is answered and stored, but not counted);
-  (4) replays: 50 fixed calls posted again and again at 8 connections: 50 rows stored;
-  (5) GET /api/v1/me under wrk at 8 connections on the same server: the ratio.
+  (4) GET /api/v1/me under wrk at 8 connections on the same server: the ratio;
+  (5) replays: 50 fixed calls posted again and again at 8 connections: 50 rows stored.
+With --rounds N, (3) and (4) alternate N times (medians reported). With --baseline DIR (the
+source tree of another commit: `git archive main | tar -x -C DIR`), a second server runs
+that code on the same database, and its calls are measured in each round beside this code's:
+on a shared machine, the ratio between the two in the same run is the comparison that holds.
 
     DATABASE_URL=... .venv/bin/python bench/campaign.py [--people 10000] [--relays 600]
+        [--rounds 3] [--baseline DIR]
 """
 
 import argparse
@@ -144,13 +149,58 @@ def run_wrk(url, script, args, duration, conns=CONNECTIONS):
             "errors": int(f["bad_status"] + f["socket_errors"])}
 
 
+def _median(runs, key):
+    return sorted(r[key] for r in runs)[len(runs) // 2]
+
+
+def _ms(runs):
+    return (f"{_median(runs, 'rps'):.0f}/s (p50 {_median(runs, 'p50'):.1f} ms, "
+            f"p95 {_median(runs, 'p95'):.1f} ms)")
+
+
+def _call_files(workdir, cid, check_ids, runs):
+    """One list of paths per run of calls, each starting elsewhere in the campaign: no run
+    calls again the people an earlier one called (while it posts fewer than its share)."""
+    files = []
+    for k in range(runs):
+        shift = k * len(check_ids) // runs
+        order = check_ids[shift:] + check_ids[:shift]
+        path = workdir / f"calls-{k}.txt"
+        path.write_text("".join(f"/api/v1/campaigns/{cid}/checks/{c}/calls\n" for c in order))
+        files.append(path)
+    return files
+
+
+def measure(servers, workdir, files, token, at, args):
+    """Rounds of: calls on each server (this code first, then the baseline's; the other
+    way round every other round), then GET /api/v1/me on this code's; then the replays.
+    Returns the runs by name."""
+    runs = {name: [] for name in servers}
+    runs["me"] = []
+    paths = iter(files)
+    for k in range(args.rounds):
+        for name, server in list(servers.items())[::-1 if k % 2 else 1]:
+            runs[name].append(run_wrk(server.url, "calls.lua", [str(next(paths)), token, at],
+                                      args.duration))
+        runs["me"].append(run_wrk(servers["app"].url, "rotate.lua",
+                                  [str(workdir / "me.txt"), token], args.duration))
+    runs["replays"] = [run_wrk(servers["app"].url, "calls.lua",
+                               [str(files[0]), token, at, str(REPLAYED)],
+                               max(2, args.duration // 2))]
+    return runs
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=10000)
     parser.add_argument("--relays", type=int, default=600)
     parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--baseline", type=Path, help="the source tree of another commit "
+                        "(git archive main | tar -x -C DIR): its calls measured in the same "
+                        "rounds, on the same database")
     args = parser.parse_args()
     base = os.environ.get("DATABASE_URL") or sys.exit("DATABASE_URL is not set")
     db_url = fresh_database(base)
@@ -181,35 +231,58 @@ def main():
         at = clock.now().isoformat()
         cid = launched.campaign.id
     workdir = Path(tempfile.mkdtemp(prefix="bench-campaign-"))
-    paths = workdir / "calls.txt"
-    paths.write_text("".join(f"/api/v1/campaigns/{cid}/checks/{k}/calls\n" for k in check_ids))
     (workdir / "me.txt").write_text("/api/v1/me\n")
-    server = Server("app", "wsgi:app", env, workdir, workers=args.workers, threads=args.threads)
+    servers = {"app": Server("app", "wsgi:app", env, workdir, workers=args.workers,
+                             threads=args.threads)}
+    if args.baseline:
+        root = args.baseline.resolve()
+        servers["baseline"] = Server("baseline", "wsgi:app", {**env, "PYTHONPATH": str(root)},
+                                     workdir, workers=args.workers, threads=args.threads,
+                                     root=root)
+    files = _call_files(workdir, cid, check_ids, args.rounds * len(servers))
     try:
-        server.wait_ready("/api/v1/me")
+        for server in servers.values():
+            server.wait_ready("/api/v1/me")
         before = cpu_snapshot()
-        calls = run_wrk(server.url, "calls.lua", [str(paths), token, at], args.duration)
-        replays = run_wrk(server.url, "calls.lua", [str(paths), token, at, str(REPLAYED)],
-                          max(2, args.duration // 2))
-        me = run_wrk(server.url, "rotate.lua", [str(workdir / "me.txt"), token], args.duration)
+        runs = measure(servers, workdir, files, token, at, args)
         wrk_others = others_share(before, cpu_snapshot())
     finally:
-        server.stop()
+        for server in servers.values():
+            server.stop()
     with app.app_context():  # every request answered now, those in flight at wrk's stop too
         replay_ids = CampaignCall.id.in_([uuid.UUID(f"00000000-0000-4000-8000-{i:012d}")
                                           for i in range(REPLAYED)])
         stored = db.session.scalar(select(func.count()).where(~replay_ids))
         replayed = db.session.scalar(select(func.count()).where(replay_ids))
-    in_flight = stored - calls["ok"]
-    say(f"calls at {CONNECTIONS} connections: {calls['rps']:.0f}/s (p50 {calls['p50']:.1f} ms, "
-        f"p95 {calls['p95']:.1f} ms), {calls['ok']} answered, {calls['errors']} errors; "
-        f"stored {stored} (answered + {in_flight} in flight at the stop, at most {CONNECTIONS}:"
-        f" {0 <= in_flight <= CONNECTIONS}) — target ≥ {TARGET_CALLS_PER_S:.0f}/s")
+    report(runs, stored, replayed, args, wrk_others, workdir)
+
+
+def report(runs, stored, replayed, args, wrk_others, workdir):
+    calls = [r for name in runs if name not in ("me", "replays") for r in runs[name]]
+    answered = sum(r["ok"] for r in calls)
+    in_flight, most = stored - answered, CONNECTIONS * len(calls)
+    me, replays = _median(runs["me"], "rps"), runs["replays"][0]
+    rounds = f"median of {args.rounds} rounds" if args.rounds > 1 else "one round"
+    say(f"calls at {CONNECTIONS} connections ({rounds}): {_ms(runs['app'])}, {answered} "
+        f"answered in all, {sum(r['errors'] for r in calls)} errors; stored {stored} "
+        f"(answered + {in_flight} in flight at the stops, at most {most}: "
+        f"{0 <= in_flight <= most}) — target ≥ {TARGET_CALLS_PER_S:.0f}/s")
+    if "baseline" in runs:
+        say(f"calls of the baseline ({args.baseline}), same rounds: {_ms(runs['baseline'])}; "
+            f"this code / baseline = "
+            f"{_median(runs['app'], 'rps') / _median(runs['baseline'], 'rps'):.2f}")
     say(f"replays: {replays['requests']} posts of {REPLAYED} calls at {CONNECTIONS} connections "
         f"({replays['rps']:.0f}/s, {replays['errors']} errors): {replayed} rows stored "
         f"(each once: {replayed == min(REPLAYED, replays['requests'])})")
-    say(f"GET /api/v1/me at {CONNECTIONS} connections: {me['rps']:.0f}/s (p50 {me['p50']:.1f} ms); "
-        f"calls / me = {calls['rps'] / me['rps']:.2f}")
+    say(f"GET /api/v1/me at {CONNECTIONS} connections: {me:.0f}/s "
+        f"(p50 {_median(runs['me'], 'p50'):.1f} ms); calls / me = "
+        f"{_median(runs['app'], 'rps') / me:.2f}"
+        + (f", baseline's calls / me = {_median(runs['baseline'], 'rps') / me:.2f}"
+           if "baseline" in runs else ""))
+    if args.rounds > 1:
+        say("each round (req/s): " + "; ".join(
+            f"{name} " + ", ".join(f"{r['rps']:.0f}" for r in runs[name])
+            for name in runs if name != "replays"))
     say(f"machine: {os.cpu_count()} CPUs, shared with other work (other processes took "
         f"{wrk_others:.0%} of the CPU during the wrk runs); gunicorn {args.workers} "
         f"workers × {args.threads} threads; logs in {workdir}")

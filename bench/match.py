@@ -298,7 +298,7 @@ def free_port():
 class Server:
     """A gunicorn process on 127.0.0.1, stopped with its process group."""
 
-    def __init__(self, name, app_spec, env, workdir, *, workers, threads, extra=()):
+    def __init__(self, name, app_spec, env, workdir, *, workers, threads, extra=(), root=ROOT):
         self.name = name
         self.port = free_port()
         self.log = open(workdir / f"{name}.log", "w")
@@ -311,7 +311,7 @@ class Server:
              # between the workers (7 + 1 as often as 4 + 4), and the figures of either
              # server swung by half from one run to the next.
              "--keep-alive", "0", *extra, app_spec],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+            cwd=root, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         self.url = f"http://127.0.0.1:{self.port}"
 
     def wait_ready(self, path, timeout=60):

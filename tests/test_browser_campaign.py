@@ -6,13 +6,16 @@ calls; they wait in the outbox (the counter says so); the network comes back; th
 calls reach the server once each, and the coordinator's board shows them.
 """
 
+import uuid
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
+from bienveilleurs import clock
 from bienveilleurs.extensions import db
 from bienveilleurs.models import CampaignCall, CampaignCheck
-from bienveilleurs.services import campaigns
+from bienveilleurs.services import campaigns, paging
 from bienveilleurs.services import referrals as referrals_service
 
 from .campaign_helpers import launch_body
@@ -26,8 +29,9 @@ LON, LAT = 0.1079, 49.4944
 NAMES = ("Agathe", "Basile", "Capucine")
 
 
-@pytest.fixture
-def heatwave(committed):
+def _heatwave(names, *, step):
+    """A territory, its coordinator, a relay, the people of `names` registered `step`
+    degrees apart, and the campaign launched: (coordinator, relay's account, campaign id)."""
     territory = make_territory(name="Centre", code="CENTRE",
                                polygon=[(0.10, 49.49), (0.12, 49.49), (0.12, 49.50),
                                         (0.10, 49.50)])
@@ -35,15 +39,20 @@ def heatwave(committed):
     relay_user = make_user(role="relay", display_name="Rémi Relais")
     make_relay(user=relay_user, lon=LON, lat=LAT, radius_m=2000)
     db.session.commit()
-    for n, name in enumerate(NAMES):
+    for n, name in enumerate(names):
         referral, _ = referrals_service.report(coordinator, {
-            "resident": {"first_name": name, "lon": LON + 0.001 * n, "lat": LAT,
-                         "phone": f"06 00 00 00 0{n}"},
+            "resident": {"first_name": name, "lon": LON + step * n, "lat": LAT,
+                         "phone": f"06 00 00 00 {n:02d}"},
             "category": "sante--sante-mentale", "consent": True})
         campaigns.add_to_register(coordinator, referral.resident_id, {"consent": True})
-    launched = campaigns.launch(coordinator, launch_body())
+    return coordinator, relay_user, campaigns.launch(coordinator, launch_body()).campaign.id
+
+
+@pytest.fixture
+def heatwave(committed):
+    coordinator, relay_user, campaign_id = _heatwave(NAMES, step=0.001)
     return {"relay": relay_user.email, "coordinator": coordinator.email,
-            "campaign_id": launched.campaign.id}
+            "campaign_id": campaign_id}
 
 
 def test_a_relay_records_three_calls_offline_and_the_board_shows_them(phone, heatwave):
@@ -103,3 +112,37 @@ def test_a_relay_records_three_calls_offline_and_the_board_shows_them(phone, hea
     expect(total.locator("[data-status=not_reached]")).to_have_text("1")
     expect(rows.first.get_by_role("button", name="Ouvrir une orientation")).to_be_visible()
     board.close()
+
+
+@pytest.fixture
+def crowded_heatwave(committed):
+    """More people than a page of the board."""
+    names = [f"Personne {n:02d}" for n in range(paging.PAGE_SIZE + 3)]
+    coordinator, _, campaign_id = _heatwave(names, step=0.0001)
+    return coordinator, campaign_id
+
+
+def test_the_board_of_a_city_goes_page_by_page_on_a_phone(phone, crowded_heatwave):
+    coordinator, campaign_id = crowded_heatwave
+    first_check = db.session.scalars(select(CampaignCheck.id).where(
+        CampaignCheck.campaign_id == campaign_id).order_by(CampaignCheck.id)).first()
+    campaigns.record_call(coordinator, campaign_id, first_check, {
+        "id": str(uuid.uuid4()), "at": clock.now().isoformat(), "channel": "phone",
+        "outcome": "needs_help"})
+    browser_login(phone, coordinator.email)
+    phone.goto(f"/coordination/veilles/{campaign_id}")
+    rows = phone.locator("li.check")
+    expect(rows).to_have_count(paging.PAGE_SIZE)
+    expect(rows.first).to_have_attribute("data-check-status", "needs_help")
+    total = phone.locator("tr.total")
+    expect(total.locator("td").last).to_have_text(str(paging.PAGE_SIZE + 3))
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    phone.get_by_role("link", name="Personnes suivantes").click()
+    phone.wait_for_url("**/veilles/*?statut=*")
+    expect(rows).to_have_count(3)
+    expect(total.locator("td").last).to_have_text(str(paging.PAGE_SIZE + 3))
+    assert phone.get_by_role("link", name="Personnes suivantes").count() == 0
+    phone.get_by_role("link", name="Revenir au début").click()
+    expect(rows).to_have_count(paging.PAGE_SIZE)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    assert phone.console_errors == []

@@ -7,7 +7,8 @@ and a row that leaves the list (assigned, closed) moves no other row to another 
 - `keyset_page(statement, order, after=, size=)`: one page of a select() as a `Page`;
 - `PageKey`: the key of a page in a list ordered by a moment then an id (the referrals'
   lists, by their last move), read from the query string with `read_key`; `NameKey` and
-  `read_name_key` for a list ordered by a name then an id (territories);
+  `read_name_key` for a list ordered by a name then an id (territories); `StatusKey` and
+  `read_status_key` for a list ordered by status, then a moment and an id (a board);
 - `PAGE_SIZE`: the rows of a page when the caller names none;
 - `without_jit()`: before a page's statement whose cost PostgreSQL overestimates.
 """
@@ -90,6 +91,34 @@ def read_name_key(args):
                     "La page est désignée par « apres_nom » et « apres » ensemble.")
     fields.done()
     return NameKey(name, row) if name is not None else None
+
+
+@dataclass(frozen=True)
+class StatusKey:
+    """Where a page starts in a list ordered by status (in an order of the list's own), then
+    by a moment and an id: after this row (a campaign's board)."""
+
+    status: str
+    at: datetime
+    id: uuid.UUID
+
+    def query_args(self):
+        return {"statut": self.status, "depuis": self.at.isoformat(), "apres": str(self.id)}
+
+
+def read_status_key(args, statuses):
+    """Return the StatusKey in a query string or form (`statut`, `depuis`, `apres`, the
+    status one of `statuses`), or None (the first page)."""
+    fields = QueryFields(args)
+    values = {"statut": fields.choice("statut", statuses, label="Le statut de la page"),
+              "depuis": fields.datetime("depuis", label="Le début de la page"),
+              "apres": fields.uuid("apres", label="La ligne précédant la page")}
+    missing = [name for name, value in values.items() if value is None]
+    if 0 < len(missing) < len(values) and fields.ok:
+        fields.fail(missing[0], "La page est désignée par « statut », « depuis » et « apres » "
+                                "ensemble.")
+    fields.done()
+    return StatusKey(*values.values()) if not missing else None
 
 
 def keyset_page(statement, order, *, after=None, key=None, size=PAGE_SIZE, entities=True):

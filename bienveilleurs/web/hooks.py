@@ -157,10 +157,12 @@ def security_headers(response):
     h["Cross-Origin-Opener-Policy"] = "same-origin"
     if current_app.config["HSTS"]:
         h["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
-    # Only look at a user already loaded by the request: never query from here.
+    # Only look at a user already loaded by the request: never query from here. Not
+    # `is_authenticated`: it reads the account's columns, which a use case's commit expired
+    # (a reload, with a connection of its own, after every write).
     user = g.get("_login_user")
     if (request.endpoint not in PUBLIC_STATIC_ENDPOINTS and user is not None
-            and user.is_authenticated):
+            and not user.is_anonymous):
         h["Cache-Control"] = "no-store"
     return response
 

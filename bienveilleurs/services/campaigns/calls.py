@@ -1,20 +1,23 @@
 """Calls, assignment, escalation and closing: every change of a check goes through here.
 
-`CALL_MOVES` is the table of a check's statuses; `apply_call` applies it and is the one
-place where coordinators are told (`needs_help` and `escalated`, at most once each per
-check: a stamp on the check under its row lock, and the notification's dedup key).
+`CALL_MOVES` is the table of a check's statuses; `call_change` applies it (what a call does
+to a check) and `escalate` is the deadline's move; they are the one place where
+coordinators are told (`needs_help` and `escalated`, at most once each per check: a stamp on
+the check under its row lock, and the notification's dedup key).
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm.attributes import set_committed_value
 
 from geo.points import lon_lat
 
 from ... import clock
 from ...config import setting
-from ...errors import Forbidden, IdempotencyMismatch, ResidentErased, ValidationFailed
+from ...errors import DomainError, Forbidden, IdempotencyMismatch, ResidentErased, ValidationFailed
 from ...extensions import db
 from ...models import (
     CALL_CHANNELS,
@@ -73,25 +76,28 @@ def _notify(check, kind):
                 path=path + f"#check-{check.id}")
 
 
-def apply_call(check, outcome, at, *, now):
-    """Apply one call's outcome to a locked check (attempts, status, notifications)."""
-    check.attempts += 1
-    late = check.last_call_at is not None and at < check.last_call_at
-    if check.last_call_at is None or at > check.last_call_at:
-        check.last_call_at = at
+def call_change(check, outcome, at, *, now):
+    """What one call does to a locked check: its new values ({column: value}) and the
+    coordinators' notices it sends (`needs_help`, `escalated`: at most once each per check,
+    stamped in those values). Nothing is changed here: `record_call` writes the values with
+    the call, in the same statement."""
+    attempts, last = check.attempts + 1, check.last_call_at
     following = CALL_MOVES[(check.status, outcome)]
-    if late and check.status in SETTLED and outcome != "needs_help":
+    if last is not None and at < last and check.status in SETTLED and outcome != "needs_help":
         following = check.status  # an older call synced late never undoes a newer answer
-    may_escalate = check.campaign.status == "open"
-    if (following == "not_reached" and may_escalate
-            and check.attempts >= setting("CAMPAIGN_MAX_ATTEMPTS")):
+    if (following == "not_reached" and check.campaign.status == "open"
+            and attempts >= setting("CAMPAIGN_MAX_ATTEMPTS")):
         following = "escalated"
-    check.status = following
+    change = {"status": following, "attempts": attempts,
+              "last_call_at": at if last is None or at > last else last}
+    notices = []
     if following == "needs_help" and check.help_notified_at is None:
-        check.help_notified_at = now
-        _notify(check, "campaign_needs_help")
-    if following == "escalated":
-        escalate(check, now)
+        change["help_notified_at"] = now
+        notices.append("campaign_needs_help")
+    if following == "escalated" and check.escalated_at is None:
+        change["escalated_at"] = now
+        notices.append("campaign_escalated")
+    return change, notices
 
 
 def escalate(check, now):
@@ -121,34 +127,75 @@ class Recorded:
     attempts: int
     created: bool
 
-    @classmethod
-    def of(cls, call, check, created):
-        return cls(call.id, call.at, call.channel, call.outcome, check.id, check.status,
-                   check.attempts, created)
+
+# What a call changes on its check (`call_change` gives a part of them, `updated_at` always).
+CHANGED = ("status", "attempts", "last_call_at", "help_notified_at", "escalated_at",
+           "updated_at")
+
+
+def _record_statement():
+    """The call inserted unless its id is known, and its check's new values applied, in one
+    statement returning the check's id (nothing when the call was known). Built once."""
+    calls, checks = CampaignCall.__table__, CampaignCheck.__table__
+    new_call = (pg_insert(calls).values({c.name: bindparam(f"call_{c.name}") for c in calls.c})
+                .on_conflict_do_nothing(index_elements=["id"])
+                .returning(calls.c.check_id).cte("new_call"))
+    return (update(checks).where(checks.c.id == new_call.c.check_id)
+            .values({name: bindparam(f"check_{name}") for name in CHANGED})
+            .returning(checks.c.id))
+
+
+_RECORD = _record_statement()
+
+
+def _insert_and_apply(call, check, change, now):
+    """Insert the call unless its id is known, and apply `change` to its check, in one
+    statement; True when the call was new (else nothing was written)."""
+    values = {name: getattr(check, name) for name in CHANGED} | change | {"updated_at": now}
+    parameters = {f"call_{name}": value for name, value in call.items()}
+    parameters.update({f"check_{name}": value for name, value in values.items()})
+    if db.session.execute(_RECORD, parameters).first() is None:
+        return False
+    for name, value in values.items():
+        set_committed_value(check, name, value)  # what the row now holds: no reload
+    return True
 
 
 @use_case
 def record_call(actor, campaign_id, check_id, payload):
-    """Record one call of a check (a `Recorded`). Idempotent on the client id."""
+    """Record one call of a check (a `Recorded`). Idempotent on the client id.
+
+    Three statements when the call is new: the check locked (with its person, its
+    campaign and the scope), the call inserted with the check's new state, the commit
+    (and the coordinators' notices, when the call sends some)."""
     _allowed(actor)
-    check = get_check(actor, campaign_id, check_id, lock=True, with_campaign=True)  # 404 first
-    call_id, data, at = _read_call(payload)
+    try:  # read before the lock, which is then held for less; said after a 404
+        call_id, data, at = _read_call(payload)
+    except DomainError as problem:
+        refused = problem
+    else:
+        refused = None
+    check = get_check(actor, campaign_id, check_id, lock=True, with_campaign=True)
+    if refused is not None:
+        raise refused
     if check.resident.erased_at is not None:
         raise ResidentErased()
     digest = payload_digest({**data, "check_id": str(check.id)})
-    existing = db.session.get(CampaignCall, call_id, populate_existing=True)
-    if existing is not None:
+    now = clock.now()
+    change, notices = call_change(check, data["outcome"], at, now=now)
+    call = {"id": call_id, "check_id": check.id, "author_id": actor.id, "at": at,
+            "channel": data["channel"], "outcome": data["outcome"], "note": data["note"],
+            "payload_digest": digest, "created_at": now}
+    if not _insert_and_apply(call, check, change, now):
+        existing = db.session.get(CampaignCall, call_id, populate_existing=True)
         if existing.author_id != actor.id or existing.payload_digest != digest:
             raise IdempotencyMismatch()
-        return Recorded.of(existing, check, False)
-    now = clock.now()
-    call = CampaignCall(id=call_id, check_id=check.id, author_id=actor.id, at=at,
-                        channel=data["channel"], outcome=data["outcome"], note=data["note"],
-                        payload_digest=digest, created_at=now)
-    db.session.add(call)
-    apply_call(check, data["outcome"], at, now=now)
-    db.session.flush()
-    return Recorded.of(call, check, True)
+        return Recorded(existing.id, existing.at, existing.channel, existing.outcome,
+                        check.id, check.status, check.attempts, False)
+    for kind in notices:
+        _notify(check, kind)
+    return Recorded(call_id, at, data["channel"], data["outcome"], check.id, check.status,
+                    check.attempts, True)
 
 
 @use_case

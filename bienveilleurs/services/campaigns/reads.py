@@ -2,7 +2,8 @@
 
 from collections import Counter
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, literal, select, tuple_, union_all
+from sqlalchemy.orm import selectinload
 
 from geo.points import lon_lat
 
@@ -18,6 +19,7 @@ from ...models import (
 )
 from ..access_log import record_accesses
 from ..csv_safe import csv_text
+from ..paging import PAGE_SIZE, StatusKey, keyset_page
 from ..transaction import use_case
 from .scope import campaign_condition, check_condition, get_campaign, scoped_checks
 
@@ -77,6 +79,42 @@ def read_checks(user, campaign_id, *, campaign=None):
     checks.sort(key=lambda c: (BOARD_ORDER[c.status], c.resident.name.lower(), str(c.id)))
     record_accesses(user, "campaign.checks", "resident", [c.resident_id for c in checks])
     return campaign, checks
+
+
+def _board_key(check):
+    return StatusKey(check.status, check.updated_at, check.id)
+
+
+@use_case(reads=True)
+def board_page(user, campaign_id, *, after=None, size=PAGE_SIZE):
+    """(campaign, a Page of its checks in `user`'s scope): who needs help, who was escalated,
+    who was not reached, who is left, who is fine (`BOARD_ORDER`), each the longest unchanged
+    first, with their person and relay; each person shown is logged.
+
+    Each status is walked on its own in the order of `ix_campaign_checks_board` (campaign,
+    status, last change, id), testing the scope row by row until the page is full, and the
+    walks are merged: a city's campaign is never gathered and sorted to show 25 people.
+    """
+    campaign = get_campaign(user, campaign_id)
+    order = (CampaignCheck.updated_at, CampaignCheck.id)
+    scoped = scoped_checks(user).where(CampaignCheck.campaign_id == campaign.id)
+    walks = []
+    for status, rank in BOARD_ORDER.items():
+        if after is not None and rank < BOARD_ORDER[after.status]:
+            continue
+        walk = scoped.with_only_columns(*order, literal(rank).label("rank")).where(
+            CampaignCheck.status == status)
+        if after is not None and status == after.status:
+            walk = walk.where(tuple_(*order) > tuple_(after.at, after.id))
+        walks.append(walk.order_by(*order).limit(size + 1))
+    merged = (walks[0] if len(walks) == 1 else union_all(*walks)).subquery()
+    statement = (select(CampaignCheck).join(merged, merged.c.id == CampaignCheck.id)
+                 .options(selectinload(CampaignCheck.resident),
+                          selectinload(CampaignCheck.relay)))
+    page = keyset_page(statement, (merged.c.rank, merged.c.updated_at, merged.c.id),
+                       key=_board_key, size=size)
+    record_accesses(user, "campaign.checks", "resident", [c.resident_id for c in page])
+    return campaign, page
 
 
 def check_view(user, campaign, check):

@@ -5,7 +5,7 @@ from sqlalchemy.orm import contains_eager
 
 from ...errors import NotFound
 from ...extensions import db
-from ...models import Campaign, CampaignCheck, Resident, Role
+from ...models import Campaign, CampaignCheck, Relay, Resident, Role
 from .. import areas
 from ..fields import parse_uuid
 from ..referrals.scope import RESIDENT_PLACEMENT
@@ -15,8 +15,9 @@ def check_condition(user):
     """Condition on CampaignCheck (joined to Resident): the checks `user` sees."""
     if user.role == Role.COORDINATOR.value:
         return areas.managed(user, RESIDENT_PLACEMENT)
-    if user.role == Role.RELAY.value and user.relay is not None:
-        return CampaignCheck.relay_id == user.relay.id
+    if user.role == Role.RELAY.value:  # their relay's id in the statement: no query for it
+        return CampaignCheck.relay_id == (select(Relay.id).where(Relay.user_id == user.id)
+                                          .scalar_subquery())
     return false()
 
 

@@ -27,7 +27,7 @@ from ...errors import DomainError
 from ...extensions import db
 from ...models import CAMPAIGN_KIND_LABELS, CAMPAIGN_KINDS, CHECK_STATUS_LABELS, Role, Territory
 from ...services import campaigns as service
-from ...services import matching
+from ...services import matching, paging
 from ...services import referrals as referrals_service
 from ..pages import (
     csv_response,
@@ -138,18 +138,30 @@ def _board_features(checks):
     return feature_collection(features)
 
 
-def _board(campaign_id, *, summary=None, status=200):
-    campaign, checks = service.read_checks(current_user, campaign_id)
-    # Relays to give the call to, or to hand it over to, for the first people still to be
-    # reached (the board's order puts those who need help or were not reached first).
+def _board(campaign_id, key, *, summary=None, status=200):
+    campaign, checks = service.board_page(current_user, campaign_id, after=key)
+    # Relays to give the call to, or to hand it over to, for the people of the page still to
+    # be reached (the board's order puts those who need help or were not reached first).
     open_ones = [c for c in checks if c.status != "ok"][:SUGGESTED]
     suggestions = {c.id: _suggestions(c) for c in open_ones}
+    here = {"campaign_id": campaign.id}
     return render_template(
         "campaigns/board.html", campaign=campaign, checks=checks, summary=summary,
         totals=service.counts(current_user, campaign), labels=CHECK_STATUS_LABELS,
         kinds=CAMPAIGN_KIND_LABELS, minutes_left=service.time_left(campaign),
         features=_board_features(checks), suggestions=suggestions, action_form=ActionForm(),
-        refer_form=_refer_form()), status
+        refer_form=_refer_form(), first_args=here, page_args=key.query_args() if key else {},
+        next_args={**here, **checks.after.query_args()} if checks.after else None), status
+
+
+def _board_key(values):
+    return paging.read_status_key(values, service.BOARD_ORDER)
+
+
+def _back_to_board(campaign_id, key, anchor=""):
+    """The board's page the form was sent from (`key`), at the row (`anchor`)."""
+    return redirect(url_for(".board", campaign_id=campaign_id,
+                            **(key.query_args() if key else {})) + anchor, 303)
 
 
 def _refer_form():
@@ -161,7 +173,7 @@ def _refer_form():
 @bp.get("/coordination/veilles/<uuid:campaign_id>")
 @roles_required(Role.COORDINATOR)
 def board(campaign_id):
-    return _board(campaign_id)
+    return _board(campaign_id, _board_key(request.args))
 
 
 @bp.post("/coordination/veilles/<uuid:campaign_id>/appels/<uuid:check_id>/attribuer")
@@ -169,13 +181,14 @@ def board(campaign_id):
 def assign(campaign_id, check_id):
     form = AssignForm()
     form.validate_on_submit()
+    key = _board_key(request.form)
     try:
         service.assign(current_user, campaign_id, check_id,
                        {"relay_id": form.relay_id.data or None})
     except DomainError as error:
-        return _board(campaign_id, summary=error.message, status=error.status)
+        return _board(campaign_id, key, summary=error.message, status=error.status)
     flash("Appel attribué.", "success")
-    return redirect(url_for(".board", campaign_id=campaign_id) + f"#check-{check_id}", 303)
+    return _back_to_board(campaign_id, key, f"#check-{check_id}")
 
 
 @bp.post("/coordination/veilles/<uuid:campaign_id>/appels/<uuid:check_id>/orientation")
@@ -190,7 +203,8 @@ def refer(campaign_id, check_id):
             "resident_id": str(check.resident_id), "category": form.category.data or None,
             "consent": bool(form.consent.data)})
     except DomainError as error:
-        return _board(campaign_id, summary=error.message, status=error.status)
+        return _board(campaign_id, _board_key(request.form), summary=error.message,
+                      status=error.status)
     flash("Orientation ouverte pour la personne.", "success")
     return redirect(url_for("coordination.referral", referral_id=referral.id), 303)
 
@@ -213,7 +227,7 @@ def add_registered(campaign_id):
     try:
         counts = service.add_registered(current_user, campaign_id)
     except DomainError as error:
-        return _board(campaign_id, summary=error.message, status=error.status)
+        return _board(campaign_id, None, summary=error.message, status=error.status)
     flash(f"{counts['people']} personne(s) ajoutée(s) à la veille.", "success")
     return redirect(url_for(".board", campaign_id=campaign_id), 303)
 
