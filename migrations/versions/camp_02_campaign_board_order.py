@@ -1,13 +1,13 @@
 """the campaign board's order: each status of a campaign by last change
 
 Revision ID: camp_02
-Revises: lists_01
+Revises: maps_01
 Create Date: 2026-12-07 15:10:00
 """
 from alembic import op
 
 revision = 'camp_02'
-down_revision = 'lists_01'
+down_revision = 'maps_01'
 branch_labels = None
 depends_on = None
 
