@@ -38,6 +38,22 @@ def test_the_pilotage_page_shows_the_table_the_charts_and_their_figures(scenario
         assert observer.get(path).status_code in (403, 404), path
 
 
+def test_a_year_month_or_quarter_that_is_not_one_is_refused_in_french(db, client_as):
+    coordinator = client_as("coordinator")
+    for query, status, words in (("period=year&year=0", 422, "L&#39;année"),
+                                 ("period=month&year=2026&month=13", 422, "Le mois"),
+                                 ("period=quarter&year=2026&quarter=5", 422, "Le trimestre"),
+                                 ("period=year&year=%C2%B2", 400, "L&#39;année"),
+                                 ("period=month&month=deux", 400, "Le mois")):
+        page = coordinator.get(f"/pilotage?{query}")
+        assert page.status_code == status, query
+        summary = page.get_data(as_text=True).split('class="error-summary"')[1].split("</div>")[0]
+        assert words in summary, query
+        chart = coordinator.get(f"/pilotage/tendance.svg?{query}")
+        assert chart.status_code == status, query
+    assert coordinator.get("/pilotage?period=quarter&year=2026&quarter=2").status_code == 200
+
+
 def test_the_yearly_report_is_a_pdf_with_the_figures(scenario, client_as, tmp_path):  # noqa: F811
     response = client_as("observer").get("/pilotage/rapport.pdf?year=2026")
     assert response.status_code == 200 and response.mimetype == "application/pdf"

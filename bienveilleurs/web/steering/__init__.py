@@ -13,6 +13,7 @@ from ...errors import DomainError
 from ...models import Role
 from ...services import booklets
 from ...services.evaluation import charts, indicators
+from ...services.fields import QueryFields
 from ..pages import roles_required
 
 bp = Blueprint("steering", __name__)
@@ -24,21 +25,25 @@ PERIODS = {"month": "Mois", "quarter": "Trimestre", "year": "Année", "custom": 
 
 
 def _default_args(args):
-    """The period asked (month, quarter, year or from/to), as `from` and `to`."""
+    """The period asked (month, quarter, year or from/to), as `from` and `to`; a year, month or
+    quarter that is not one is refused in French (DomainError), as the API's dates are."""
     today = clock.local(clock.now()).date()
     kind = args.get("period", "year")
     if kind == "custom" or ("from" in args and "period" not in args):
         return {"from": args.get("from", ""), "to": args.get("to", ""),
                 "territory": args.get("territory", "")}, "custom"
-    year = int(args["year"]) if args.get("year", "").isdigit() else today.year
+    fields = QueryFields(args)
+    year = fields.integer("year", label="L'année", minimum=indicators.FIRST_YEAR,
+                          maximum=indicators.LAST_YEAR)
+    month = fields.integer("month", label="Le mois", minimum=1, maximum=12)
+    quarter = fields.integer("quarter", label="Le trimestre", minimum=1, maximum=4)
+    fields.done()
+    year = year or today.year
     if kind == "month":
-        month = int(args["month"]) if args.get("month", "").isdigit() else today.month
-        start = date(year, min(max(month, 1), 12), 1)
+        start = date(year, month or today.month, 1)
         end = indicators.month_end(start)
     elif kind == "quarter":
-        quarter = int(args["quarter"]) if args.get("quarter", "").isdigit() else \
-            (today.month - 1) // 3 + 1
-        start = date(year, 3 * (min(max(quarter, 1), 4) - 1) + 1, 1)
+        start = date(year, 3 * ((quarter or (today.month - 1) // 3 + 1) - 1) + 1, 1)
         end = indicators.month_end(date(start.year, start.month + 2, 1))
     else:
         kind = "year"
@@ -64,16 +69,21 @@ def _chosen(args):
 @bp.get("/pilotage")
 @roles_required(*VIEWERS)
 def index():
-    args, kind = _default_args(request.args)
-    given = {k: v for k, v in args.items() if v}
     name = _chosen(request.args)
     table, error, points = None, None, []
     try:
-        table = indicators.read_indicators(current_user, given)
-        period, wanted = indicators.read_period(given)
-        points = charts.trend(current_user, period, name, wanted)
+        args, kind = _default_args(request.args)
     except DomainError as problem:
         error = problem
+        args, kind = _default_args({})
+    given = {k: v for k, v in args.items() if v}
+    if error is None:
+        try:
+            table = indicators.read_indicators(current_user, given)
+            period, wanted = indicators.read_period(given)
+            points = charts.trend(current_user, period, name, wanted)
+        except DomainError as problem:
+            error = problem
     chart_args = {**given, "indicateur": name}
     return render_template("steering/index.html", table=table, error=error, args=args,
                            kind=kind, periods=PERIODS, names=indicators.INDICATORS,
