@@ -17,7 +17,7 @@ class Territory(db.Model):
     __tablename__ = "territories"
     __table_args__ = (
         # "Which territories cover this point" for one point (a notification, a new relay):
-        # the boxes are compared on geography (geo.queries.point_in_area), so the index is too.
+        # the test is on geography (geo.queries.point_in_area), so the index is too.
         Index("ix_territories_area_geography", text("(area::geography)"),
               postgresql_using="gist"),
     )
