@@ -5,13 +5,14 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy import text as sql
 
 from bienveilleurs.extensions import db
 from bienveilleurs.models import Referral, ReferralEvent, Relay, User
 from bienveilleurs.services import referrals as service
 
 from .conftest import sign_in
-from .factories import make_relay, make_resource, make_structure, make_user
+from .factories import make_relay, make_resource, make_structure, make_territory, make_user
 
 # Le Havre centre; every point below is inside the default SERVICE_AREA.
 LAT, LON = 49.4944, 0.1079
@@ -142,3 +143,31 @@ def race(app, user_id, calls):
     for thread in threads:
         thread.join(60)
     return results
+
+
+def territorial_coordinator_among_many(n=20_000):
+    """A coordinator of one small territory (a second one beside it unstaffed, a city-wide
+    coordinator for the rest) among `n` people spread around Le Havre with an open referral
+    each, the tables analysed: the scale at which EXPLAIN tells whether an index answers."""
+    west = make_territory(polygon=[(0.10, 49.49), (0.11, 49.49), (0.11, 49.50),
+                                   (0.10, 49.50)])
+    make_territory(polygon=[(0.11, 49.49), (0.12, 49.49), (0.12, 49.50), (0.11, 49.50)])
+    coordinator = make_user(role="coordinator")
+    coordinator.territories.append(west)
+    make_user(role="coordinator")  # a city-wide one: the unstaffed rest is theirs
+    db.session.flush()
+    db.session.execute(sql(f"""
+        INSERT INTO residents (id, first_name, point, approx_point, languages, audiences,
+                               newcomer, created_at, updated_at)
+        SELECT gen_random_uuid(), 'P' || i, p, p, '{{}}', '{{}}', false, now(), now()
+        FROM (SELECT i, ST_SetSRID(ST_MakePoint(-0.2 + random() * 0.8,
+                                                49.3 + random() * 0.4), 4326)::geography AS p
+              FROM generate_series(1, {int(n)}) AS i) AS s;
+        INSERT INTO referrals (id, resident_id, category, status, version, status_changed_at,
+                               reported_at, created_at, updated_at)
+        SELECT gen_random_uuid(), id, 'sante--sante-mentale', 'reported', 1,
+               now() - random() * interval '30 days', now(), now(), now()
+        FROM residents;
+        ANALYZE residents; ANALYZE referrals; ANALYZE territories;
+    """))
+    return coordinator

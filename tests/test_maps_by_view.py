@@ -14,7 +14,7 @@ from bienveilleurs.services import coverage_cache
 from geo.viewport import MAX_FEATURES, Viewport
 
 from .factories import make_territory, make_user
-from .referral_helpers import LAT, LON, make_world, new_referral
+from .referral_helpers import LAT, LON, make_world, new_referral, territorial_coordinator_among_many
 from .test_paged_lists import count_for, expire_on_commit, linked, statements
 
 # The default territory of the factories (around LAT, LON) and one to the north of it.
@@ -156,26 +156,7 @@ def test_the_points_of_a_territorial_coordinator_are_found_by_the_points_index(d
     """EXPLAIN the map's statement among 20,000 open referrals: the box and the few
     territories are answered by the people's indexed points."""
     from bienveilleurs.services.referrals import map_points
-    west = make_territory(polygon=[(0.10, 49.49), (0.11, 49.49), (0.11, 49.50),
-                                   (0.10, 49.50)])
-    coordinator = make_user(role="coordinator")
-    coordinator.territories.append(west)
-    make_user(role="coordinator")
-    db.flush()
-    db.execute(sql("""
-        INSERT INTO residents (id, first_name, point, approx_point, languages, audiences,
-                               newcomer, created_at, updated_at)
-        SELECT gen_random_uuid(), 'P' || i, p, p, '{}', '{}', false, now(), now()
-        FROM (SELECT i, ST_SetSRID(ST_MakePoint(-0.2 + random() * 0.8,
-                                                49.3 + random() * 0.4), 4326)::geography AS p
-              FROM generate_series(1, 20000) AS i) AS s;
-        INSERT INTO referrals (id, resident_id, category, status, version, status_changed_at,
-                               reported_at, created_at, updated_at)
-        SELECT gen_random_uuid(), id, 'sante--sante-mentale', 'reported', 1, now(), now(),
-               now(), now()
-        FROM residents;
-        ANALYZE residents; ANALYZE referrals; ANALYZE territories;
-    """))
+    coordinator = territorial_coordinator_among_many()
     with statements(lambda s: "FROM residents" in s and "GROUP BY" in s) as captured:
         map_points.open_referral_clusters(coordinator, Viewport(0.0, 49.4, 0.2, 49.6, 12))
     assert len(captured) == 1

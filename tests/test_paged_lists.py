@@ -18,7 +18,7 @@ from bienveilleurs.services import referrals as service
 from bienveilleurs.web.coordination import referrals as coordination_pages
 
 from .factories import make_territory, make_user
-from .referral_helpers import bring_to, make_world, new_referral
+from .referral_helpers import bring_to, make_world, new_referral, territorial_coordinator_among_many
 
 PAGES = ("/coordination/a-attribuer", "/coordination/en-attente", "/coordination/carte")
 
@@ -154,28 +154,7 @@ def test_a_wrong_page_key_is_refused_in_french(world, client_as, query, message)
 def test_the_scope_of_a_territorial_coordinator_is_answered_by_the_points_index(db):
     """EXPLAIN the statement of « À attribuer » as it reaches the driver, among 20,000 open
     referrals: the few territories are tested against the people's indexed points."""
-    west = make_territory(polygon=[(0.10, 49.49), (0.11, 49.49), (0.11, 49.50),
-                                   (0.10, 49.50)])
-    make_territory(polygon=[(0.11, 49.49), (0.12, 49.49), (0.12, 49.50), (0.11, 49.50)])
-    coordinator = make_user(role="coordinator")
-    coordinator.territories.append(west)
-    make_user(role="coordinator")  # a city-wide one: the unstaffed rest is theirs
-    db.flush()
-    db.execute(sql("""
-        INSERT INTO residents (id, first_name, point, approx_point, languages, audiences,
-                               newcomer, created_at, updated_at)
-        SELECT gen_random_uuid(), 'P' || i, p, p, '{}', '{}', false, now(), now()
-        FROM (SELECT i, ST_SetSRID(ST_MakePoint(-0.2 + random() * 0.8,
-                                                49.3 + random() * 0.4), 4326)::geography AS p
-              FROM generate_series(1, 20000) AS i) AS s;
-        INSERT INTO referrals (id, resident_id, category, status, version, status_changed_at,
-                               reported_at, created_at, updated_at)
-        SELECT gen_random_uuid(), id, 'sante--sante-mentale',
-               'reported', 1,
-               now() - random() * interval '30 days', now(), now(), now()
-        FROM residents;
-        ANALYZE residents; ANALYZE referrals; ANALYZE territories;
-    """))
+    coordinator = territorial_coordinator_among_many()
 
     def keep(statement):
         return "FROM referrals" in statement and "ST_Intersects" in statement
