@@ -163,7 +163,7 @@ def test_the_points_of_a_territorial_coordinator_are_found_by_the_points_index(d
     statement, parameters = captured[0]
     plan = "\n".join(row[0] for row in db.connection().exec_driver_sql(
         "EXPLAIN " + statement, parameters).all())
-    assert "idx_residents_point" in plan, plan
+    assert "ix_residents_point_geometry" in plan, plan
     assert "Seq Scan on residents" not in plan, plan
 
 

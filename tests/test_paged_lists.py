@@ -165,7 +165,7 @@ def test_the_scope_of_a_territorial_coordinator_is_answered_by_the_points_index(
     statement, parameters = captured[0]
     plan = "\n".join(row[0] for row in db.connection().exec_driver_sql(
         "EXPLAIN " + statement, parameters).all())
-    assert "idx_residents_point" in plan, plan
+    assert "ix_residents_point_geometry" in plan, plan
     assert "Seq Scan on residents" not in plan, plan
 
 

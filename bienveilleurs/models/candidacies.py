@@ -28,7 +28,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import created_at, uuid_pk
+from .base import created_at, point_geometry_index, uuid_pk
 from .directory import point_type
 
 STAGES = ("submitted", "confirmed", "met", "charter_signed", "trained", "active", "declined",
@@ -62,6 +62,7 @@ class Candidacy(db.Model):
 
     __tablename__ = "candidacies"
     __table_args__ = (
+        point_geometry_index("candidacies"),
         CheckConstraint(_known("stage", STAGES), name="stage_known"),
         CheckConstraint(_known("profile", PROFILES), name="profile_known"),
         Index("ix_candidacies_email", "email"),
@@ -183,7 +184,10 @@ class TrainingSession(db.Model):
     """A training session: a topic, a date, a place on the map, a capacity."""
 
     __tablename__ = "training_sessions"
-    __table_args__ = (CheckConstraint("capacity > 0", name="capacity_positive"),)
+    __table_args__ = (
+        point_geometry_index("training_sessions"),
+        CheckConstraint("capacity > 0", name="capacity_positive"),
+    )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     topic: Mapped[str] = mapped_column(String(100))

@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import created_at, updated_at, uuid_pk
+from .base import created_at, point_geometry_index, updated_at, uuid_pk
 
 
 def point_type():
@@ -44,6 +44,7 @@ class Structure(db.Model):
 
     __tablename__ = "structures"
     __table_args__ = (
+        point_geometry_index("structures"),
         Index("uq_structures_source", "source", "source_id", unique=True,
               postgresql_where=text("source IS NOT NULL AND source_id IS NOT NULL")),
     )
@@ -73,6 +74,7 @@ class Resource(db.Model):
 
     __tablename__ = "resources"
     __table_args__ = (
+        point_geometry_index("resources"),
         Index("uq_resources_source", "source", "source_id", unique=True,
               postgresql_where=text("source IS NOT NULL AND source_id IS NOT NULL")),
         Index("ix_resources_categories", "categories", postgresql_using="gin"),
@@ -116,6 +118,7 @@ class Relay(db.Model):
 
     __tablename__ = "relays"
     __table_args__ = (
+        point_geometry_index("relays"),
         CheckConstraint("status IN ('active', 'paused', 'ended')", name="status_known"),
         CheckConstraint("radius_m > 0", name="radius_positive"),
         CheckConstraint("capacity >= 0", name="capacity_positive"),

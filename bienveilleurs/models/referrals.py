@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import created_at, updated_at, uuid_pk
+from .base import created_at, point_geometry_index, updated_at, uuid_pk
 from .directory import point_type
 
 STATUSES = ("reported", "assigned", "contacted", "referred", "accepted", "closed")
@@ -53,6 +53,7 @@ class Resident(db.Model):
 
     __tablename__ = "residents"
     __table_args__ = (
+        point_geometry_index("residents"),
         CheckConstraint("erased_at IS NOT NULL OR first_name IS NOT NULL OR pseudonym IS NOT NULL",
                         name="has_a_name"),
         CheckConstraint("erased_at IS NOT NULL OR (point IS NOT NULL AND approx_point IS NOT NULL)",

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 
 from geoalchemy2 import Geography, Geometry
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, text
+from sqlalchemy import DateTime, ForeignKey, Integer, String
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -15,13 +15,6 @@ from .base import created_at, uuid_pk
 
 class Territory(db.Model):
     __tablename__ = "territories"
-    __table_args__ = (
-        # "Which territories cover this point" for one point (a notification, a new relay):
-        # the test is on geography (geo.queries.point_in_area), so the index is too.
-        Index("ix_territories_area_geography", text("(area::geography)"),
-              postgresql_using="gist"),
-    )
-
     id: Mapped[uuid.UUID] = uuid_pk()
     name: Mapped[str] = mapped_column(String(120))
     code: Mapped[str | None] = mapped_column(String(40), unique=True)
