@@ -4,18 +4,16 @@
 the phone's client id as contacts are; a `follow_up` measure completes the call-back.
 """
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from ... import clock
 from ...errors import Forbidden, IdempotencyMismatch, InvalidTransition, ValidationFailed
 from ...extensions import db
-from ...models import MOMENTS, NETWORKS, FollowUp, Referral, Role, WellbeingMeasure
+from ...models import MOMENTS, NETWORKS, FollowUp, Role, WellbeingMeasure
 from ..fields import whole_record
-from ..referrals.contacts import was_assigned
+from ..referrals.contacts import locked_for_writer, relay_holds
 from ..referrals.intake import payload_digest
-from ..referrals.scope import not_found, referral_uuid, refuse_erased, scope_condition
-from ..referrals.table import ACTIVE_STATUSES
 from ..transaction import use_case
 
 SCORES = ("lacks_company", "left_out", "isolated")
@@ -45,31 +43,18 @@ def _read_measure(payload):
 
 
 def _locked_referral(actor, referral_id, at, moment):
-    """The referral, locked, if `actor` may record this measure about it."""
-    rid = referral_uuid(referral_id)
-    referral = db.session.scalar(select(Referral).where(Referral.id == rid).with_for_update()
-                                 .execution_options(populate_existing=True))
-    if referral is None:
-        not_found()
-    in_scope = db.session.scalar(select(exists().where(Referral.id == rid,
-                                                       scope_condition(actor))))
-    if actor.role == Role.COORDINATOR.value:
-        allowed = in_scope
-    elif moment == "follow_up":
-        holder = db.session.scalar(select(FollowUp.relay_id).where(FollowUp.referral_id == rid))
+    """The referral, locked, if `actor` may record this measure about it: the relay who
+    accompanies the person (at the follow-up call, also the one it is due to)."""
+    def relay_may(referral):
         relay = actor.relay
-        allowed = relay is not None and relay.id in (holder, referral.relay_id)
-    else:
-        relay = actor.relay
-        allowed = relay is not None and (
-            (referral.relay_id == relay.id and referral.status in ACTIVE_STATUSES)
-            or was_assigned(referral, relay.id, at))
-    if not (allowed or in_scope):
-        not_found()
-    refuse_erased(referral)
-    if not allowed:
-        raise Forbidden("Seuls le bienveilleur qui accompagne la personne et la coordination "
-                        "notent ses réponses.")
+        if moment == "follow_up":
+            holder = db.session.scalar(select(FollowUp.relay_id)
+                                       .where(FollowUp.referral_id == referral.id))
+            return relay is not None and relay.id in (holder, referral.relay_id)
+        return relay_holds(relay, referral, at)
+    referral = locked_for_writer(actor, referral_id, relay_may,
+                                 "Seuls le bienveilleur qui accompagne la personne et la "
+                                 "coordination notent ses réponses.")
     if moment == "follow_up" and referral.status != "closed":
         raise InvalidTransition("Le rappel se fait après la clôture de l'orientation.")
     return referral

@@ -69,8 +69,19 @@ def _read_contact(payload):
                         "reached": reached, "note": note}, at
 
 
-def _locked_referral_for_contact(actor, referral_id, at):
-    """The referral, locked, if `actor` may log a contact made at `at` about it."""
+def relay_holds(relay, referral, at):
+    """Tell whether `relay` accompanies the person of `referral` at `at` (assigned now and
+    still active, or assigned then)."""
+    return relay is not None and (
+        (referral.relay_id == relay.id and referral.status in ACTIVE_STATUSES)
+        or was_assigned(referral, relay.id, at))
+
+
+def locked_for_writer(actor, referral_id, relay_may, refusal):
+    """The referral, locked, for a write by `actor` about its person (a contact, a measure):
+    404 to whoever cannot see it, then 410 once the person is erased, then 403 (`refusal`)
+    to whoever sees it but may not write. Coordinators write within their scope; a relay
+    when `relay_may(referral)`."""
     rid = referral_uuid(referral_id)
     referral = db.session.scalar(select(Referral).where(Referral.id == rid).with_for_update()
                                  .execution_options(populate_existing=True))
@@ -78,18 +89,12 @@ def _locked_referral_for_contact(actor, referral_id, at):
         not_found()
     in_scope = db.session.scalar(select(exists().where(Referral.id == rid,
                                                        scope_condition(actor))))
-    if actor.role == Role.COORDINATOR.value:
-        allowed = in_scope
-    else:
-        relay = actor.relay
-        allowed = relay is not None and (
-            (referral.relay_id == relay.id and referral.status in ACTIVE_STATUSES)
-            or was_assigned(referral, relay.id, at))
+    allowed = in_scope if actor.role == Role.COORDINATOR.value else relay_may(referral)
     if not (allowed or in_scope):
         not_found()
     refuse_erased(referral)  # 410 to whoever sees the referral, before any other refusal
     if not allowed:
-        raise Forbidden("Seuls le bienveilleur attribué et les coordinateurs notent un contact.")
+        raise Forbidden(refusal)
     return referral
 
 
@@ -119,7 +124,9 @@ def log_contact(actor, referral_id, payload):
     contact_id, data, at = _read_contact(payload)
     # Erased: 410 only to those who may log a contact about the referral (a late replay of
     # their phone); anyone else gets the 404 of a referral out of scope.
-    referral = _locked_referral_for_contact(actor, referral_uuid(referral_id), at)
+    referral = locked_for_writer(
+        actor, referral_id, lambda referral: relay_holds(actor.relay, referral, at),
+        "Seuls le bienveilleur attribué et les coordinateurs notent un contact.")
     digest = payload_digest({**data, "referral_id": str(referral.id)})
     inserted = db.session.execute(
         pg_insert(Contact.__table__).values(
